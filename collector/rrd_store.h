@@ -1,0 +1,59 @@
+/* RRD store: the only module that speaks librrd. Maps each series to one RRD file and writes
+ * batches of samples off the loop thread.
+ *
+ * Path scheme (documented in the README): <data_dir>/<node id>/<source>/<device>/<object>.rrd
+ * for device sources ("if"), <data_dir>/<node id>/<source>/<object>.rrd for probes ("icmp"),
+ * where device and object are escaped: bytes outside [A-Za-z0-9._-] become %XX ('/' -> %2F).
+ * Node ids are paths ("jaipur/sanganer") and so make nested directories; the topology forbids
+ * a node segment named like a source, so the two never collide.
+ *
+ * Files are created on first sample from the source's template (lib/metrics.h): counters as
+ * DERIVE (min 0, max from the interface speed when known), gauges as GAUGE; step is the source's
+ * interval; RRAs keep AVERAGE, MIN and MAX at 1 step for 2 days, 1 min for 14 days, 5 min for
+ * 60 days, 1 h for 400 days, 1 day for 5 years (see rrd_store.c for the exact rows).
+ *
+ * Writes of one node's batches are applied in submission order on a worker thread; a sample at or
+ * before a file's last update is not written but counted in the result (never silently lost). */
+#ifndef RN_RRD_STORE_H
+#define RN_RRD_STORE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "wire.h"
+
+typedef struct rn_rrd_store rn_rrd_store_t;
+
+typedef struct {
+    uint32_t written;   /* samples stored */
+    uint32_t too_old;   /* samples at or before their file's last update */
+    uint32_t failed;    /* samples librrd refused for another reason (logged with the file) */
+} rn_rrd_result_t;
+
+/* Called on the loop thread once the batch is done. status is 0, or a negative error when the
+ * batch could not be attempted at all (e.g. the data directory is not writable); in that case
+ * nothing was acknowledged as stored and the caller must not ack the batch. */
+typedef void (*rn_rrd_store_cb)(void *data, int status, const rn_rrd_result_t *result);
+
+/* Creates a store writing under data_dir (created if missing). Returns 0 or a negative error. */
+int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out);
+
+/* Sets the RRD step, in seconds, used when creating files of a source ("if", "icmp"). */
+void rn_rrd_store_set_step(rn_rrd_store_t *s, const char *source, uint32_t step_s);
+
+/* Queues the samples of one batch from node_id. Takes ownership of batch (freed with
+ * rn_wire_free once written). cb fires exactly once if this returns 0, never if it fails. */
+int rn_rrd_store_write(rn_rrd_store_t *s, const char *node_id, Rn__Frame *batch_frame,
+                       rn_rrd_store_cb cb, void *data);
+
+/* Builds the file path of a series into buf. Returns 0, or -ENAMETOOLONG. */
+int rn_rrd_store_path(const rn_rrd_store_t *s, const char *node_id, const char *source,
+                      const char *device, const char *object, char *buf, size_t len);
+
+/* Number of writes queued or running (for backpressure and metrics). */
+size_t rn_rrd_store_pending(const rn_rrd_store_t *s);
+
+/* Finishes queued writes, then frees the store; cb (may be NULL) fires then. */
+void rn_rrd_store_close(rn_rrd_store_t *s, void (*cb)(void *data), void *data);
+
+#endif

@@ -1,0 +1,22 @@
+#include "error.h"
+
+#include <string.h>
+
+const char *rn_strerror(int err)
+{
+    switch (err) {
+    case RN_EPARSE: return "malformed input";
+    case RN_ESCHEMA: return "input does not match the schema";
+    case RN_EFRAME: return "malformed wire frame";
+    case RN_ETOOBIG: return "larger than allowed";
+    case RN_EVERSION: return "unsupported protocol version";
+    case RN_EPROTO: return "protocol violation";
+    case RN_ESNMP: return "SNMP error";
+    case RN_ERRD: return "RRD error";
+    case RN_ETOPOLOGY: return "inconsistent topology";
+    default: break;
+    }
+    if (err < 0 && err > -4096)
+        return strerror(-err);
+    return "unknown error";
+}

@@ -1,0 +1,38 @@
+/* Sample templates: for each sample source, the number, names and kinds of its values, in the
+ * order a wire Sample carries them. The names are also the RRD data-source names (<= 19 chars,
+ * [a-z0-9_]), so the collector creates files from this table and nothing else.
+ *
+ * Adding a source or appending a metric here is a protocol change: bump RN_WIRE_VERSION. */
+#ifndef RN_METRICS_H
+#define RN_METRICS_H
+
+#include <stddef.h>
+
+typedef enum {
+    RN_METRIC_COUNTER, /* monotonically increasing raw counter; stored as DERIVE, min 0 */
+    RN_METRIC_GAUGE,   /* a level; stored as GAUGE between min and max */
+} rn_metric_kind_t;
+
+typedef struct {
+    const char *name;
+    rn_metric_kind_t kind;
+    double min, max; /* NAN for "no bound"; counters take max from the sample's speed */
+} rn_metric_t;
+
+typedef struct {
+    const char *source;
+    const rn_metric_t *metrics;
+    size_t n_metrics;
+} rn_template_t;
+
+/* Indexes of the "if" template (interface counters polled over SNMP). */
+enum { RN_IF_IN, RN_IF_OUT, RN_IF_INERR, RN_IF_OUTERR, RN_IF_INDISC, RN_IF_OUTDISC, RN_IF_OPER,
+       RN_IF_N };
+/* Indexes of the "icmp" template (one probe round of echo requests to one target). */
+enum { RN_ICMP_RTTMIN, RN_ICMP_RTTAVG, RN_ICMP_RTTMAX, RN_ICMP_RTTSD, RN_ICMP_JITTER,
+       RN_ICMP_LOSS, RN_ICMP_SENT, RN_ICMP_RECV, RN_ICMP_N };
+
+/* Returns the template of a source name, or NULL if there is none. */
+const rn_template_t *rn_template_find(const char *source);
+
+#endif

@@ -1,0 +1,115 @@
+/* The RajNet topology: nodes in a tree, their devices and uplinks, vendors, SLA classes and
+ * services, loaded from one YAML file plus a secrets file (SNMP communities and USM keys) that
+ * the topology refers to by name. See deploy/sim/topology.yaml for an example.
+ *
+ * A loaded topology is immutable; a reload builds a new one and swaps it in. All strings and
+ * arrays are owned by the topology and freed by rn_topology_free(). */
+#ifndef RN_TOPOLOGY_H
+#define RN_TOPOLOGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *name;
+    uint32_t version;          /* 1, 2 (v2c) or 3 */
+    char *community;           /* v1/v2c */
+    char *user;                /* v3: from the topology */
+    char *auth_proto, *auth_key, *priv_proto, *priv_key; /* v3: from the secrets file */
+} rn_snmp_cred_t;
+
+typedef struct {
+    char *name;
+    char *addr;
+    rn_snmp_cred_t snmp;       /* resolved: secrets copied in */
+    char *secret_name;
+    uint32_t timeout_ms, retries;
+} rn_device_t;
+
+typedef struct {
+    char *device, *ifname;
+} rn_if_ref_t;
+
+typedef struct {
+    char *circuit;
+    char *vendor;              /* key into vendors */
+    char *kind;                /* mpls, leased, radio, vsat */
+    double mbps;
+    char *sla;                 /* key into sla_classes */
+    char *role;                /* primary or backup */
+    rn_if_ref_t local;
+    char *remote_node;         /* defaults to the node's parent */
+    rn_if_ref_t remote;
+    int line;
+} rn_link_t;
+
+typedef struct rn_node {
+    char *id;                  /* path: "jaipur/sanganer" */
+    char *tier;                /* sdc, district, block, village */
+    char *parent_id;           /* NULL for the root */
+    struct rn_node *parent;    /* resolved */
+    rn_device_t *devices;
+    size_t n_devices;
+    rn_link_t *uplinks;
+    size_t n_uplinks;
+    int line;                  /* where the node is defined */
+} rn_node_t;
+
+typedef struct {
+    char *name, *display, *contact;
+} rn_vendor_t;
+
+typedef struct {
+    char *name;
+    double availability, max_latency_ms, max_loss_pct, max_jitter_ms, min_outage_s;
+} rn_sla_class_t;
+
+typedef struct {
+    char *node;                /* node id that hosts it */
+    char *addr;                /* numeric address, may be NULL when url is set */
+    uint16_t *tcp;             /* ports to connect to */
+    size_t n_tcp;
+    char *url;                 /* HTTP(S) health URL, may be NULL */
+} rn_endpoint_t;
+
+typedef struct {
+    char *name;
+    char *kind;                /* vc or egov */
+    rn_endpoint_t *endpoints;
+    size_t n_endpoints;
+} rn_service_t;
+
+typedef struct {
+    uint32_t poll_interval_s;  /* SNMP polls; default 60 */
+    uint32_t probe_interval_s; /* ICMP probe rounds; default 10 */
+    uint32_t probe_count;      /* echo requests per round; default 5 */
+} rn_settings_t;
+
+typedef struct {
+    char *path;
+    rn_settings_t settings;
+    rn_node_t *nodes;          /* in file order; the root first is not guaranteed */
+    size_t n_nodes;
+    rn_vendor_t *vendors;
+    size_t n_vendors;
+    rn_sla_class_t *sla_classes;
+    size_t n_sla_classes;
+    rn_service_t *services;
+    size_t n_services;
+} rn_topology_t;
+
+/* Loads and checks a topology and its secrets file (secrets_path may be NULL when no device
+ * refers to a secret). On failure returns RN_EPARSE, RN_ESCHEMA, RN_ETOPOLOGY or -errno and writes
+ * "file:line: field: what is wrong" into err. */
+int rn_topology_load(const char *path, const char *secrets_path, rn_topology_t **out, char *err,
+                     size_t err_len);
+
+void rn_topology_free(rn_topology_t *topo);
+
+/* Returns the node with this id, or NULL. */
+const rn_node_t *rn_topology_node(const rn_topology_t *topo, const char *id);
+
+/* Returns the root node (the one without a parent). */
+const rn_node_t *rn_topology_root(const rn_topology_t *topo);
+
+#endif

@@ -1,0 +1,58 @@
+/* Wire protocol v1: framing, encoding and validation of the messages in lib/rajnet.proto.
+ *
+ * A frame on the stream is a 4-byte big-endian body length followed by the body, one encoded
+ * rn.Frame. The daemons build and read the protobuf-c generated structs (Rn__Frame and friends)
+ * directly; only this module calls protobuf-c's pack and unpack. Every frame that comes off the
+ * network goes through rn_wire_decode(), which checks it against the limits below, so code past it
+ * may trust sizes, names and value counts. */
+#ifndef RN_WIRE_H
+#define RN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rajnet.pb-c.h"
+
+#define RN_WIRE_VERSION 1u
+#define RN_WIRE_HEADER_LEN 4u
+#define RN_WIRE_MAX_FRAME (1u << 20)   /* body bytes */
+#define RN_WIRE_MAX_NAME 255u          /* node id, device, object, source, address, strings */
+#define RN_WIRE_MAX_SAMPLES 20000u     /* per batch */
+#define RN_WIRE_MAX_DEVICES 256u       /* per plan */
+#define RN_WIRE_MAX_TARGETS 4096u      /* per plan */
+
+/* Encodes frame (its version field is set to RN_WIRE_VERSION) with the length prefix into a new
+ * buffer. On success *out is malloc'd and owned by the caller. Returns 0, -ENOMEM, or RN_ETOOBIG
+ * when the body would exceed RN_WIRE_MAX_FRAME. */
+int rn_wire_encode(Rn__Frame *frame, uint8_t **out, size_t *out_len);
+
+/* Decodes and validates one frame body (without its length prefix). On success *out is owned by
+ * the caller and released with rn_wire_free(). On failure returns RN_EFRAME, RN_EVERSION or
+ * RN_ETOOBIG and writes a one-line reason naming the offending field into why. */
+int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, size_t why_len);
+
+void rn_wire_free(Rn__Frame *frame);
+
+/* True if s is a valid node id: segments of [a-z0-9_-] (starting with a letter or digit)
+ * joined by '/', at most RN_WIRE_MAX_NAME bytes. */
+int rn_wire_node_id_valid(const char *s);
+
+/* Splits a byte stream into frame bodies. */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap, off; /* unread bytes are buf[off .. len) */
+} rn_wire_reader_t;
+
+void rn_wire_reader_init(rn_wire_reader_t *r);
+void rn_wire_reader_free(rn_wire_reader_t *r);
+
+/* Appends received bytes. Returns 0 or -ENOMEM. */
+int rn_wire_reader_push(rn_wire_reader_t *r, const void *data, size_t len);
+
+/* Takes the next complete frame body. Returns 1 and sets body/len (valid until the next push or
+ * next call), 0 when more bytes are needed, RN_ETOOBIG when the length prefix announces a body
+ * over RN_WIRE_MAX_FRAME (the stream cannot be resynchronised: close it), or RN_EFRAME for an
+ * empty body. */
+int rn_wire_reader_next(rn_wire_reader_t *r, const uint8_t **body, size_t *len);
+
+#endif
