@@ -1,2 +1,300 @@
-/* stub: to be written */
-typedef int rn_stub_agent_t;
+/* The agent context (see agent.h): batching, the unacked queue, plans, heartbeats. */
+#include "agent.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+
+#define DEFAULT_PROBE_COUNT 5
+
+/* Copies one sample from a poller or prober into the open batch. */
+static void on_sample(void *ctx, const char *source, const char *device, const char *object,
+                      int64_t time_ms, const rn_value_t *values, size_t n_values,
+                      uint64_t speed_bps)
+{
+    rn_agent_t *a = ctx;
+    if (a->n_open == a->cap_open) {
+        size_t cap = a->cap_open ? a->cap_open * 2 : 64;
+        Rn__Sample **grown = realloc(a->open, cap * sizeof *grown);
+        if (!grown)
+            return rn_error("out of memory: sample of %s/%s lost", source, object);
+        a->open = grown;
+        a->cap_open = cap;
+    }
+    Rn__Sample *s = malloc(sizeof *s);
+    Rn__Value *vals = calloc(n_values ? n_values : 1, sizeof *vals);
+    Rn__Value **ptrs = calloc(n_values ? n_values : 1, sizeof *ptrs);
+    if (!s || !vals || !ptrs) {
+        free(s), free(vals), free(ptrs);
+        return rn_error("out of memory: sample of %s/%s lost", source, object);
+    }
+    rn__sample__init(s);
+    s->source = strdup(source);
+    s->device = strdup(device);
+    s->object = strdup(object);
+    s->time_ms = time_ms;
+    s->has_speed_bps = speed_bps > 0;
+    s->speed_bps = speed_bps;
+    for (size_t i = 0; i < n_values; i++) {
+        rn__value__init(&vals[i]);
+        vals[i].has_counter = values[i].kind == RN_VALUE_COUNTER;
+        vals[i].counter = values[i].counter;
+        vals[i].has_gauge = values[i].kind == RN_VALUE_GAUGE;
+        vals[i].gauge = values[i].gauge;
+        ptrs[i] = &vals[i];
+    }
+    s->values = ptrs;
+    s->n_values = n_values;
+    a->open[a->n_open++] = s;
+}
+
+static void free_sample(Rn__Sample *s)
+{
+    free(s->source);
+    free(s->device);
+    free(s->object);
+    if (s->n_values)
+        free(s->values[0]); /* the values are one array */
+    free(s->values);
+    free(s);
+}
+
+/* Sends a copy of a queued frame; the queue keeps its own until acked. */
+static void send_copy(rn_agent_t *a, const uint8_t *frame, size_t len)
+{
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, frame, len);
+    rn_uplink_send(a->uplink, copy, len);
+}
+
+static void queue_batch(rn_agent_t *a, uint64_t seq, uint8_t *frame, size_t len)
+{
+    rn_unacked_t *u = malloc(sizeof *u);
+    if (!u) {
+        free(frame);
+        a->dropped_batches++;
+        return;
+    }
+    *u = (rn_unacked_t){ seq, frame, len, NULL };
+    if (a->unacked_tail)
+        a->unacked_tail->next = u;
+    else
+        a->unacked_head = u;
+    a->unacked_tail = u;
+    a->unacked_bytes += len;
+    while (a->unacked_bytes > RN_AGENT_MAX_UNACKED_BYTES && a->unacked_head != u) {
+        rn_unacked_t *old = a->unacked_head;
+        a->unacked_head = old->next;
+        a->unacked_bytes -= old->len;
+        a->dropped_batches++;
+        rn_warn("unacked queue full: batch %" PRIu64 " dropped (%" PRIu64 " so far)", old->seq,
+                a->dropped_batches);
+        free(old->frame);
+        free(old);
+    }
+    if (rn_uplink_connected(a->uplink))
+        send_copy(a, frame, len);
+}
+
+/* Closes the open batch: encodes it with the next seq, queues and sends it. */
+static void flush(rn_agent_t *a)
+{
+    if (a->n_open == 0)
+        return;
+    Rn__Batch batch = RN__BATCH__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    batch.seq = a->next_seq;
+    batch.samples = a->open;
+    batch.n_samples = a->n_open;
+    f.body_case = RN__FRAME__BODY_BATCH;
+    f.batch = &batch;
+    uint8_t *buf;
+    size_t len;
+    int rc = rn_wire_encode(&f, &buf, &len);
+    if (rc == 0)
+        queue_batch(a, a->next_seq++, buf, len);
+    else
+        rn_error("batch of %zu samples not encoded: %s", a->n_open, rn_strerror(rc));
+    for (size_t i = 0; i < a->n_open; i++)
+        free_sample(a->open[i]);
+    a->n_open = 0;
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    flush(t->data);
+}
+
+static void send_frame(rn_agent_t *a, Rn__Frame *f)
+{
+    uint8_t *buf;
+    size_t len;
+    if (rn_wire_encode(f, &buf, &len) == 0)
+        rn_uplink_send(a->uplink, buf, len);
+}
+
+static void on_heartbeat_timer(uv_timer_t *t)
+{
+    rn_agent_t *a = t->data;
+    if (!rn_uplink_connected(a->uplink))
+        return;
+    Rn__Heartbeat hb = RN__HEARTBEAT__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    hb.wall_time_ms = rn_clock_wall_ms();
+    f.body_case = RN__FRAME__BODY_HEARTBEAT;
+    f.heartbeat = &hb;
+    send_frame(a, &f);
+}
+
+static void on_connected(void *ctx)
+{
+    rn_agent_t *a = ctx;
+    Rn__Hello h = RN__HELLO__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    h.node_id = a->config->node_id;
+    h.agent_version = RN_AGENT_VERSION;
+    h.wall_time_ms = rn_clock_wall_ms();
+    h.has_next_seq = 1;
+    h.next_seq = a->next_seq;
+    if (a->plan_digest[0])
+        h.plan_digest = a->plan_digest;
+    f.body_case = RN__FRAME__BODY_HELLO;
+    f.hello = &h;
+    send_frame(a, &f);
+    size_t n = 0;
+    for (rn_unacked_t *u = a->unacked_head; u; u = u->next, n++)
+        send_copy(a, u->frame, u->len);
+    if (n)
+        rn_info("resent %zu unacked batches (%zu bytes)", n, a->unacked_bytes);
+}
+
+static void on_ack(rn_agent_t *a, uint64_t seq)
+{
+    while (a->unacked_head && a->unacked_head->seq <= seq) {
+        rn_unacked_t *u = a->unacked_head;
+        a->unacked_head = u->next;
+        a->unacked_bytes -= u->len;
+        free(u->frame);
+        free(u);
+    }
+    if (!a->unacked_head)
+        a->unacked_tail = NULL;
+}
+
+/* Applies a plan: devices to the poller, targets to the prober. Unchanged plans are ignored. */
+static void on_plan(rn_agent_t *a, const Rn__Plan *p)
+{
+    if (strcmp(p->digest, a->plan_digest) == 0)
+        return;
+    int rc = rn_snmp_poller_set_devices(a->poller, p->devices, p->n_devices, p->poll_interval_s);
+    if (rc == 0)
+        rc = rn_icmp_prober_set_targets(a->prober, p->icmp, p->n_icmp, p->probe_interval_s,
+                                        DEFAULT_PROBE_COUNT);
+    if (rc) {
+        rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
+        return;
+    }
+    snprintf(a->plan_digest, sizeof a->plan_digest, "%s", p->digest);
+    rn_info("plan %.12s applied: %zu devices every %u s, %zu ICMP targets every %u s", p->digest,
+            p->n_devices, p->poll_interval_s, p->n_icmp, p->probe_interval_s);
+}
+
+static void on_frame(void *ctx, Rn__Frame *f)
+{
+    rn_agent_t *a = ctx;
+    switch (f->body_case) {
+    case RN__FRAME__BODY_PLAN: on_plan(a, f->plan); break;
+    case RN__FRAME__BODY_ACK: on_ack(a, f->ack->seq); break;
+    default: rn_warn("collector sent an unexpected frame (type %d); ignored", f->body_case); break;
+    }
+    rn_wire_free(f);
+}
+
+static void on_disconnected(void *ctx)
+{
+    rn_agent_t *a = ctx;
+    rn_warn("lost the collector; %zu bytes of batches wait for it", a->unacked_bytes);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    rn_info("signal %d: shutting down", signum);
+    rn_agent_stop(h->data);
+}
+
+int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
+{
+    static const rn_uplink_cbs_t cbs = { on_connected, on_frame, on_disconnected };
+    memset(a, 0, sizeof *a);
+    a->loop = loop;
+    a->config = config;
+    /* Sequence numbers start from the wall clock, so a restarted agent never reuses one that
+     * the collector already stored (the disk spool will carry them across restarts exactly). */
+    a->next_seq = (uint64_t)rn_clock_wall_ms();
+    uv_timer_init(loop, &a->flush_timer);
+    uv_timer_init(loop, &a->heartbeat_timer);
+    uv_signal_init(loop, &a->sigint);
+    uv_signal_init(loop, &a->sigterm);
+    a->flush_timer.data = a->heartbeat_timer.data = a->sigint.data = a->sigterm.data = a;
+    uv_timer_start(&a->flush_timer, on_flush_timer, RN_AGENT_FLUSH_MS, RN_AGENT_FLUSH_MS);
+    uv_timer_start(&a->heartbeat_timer, on_heartbeat_timer, RN_AGENT_HEARTBEAT_MS,
+                   RN_AGENT_HEARTBEAT_MS);
+    uv_signal_start(&a->sigint, on_signal, SIGINT);
+    uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+    int rc = rn_snmp_poller_new(loop, on_sample, a, &a->poller);
+    if (rc == 0)
+        rc = rn_icmp_prober_new(loop, on_sample, a, &a->prober);
+    if (rc == 0)
+        rc = rn_uplink_new(loop, config->collectors, config->n_collectors, &cbs, a, &a->uplink);
+    if (rc)
+        rn_error("agent %s: cannot start: %s", config->node_id, rn_strerror(rc));
+    else
+        rn_info("agent %s started", config->node_id);
+    return rc;
+}
+
+static void on_part_closed(void *data)
+{
+    rn_agent_t *a = data;
+    if (--a->closing_parts > 0)
+        return;
+    while (a->unacked_head)
+        on_ack(a, a->unacked_head->seq);
+    for (size_t i = 0; i < a->n_open; i++)
+        free_sample(a->open[i]);
+    free(a->open);
+    rn_agent_config_free(a->config);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    on_part_closed(h->data);
+}
+
+void rn_agent_stop(rn_agent_t *a)
+{
+    if (a->stopping)
+        return;
+    a->stopping = true;
+    flush(a);
+    if (a->unacked_head)
+        rn_warn("stopping with %zu bytes of batches not acked by the collector", a->unacked_bytes);
+    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink;
+    uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
+    uv_close((uv_handle_t *)&a->sigterm, on_handle_closed);
+    if (a->poller)
+        rn_snmp_poller_close(a->poller, on_part_closed, a);
+    if (a->prober)
+        rn_icmp_prober_close(a->prober, on_part_closed, a);
+    if (a->uplink)
+        rn_uplink_close(a->uplink, on_part_closed, a);
+}

@@ -1,2 +1,195 @@
-/* stub: to be written */
-typedef int rn_stub_collector_t;
+/* The collector context (see collector.h): listener, signals, cron, topology reload,
+ * backpressure, per-node state. */
+#include "collector.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "session.h"
+
+#define CRON_MS 1000
+#define SILENT_AFTER_S 30      /* a connected node that sends nothing this long is "silent" */
+#define STORE_HIGH_WATER 64    /* batches queued in the store: stop reading from agents */
+#define STORE_LOW_WATER 16     /* ... and read again once it is down to this */
+
+rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id)
+{
+    for (rn_node_state_t *n = c->nodes; n; n = n->next)
+        if (strcmp(n->id, id) == 0)
+            return n;
+    rn_node_state_t *n = calloc(1, sizeof *n);
+    if (!n || !(n->id = strdup(id))) {
+        free(n);
+        return NULL;
+    }
+    n->next = c->nodes;
+    c->nodes = n;
+    return n;
+}
+
+void rn_collector_check_backpressure(rn_collector_t *c)
+{
+    size_t pending = rn_rrd_store_pending(c->store);
+    bool pause = c->reading_paused ? pending > STORE_LOW_WATER : pending >= STORE_HIGH_WATER;
+    if (pause == c->reading_paused || c->stopping)
+        return;
+    c->reading_paused = pause;
+    rn_info("RRD store %s (%zu batches queued): %s reading from agents", pause ? "behind" : "caught up",
+            pending, pause ? "pausing" : "resuming");
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        rn_session_set_reading(s, !pause);
+}
+
+static void apply_steps(rn_collector_t *c)
+{
+    rn_rrd_store_set_step(c->store, "if", c->topo->settings.poll_interval_s);
+    rn_rrd_store_set_step(c->store, "icmp", c->topo->settings.probe_interval_s);
+}
+
+/* SIGHUP: loads the topology again; keeps the old one if the new one has an error. Connected
+ * agents get their plans again (an agent ignores a plan whose digest it already runs). */
+static void reload_topology(rn_collector_t *c)
+{
+    char err[1024];
+    rn_topology_t *t;
+    int rc = rn_topology_load(c->config->topology_path, c->config->secrets_path, &t, err,
+                              sizeof err);
+    if (rc) {
+        rn_error("reload: keeping the current topology: %s", err);
+        return;
+    }
+    rn_topology_free(c->topo);
+    c->topo = t;
+    apply_steps(c);
+    rn_info("reload: topology %s loaded (%zu nodes)", t->path, t->n_nodes);
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        if (s->node && !s->closing)
+            rn_session_send_plan(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    rn_collector_t *c = h->data;
+    if (signum == SIGHUP)
+        return reload_topology(c);
+    rn_info("signal %d: shutting down", signum);
+    rn_collector_stop(c);
+}
+
+/* Periodic work: hello timeouts and nodes whose agents went quiet. */
+static void on_cron(uv_timer_t *t)
+{
+    rn_collector_t *c = t->data;
+    int64_t now = rn_clock_wall_ms();
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        if (!s->node && !s->closing && now - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000)
+            rn_session_close(s, "no hello in time");
+    for (rn_node_state_t *n = c->nodes; n; n = n->next) {
+        bool silent = n->last_seen_ms && now - n->last_seen_ms > SILENT_AFTER_S * 1000;
+        if (silent && !n->silent_logged)
+            rn_warn("node %s: silent for %lld s", n->id, (long long)(now - n->last_seen_ms) / 1000);
+        else if (!silent && n->silent_logged)
+            rn_info("node %s: heard from again", n->id);
+        n->silent_logged = silent;
+    }
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    rn_collector_t *c = server->data;
+    if (status < 0) {
+        rn_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    int rc = rn_session_accept(c);
+    if (rc)
+        rn_warn("accept: %s", rc < -999 ? rn_strerror(rc) : uv_strerror(rc));
+}
+
+static int listen_agents(rn_collector_t *c)
+{
+    struct sockaddr_storage ss;
+    const char *host = c->config->listen_host;
+    int rc = strchr(host, ':') ? uv_ip6_addr(host, c->config->listen_port, (struct sockaddr_in6 *)&ss)
+                               : uv_ip4_addr(host, c->config->listen_port, (struct sockaddr_in *)&ss);
+    if (rc == 0)
+        rc = uv_tcp_bind(&c->server, (struct sockaddr *)&ss, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&c->server, 128, on_connection);
+    if (rc)
+        rn_error("listen on %s:%u: %s", host, c->config->listen_port, uv_strerror(rc));
+    else
+        rn_info("listening for agents on %s:%u", host, c->config->listen_port);
+    return rc;
+}
+
+int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_path,
+                       rn_collector_config_t *config, rn_topology_t *topo)
+{
+    memset(c, 0, sizeof *c);
+    c->loop = loop;
+    c->config = config;
+    c->topo = topo;
+    c->config_path = strdup(config_path);
+    uv_tcp_init(loop, &c->server);
+    uv_signal_init(loop, &c->sigint);
+    uv_signal_init(loop, &c->sigterm);
+    uv_signal_init(loop, &c->sighup);
+    uv_timer_init(loop, &c->cron);
+    c->server.data = c->sigint.data = c->sigterm.data = c->sighup.data = c->cron.data = c;
+    c->handles_open = 5;
+    uv_signal_start(&c->sigint, on_signal, SIGINT);
+    uv_signal_start(&c->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&c->sighup, on_signal, SIGHUP);
+    uv_timer_start(&c->cron, on_cron, CRON_MS, CRON_MS);
+    int rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
+    if (rc) {
+        rn_error("data directory %s: %s", config->data_dir, rn_strerror(rc));
+        return rc;
+    }
+    apply_steps(c);
+    return listen_agents(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    rn_collector_t *c = h->data;
+    c->handles_open--;
+}
+
+static void free_state(void *data)
+{
+    rn_collector_t *c = data;
+    c->store = NULL;
+    rn_topology_free(c->topo);
+    rn_collector_config_free(c->config);
+    free(c->config_path);
+    while (c->nodes) {
+        rn_node_state_t *n = c->nodes;
+        c->nodes = n->next;
+        free(n->id);
+        free(n);
+    }
+}
+
+void rn_collector_stop(rn_collector_t *c)
+{
+    if (c->stopping)
+        return;
+    c->stopping = true;
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        rn_session_close(s, NULL);
+    uv_close((uv_handle_t *)&c->server, on_handle_closed);
+    uv_close((uv_handle_t *)&c->sigint, on_handle_closed);
+    uv_close((uv_handle_t *)&c->sigterm, on_handle_closed);
+    uv_close((uv_handle_t *)&c->sighup, on_handle_closed);
+    uv_close((uv_handle_t *)&c->cron, on_handle_closed);
+    if (c->store)
+        rn_rrd_store_close(c->store, free_state, c); /* queued batches are written first */
+    else
+        free_state(c);
+}

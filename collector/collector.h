@@ -1,1 +1,62 @@
-/* stub */
+/* The collector's context: it owns the loop's handles (the agent listener, signals, the cron
+ * timer), the topology, the RRD store, the agent sessions and the state kept per node.
+ *
+ * Data flow: session.c reads frames from an agent, hands batches to the RRD store, and the
+ * store's completion acks them (at least once, duplicates dropped by (node, seq)). */
+#ifndef RN_COLLECTOR_H
+#define RN_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "rrd_store.h"
+#include "topology.h"
+
+struct rn_session;
+
+/* What the collector knows of one node. Entries live as long as the collector, so a store
+ * completion can always find its node, even across a topology reload or a reconnect. */
+typedef struct rn_node_state {
+    char *id;
+    uint64_t acked_seq;        /* every batch <= this is in the RRD files */
+    uint64_t submitted_seq;    /* every batch <= this is stored or being stored */
+    uint64_t batches, samples, too_old, failed, duplicates;
+    int64_t last_seen_ms;      /* wall clock of the last frame from its agent */
+    bool silent_logged;
+    struct rn_session *session; /* the agent's current connection, or NULL */
+    struct rn_node_state *next;
+} rn_node_state_t;
+
+typedef struct rn_collector {
+    uv_loop_t *loop;
+    char *config_path;
+    rn_collector_config_t *config;
+    rn_topology_t *topo;
+    rn_rrd_store_t *store;
+    uv_tcp_t server;
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t cron;
+    struct rn_session *sessions;
+    rn_node_state_t *nodes;
+    bool reading_paused;       /* backpressure: the store is behind */
+    bool stopping;
+    int handles_open;
+} rn_collector_t;
+
+/* Takes ownership of config and topo. Creates the store and starts listening. Returns 0 or a
+ * negative error (logged). On failure call rn_collector_stop() and run the loop to close. */
+int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_path,
+                       rn_collector_config_t *config, rn_topology_t *topo);
+
+/* Closes sessions, drains the store, closes every handle; the loop then ends. Idempotent. */
+void rn_collector_stop(rn_collector_t *c);
+
+/* Returns the state of node id, creating it; NULL on allocation failure. */
+rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id);
+
+/* Backpressure: called by sessions after queueing a write and by the store's completions. */
+void rn_collector_check_backpressure(rn_collector_t *c);
+
+#endif

@@ -1,1 +1,22 @@
-/* stub */
+/* Plans: what one agent measures, derived from the topology.
+ *
+ * An agent's plan holds its node's devices with their SNMP credentials (secrets reach an agent
+ * only for its own devices), and ICMP targets: its parent node (the uplink) and the root node
+ * (the state data centre, where the services live), so a cut anywhere on the path shows as loss.
+ * Intervals come from the topology's settings. The digest is a SHA-256 of the encoded plan, so an
+ * agent and the collector can tell whether a cached plan is current. */
+#ifndef RN_PLAN_H
+#define RN_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "topology.h"
+
+/* Encodes the plan of node_id as a complete wire frame (length prefix included) into a new
+ * buffer owned by the caller, and copies its digest (hex, NUL-terminated) into digest.
+ * Returns 0, -ENOENT for a node not in the topology, or a negative error. */
+int rn_plan_encode(const rn_topology_t *topo, const char *node_id, uint8_t **frame,
+                   size_t *frame_len, char digest[65]);
+
+#endif

@@ -1,2 +1,305 @@
-/* stub: to be written */
-typedef int rn_stub_session_t;
+/* Agent sessions (see session.h). Every frame from an agent passes rn_wire_decode before it is
+ * looked at; a malformed frame closes the connection with the reason logged and the peer named. */
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "plan.h"
+
+#define READ_CHUNK 65536
+
+typedef struct {
+    uv_write_t req;
+    uint8_t *buf;
+} write_req_t;
+
+/* A batch on its way to the RRD store; the node state outlives any session. */
+typedef struct {
+    rn_collector_t *collector;
+    rn_node_state_t *node;
+    uint64_t seq;
+    size_t samples;
+} pending_batch_t;
+
+static void on_closed(uv_handle_t *h)
+{
+    rn_session_t *s = (rn_session_t *)h;
+    rn_collector_t *c = s->collector;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    rn_wire_reader_free(&s->reader);
+    free(s);
+}
+
+void rn_session_close(rn_session_t *s, const char *why)
+{
+    if (s->closing)
+        return;
+    s->closing = true;
+    if (why)
+        rn_warn("agent %s (%s): closing: %s", s->node ? s->node->id : "?", s->peer, why);
+    if (s->node && s->node->session == s)
+        s->node->session = NULL;
+    uv_close((uv_handle_t *)&s->tcp, on_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    write_req_t *w = (write_req_t *)req;
+    free(w->buf);
+    free(w);
+    (void)status; /* a failed write shows as a read error or EOF, where it is handled */
+}
+
+void rn_session_send(rn_session_t *s, uint8_t *buf, size_t len)
+{
+    write_req_t *w = malloc(sizeof *w);
+    if (!w || s->closing) {
+        free(buf);
+        free(w);
+        return;
+    }
+    w->buf = buf;
+    uv_buf_t b = uv_buf_init((char *)buf, (unsigned int)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, on_written);
+    if (rc) {
+        free(buf);
+        free(w);
+        rn_session_close(s, uv_strerror(rc));
+    }
+}
+
+static void send_ack(rn_session_t *s, uint64_t seq)
+{
+    Rn__Ack ack = RN__ACK__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    ack.seq = seq;
+    f.body_case = RN__FRAME__BODY_ACK;
+    f.ack = &ack;
+    uint8_t *buf;
+    size_t len;
+    if (rn_wire_encode(&f, &buf, &len) == 0)
+        rn_session_send(s, buf, len);
+}
+
+void rn_session_send_plan(rn_session_t *s)
+{
+    uint8_t *buf;
+    size_t len;
+    char digest[65];
+    int rc = rn_plan_encode(s->collector->topo, s->node->id, &buf, &len, digest);
+    if (rc) {
+        rn_session_close(s, rc == -ENOENT ? "node is no longer in the topology"
+                                          : "cannot build its plan");
+        return;
+    }
+    rn_debug("agent %s: plan %.12s sent", s->node->id, digest);
+    rn_session_send(s, buf, len);
+}
+
+/* Handles hello: the node must be in the topology; takes the node over from an older session. */
+static void on_hello(rn_session_t *s, const Rn__Hello *h)
+{
+    rn_collector_t *c = s->collector;
+    if (s->node)
+        return rn_session_close(s, "second hello on one connection");
+    if (!rn_topology_node(c->topo, h->node_id)) {
+        rn_warn("agent %s: refused: node '%s' is not in the topology", s->peer, h->node_id);
+        return rn_session_close(s, NULL);
+    }
+    rn_node_state_t *n = rn_collector_node(c, h->node_id);
+    if (!n)
+        return rn_session_close(s, "out of memory");
+    if (n->session)
+        rn_session_close(n->session, "replaced by a new connection from the same node");
+    n->session = s;
+    s->node = n;
+    int64_t skew_ms = h->wall_time_ms - rn_clock_wall_ms();
+    if (llabs(skew_ms) > (int64_t)c->config->max_clock_skew_s * 1000)
+        rn_warn("agent %s (%s): clock is %+.1f s off the collector's", n->id, s->peer,
+                (double)skew_ms / 1000.0);
+    rn_info("agent %s connected from %s (version %s, next batch %" PRIu64 ")", n->id, s->peer,
+            h->agent_version, h->has_next_seq ? h->next_seq : 0);
+    rn_session_send_plan(s);
+    /* Tell the agent at once what is already stored, so it can drop those batches. */
+    if (n->acked_seq)
+        send_ack(s, n->acked_seq);
+}
+
+static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
+{
+    pending_batch_t *p = data;
+    rn_node_state_t *n = p->node;
+    if (status == 0) {
+        if (p->seq > n->acked_seq)
+            n->acked_seq = p->seq;
+        n->batches++;
+        n->samples += r->written;
+        n->too_old += r->too_old;
+        n->failed += r->failed;
+        if (r->too_old)
+            rn_warn("node %s: batch %" PRIu64 ": %u samples older than their RRD file's last "
+                    "update (%" PRIu64 " so far)", n->id, p->seq, r->too_old, n->too_old);
+        if (n->session)
+            send_ack(n->session, n->acked_seq);
+    } else {
+        /* Not stored: unwind so the agent's resend is written, and drop its connection so
+         * it resends soon. */
+        rn_error("node %s: batch %" PRIu64 " not stored: %s", n->id, p->seq, rn_strerror(status));
+        if (n->submitted_seq >= p->seq)
+            n->submitted_seq = p->seq - 1;
+        if (n->session)
+            rn_session_close(n->session, "storage failed");
+    }
+    rn_collector_check_backpressure(p->collector);
+    free(p);
+}
+
+/* Handles a batch: drops what is already stored or in flight, queues the rest. Takes frame. */
+static void on_batch(rn_session_t *s, Rn__Frame *frame)
+{
+    rn_node_state_t *n = s->node;
+    uint64_t seq = frame->batch->seq;
+    if (seq <= n->submitted_seq) {
+        n->duplicates++;
+        if (seq <= n->acked_seq)
+            send_ack(s, n->acked_seq);
+        rn_wire_free(frame);
+        return;
+    }
+    pending_batch_t *p = malloc(sizeof *p);
+    if (!p) {
+        rn_wire_free(frame);
+        return rn_session_close(s, "out of memory");
+    }
+    *p = (pending_batch_t){ s->collector, n, seq, frame->batch->n_samples };
+    int rc = rn_rrd_store_write(s->collector->store, n->id, frame, on_batch_stored, p);
+    if (rc) {
+        free(p);
+        return rn_session_close(s, rn_strerror(rc));
+    }
+    n->submitted_seq = seq;
+    rn_collector_check_backpressure(s->collector);
+}
+
+/* Dispatches one decoded frame; takes ownership of it. */
+static void on_frame(rn_session_t *s, Rn__Frame *f)
+{
+    if (s->node)
+        s->node->last_seen_ms = rn_clock_wall_ms();
+    switch (f->body_case) {
+    case RN__FRAME__BODY_HELLO:
+        on_hello(s, f->hello);
+        break;
+    case RN__FRAME__BODY_BATCH:
+        if (!s->node)
+            rn_session_close(s, "batch before hello");
+        else
+            return on_batch(s, f); /* takes f */
+        break;
+    case RN__FRAME__BODY_HEARTBEAT:
+        if (!s->node)
+            rn_session_close(s, "heartbeat before hello");
+        break;
+    default:
+        rn_session_close(s, "unexpected frame type from an agent");
+        break;
+    }
+    rn_wire_free(f);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    static char chunk[READ_CHUNK]; /* one loop thread: reads are consumed before the next */
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init(chunk, sizeof chunk);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    rn_session_t *s = (rn_session_t *)stream;
+    if (nread < 0) {
+        rn_session_close(s, nread == UV_EOF ? NULL : uv_strerror((int)nread));
+        if (nread == UV_EOF)
+            rn_info("agent %s (%s) disconnected", s->node ? s->node->id : "?", s->peer);
+        return;
+    }
+    if (rn_wire_reader_push(&s->reader, buf->base, (size_t)nread) != 0)
+        return rn_session_close(s, "out of memory");
+    const uint8_t *body;
+    size_t len;
+    int rc;
+    while (!s->closing && (rc = rn_wire_reader_next(&s->reader, &body, &len)) == 1) {
+        Rn__Frame *f;
+        char why[256];
+        if (rn_wire_decode(body, len, &f, why, sizeof why) != 0)
+            return rn_session_close(s, why);
+        on_frame(s, f);
+    }
+    if (!s->closing && rc < 0)
+        rn_session_close(s, rn_strerror(rc));
+}
+
+void rn_session_set_reading(rn_session_t *s, bool on)
+{
+    if (s->closing || s->reading == on)
+        return;
+    s->reading = on;
+    if (on)
+        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+    else
+        uv_read_stop((uv_stream_t *)&s->tcp);
+}
+
+static void describe_peer(rn_session_t *s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    char host[48] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+}
+
+int rn_session_accept(rn_collector_t *c)
+{
+    rn_session_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->collector = c;
+    rn_wire_reader_init(&s->reader);
+    uv_tcp_init(c->loop, &s->tcp);
+    s->next = c->sessions;
+    if (c->sessions)
+        c->sessions->prev = s;
+    c->sessions = s;
+    int rc = uv_accept((uv_stream_t *)&c->server, (uv_stream_t *)&s->tcp);
+    if (rc) {
+        rn_session_close(s, NULL);
+        return rc;
+    }
+    uv_tcp_nodelay(&s->tcp, 1);
+    describe_peer(s);
+    s->opened_ms = rn_clock_wall_ms();
+    rn_session_set_reading(s, !c->reading_paused);
+    return 0;
+}

@@ -24,6 +24,7 @@ typedef struct {
     rn_snmp_cred_t snmp;       /* resolved: secrets copied in */
     char *secret_name;
     uint32_t timeout_ms, retries;
+    int line;
 } rn_device_t;
 
 typedef struct {
