@@ -1,2 +1,834 @@
-/* stub: to be written */
-typedef int rn_stub_rrd_store_t;
+/* RRD store: turns batches of samples into RRD files, off the loop thread.
+ *
+ * Why: librrd calls block on disk (open, lock, read header, write, close per file), so the loop
+ * thread only queues batches here and gets a callback with the outcome. This is the only module
+ * that includes <rrd.h>.
+ *
+ * How: rn_rrd_store_write() appends a job to a FIFO. At most one job runs at a time, on the libuv
+ * thread pool (uv_queue_work); its after_work callback, on the loop thread, starts the next job
+ * and then fires the caller's callback. So batches are applied in submission order and the worker
+ * side state (the cache of each file's last update time) is touched by one thread at a time; the
+ * hand-over through libuv's queue orders those accesses. A job:
+ *   1. checks that the data directory is still a writable directory (else the whole batch fails
+ *      with a negative status: nothing is stored, the caller must not ack);
+ *   2. maps each sample to its file path, then sorts (path, position in batch) so that the samples
+ *      of one file form one run, in batch order;
+ *   3. for each file: learns its last update (cache, else rrd_last_r, else creates the file from
+ *      the source's template), drops samples at or before it (too_old: RRD time is whole seconds,
+ *      so a second sample in the same second is too old as well), and hands all the others to one
+ *      rrd_update_r call. If librrd refuses, the error is logged once with the path, the file's
+ *      last update is read back to count what did land, and the rest is counted failed.
+ * librrd keeps its error text per thread (rrd_get_context()), so the worker clears it before each
+ * call and reads it right after.
+ *
+ * RRAs (each for AVERAGE, MIN and MAX, xff 0.5) come from these tiers, in seconds per row and
+ * seconds of history: 1 step for 2 days, 60 s for 14 days, 300 s for 60 days, 3600 s for 400 days,
+ * 86400 s for 5 years (1826 days). steps per row = round(resolution / step), a tier finer than the
+ * step is skipped, and a tier with the same steps per row as the one before it is merged into it
+ * (keeping the longer history); rows = ceil(history / (steps per row * step)). That gives:
+ *   step 60 ("if"):  1 x 20160 (14 d), 5 x 17280, 60 x 9600, 1440 x 1826       (~8.2 MB, 7 DS)
+ *   step 10 ("icmp"): 1 x 17280, 6 x 20160, 30 x 17280, 360 x 9600, 8640 x 1826 (~12.7 MB, 8 DS)
+ *   step 5:           1 x 34560, 12 x 20160, 60 x 17280, 720 x 9600, 17280 x 1826
+ * Data sources: counters DERIVE (min 0; max = speed_bps / 8 for the octet counters "in"/"out" when
+ * the first sample carries a speed, else U), gauges GAUGE with the template's bounds; heartbeat is
+ * 3 steps. A new file starts one step before its first sample and is built under "<path>.tmp",
+ * then renamed, so a crash never leaves a half-written file at the real path. */
+#include "rrd_store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <rrd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_SOURCES 8
+#define DEFAULT_STEP 60u
+#define HEARTBEAT_STEPS 3u
+#define NAME_ROOM (255 - 8) /* an escaped file name plus ".rrd.tmp" must fit NAME_MAX */
+#define MAX_DS 32            /* data sources per template, at most */
+#define MAX_RRAS 15         /* 5 tiers x 3 consolidation functions */
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+typedef struct {
+    char source[32];
+    uint32_t step;
+} step_t;
+
+/* Last update time of one file, chained in a hash bucket. */
+typedef struct cache_entry {
+    struct cache_entry *next;
+    uint64_t hash;
+    time_t last;
+    char path[];
+} cache_entry_t;
+
+typedef struct {
+    cache_entry_t **slots;
+    size_t n_slots, n;
+} cache_t;
+
+typedef struct job {
+    uv_work_t req;
+    struct job *next;
+    rn_rrd_store_t *s;
+    bool is_close;          /* the close sentinel: runs after every write, then frees the store */
+    char *node_id;
+    Rn__Frame *frame;       /* owned; freed on the worker once applied */
+    rn_rrd_store_cb cb;
+    void *data;
+    int status;
+    rn_rrd_result_t result;
+    step_t steps[MAX_SOURCES]; /* snapshot at submission, so set_step never races a worker */
+    size_t n_steps;
+} job_t;
+
+/* One sample of a batch on its way to its file. */
+typedef struct {
+    char *path;
+    size_t idx;             /* position in the batch: keeps batch order within a file */
+    time_t t;
+    const Rn__Sample *sample;
+    const rn_template_t *tmpl;
+} item_t;
+
+struct rn_rrd_store {
+    uv_loop_t *loop;
+    char *data_dir;
+    step_t steps[MAX_SOURCES];
+    size_t n_steps;
+    job_t *head, *tail;     /* queued, not started */
+    job_t *running;
+    size_t pending;         /* queued + running writes (not the close sentinel) */
+    bool closing;
+    job_t *close_job;       /* preallocated so close cannot fail */
+    void (*close_cb)(void *data);
+    void *close_data;
+    /* Worker side: only the running job touches these. */
+    cache_t cache;
+    bool dir_bad;           /* the data directory was found unusable: log the change only */
+};
+
+/* ---- path scheme ------------------------------------------------------------------------- */
+
+/* Appends s escaped into buf at *pos: bytes outside [A-Za-z0-9._-], and a leading '.', become
+ * %XX. Returns 0, -EINVAL for an empty name, or -ENAMETOOLONG. */
+static int append_escaped(char *buf, size_t len, size_t *pos, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t start = *pos;
+    if (*s == '\0')
+        return -EINVAL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+                     (*p == '.' && p != (const unsigned char *)s);
+        size_t need = plain ? 1 : 3;
+        if (*pos + need >= len || *pos + need - start > NAME_ROOM)
+            return -ENAMETOOLONG;
+        if (plain) {
+            buf[(*pos)++] = (char)*p;
+        } else {
+            buf[(*pos)++] = '%';
+            buf[(*pos)++] = hex[*p >> 4];
+            buf[(*pos)++] = hex[*p & 15];
+        }
+    }
+    buf[*pos] = '\0';
+    return 0;
+}
+
+/* Appends s verbatim. Returns 0 or -ENAMETOOLONG. */
+static int append_raw(char *buf, size_t len, size_t *pos, const char *s)
+{
+    size_t n = strlen(s);
+    if (*pos + n >= len)
+        return -ENAMETOOLONG;
+    memcpy(buf + *pos, s, n + 1);
+    *pos += n;
+    return 0;
+}
+
+/* True if node_id is a relative path of non-empty segments, none of them "." or "..". Node ids
+ * are validated by the wire layer already; this only guards the file system. */
+static bool node_id_safe(const char *id)
+{
+    if (id == NULL || *id == '\0' || *id == '/')
+        return false;
+    for (const char *seg = id;;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        if (!end)
+            return true;
+        seg = end + 1;
+    }
+}
+
+/* True if source is a plain name ([a-z0-9_]+) that can be a directory as it is. */
+static bool source_safe(const char *source)
+{
+    if (source == NULL || *source == '\0')
+        return false;
+    for (const char *p = source; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+int rn_rrd_store_path(const rn_rrd_store_t *s, const char *node_id, const char *source,
+                      const char *device, const char *object, char *buf, size_t len)
+{
+    size_t pos = 0;
+    int rc;
+    if (!node_id_safe(node_id) || !source_safe(source) || object == NULL || len == 0)
+        return -EINVAL;
+    buf[0] = '\0';
+    if ((rc = append_raw(buf, len, &pos, s->data_dir)) < 0 ||
+        (rc = append_raw(buf, len, &pos, "/")) < 0 ||
+        (rc = append_raw(buf, len, &pos, node_id)) < 0 ||
+        (rc = append_raw(buf, len, &pos, "/")) < 0 ||
+        (rc = append_raw(buf, len, &pos, source)) < 0 ||
+        (rc = append_raw(buf, len, &pos, "/")) < 0)
+        return rc;
+    if (device != NULL && *device != '\0') {
+        if ((rc = append_escaped(buf, len, &pos, device)) < 0 ||
+            (rc = append_raw(buf, len, &pos, "/")) < 0)
+            return rc;
+    }
+    if ((rc = append_escaped(buf, len, &pos, object)) < 0 ||
+        (rc = append_raw(buf, len, &pos, ".rrd")) < 0)
+        return rc;
+    return 0;
+}
+
+/* Creates every missing directory of path up to its last '/' (or all of it when whole is set),
+ * like mkdir -p. Returns 0 or a negative errno. */
+static int mkdir_p(const char *path, bool whole)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+    if (n >= sizeof tmp)
+        return -ENAMETOOLONG;
+    memcpy(tmp, path, n + 1);
+    if (!whole) {
+        char *slash = strrchr(tmp, '/');
+        if (slash == NULL)
+            return 0;
+        *slash = '\0';
+    }
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        if (c == '\0')
+            break;
+        *p = c;
+    }
+    struct stat st;
+    if (stat(tmp, &st) < 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* ---- last-update cache (worker side) ----------------------------------------------------- */
+
+/* FNV-1a over the path. */
+static uint64_t hash_path(const char *p)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+/* Returns the entry of path, or NULL. */
+static cache_entry_t *cache_find(cache_t *c, const char *path)
+{
+    if (c->n_slots == 0)
+        return NULL;
+    uint64_t h = hash_path(path);
+    for (cache_entry_t *e = c->slots[h % c->n_slots]; e; e = e->next)
+        if (e->hash == h && strcmp(e->path, path) == 0)
+            return e;
+    return NULL;
+}
+
+/* Doubles the table when it holds as many entries as slots. Returns 0 or -ENOMEM. */
+static int cache_grow(cache_t *c)
+{
+    size_t n_slots = c->n_slots ? c->n_slots * 2 : 1024;
+    cache_entry_t **slots = calloc(n_slots, sizeof *slots);
+    if (slots == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_slots; i++) {
+        for (cache_entry_t *e = c->slots[i], *next; e; e = next) {
+            next = e->next;
+            e->next = slots[e->hash % n_slots];
+            slots[e->hash % n_slots] = e;
+        }
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->n_slots = n_slots;
+    return 0;
+}
+
+/* Records the last update of path. Out of memory only means the next batch reads the file. */
+static void cache_set(cache_t *c, const char *path, time_t last)
+{
+    cache_entry_t *e = cache_find(c, path);
+    if (e != NULL) {
+        e->last = last;
+        return;
+    }
+    if (c->n >= c->n_slots && cache_grow(c) < 0)
+        return;
+    size_t n = strlen(path);
+    if ((e = malloc(sizeof *e + n + 1)) == NULL)
+        return;
+    memcpy(e->path, path, n + 1);
+    e->hash = hash_path(path);
+    e->last = last;
+    e->next = c->slots[e->hash % c->n_slots];
+    c->slots[e->hash % c->n_slots] = e;
+    c->n++;
+}
+
+/* Forgets path, so its last update is read from the file next time. */
+static void cache_drop(cache_t *c, const char *path)
+{
+    if (c->n_slots == 0)
+        return;
+    uint64_t h = hash_path(path);
+    for (cache_entry_t **pp = &c->slots[h % c->n_slots]; *pp; pp = &(*pp)->next) {
+        if ((*pp)->hash == h && strcmp((*pp)->path, path) == 0) {
+            cache_entry_t *e = *pp;
+            *pp = e->next;
+            free(e);
+            c->n--;
+            return;
+        }
+    }
+}
+
+/* Frees every entry and the table. */
+static void cache_free(cache_t *c)
+{
+    for (size_t i = 0; i < c->n_slots; i++) {
+        for (cache_entry_t *e = c->slots[i], *next; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    }
+    free(c->slots);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- creating a file --------------------------------------------------------------------- */
+
+/* Returns the step of source from a step table, or the built-in default. */
+static uint32_t step_of(const step_t *steps, size_t n, const char *source)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(steps[i].source, source) == 0)
+            return steps[i].step;
+    return strcmp(source, "icmp") == 0 ? 10u : DEFAULT_STEP;
+}
+
+/* Formats a bound for a DS definition: "U" when unbounded. */
+static void fmt_bound(char *buf, size_t len, double v)
+{
+    if (isnan(v))
+        snprintf(buf, len, "U");
+    else
+        snprintf(buf, len, "%.17g", v);
+}
+
+/* Writes the DS definition of metric i of tmpl into buf, for a file created at the given step
+ * whose first sample reports speed_bps (0 = unknown). */
+static void ds_def(char *buf, size_t len, const rn_template_t *tmpl, size_t i, uint32_t step,
+                   uint64_t speed_bps)
+{
+    const rn_metric_t *m = &tmpl->metrics[i];
+    char lo[32], hi[32];
+    if (m->kind == RN_METRIC_COUNTER) {
+        bool octets = strcmp(tmpl->source, "if") == 0 &&
+                      (strcmp(m->name, "in") == 0 || strcmp(m->name, "out") == 0);
+        snprintf(lo, sizeof lo, "0");
+        if (octets && speed_bps > 0)
+            snprintf(hi, sizeof hi, "%" PRIu64, speed_bps / 8);
+        else
+            snprintf(hi, sizeof hi, "U");
+    } else {
+        fmt_bound(lo, sizeof lo, m->min);
+        fmt_bound(hi, sizeof hi, m->max);
+    }
+    snprintf(buf, len, "DS:%s:%s:%u:%s:%s", m->name,
+             m->kind == RN_METRIC_COUNTER ? "DERIVE" : "GAUGE", step * HEARTBEAT_STEPS, lo, hi);
+}
+
+/* Writes the RRA definitions for a step into defs (see the header comment of this file).
+ * Returns how many. */
+static int rra_defs(char defs[][48], uint32_t step)
+{
+    static const struct { uint32_t res, span; } tiers[] = {
+        { 0, 2 * 86400 }, /* res 0 = one step */
+        { 60, 14 * 86400 },
+        { 300, 60 * 86400 },
+        { 3600, 400 * 86400 },
+        { 86400, 1826 * 86400 },
+    };
+    static const char *const cfs[] = { "AVERAGE", "MIN", "MAX" };
+    uint32_t pdp[5], rows[5];
+    int n = 0, out = 0;
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        uint32_t res = tiers[i].res ? tiers[i].res : step;
+        if (res < step)
+            continue;
+        uint32_t p = (res + step / 2) / step;
+        uint32_t r = (tiers[i].span + p * step - 1) / (p * step);
+        if (n > 0 && pdp[n - 1] == p) {
+            rows[n - 1] = r > rows[n - 1] ? r : rows[n - 1];
+            continue;
+        }
+        pdp[n] = p;
+        rows[n++] = r;
+    }
+    for (int i = 0; i < n; i++)
+        for (size_t c = 0; c < 3; c++)
+            snprintf(defs[out++], 48, "RRA:%s:0.5:%u:%u", cfs[c], pdp[i], rows[i]);
+    return out;
+}
+
+/* Logs librrd's error for path (this thread's context) and clears it. */
+static void log_rrd_error(const char *what, const char *path)
+{
+    const char *err = rrd_get_error();
+    rn_error("rrd: %s %s: %s", what, path, err && *err ? err : "unknown librrd error");
+    rrd_clear_error();
+}
+
+/* Creates the RRD file at path for tmpl, starting at start, via "<path>.tmp" and rename.
+ * Returns 0 or a negative error (logged). */
+static int create_file(const char *path, const rn_template_t *tmpl, uint32_t step, time_t start,
+                       uint64_t speed_bps)
+{
+    char ds[MAX_DS][96], rra[MAX_RRAS][48], tmp[PATH_MAX];
+    const char *argv[sizeof ds / sizeof ds[0] + MAX_RRAS];
+    int argc = 0, rc;
+    if (tmpl->n_metrics > sizeof ds / sizeof ds[0])
+        return -EINVAL;
+    if ((rc = mkdir_p(path, false)) < 0) {
+        rn_error("rrd: cannot create the directory of %s: %s", path, rn_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < tmpl->n_metrics; i++) {
+        ds_def(ds[i], sizeof ds[i], tmpl, i, step, speed_bps);
+        argv[argc++] = ds[i];
+    }
+    int n_rra = rra_defs(rra, step);
+    for (int i = 0; i < n_rra; i++)
+        argv[argc++] = rra[i];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    rrd_clear_error();
+    if (rrd_create_r2(tmp, step, start, 0, NULL, NULL, argc, argv) != 0) {
+        log_rrd_error("cannot create", tmp);
+        unlink(tmp);
+        return RN_ERRD;
+    }
+    if (rename(tmp, path) < 0) {
+        rc = -errno;
+        rn_error("rrd: cannot rename %s into place: %s", tmp, rn_strerror(rc));
+        unlink(tmp);
+        return rc;
+    }
+    rn_debug("rrd: created %s (step %u s)", path, step);
+    return 0;
+}
+
+/* ---- writing one file -------------------------------------------------------------------- */
+
+/* Formats one value for an update: counters as integers, gauges as doubles, "U" when unknown.
+ * Returns the number of bytes written. */
+static int fmt_value(char *p, size_t room, const rn_metric_t *m, const Rn__Value *v)
+{
+    if (v != NULL && v->has_counter)
+        return snprintf(p, room, ":%" PRIu64, v->counter);
+    if (v != NULL && v->has_gauge && m->kind == RN_METRIC_GAUGE && isfinite(v->gauge))
+        return snprintf(p, room, ":%.17g", v->gauge);
+    return snprintf(p, room, ":U");
+}
+
+/* Finds the last update of the file of a run of items, creating the file if it does not exist.
+ * Returns 0 and sets *last, or a negative error (logged). */
+static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size_t n, time_t *last)
+{
+    cache_entry_t *e = cache_find(&s->cache, it[0].path);
+    struct stat st;
+    if (e != NULL) {
+        *last = e->last;
+        return 0;
+    }
+    if (stat(it[0].path, &st) == 0) {
+        rrd_clear_error();
+        time_t t = rrd_last_r(it[0].path);
+        if (t == (time_t)-1) {
+            log_rrd_error("cannot read the last update of", it[0].path);
+            return RN_ERRD;
+        }
+        *last = t;
+        return 0;
+    }
+    if (errno != ENOENT) {
+        int rc = -errno;
+        rn_error("rrd: cannot stat %s: %s", it[0].path, rn_strerror(rc));
+        return rc;
+    }
+    uint64_t speed = 0;
+    for (size_t i = 0; i < n && speed == 0; i++)
+        if (it[i].sample->has_speed_bps)
+            speed = it[i].sample->speed_bps;
+    uint32_t step = step_of(job->steps, job->n_steps, it[0].tmpl->source);
+    int rc = create_file(it[0].path, it[0].tmpl, step, it[0].t - (time_t)step, speed);
+    if (rc < 0)
+        return rc;
+    *last = it[0].t - (time_t)step;
+    return 0;
+}
+
+/* Counts, after a failed update of a file, which of its argc updates landed: those at or before
+ * the file's last update as read back now. */
+static uint32_t count_landed(const char *path, const time_t *times, int argc)
+{
+    rrd_clear_error();
+    time_t last = rrd_last_r(path);
+    rrd_clear_error();
+    uint32_t landed = 0;
+    for (int i = 0; i < argc && last != (time_t)-1; i++)
+        if (times[i] <= last)
+            landed++;
+    return landed;
+}
+
+/* Writes a run of n items that share one file: one rrd_update_r call with every sample newer
+ * than the file's last update, in batch order. Adds the outcome to job->result. */
+static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n)
+{
+    time_t last = 0;
+    if (file_last(s, job, it, n, &last) < 0) {
+        job->result.failed += (uint32_t)n;
+        return;
+    }
+    size_t line_len = 24 + it[0].tmpl->n_metrics * 28;
+    char *lines = malloc(n * line_len);
+    const char **argv = malloc(n * sizeof *argv);
+    time_t *times = malloc(n * sizeof *times);
+    int argc = 0;
+    if (lines == NULL || argv == NULL || times == NULL) {
+        job->result.failed += (uint32_t)n;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].t <= last) {
+            job->result.too_old++;
+            continue;
+        }
+        char *p = lines + (size_t)argc * line_len;
+        size_t off = (size_t)snprintf(p, line_len, "%lld", (long long)it[i].t);
+        for (size_t v = 0; v < it[i].tmpl->n_metrics; v++)
+            off += (size_t)fmt_value(p + off, line_len - off, &it[i].tmpl->metrics[v],
+                                     it[i].sample->values[v]);
+        times[argc] = last = it[i].t;
+        argv[argc++] = p;
+    }
+    if (argc == 0)
+        goto out;
+    rrd_clear_error();
+    if (rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
+        log_rrd_error("cannot update", it[0].path);
+        uint32_t landed = count_landed(it[0].path, times, argc);
+        job->result.written += landed;
+        job->result.failed += (uint32_t)argc - landed;
+        cache_drop(&s->cache, it[0].path);
+        goto out;
+    }
+    job->result.written += (uint32_t)argc;
+    cache_set(&s->cache, it[0].path, last);
+out:
+    free(lines);
+    free(argv);
+    free(times);
+}
+
+/* ---- applying a batch (worker thread) ---------------------------------------------------- */
+
+/* Orders items by file, then by position in the batch. */
+static int cmp_items(const void *a, const void *b)
+{
+    const item_t *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    if (c != 0)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Returns 0 if the data directory is a directory we may write, else a negative errno, logging
+ * only when that changes. */
+static int check_data_dir(rn_rrd_store_t *s)
+{
+    struct stat st;
+    int rc = 0;
+    if (stat(s->data_dir, &st) < 0)
+        rc = -errno;
+    else if (!S_ISDIR(st.st_mode))
+        rc = -ENOTDIR;
+    else if (access(s->data_dir, W_OK | X_OK) < 0)
+        rc = -errno;
+    if (rc < 0 && !s->dir_bad)
+        rn_error("rrd: data directory %s is unusable: %s", s->data_dir, rn_strerror(rc));
+    else if (rc == 0 && s->dir_bad)
+        rn_info("rrd: data directory %s is usable again", s->data_dir);
+    s->dir_bad = rc < 0;
+    return rc;
+}
+
+/* Maps sample i of the job's batch to an item. Returns 0, or a negative error when the sample
+ * cannot be stored (unknown source, wrong value count, bad time or name), logged once per batch
+ * through *logged. */
+static int make_item(const job_t *job, size_t i, item_t *item, bool *logged)
+{
+    const Rn__Sample *sm = job->frame->batch->samples[i];
+    char path[PATH_MAX];
+    int rc = -EINVAL;
+    item->sample = sm;
+    item->idx = i;
+    item->tmpl = sm->source ? rn_template_find(sm->source) : NULL;
+    /* floor(ms / 1000), also for times before 1970 */
+    item->t = (time_t)(sm->time_ms >= 0 ? sm->time_ms / 1000 : -((-sm->time_ms + 999) / 1000));
+    if (item->tmpl != NULL && sm->n_values == item->tmpl->n_metrics && item->t > 0 &&
+        sm->object != NULL &&
+        (rc = rn_rrd_store_path(job->s, job->node_id, sm->source, sm->device, sm->object, path,
+                                sizeof path)) == 0) {
+        if ((item->path = strdup(path)) != NULL)
+            return 0;
+        rc = -ENOMEM;
+    }
+    if (!*logged)
+        rn_warn("rrd: node %s: sample %s/%s/%s at %" PRId64 " ms cannot be stored: %s",
+                job->node_id, sm->source ? sm->source : "?", sm->device ? sm->device : "?",
+                sm->object ? sm->object : "?", sm->time_ms,
+                rc == -EINVAL ? "unknown source, wrong value count, bad time or name"
+                              : rn_strerror(rc));
+    *logged = true;
+    return rc;
+}
+
+/* Applies the job's batch: groups its samples by file and writes each file once. */
+static void apply_batch(job_t *job)
+{
+    rn_rrd_store_t *s = job->s;
+    const Rn__Batch *b = job->frame->batch;
+    item_t *items;
+    size_t n = 0;
+    bool logged = false;
+    if ((job->status = check_data_dir(s)) < 0)
+        return;
+    if (b->n_samples == 0)
+        return;
+    if ((items = calloc(b->n_samples, sizeof *items)) == NULL) {
+        job->status = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < b->n_samples; i++) {
+        if (make_item(job, i, &items[n], &logged) == 0)
+            n++;
+        else
+            job->result.failed++;
+    }
+    qsort(items, n, sizeof *items, cmp_items);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && strcmp(items[j].path, items[i].path) == 0; j++)
+            ;
+        write_file(s, job, items + i, j - i);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(items[i].path);
+    free(items);
+}
+
+/* Worker thread: applies a write job and releases its frame; the close sentinel does nothing. */
+static void on_work(uv_work_t *req)
+{
+    job_t *job = container_of(req, job_t, req);
+    if (job->is_close)
+        return;
+    apply_batch(job);
+    rn_wire_free(job->frame);
+    job->frame = NULL;
+}
+
+/* ---- queue (loop thread) ----------------------------------------------------------------- */
+
+static void on_after_work(uv_work_t *req, int status);
+
+/* Starts the oldest queued job if none is running. */
+static void start_next(rn_rrd_store_t *s)
+{
+    if (s->running != NULL || s->head == NULL)
+        return;
+    job_t *job = s->head;
+    s->head = job->next;
+    if (s->head == NULL)
+        s->tail = NULL;
+    job->next = NULL;
+    s->running = job;
+    /* Fails only for a NULL work callback. */
+    (void)uv_queue_work(s->loop, &job->req, on_work, on_after_work);
+}
+
+/* Appends a job to the FIFO and starts it if the worker is idle. */
+static void enqueue(rn_rrd_store_t *s, job_t *job)
+{
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    start_next(s);
+}
+
+/* Frees the store and everything it still owns. */
+static void store_free(rn_rrd_store_t *s)
+{
+    cache_free(&s->cache);
+    free(s->close_job);
+    free(s->data_dir);
+    free(s);
+}
+
+/* Loop thread, after a job ran: starts the next job, then reports this one. After the close
+ * sentinel (always the last job) it fires the close callback and frees the store. */
+static void on_after_work(uv_work_t *req, int status)
+{
+    job_t *job = container_of(req, job_t, req);
+    rn_rrd_store_t *s = job->s;
+    s->running = NULL;
+    if (job->is_close) {
+        void (*cb)(void *) = s->close_cb;
+        void *data = s->close_data;
+        store_free(s);
+        if (cb)
+            cb(data);
+        return;
+    }
+    s->pending--;
+    start_next(s);
+    if (status < 0 && job->status == 0)
+        job->status = status;
+    if (job->frame != NULL) /* not run (cancelled) */
+        rn_wire_free(job->frame);
+    job->cb(job->data, job->status, &job->result);
+    free(job->node_id);
+    free(job);
+}
+
+/* ---- public API -------------------------------------------------------------------------- */
+
+int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out)
+{
+    if (loop == NULL || data_dir == NULL || *data_dir == '\0' || out == NULL)
+        return -EINVAL;
+    rn_rrd_store_t *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->data_dir = strdup(data_dir)) == NULL ||
+        (s->close_job = calloc(1, sizeof *s->close_job)) == NULL) {
+        if (s)
+            store_free(s);
+        return -ENOMEM;
+    }
+    for (size_t n = strlen(s->data_dir); n > 1 && s->data_dir[n - 1] == '/'; n--)
+        s->data_dir[n - 1] = '\0';
+    int rc = mkdir_p(s->data_dir, true);
+    if (rc < 0) {
+        rn_error("rrd: cannot create data directory %s: %s", s->data_dir, rn_strerror(rc));
+        store_free(s);
+        return rc;
+    }
+    s->loop = loop;
+    s->close_job->s = s;
+    s->close_job->is_close = true;
+    *out = s;
+    return 0;
+}
+
+void rn_rrd_store_set_step(rn_rrd_store_t *s, const char *source, uint32_t step_s)
+{
+    size_t i;
+    if (step_s == 0 || source == NULL || strlen(source) >= sizeof s->steps[0].source)
+        return;
+    for (i = 0; i < s->n_steps; i++)
+        if (strcmp(s->steps[i].source, source) == 0)
+            break;
+    if (i == MAX_SOURCES) {
+        rn_warn("rrd: too many sources with their own step; %s keeps the default", source);
+        return;
+    }
+    if (i == s->n_steps) {
+        snprintf(s->steps[i].source, sizeof s->steps[i].source, "%s", source);
+        s->n_steps++;
+    }
+    s->steps[i].step = step_s;
+}
+
+int rn_rrd_store_write(rn_rrd_store_t *s, const char *node_id, Rn__Frame *batch_frame,
+                       rn_rrd_store_cb cb, void *data)
+{
+    if (s == NULL || s->closing || cb == NULL || batch_frame == NULL ||
+        batch_frame->body_case != RN__FRAME__BODY_BATCH || batch_frame->batch == NULL ||
+        !node_id_safe(node_id))
+        return -EINVAL;
+    job_t *job = calloc(1, sizeof *job);
+    if (job == NULL || (job->node_id = strdup(node_id)) == NULL) {
+        free(job);
+        return -ENOMEM;
+    }
+    job->s = s;
+    job->frame = batch_frame;
+    job->cb = cb;
+    job->data = data;
+    memcpy(job->steps, s->steps, sizeof job->steps);
+    job->n_steps = s->n_steps;
+    s->pending++;
+    enqueue(s, job);
+    return 0;
+}
+
+size_t rn_rrd_store_pending(const rn_rrd_store_t *s)
+{
+    return s->pending;
+}
+
+void rn_rrd_store_close(rn_rrd_store_t *s, void (*cb)(void *data), void *data)
+{
+    if (s == NULL || s->closing)
+        return;
+    s->closing = true;
+    s->close_cb = cb;
+    s->close_data = data;
+    enqueue(s, s->close_job);
+}

@@ -3,7 +3,8 @@
  *
  * Path scheme (documented in the README): <data_dir>/<node id>/<source>/<device>/<object>.rrd
  * for device sources ("if"), <data_dir>/<node id>/<source>/<object>.rrd for probes ("icmp"),
- * where device and object are escaped: bytes outside [A-Za-z0-9._-] become %XX ('/' -> %2F).
+ * where device and object are escaped: bytes outside [A-Za-z0-9._-] become %XX ('/' -> %2F),
+ * and so does a leading '.' ("." -> %2E, so a device is never "." or "..").
  * Node ids are paths ("jaipur/sanganer") and so make nested directories; the topology forbids
  * a node segment named like a source, so the two never collide.
  *
@@ -38,22 +39,29 @@ typedef void (*rn_rrd_store_cb)(void *data, int status, const rn_rrd_result_t *r
 /* Creates a store writing under data_dir (created if missing). Returns 0 or a negative error. */
 int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out);
 
-/* Sets the RRD step, in seconds, used when creating files of a source ("if", "icmp"). */
+/* Sets the RRD step, in seconds, used when creating files of a source ("if", "icmp"). Defaults:
+ * "icmp" 10 s, any other source 60 s. Applies to writes queued after the call; existing files
+ * keep the step they were created with. */
 void rn_rrd_store_set_step(rn_rrd_store_t *s, const char *source, uint32_t step_s);
 
 /* Queues the samples of one batch from node_id. Takes ownership of batch (freed with
- * rn_wire_free once written). cb fires exactly once if this returns 0, never if it fails. */
+ * rn_wire_free once written). cb fires exactly once if this returns 0, never if it fails.
+ * Returns 0, or -EINVAL (store closing, frame without a batch, unsafe node id: empty, leading
+ * '/', empty, "." or ".." segments) or -ENOMEM; on failure the caller still owns batch_frame. */
 int rn_rrd_store_write(rn_rrd_store_t *s, const char *node_id, Rn__Frame *batch_frame,
                        rn_rrd_store_cb cb, void *data);
 
-/* Builds the file path of a series into buf. Returns 0, or -ENAMETOOLONG. */
+/* Builds the file path of a series into buf. device is "" (or NULL) for probe sources.
+ * Returns 0, -EINVAL (unsafe node id, source not [a-z0-9_]+, empty object), or -ENAMETOOLONG
+ * (buf too small, or an escaped name longer than a file name may be). */
 int rn_rrd_store_path(const rn_rrd_store_t *s, const char *node_id, const char *source,
                       const char *device, const char *object, char *buf, size_t len);
 
 /* Number of writes queued or running (for backpressure and metrics). */
 size_t rn_rrd_store_pending(const rn_rrd_store_t *s);
 
-/* Finishes queued writes, then frees the store; cb (may be NULL) fires then. */
+/* Finishes queued writes (their callbacks fire first), then frees the store; cb (may be NULL)
+ * fires then. Writes after close fail with -EINVAL. */
 void rn_rrd_store_close(rn_rrd_store_t *s, void (*cb)(void *data), void *data);
 
 #endif

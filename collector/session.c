@@ -147,6 +147,9 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
         n->samples += r->written;
         n->too_old += r->too_old;
         n->failed += r->failed;
+        if (r->failed)
+            rn_error("node %s: batch %" PRIu64 ": %u samples could not be written (%" PRIu64
+                     " so far; see the RRD errors above)", n->id, p->seq, r->failed, n->failed);
         if (r->too_old)
             rn_warn("node %s: batch %" PRIu64 ": %u samples older than their RRD file's last "
                     "update (%" PRIu64 " so far)", n->id, p->seq, r->too_old, n->too_old);
@@ -186,6 +189,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
     int rc = rn_rrd_store_write(s->collector->store, n->id, frame, on_batch_stored, p);
     if (rc) {
         free(p);
+        rn_wire_free(frame); /* on failure the frame is still ours */
         return rn_session_close(s, rn_strerror(rc));
     }
     n->submitted_seq = seq;

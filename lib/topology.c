@@ -106,7 +106,8 @@ static int check_secret(rn_yaml_t *y, const rn_snmp_cred_t *c, yaml_node_t *at, 
     return 0;
 }
 
-static int load_secrets(const char *path, secrets_t *s, char *err, size_t err_len)
+/* Reads a parsed secrets document into s. Returns y->rc. */
+static int read_secrets(rn_yaml_t *y, secrets_t *s)
 {
     static const rn_yaml_field_t fields[] = {
         F("community", RN_YF_STR, false, rn_snmp_cred_t, community, 0, 0),
@@ -115,25 +116,21 @@ static int load_secrets(const char *path, secrets_t *s, char *err, size_t err_le
         F("priv", RN_YF_STR, false, rn_snmp_cred_t, priv_proto, 0, 0),
         F("priv_key", RN_YF_STR, false, rn_snmp_cred_t, priv_key, 0, 0),
     };
-    rn_yaml_t y;
-    if (rn_yaml_load(&y, path, err, err_len) == 0) {
-        yaml_node_t *root = rn_yaml_root(&y);
-        s->n = rn_yaml_map_len(root);
-        s->creds = alloc_array(&y, s->n, sizeof *s->creds);
-        for (size_t i = 0; i < s->n && !y.rc; i++) {
-            yaml_node_t *k = rn_yaml_map_key(&y, root, i);
-            const char *name = rn_yaml_scalar(&y, k, "(top)");
-            if (!name)
-                break;
-            s->creds[i].name = dup_or_fail(&y, name);
-            rn_yaml_read_map(&y, rn_yaml_map_value(&y, root, i), name, fields,
-                             sizeof fields / sizeof fields[0], &s->creds[i]);
-            if (!y.rc)
-                check_secret(&y, &s->creds[i], k, name);
-        }
+    yaml_node_t *root = rn_yaml_root(y);
+    s->n = rn_yaml_map_len(root);
+    s->creds = alloc_array(y, s->n, sizeof *s->creds);
+    for (size_t i = 0; s->creds && i < s->n && !y->rc; i++) {
+        yaml_node_t *k = rn_yaml_map_key(y, root, i);
+        const char *name = rn_yaml_scalar(y, k, "(top)");
+        if (!name)
+            break;
+        s->creds[i].name = dup_or_fail(y, name);
+        rn_yaml_read_map(y, rn_yaml_map_value(y, root, i), name, fields,
+                         sizeof fields / sizeof fields[0], &s->creds[i]);
+        if (!y->rc)
+            check_secret(y, &s->creds[i], k, name);
     }
-    rn_yaml_free(&y);
-    return y.rc;
+    return y->rc;
 }
 
 static void free_secrets(secrets_t *s)
@@ -623,36 +620,60 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
     return y->rc;
 }
 
-int rn_topology_load(const char *path, const char *secrets_path, rn_topology_t **out, char *err,
-                     size_t err_len)
+/* The common tail of both loaders: secrets first (so devices can be resolved), then the
+ * topology; the parsed documents are freed here whatever happens. */
+static int load_docs(rn_yaml_t *ty, int trc, rn_yaml_t *sy, int src, rn_topology_t **out)
 {
     secrets_t sec = { 0 };
-    *out = NULL;
-    if (secrets_path) {
-        int rc = load_secrets(secrets_path, &sec, err, err_len);
-        if (rc) {
-            free_secrets(&sec);
-            return rc;
-        }
-    }
-    rn_topology_t *t = calloc(1, sizeof *t);
-    rn_yaml_t y;
-    int rc = t ? rn_yaml_load(&y, path, err, err_len) : -ENOMEM;
-    if (t && rc == 0) {
-        t->path = strdup(path);
-        rc = read_topology(&y, t, &sec);
-    }
-    if (t)
-        rn_yaml_free(&y);
+    rn_topology_t *t = NULL;
+    int rc = src;
+    if (rc == 0 && sy->loaded)
+        rc = read_secrets(sy, &sec);
+    if (rc == 0)
+        rc = trc;
+    if (rc == 0 && !(t = calloc(1, sizeof *t)))
+        rc = -ENOMEM;
+    if (rc == 0 && !(t->path = strdup(ty->file)))
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = read_topology(ty, t, &sec);
+    if (rc == -ENOMEM && ty->err_len)
+        snprintf(ty->err, ty->err_len, "%s: out of memory", ty->file);
+    rn_yaml_free(ty);
+    rn_yaml_free(sy);
     free_secrets(&sec);
     if (rc) {
-        if (rc == -ENOMEM && err_len)
-            snprintf(err, err_len, "%s: out of memory", path);
         rn_topology_free(t);
         return rc;
     }
     *out = t;
     return 0;
+}
+
+int rn_topology_load(const char *path, const char *secrets_path, rn_topology_t **out, char *err,
+                     size_t err_len)
+{
+    rn_yaml_t ty, sy = { 0 };
+    *out = NULL;
+    int src = secrets_path ? rn_yaml_load(&sy, secrets_path, err, err_len) : 0;
+    int trc = src ? 0 : rn_yaml_load(&ty, path, err, err_len);
+    if (src)
+        memset(&ty, 0, sizeof ty);
+    return load_docs(&ty, trc, &sy, src, out);
+}
+
+int rn_topology_load_buffers(const char *name, const uint8_t *buf, size_t len,
+                             const uint8_t *secrets, size_t secrets_len, rn_topology_t **out,
+                             char *err, size_t err_len)
+{
+    rn_yaml_t ty, sy = { 0 };
+    *out = NULL;
+    int src = secrets ? rn_yaml_load_buffer(&sy, "secrets", secrets, secrets_len, err, err_len)
+                      : 0;
+    int trc = src ? 0 : rn_yaml_load_buffer(&ty, name, buf, len, err, err_len);
+    if (src)
+        memset(&ty, 0, sizeof ty);
+    return load_docs(&ty, trc, &sy, src, out);
 }
 
 static void free_node(rn_node_t *n)

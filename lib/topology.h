@@ -105,6 +105,11 @@ typedef struct {
 int rn_topology_load(const char *path, const char *secrets_path, rn_topology_t **out, char *err,
                      size_t err_len);
 
+/* As rn_topology_load, from memory (name is used in messages; secrets may be NULL). */
+int rn_topology_load_buffers(const char *name, const uint8_t *buf, size_t len,
+                             const uint8_t *secrets, size_t secrets_len, rn_topology_t **out,
+                             char *err, size_t err_len);
+
 void rn_topology_free(rn_topology_t *topo);
 
 /* Returns the node with this id, or NULL. */
