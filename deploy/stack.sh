@@ -1,0 +1,115 @@
+# Shell functions that run rajnet-mon on the simulated RajNet: one collector in the root
+# namespace, one agent inside each node's namespace. Sourced by deploy/demo.sh and by the
+# integration tests. Agents reach the collector over the simulation's management network
+# (10.78.0.1), so a cut data link shows up as probe loss instead of silencing its agents.
+#
+#   stack_start RUN_DIR   start the simulation, the collector and every agent; RUN_DIR holds
+#                         configs, logs, pids and the RRD files (RUN_DIR/rrd)
+#   stack_stop            stop agents and collector, tear the simulation down
+#   stack_sim ARGS...     run deploy/sim/rajnet-sim with the stack's topology
+
+STACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_BUILD=${RAJNET_BUILD:-$STACK_REPO/build}
+STACK_TOPOLOGY=${RAJNET_TOPOLOGY:-$STACK_REPO/deploy/sim/topology.yaml}
+STACK_SECRETS=${RAJNET_SECRETS:-$STACK_REPO/deploy/sim/secrets.yaml}
+STACK_COLLECTOR_ADDR=10.78.0.1
+STACK_COLLECTOR_PORT=${RAJNET_PORT:-7400}
+STACK_RUN=""
+
+export RAJNET_BUILD=$STACK_BUILD
+
+stack_sim() {
+    "$STACK_REPO/deploy/sim/rajnet-sim" "$@"
+}
+
+stack_nodes() {
+    "$STACK_BUILD/deploy/sim/rajnet-topo" flat "$STACK_TOPOLOGY" "$STACK_SECRETS" |
+        awk '$1 == "node" { print $2 }'
+}
+
+# Writes the collector's configuration into $STACK_RUN.
+stack_write_collector_config() {
+    cat > "$STACK_RUN/collector.yaml" <<YAML
+listen: $STACK_COLLECTOR_ADDR:$STACK_COLLECTOR_PORT
+topology: $STACK_TOPOLOGY
+secrets: $STACK_SECRETS
+data_dir: $STACK_RUN/rrd
+log_level: info
+YAML
+}
+
+# Starts the agent of node $1 in its namespace.
+stack_start_agent() {
+    local node=$1 flat=${1//\//-}
+    mkdir -p "$STACK_RUN/agents/$flat"
+    cat > "$STACK_RUN/agents/$flat/agent.yaml" <<YAML
+node: $node
+collectors: ["$STACK_COLLECTOR_ADDR:$STACK_COLLECTOR_PORT"]
+state_dir: $STACK_RUN/agents/$flat
+log_level: info
+YAML
+    ip netns exec "$(stack_sim ns "$node")" "$STACK_BUILD/agent/rajnet-agent" \
+        -c "$STACK_RUN/agents/$flat/agent.yaml" >>"$STACK_RUN/agents/$flat/agent.log" 2>&1 &
+    echo $! > "$STACK_RUN/agents/$flat/pid"
+}
+
+stack_stop_agent() {
+    local flat=${1//\//-} pid
+    pid=$(cat "$STACK_RUN/agents/$flat/pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -f "$STACK_RUN/agents/$flat/pid"
+}
+
+stack_start_collector() {
+    "$STACK_BUILD/collector/rajnet-collector" -c "$STACK_RUN/collector.yaml" \
+        >>"$STACK_RUN/collector.log" 2>&1 &
+    echo $! > "$STACK_RUN/collector.pid"
+    local i
+    for i in $(seq 50); do
+        grep -q "listening for agents" "$STACK_RUN/collector.log" 2>/dev/null && return 0
+        kill -0 "$(cat "$STACK_RUN/collector.pid")" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "stack: the collector did not start; its log:" >&2
+    tail -5 "$STACK_RUN/collector.log" >&2
+    return 1
+}
+
+stack_stop_collector() {
+    local pid
+    pid=$(cat "$STACK_RUN/collector.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -f "$STACK_RUN/collector.pid"
+}
+
+stack_start() {
+    STACK_RUN=$1
+    mkdir -p "$STACK_RUN"
+    STACK_RUN=$(cd "$STACK_RUN" && pwd)
+    stack_sim up --topology "$STACK_TOPOLOGY" --secrets "$STACK_SECRETS" || return 1
+    stack_write_collector_config
+    stack_start_collector || return 1
+    local node
+    for node in $(stack_nodes); do
+        stack_start_agent "$node"
+    done
+}
+
+stack_stop() {
+    [ -n "$STACK_RUN" ] || return 0
+    local node
+    for node in $(stack_nodes 2>/dev/null); do
+        stack_stop_agent "$node"
+    done
+    stack_stop_collector
+    stack_sim down >/dev/null 2>&1 || true
+}
+
+# Prints the RRD file of a series: stack_rrd NODE SOURCE [DEVICE] OBJECT
+stack_rrd() {
+    if [ $# -eq 4 ]; then
+        echo "$STACK_RUN/rrd/$1/$2/$3/$4.rrd"
+    else
+        echo "$STACK_RUN/rrd/$1/$2/$3.rrd"
+    fi
+}

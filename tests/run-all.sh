@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone, as root: installs dependencies, builds (warnings are
+# errors) once plainly and once with ASan+UBSan, then runs
+#   - the cmocka unit tests of both builds (each test case counts),
+#   - every fuzz harness over its committed corpus, then a short libFuzzer run of each,
+#   - the integration tests (real snmpd, network namespaces, rrdtool), each "ok"/"not ok" line.
+# Prints one line per result and ends with "N passed, N failed[, N skipped]".
+#   FUZZ_SECONDS   seconds per harness for the libFuzzer run (default 20; 0 skips it)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$repo/tests/out
+passed=0 failed=0 skipped=0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run-all: must run as root (packages, network namespaces, snmpd)" >&2
+    exit 1
+fi
+"$repo/deploy/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+"$repo/deploy/build.sh" || { echo "0 passed, 1 failed"; exit 1; }
+BUILD_DIR=$repo/build-asan "$repo/deploy/build.sh" --enable-sanitizers || { echo "0 passed, 1 failed"; exit 1; }
+rm -rf "$out" && mkdir -p "$out"
+
+result() { # result ok|fail|skip NAME [DETAIL]
+    case $1 in
+        ok) passed=$((passed + 1)); echo "ok - $2" ;;
+        skip) skipped=$((skipped + 1)); echo "skip - $2${3:+: $3}" ;;
+        *) failed=$((failed + 1)); echo "FAIL - $2${3:+: $3}" ;;
+    esac
+}
+
+# Runs one cmocka binary; every test case is one result.
+run_cmocka() {
+    local bin=$1 label=$2 log
+    log="$out/$(echo "$label" | tr '/ ' '__').log"
+    ( cd "$(dirname "$bin")" && timeout 300 "$bin" ) >"$log" 2>&1
+    local rc=$? n_ok n_fail n_skip
+    # cmocka names a failed or skipped test twice (as it happens and in its summary): count once
+    n_ok=$(grep -c '^\[       OK \]' "$log")
+    n_fail=$(grep '^\[  FAILED  \] test_\|^\[  ERROR   \] test_' "$log" | sort -u | wc -l)
+    n_skip=$(grep '^\[  SKIPPED \] test_' "$log" | sort -u | wc -l)
+    grep '^\[       OK \]' "$log" | sed "s|^\[       OK \] |ok - $label: |"
+    grep '^\[  FAILED  \] test_\|^\[  ERROR   \] test_' "$log" | sort -u | sed "s|^\[ *[A-Z]* *\] |FAIL - $label: |"
+    grep '^\[  SKIPPED \] test_' "$log" | sort -u | sed "s|^\[  SKIPPED \] |skip - $label: |"
+    passed=$((passed + n_ok)); failed=$((failed + n_fail)); skipped=$((skipped + n_skip))
+    if [ $rc -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+        result fail "$label" "exited $rc without a cmocka failure (crash or sanitizer report, see $log)"
+        tail -15 "$log"
+    elif [ "$n_fail" -gt 0 ]; then
+        grep -B2 -A8 'FAILED\|ERROR\|Failure' "$log" | head -40
+    fi
+}
+
+echo "== unit tests"
+for build in build build-asan; do
+    for bin in $(find "$repo/$build/tests/unit" -type f -name 'test_*' -perm -u+x | sort); do
+        run_cmocka "$bin" "$build/${bin#"$repo/$build/tests/unit/"}"
+    done
+done
+
+echo "== fuzz corpora"
+for bin in "$repo"/build-asan/tests/fuzz/fuzz_*; do
+    [ -x "$bin" ] || continue
+    name=$(basename "$bin"); corpus=$repo/tests/fuzz/corpus/${name#fuzz_}
+    if [ ! -d "$corpus" ]; then result fail "$name corpus replay" "no corpus at $corpus"; continue; fi
+    if msg=$("$bin" "$corpus" 2>&1); then result ok "$name replays its corpus under ASan+UBSan ($(echo "$msg" | tail -1))"
+    else result fail "$name corpus replay" "$(echo "$msg" | tail -5)"; fi
+done
+
+echo "== fuzzing"
+fuzz_seconds=${FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+    "$repo/tests/fuzz/run-fuzz.sh" "$fuzz_seconds" >"$out/fuzz.log" 2>&1
+    fuzz_rc=$?
+    while IFS= read -r line; do
+        case $line in
+            fuzz_*": "*", ok") result ok "$line" ;;
+            fuzz_*": "*) result fail "$line" ;;
+        esac
+    done < "$out/fuzz.log"
+    if [ $fuzz_rc -ne 0 ] && ! grep -q '^fuzz_.*: ' "$out/fuzz.log"; then
+        result fail "libFuzzer runs" "$(tail -5 "$out/fuzz.log")"
+    fi
+fi
+
+echo "== integration tests"
+for t in "$repo"/tests/integration/test_*.sh; do
+    name=$(basename "$t" .sh)
+    log=$out/$name.log
+    timeout 900 "$t" >"$log" 2>&1
+    rc=$?
+    n_before=$failed
+    while IFS= read -r line; do
+        case $line in
+            "ok - "*) result ok "$name: ${line#ok - }" ;;
+            "not ok - "*) result fail "$name: ${line#not ok - }" ;;
+            "skip - "*) result skip "$name: ${line#skip - }" ;;
+        esac
+    done < "$log"
+    if [ $rc -ne 0 ] && [ $failed -eq $n_before ]; then
+        result fail "$name" "exited $rc (see $log)"; tail -10 "$log"
+    fi
+done
+
+summary="$passed passed, $failed failed"
+[ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ $failed -eq 0 ]
