@@ -1,2 +1,766 @@
-/* stub: to be written */
-typedef int rn_stub_wire_t;
+/* Wire protocol v1: length-prefixed framing, encoding, and the validation gate every received frame
+ * passes through.
+ *
+ * Decoding a frame body happens in three steps, each stricter than the last:
+ *   1. scan: a bounds-checked cursor walks the raw protobuf bytes against the generated
+ *      descriptors. It rejects truncated or malformed encodings, wrong wire types, missing
+ *      required fields, NUL bytes inside strings (protobuf-c would silently cut the string
+ *      there), a second oneof member, and repeated fields over their limit, before protobuf-c
+ *      allocates anything. Because it knows where it is, its reason names the field
+ *      ("batch.samples[3].object: missing").
+ *   2. unpack: protobuf-c builds the Rn__Frame with its default allocator.
+ *   3. validate: one static validator per message type checks the meaning: version, names, node
+ *      ids, addresses, SNMP credentials, intervals, sample templates and values.
+ * The first failure wins and is reported as a one-line reason: "<field path>: <what>". */
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "metrics.h"
+
+#define PATH_MAX_LEN 128             /* longest field path in a reason: "plan.devices[255].snmp" */
+#define SCAN_MAX_VALUES 16u          /* values per sample before unpack; templates fix the count */
+#define READER_KEEP_CAP (64u * 1024) /* an idle reader gives back a buffer larger than this */
+
+/* Writes a formatted reason into why (if the caller gave room for one) and returns err, so a
+ * validator can say `return fail(...)` at the point where it decides. */
+static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
+{
+    if (why && why_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+/* Formats a field path into out (PATH_MAX_LEN bytes), cutting it short if it does not fit. */
+static void pathf(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pathf(char *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, PATH_MAX_LEN, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Encoding */
+
+int rn_wire_encode(Rn__Frame *frame, uint8_t **out, size_t *out_len)
+{
+    frame->version = RN_WIRE_VERSION;
+    size_t body = protobuf_c_message_get_packed_size(&frame->base);
+    if (body > RN_WIRE_MAX_FRAME)
+        return RN_ETOOBIG;
+    uint8_t *buf = malloc(RN_WIRE_HEADER_LEN + body);
+    if (!buf)
+        return -ENOMEM;
+    buf[0] = (uint8_t)(body >> 24);
+    buf[1] = (uint8_t)(body >> 16);
+    buf[2] = (uint8_t)(body >> 8);
+    buf[3] = (uint8_t)body;
+    protobuf_c_message_pack(&frame->base, buf + RN_WIRE_HEADER_LEN);
+    *out = buf;
+    *out_len = RN_WIRE_HEADER_LEN + body;
+    return 0;
+}
+
+void rn_wire_free(Rn__Frame *frame)
+{
+    if (frame)
+        protobuf_c_message_free_unpacked(&frame->base, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Step 1: the scan. A cursor over the body whose reads fail (return -1) instead of running off the
+ * end; the scan turns a failure into a reason naming the field being read. */
+
+typedef struct {
+    const uint8_t *p, *end;
+} cursor_t;
+
+typedef struct {
+    char *why;
+    size_t why_len;
+} scan_t;
+
+/* Repeated fields whose count the scan bounds before protobuf-c allocates one struct per entry. */
+static const struct {
+    const ProtobufCMessageDescriptor *msg;
+    unsigned field_id, max;
+} scan_limits[] = {
+    { &rn__batch__descriptor, 2, RN_WIRE_MAX_SAMPLES },
+    { &rn__plan__descriptor, 4, RN_WIRE_MAX_DEVICES },
+    { &rn__plan__descriptor, 5, RN_WIRE_MAX_TARGETS },
+    { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
+};
+
+static unsigned scan_limit(const ProtobufCMessageDescriptor *d, unsigned id)
+{
+    for (size_t i = 0; i < sizeof scan_limits / sizeof scan_limits[0]; i++)
+        if (scan_limits[i].msg == d && scan_limits[i].field_id == id)
+            return scan_limits[i].max;
+    return UINT32_MAX;
+}
+
+/* Reads a base-128 varint of at most 10 bytes. Returns 0, or -1 if truncated or too long. */
+static int cur_varint(cursor_t *c, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (c->p >= c->end)
+            return -1;
+        uint8_t b = *c->p++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads the payload of a field of wire type wt: sets *data and *len to a length-delimited payload
+ * (wire type 2) or skips a fixed or varint one. Returns 0, or -1 if it runs past the end or the
+ * wire type is a group or undefined. */
+static int cur_payload(cursor_t *c, unsigned wt, const uint8_t **data, size_t *len)
+{
+    uint64_t v;
+    size_t n;
+    switch (wt) {
+    case 0: return cur_varint(c, &v);
+    case 1: n = 8; break;
+    case 5: n = 4; break;
+    case 2:
+        if (cur_varint(c, &v) < 0)
+            return -1;
+        if (v > (uint64_t)(c->end - c->p))
+            return -1;
+        n = (size_t)v;
+        break;
+    default: return -1;
+    }
+    if (n > (size_t)(c->end - c->p))
+        return -1;
+    *data = c->p;
+    *len = n;
+    c->p += n;
+    return 0;
+}
+
+/* The wire type protobuf uses for a field of type t. */
+static unsigned wire_type_of(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_DOUBLE:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_SFIXED64: return 1;
+    case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_SFIXED32: return 5;
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE: return 2;
+    default: return 0;
+    }
+}
+
+/* Joins a parent path and a field name, with "[i]" for an entry of a repeated field. */
+static void child_path(char *out, const char *parent, const ProtobufCFieldDescriptor *f,
+                       unsigned index)
+{
+    const char *dot = parent[0] ? "." : "";
+    if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        pathf(out, "%s%s%s[%u]", parent, dot, f->name, index);
+    else
+        pathf(out, "%s%s%s", parent, dot, f->name);
+}
+
+static int scan_message(scan_t *s, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
+                        const char *path);
+
+/* Checks one known field's payload: its wire type, its count against the limit, NUL bytes in a
+ * string, and recursively a sub-message. seen is how many times the field occurred before this
+ * one. Returns 0 or an RN_E* code with the reason written. */
+static int scan_field(scan_t *s, const ProtobufCMessageDescriptor *d,
+                      const ProtobufCFieldDescriptor *f, unsigned wt, const uint8_t *data,
+                      size_t len, unsigned seen, const char *path)
+{
+    char sub[PATH_MAX_LEN];
+    child_path(sub, path, f, seen);
+    int packed = f->label == PROTOBUF_C_LABEL_REPEATED && wt == 2 && wire_type_of(f->type) != 2;
+    if (wt != wire_type_of(f->type) && !packed)
+        return fail(s->why, s->why_len, RN_EFRAME, "%s: wire type %u, expected %u", sub, wt,
+                    wire_type_of(f->type));
+    if (seen >= scan_limit(d, f->id))
+        return fail(s->why, s->why_len, RN_ETOOBIG, "%s: more than %u entries", sub, seen);
+    if (f->type == PROTOBUF_C_TYPE_STRING && memchr(data, 0, len))
+        return fail(s->why, s->why_len, RN_EFRAME, "%s: contains a NUL byte", sub);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        return scan_message(s, f->descriptor, data, len, sub);
+    return 0;
+}
+
+/* Walks the encoded message in p[0..n) of type d, whose field path is path ("" for the frame).
+ * Unknown fields are skipped, as protobuf requires; known ones go through scan_field. Returns 0
+ * or an RN_E* code with the reason written. */
+static int scan_message(scan_t *s, const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n,
+                        const char *path)
+{
+    unsigned count[32] = { 0 };
+    const ProtobufCFieldDescriptor *oneof = NULL;
+    const char *at = path[0] ? path : "frame";
+    cursor_t c = { p, p + n };
+    if (d->n_fields > 32)
+        return fail(s->why, s->why_len, RN_EFRAME, "%s: message too wide to check", at);
+    while (c.p < c.end) {
+        uint64_t key;
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        if (cur_varint(&c, &key) < 0 || (key >> 3) == 0 || (key >> 3) > UINT32_MAX)
+            return fail(s->why, s->why_len, RN_EFRAME, "%s: bad field key at byte %zu", at,
+                        (size_t)(c.p - p));
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+        unsigned i = f ? (unsigned)(f - d->fields) : 0;
+        if (cur_payload(&c, (unsigned)(key & 7), &data, &len) < 0) {
+            char sub[PATH_MAX_LEN];
+            if (f)
+                child_path(sub, path, f, count[i]);
+            return fail(s->why, s->why_len, RN_EFRAME, "%s: truncated or malformed",
+                        f ? sub : at);
+        }
+        if (!f)
+            continue;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && oneof && oneof != f)
+            return fail(s->why, s->why_len, RN_EFRAME, "%s: second body (already has %s)",
+                        f->name, oneof->name);
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            oneof = f;
+        int err = scan_field(s, d, f, (unsigned)(key & 7), data, len, count[i]++, path);
+        if (err)
+            return err;
+    }
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (d->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && count[i] == 0)
+            return fail(s->why, s->why_len, RN_EFRAME, "%s%s%s: missing", path,
+                        path[0] ? "." : "", d->fields[i].name);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Step 3: validation of the unpacked structs, one validator per message type. Each takes the path
+ * of the message it checks and returns 0 or an RN_E* code with the reason written. */
+
+typedef struct {
+    char *why;
+    size_t why_len;
+} val_t;
+
+enum { STR_OPTIONAL = 0, STR_REQUIRED = 1 };
+
+/* Copies s into out for quoting in a reason: printable ASCII only, at most 40 bytes. */
+static const char *quoted(const char *s, char out[48])
+{
+    size_t i = 0;
+    if (!s)
+        s = "";
+    for (; s[i] && i < 40; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
+    if (s[i])
+        out[i - 1] = out[i - 2] = out[i - 3] = '.';
+    out[i] = '\0';
+    return out;
+}
+
+/* Returns the length of the well-formed UTF-8 sequence at s (1..4), or 0 if it is malformed:
+ * truncated, overlong, a surrogate, or above U+10FFFF (RFC 3629). */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || s[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Checks a string field: present and non-empty if required, at most RN_WIRE_MAX_NAME bytes,
+ * well-formed UTF-8 without control characters (names go on to file paths, JSON and logs). NULL
+ * (an absent optional string) passes when not required. */
+static int check_str(val_t *v, const char *s, const char *path, const char *name, int required)
+{
+    if (!s || !s[0])
+        return required ? fail(v->why, v->why_len, RN_EFRAME, "%s.%s: empty", path, name) : 0;
+    size_t n = strlen(s);
+    if (n > RN_WIRE_MAX_NAME)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "%s.%s: %zu bytes, at most %u", path, name, n,
+                    RN_WIRE_MAX_NAME);
+    for (size_t i = 0, k; i < n; i += k) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.%s: control byte 0x%02x at %zu", path,
+                        name, (unsigned char)s[i], i);
+        if ((k = utf8_len((const unsigned char *)s + i)) == 0)
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.%s: invalid UTF-8 at byte %zu", path,
+                        name, i);
+    }
+    return 0;
+}
+
+int rn_wire_node_id_valid(const char *s)
+{
+    if (!s || !s[0] || strlen(s) > RN_WIRE_MAX_NAME)
+        return 0;
+    int at_start = 1; /* at the first byte of a segment */
+    for (const char *p = s; *p; p++) {
+        int alnum = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+        if (*p == '/') {
+            if (at_start)
+                return 0;
+            at_start = 1;
+        } else if (alnum || (!at_start && (*p == '_' || *p == '-'))) {
+            at_start = 0;
+        } else {
+            return 0;
+        }
+    }
+    return !at_start;
+}
+
+/* True if s is a host name: dot-separated labels of [A-Za-z0-9-], not starting with '-'. */
+static int is_hostname(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (ch == '-' || ch == '.')
+            ok = i > 0 && s[i - 1] != '.' && (ch == '-' || s[i - 1] != '-');
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* True if s is a numeric IPv4 or IPv6 address (of at most n bytes). */
+static int is_ip(const char *s, size_t n)
+{
+    char tmp[64];
+    unsigned char bin[16];
+    if (n == 0 || n >= sizeof tmp)
+        return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return inet_pton(AF_INET, tmp, bin) == 1 || inet_pton(AF_INET6, tmp, bin) == 1;
+}
+
+/* True if s is a net-snmp transport address: an optional "udp:", "tcp:", "udp6:" or "tcp6:",
+ * then a host (IPv4, host name, IPv6, or [IPv6]) and an optional ":port" (1..65535). */
+static int is_snmp_addr(const char *s)
+{
+    static const char *const transports[] = { "udp:", "tcp:", "udp6:", "tcp6:" };
+    for (size_t i = 0; i < sizeof transports / sizeof transports[0]; i++)
+        if (strncmp(s, transports[i], strlen(transports[i])) == 0) {
+            s += strlen(transports[i]);
+            break;
+        }
+    size_t n = strlen(s);
+    if (is_ip(s, n)) /* includes a bare IPv6 address, whose colons are not a port */
+        return 1;
+    const char *host = s, *port = NULL, *colon = strrchr(s, ':');
+    size_t host_len = n;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return 0;
+        host = s + 1;
+        host_len = (size_t)(close - host);
+        port = close[1] ? close + 2 : NULL;
+    } else if (colon) {
+        host_len = (size_t)(colon - s);
+        port = colon + 1;
+    }
+    if (port) {
+        char *end;
+        errno = 0;
+        long v = (port[0] >= '0' && port[0] <= '9') ? strtol(port, &end, 10) : 0;
+        if (v < 1 || v > 65535 || *end || errno)
+            return 0;
+    }
+    if (s[0] == '[')
+        return is_ip(host, host_len) && memchr(host, ':', host_len);
+    return is_ip(host, host_len) || is_hostname(host, host_len);
+}
+
+/* True if s is one of the names in the NULL-terminated list. */
+static int one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static int validate_hello(val_t *v, const Rn__Hello *h)
+{
+    char q[48];
+    int err;
+    if (!rn_wire_node_id_valid(h->node_id))
+        return fail(v->why, v->why_len, RN_EFRAME, "hello.node_id: \"%s\" is not a node id",
+                    quoted(h->node_id, q));
+    if ((err = check_str(v, h->agent_version, "hello", "agent_version", STR_REQUIRED)) ||
+        (err = check_str(v, h->plan_digest, "hello", "plan_digest", STR_OPTIONAL)))
+        return err;
+    if (h->plan_digest && !h->plan_digest[0])
+        return fail(v->why, v->why_len, RN_EFRAME, "hello.plan_digest: empty (omit it instead)");
+    if (h->wall_time_ms <= 0)
+        return fail(v->why, v->why_len, RN_EFRAME, "hello.wall_time_ms: %lld, must be > 0",
+                    (long long)h->wall_time_ms);
+    if (h->has_next_seq && h->next_seq < 1)
+        return fail(v->why, v->why_len, RN_EFRAME, "hello.next_seq: 0, must be >= 1");
+    return 0;
+}
+
+/* SNMP credentials: v1/v2c need a community; v3 needs a user, known protocol names, a key for each
+ * protocol named, and no privacy without authentication. Secrets never appear in a reason. */
+static int validate_creds(val_t *v, const Rn__SnmpCredentials *c, const char *path)
+{
+    static const char *const auth[] = { "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
+                                        NULL };
+    static const char *const priv[] = { "DES", "AES", "AES-192", "AES-256", NULL };
+    int err;
+    if (c->version < 1 || c->version > 3)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.version: %u, expected 1, 2 or 3", path,
+                    c->version);
+    if ((err = check_str(v, c->community, path, "community", c->version != 3)) ||
+        (err = check_str(v, c->user, path, "user", c->version == 3)) ||
+        (err = check_str(v, c->auth_proto, path, "auth_proto", STR_OPTIONAL)) ||
+        (err = check_str(v, c->auth_key, path, "auth_key", c->auth_proto != NULL)) ||
+        (err = check_str(v, c->priv_proto, path, "priv_proto", STR_OPTIONAL)) ||
+        (err = check_str(v, c->priv_key, path, "priv_key", c->priv_proto != NULL)))
+        return err;
+    if (c->auth_proto && !one_of(c->auth_proto, auth))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.auth_proto: unknown protocol", path);
+    if (c->priv_proto && !one_of(c->priv_proto, priv))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.priv_proto: unknown protocol", path);
+    if (c->priv_proto && !c->auth_proto)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.priv_proto: privacy needs auth_proto", path);
+    return 0;
+}
+
+static int validate_device(val_t *v, const Rn__Device *d, const char *path)
+{
+    char sub[PATH_MAX_LEN];
+    int err;
+    if ((err = check_str(v, d->name, path, "name", STR_REQUIRED)) ||
+        (err = check_str(v, d->addr, path, "addr", STR_REQUIRED)))
+        return err;
+    if (!is_snmp_addr(d->addr))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.addr: not an SNMP transport address", path);
+    if (d->has_timeout_ms && (d->timeout_ms < 1 || d->timeout_ms > RN_WIRE_MAX_TIMEOUT_MS))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.timeout_ms: %u, expected 1..%u", path,
+                    d->timeout_ms, RN_WIRE_MAX_TIMEOUT_MS);
+    if (d->has_retries && d->retries > RN_WIRE_MAX_RETRIES)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.retries: %u, at most %u", path, d->retries,
+                    RN_WIRE_MAX_RETRIES);
+    if (!d->snmp)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.snmp: missing", path);
+    pathf(sub, "%s.snmp", path);
+    return validate_creds(v, d->snmp, sub);
+}
+
+static int validate_target(val_t *v, const Rn__IcmpTarget *t, const char *path)
+{
+    int err;
+    if ((err = check_str(v, t->name, path, "name", STR_REQUIRED)) ||
+        (err = check_str(v, t->addr, path, "addr", STR_REQUIRED)))
+        return err;
+    if (!is_ip(t->addr, strlen(t->addr)))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.addr: not a numeric IPv4 or IPv6 address",
+                    path);
+    if (t->has_count && (t->count < 1 || t->count > RN_WIRE_MAX_PROBE_COUNT))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.count: %u, expected 1..%u", path, t->count,
+                    RN_WIRE_MAX_PROBE_COUNT);
+    return 0;
+}
+
+/* Checks an interval in seconds: 1 second to 1 day. */
+static int check_interval(val_t *v, uint32_t s, const char *name)
+{
+    if (s < 1 || s > RN_WIRE_MAX_INTERVAL_S)
+        return fail(v->why, v->why_len, RN_EFRAME, "plan.%s: %u, expected 1..%u", name, s,
+                    RN_WIRE_MAX_INTERVAL_S);
+    return 0;
+}
+
+static int validate_plan(val_t *v, const Rn__Plan *p)
+{
+    char path[PATH_MAX_LEN];
+    int err;
+    if ((err = check_str(v, p->digest, "plan", "digest", STR_REQUIRED)) ||
+        (err = check_interval(v, p->poll_interval_s, "poll_interval_s")) ||
+        (err = check_interval(v, p->probe_interval_s, "probe_interval_s")))
+        return err;
+    if (p->n_devices > RN_WIRE_MAX_DEVICES)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.devices: %zu, at most %u", p->n_devices,
+                    RN_WIRE_MAX_DEVICES);
+    if (p->n_icmp > RN_WIRE_MAX_TARGETS)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.icmp: %zu, at most %u", p->n_icmp,
+                    RN_WIRE_MAX_TARGETS);
+    for (size_t i = 0; i < p->n_devices; i++) {
+        pathf(path, "plan.devices[%zu]", i);
+        if ((err = validate_device(v, p->devices[i], path)))
+            return err;
+    }
+    for (size_t i = 0; i < p->n_icmp; i++) {
+        pathf(path, "plan.icmp[%zu]", i);
+        if ((err = validate_target(v, p->icmp[i], path)))
+            return err;
+    }
+    return 0;
+}
+
+/* A value is unknown (neither field), a counter, or a finite gauge, and its kind must match the
+ * template's metric in that position. */
+static int validate_value(val_t *v, const Rn__Value *x, const rn_metric_t *m, const char *path)
+{
+    if (x->has_counter && x->has_gauge)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s: both counter and gauge set", path);
+    if (x->has_gauge && !isfinite(x->gauge))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.gauge: not finite", path);
+    if (x->has_gauge && m->kind != RN_METRIC_GAUGE)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s: gauge set for counter \"%s\"", path,
+                    m->name);
+    if (x->has_counter && m->kind != RN_METRIC_COUNTER)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s: counter set for gauge \"%s\"", path,
+                    m->name);
+    return 0;
+}
+
+static int validate_sample(val_t *v, const Rn__Sample *s, const char *path)
+{
+    char sub[PATH_MAX_LEN], q[48];
+    int err;
+    if ((err = check_str(v, s->source, path, "source", STR_REQUIRED)) ||
+        (err = check_str(v, s->device, path, "device", STR_OPTIONAL)) ||
+        (err = check_str(v, s->object, path, "object", STR_REQUIRED)))
+        return err;
+    const rn_template_t *t = rn_template_find(s->source);
+    if (!t)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.source: \"%s\" has no template", path,
+                    quoted(s->source, q));
+    if (s->time_ms <= 0)
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.time_ms: %lld, must be > 0", path,
+                    (long long)s->time_ms);
+    if (s->n_values != t->n_metrics)
+        return fail(v->why, v->why_len, RN_EFRAME,
+                    "%s.values: %zu values, template \"%s\" needs %zu", path, s->n_values,
+                    t->source, t->n_metrics);
+    for (size_t i = 0; i < s->n_values; i++) {
+        pathf(sub, "%s.values[%zu]", path, i);
+        if ((err = validate_value(v, s->values[i], &t->metrics[i], sub)))
+            return err;
+    }
+    return 0;
+}
+
+static int validate_batch(val_t *v, const Rn__Batch *b)
+{
+    char path[PATH_MAX_LEN];
+    int err;
+    if (b->seq < 1)
+        return fail(v->why, v->why_len, RN_EFRAME, "batch.seq: 0, must be >= 1");
+    if (b->n_samples > RN_WIRE_MAX_SAMPLES)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "batch.samples: %zu, at most %u",
+                    b->n_samples, RN_WIRE_MAX_SAMPLES);
+    for (size_t i = 0; i < b->n_samples; i++) {
+        pathf(path, "batch.samples[%zu]", i);
+        if ((err = validate_sample(v, b->samples[i], path)))
+            return err;
+    }
+    return 0;
+}
+
+static int validate_heartbeat(val_t *v, const Rn__Heartbeat *h)
+{
+    if (h->wall_time_ms <= 0)
+        return fail(v->why, v->why_len, RN_EFRAME, "heartbeat.wall_time_ms: %lld, must be > 0",
+                    (long long)h->wall_time_ms);
+    return 0;
+}
+
+/* Checks the version and exactly one body, then hands the body to its validator. A frame whose
+ * body pointer is NULL cannot come from protobuf-c, but the check costs nothing. */
+static int validate_frame(val_t *v, const Rn__Frame *f)
+{
+    if (f->version != RN_WIRE_VERSION)
+        return fail(v->why, v->why_len, RN_EVERSION, "version: %u, expected %u", f->version,
+                    RN_WIRE_VERSION);
+    switch (f->body_case) {
+    case RN__FRAME__BODY_HELLO: return f->hello ? validate_hello(v, f->hello) : RN_EFRAME;
+    case RN__FRAME__BODY_PLAN: return f->plan ? validate_plan(v, f->plan) : RN_EFRAME;
+    case RN__FRAME__BODY_BATCH: return f->batch ? validate_batch(v, f->batch) : RN_EFRAME;
+    case RN__FRAME__BODY_ACK: return f->ack ? 0 : RN_EFRAME;
+    case RN__FRAME__BODY_HEARTBEAT:
+        return f->heartbeat ? validate_heartbeat(v, f->heartbeat) : RN_EFRAME;
+    default: break;
+    }
+    return fail(v->why, v->why_len, RN_EFRAME,
+                "body: none set (expected hello, plan, batch, ack or heartbeat)");
+}
+
+/* The version is checked before anything else so that a peer speaking another version gets
+ * RN_EVERSION even when the rest of its frame would not scan as ours. */
+static int peek_version(const uint8_t *body, size_t len, uint32_t *version)
+{
+    cursor_t c = { body, body + len };
+    while (c.p < c.end) {
+        uint64_t key, v;
+        const uint8_t *data;
+        size_t n;
+        if (cur_varint(&c, &key) < 0)
+            return -1;
+        if (key == ((1u << 3) | 0)) {
+            if (cur_varint(&c, &v) < 0)
+                return -1;
+            *version = (uint32_t)v;
+            return 0;
+        }
+        if (cur_payload(&c, (unsigned)(key & 7), &data, &n) < 0)
+            return -1;
+    }
+    return -1;
+}
+
+int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, size_t why_len)
+{
+    scan_t s = { why, why_len };
+    val_t v = { why, why_len };
+    uint32_t version;
+    *out = NULL;
+    if (why && why_len)
+        why[0] = '\0';
+    if (len > RN_WIRE_MAX_FRAME)
+        return fail(why, why_len, RN_ETOOBIG, "frame: %zu bytes, at most %u", len,
+                    RN_WIRE_MAX_FRAME);
+    if (len == 0)
+        return fail(why, why_len, RN_EFRAME, "frame: empty body");
+    if (peek_version(body, len, &version) == 0 && version != RN_WIRE_VERSION)
+        return fail(why, why_len, RN_EVERSION, "version: %u, expected %u", version,
+                    RN_WIRE_VERSION);
+    int err = scan_message(&s, &rn__frame__descriptor, body, len, "");
+    if (err)
+        return err;
+    Rn__Frame *f = rn__frame__unpack(NULL, len, body);
+    if (!f)
+        return fail(why, why_len, RN_EFRAME, "frame: protobuf-c refused the encoding");
+    if ((err = validate_frame(&v, f))) {
+        if (why && why_len && !why[0])
+            fail(why, why_len, err, "body: missing");
+        rn_wire_free(f);
+        return err;
+    }
+    *out = f;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The stream reader. Unread bytes live in buf[off..len). Consumed bytes are dropped (the unread
+ * tail moved to the front) only when more room is needed, so a body handed out by next() stays put
+ * until the next push. The buffer grows by doubling; when the reader runs empty and holds more than
+ * READER_KEEP_CAP it gives the memory back, so an idle connection that once carried a 1 MiB plan
+ * does not keep 1 MiB. */
+
+void rn_wire_reader_init(rn_wire_reader_t *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void rn_wire_reader_free(rn_wire_reader_t *r)
+{
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+/* Forgets consumed bytes once everything is read; frees a big buffer then. */
+static void reader_settle(rn_wire_reader_t *r)
+{
+    if (r->off < r->len)
+        return;
+    r->off = r->len = 0;
+    if (r->cap > READER_KEEP_CAP) {
+        free(r->buf);
+        r->buf = NULL;
+        r->cap = 0;
+    }
+}
+
+int rn_wire_reader_push(rn_wire_reader_t *r, const void *data, size_t len)
+{
+    reader_settle(r);
+    if (len == 0)
+        return 0;
+    size_t unread = r->len - r->off;
+    if (unread >= RN_WIRE_HEADER_LEN + RN_WIRE_MAX_FRAME)
+        return RN_ETOOBIG; /* a whole frame (or an oversize prefix) is waiting: call next() */
+    if (len > SIZE_MAX - unread)
+        return -ENOMEM;
+    if (r->off > 0 && r->len + len > r->cap) {
+        memmove(r->buf, r->buf + r->off, unread);
+        r->off = 0;
+        r->len = unread;
+    }
+    if (r->len + len > r->cap) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap < r->len + len)
+            cap = cap > SIZE_MAX / 2 ? r->len + len : cap * 2;
+        uint8_t *buf = realloc(r->buf, cap);
+        if (!buf)
+            return -ENOMEM;
+        r->buf = buf;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, data, len);
+    r->len += len;
+    return 0;
+}
+
+int rn_wire_reader_next(rn_wire_reader_t *r, const uint8_t **body, size_t *len)
+{
+    reader_settle(r);
+    size_t unread = r->len - r->off;
+    if (unread < RN_WIRE_HEADER_LEN)
+        return 0;
+    const uint8_t *h = r->buf + r->off;
+    uint32_t n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    if (n > RN_WIRE_MAX_FRAME)
+        return RN_ETOOBIG; /* not consumed: the stream stays failed */
+    if (n == 0) {
+        r->off += RN_WIRE_HEADER_LEN;
+        return RN_EFRAME;
+    }
+    if (unread - RN_WIRE_HEADER_LEN < n)
+        return 0;
+    *body = h + RN_WIRE_HEADER_LEN;
+    *len = n;
+    r->off += RN_WIRE_HEADER_LEN + n;
+    return 1;
+}

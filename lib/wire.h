@@ -20,6 +20,10 @@
 #define RN_WIRE_MAX_SAMPLES 20000u     /* per batch */
 #define RN_WIRE_MAX_DEVICES 256u       /* per plan */
 #define RN_WIRE_MAX_TARGETS 4096u      /* per plan */
+#define RN_WIRE_MAX_INTERVAL_S 86400u  /* plan poll/probe intervals are 1 .. this */
+#define RN_WIRE_MAX_TIMEOUT_MS 60000u  /* device timeout_ms, when set, is 1 .. this */
+#define RN_WIRE_MAX_RETRIES 10u        /* device retries, when set */
+#define RN_WIRE_MAX_PROBE_COUNT 1000u  /* icmp target count, when set, is 1 .. this */
 
 /* Encodes frame (its version field is set to RN_WIRE_VERSION) with the length prefix into a new
  * buffer. On success *out is malloc'd and owned by the caller. Returns 0, -ENOMEM, or RN_ETOOBIG
@@ -46,7 +50,9 @@ typedef struct {
 void rn_wire_reader_init(rn_wire_reader_t *r);
 void rn_wire_reader_free(rn_wire_reader_t *r);
 
-/* Appends received bytes. Returns 0 or -ENOMEM. */
+/* Appends received bytes. Returns 0 or -ENOMEM; or RN_ETOOBIG if a whole frame (or an oversize
+ * length prefix) is still waiting unread: call next() until it returns 0 after every push, and the
+ * buffer never holds more than one frame plus the bytes of one push. */
 int rn_wire_reader_push(rn_wire_reader_t *r, const void *data, size_t len);
 
 /* Takes the next complete frame body. Returns 1 and sets body/len (valid until the next push or
