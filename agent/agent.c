@@ -103,6 +103,25 @@ static void queue_batch(rn_agent_t *a, uint64_t seq, uint8_t *frame, size_t len)
         send_copy(a, frame, len);
 }
 
+/* Runs the collector's own validation on a batch before it is queued: a batch the collector
+ * would refuse would otherwise be resent forever and block every batch behind it. Frees buf and
+ * returns the error when it fails (logged with the reason). */
+static int check_own_batch(uint8_t *buf, size_t len)
+{
+    Rn__Frame *back;
+    char why[256];
+    int rc = rn_wire_decode(buf + RN_WIRE_HEADER_LEN, len - RN_WIRE_HEADER_LEN, &back, why,
+                            sizeof why);
+    if (rc == 0) {
+        rn_wire_free(back);
+        return 0;
+    }
+    rn_error("batch dropped: it breaks the wire protocol (%s); this is a bug, please report it",
+             why);
+    free(buf);
+    return rc;
+}
+
 /* Closes the open batch: encodes it with the next seq, queues and sends it. */
 static void flush(rn_agent_t *a)
 {
@@ -118,10 +137,14 @@ static void flush(rn_agent_t *a)
     uint8_t *buf;
     size_t len;
     int rc = rn_wire_encode(&f, &buf, &len);
+    if (rc != 0)
+        rn_error("batch of %zu samples not encoded: %s", a->n_open, rn_strerror(rc));
+    else
+        rc = check_own_batch(buf, len);
     if (rc == 0)
         queue_batch(a, a->next_seq++, buf, len);
     else
-        rn_error("batch of %zu samples not encoded: %s", a->n_open, rn_strerror(rc));
+        a->dropped_batches++;
     for (size_t i = 0; i < a->n_open; i++)
         free_sample(a->open[i]);
     a->n_open = 0;
