@@ -1,0 +1,2 @@
+/* stub: to be written */
+typedef int rn_stub_tls_t;

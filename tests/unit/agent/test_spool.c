@@ -1,0 +1,2 @@
+/* stub: fails until written */
+int main(void) { return 1; }
