@@ -12,6 +12,8 @@
 
 #define DEFAULT_PROBE_COUNT 5
 
+static void on_flush_timer(uv_timer_t *t);
+
 /* Copies one sample from a poller or prober into the open batch. */
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
                       int64_t time_ms, const rn_value_t *values, size_t n_values,
@@ -51,6 +53,10 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     s->values = ptrs;
     s->n_values = n_values;
     a->open[a->n_open++] = s;
+    /* A probe round is what shows a cut: ship it on the next loop turn, not up to a flush
+     * period later. The prober emits a round's samples together, so they share one batch. */
+    if (strcmp(source, "icmp") == 0 || a->n_open >= RN_AGENT_MAX_BATCH_SAMPLES)
+        uv_timer_start(&a->flush_timer, on_flush_timer, 0, RN_AGENT_FLUSH_MS);
 }
 
 static void free_sample(Rn__Sample *s)
