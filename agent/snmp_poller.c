@@ -1,2 +1,1087 @@
-/* stub: to be written */
-typedef int rn_stub_snmp_poller_t;
+/* SNMP poller: walks the IF-MIB of every device in the plan from the agent's libuv loop.
+ *
+ * Why it exists: the agent must poll tens of routers every interval without a thread per device
+ * and without one dead router stalling the rest. net-snmp's single-session API lets us do that:
+ * each device owns one session (snmp_sess_open), and we drive it ourselves instead of calling
+ * select(). The session's socket sits in a uv_poll_t; when it is readable we call
+ * snmp_sess_read2(), which parses the reply and runs our net-snmp callback. After every send and
+ * read we ask snmp_sess_select_info2_flags() when net-snmp's next retransmission is due and
+ * (re)arm the device's retx timer, whose expiry calls snmp_sess_timeout().
+ *
+ * How a poll runs (one device, one request in flight at a time):
+ *   tick timer ─▶ poll_begin ─▶ [v3 without engine id: discovery GET ─▶ Report] ─▶ walk request
+ *   ─▶ reply absorbed column by column ─▶ next request for the columns not finished ─▶ … ─▶
+ *   poll_finish: one "if" sample per interface through emit, or one log line on a state change.
+ * The net-snmp callback (on_snmp_pdu) only records what happened in dev->event; the step that
+ * follows (send the next request, emit, log) runs after snmp_sess_read2/snmp_sess_timeout have
+ * returned (dev_advance), so no user callback and no send runs inside net-snmp's own stack.
+ *
+ * The walk asks for all unfinished columns in one GETBULK (GETNEXT for v1): reply varbind i
+ * belongs to column req_cols[i % n]. A column stops at the end of its subtree, at
+ * endOfMibView/noSuchObject/noSuchInstance, or if the agent goes backwards. Rows are kept sorted by
+ * ifIndex in a buffer reused from poll to poll.
+ *
+ * SNMPv3: snmp_sess_open() would probe the engine id with a blocking synchronous request, so we
+ * open sessions with SNMP_FLAGS_DONT_PROBE and discover the engine id asynchronously with the same
+ * empty noAuthNoPriv GET net-snmp itself uses; then usm_create_user_from_session() localises the
+ * keys. notInTimeWindow Reports are re-sent by net-snmp itself.
+ *
+ * Lifetime: a device embeds three handles (tick, retx, and the socket poll once a session is
+ * open) and is freed, its session closed, in the last close callback. The poller embeds one timer,
+ * `anchor`, that only exists so that closing a poller with no devices still completes
+ * asynchronously. */
+#include "snmp_poller.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/library/large_fd_set.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_REPS 25            /* GETBULK max-repetitions */
+#define MAX_ROWS 4096          /* interfaces kept per device and poll */
+#define NAME_LEN 64            /* ifName bytes kept */
+#define DEFAULT_TIMEOUT_MS 1000
+#define DEFAULT_RETRIES 2
+#define MAX_JITTER_NS 1000000000ull
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* The IF-MIB columns we walk. */
+enum { COL_NAME, COL_HCIN, COL_HCOUT, COL_HSPEED, COL_OPER, COL_IN, COL_INDISC, COL_INERR,
+       COL_OUT, COL_OUTDISC, COL_OUTERR, COL_N };
+
+typedef struct {
+    oid prefix[11];
+    size_t len;
+    u_char type; /* the ASN type we accept */
+} column_t;
+
+#define IFX(n) { 1, 3, 6, 1, 2, 1, 31, 1, 1, 1, n }, 11 /* ifXTable column n */
+#define IFT(n) { 1, 3, 6, 1, 2, 1, 2, 2, 1, n }, 10       /* ifTable column n */
+static const column_t columns[COL_N] = {
+    [COL_NAME] = { IFX(1), ASN_OCTET_STR },
+    [COL_HCIN] = { IFX(6), ASN_COUNTER64 },
+    [COL_HCOUT] = { IFX(10), ASN_COUNTER64 },
+    [COL_HSPEED] = { IFX(15), ASN_GAUGE },
+    [COL_OPER] = { IFT(8), ASN_INTEGER },
+    [COL_IN] = { IFT(10), ASN_COUNTER },
+    [COL_INDISC] = { IFT(13), ASN_COUNTER },
+    [COL_INERR] = { IFT(14), ASN_COUNTER },
+    [COL_OUT] = { IFT(16), ASN_COUNTER },
+    [COL_OUTDISC] = { IFT(19), ASN_COUNTER },
+    [COL_OUTERR] = { IFT(20), ASN_COUNTER },
+};
+
+typedef struct {
+    oid ifindex;
+    uint32_t have; /* bit per column */
+    uint64_t v[COL_N];
+    char name[NAME_LEN];
+} if_row_t;
+
+/* What the last net-snmp callback reported, consumed by dev_advance(). */
+typedef enum { EV_NONE, EV_DISCOVERED, EV_REPLY, EV_TIMEOUT, EV_ERROR } dev_event_t;
+typedef enum { PH_IDLE, PH_DISCOVER, PH_WALK } dev_phase_t;
+
+typedef struct snmp_dev {
+    rn_snmp_poller_t *poller;
+    uv_timer_t tick, retx;
+    uv_poll_t sock;
+    bool sock_active, closing;
+    int open_handles;
+    void *sessp;
+    /* configuration, copied from the plan */
+    char *name, *addr, *community, *user, *auth_proto, *auth_key, *priv_proto, *priv_key;
+    uint32_t version, timeout_ms, retries;
+    /* schedule */
+    rn_mono_ns_t start;
+    uint64_t skipped;
+    /* the poll in progress */
+    dev_phase_t phase;
+    dev_event_t event;
+    int reqid, reps;
+    int64_t poll_wall_ms;
+    rn_mono_ns_t poll_mono;
+    oid last[COL_N][MAX_OID_LEN];
+    size_t last_len[COL_N];
+    bool col_done[COL_N];
+    int req_cols[COL_N], n_req_cols;
+    unsigned n_requests, n_varbinds, n_wrong_type;
+    u_char engine[SNMP_MAXBUF_SMALL];
+    size_t engine_len;
+    if_row_t *rows;
+    size_t n_rows, cap_rows;
+    char why[160];  /* why the poll failed */
+    char note[160]; /* a remark on a poll that succeeded */
+    /* what we last said about this device, so a repeated failure is logged once */
+    char last_problem[160];
+} snmp_dev_t;
+
+struct rn_snmp_poller {
+    uv_loop_t *loop;
+    rn_sample_fn emit;
+    void *ctx;
+    snmp_dev_t **devs;
+    size_t n_devs;
+    uint32_t interval_s;
+    uint64_t rng;
+    uv_timer_t anchor;
+    int pending_closes; /* devices and the anchor still closing */
+    bool closing;
+    void (*close_cb)(void *data);
+    void *close_data;
+};
+
+static void on_snmp_readable(uv_poll_t *h, int status, int events);
+static void on_retx_timer(uv_timer_t *t);
+static void on_tick_timer(uv_timer_t *t);
+static void poller_unref(rn_snmp_poller_t *p);
+static int on_snmp_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic);
+
+/* Initialises net-snmp once per process: no config files, no MIBs, no persistent state, no log
+ * output of its own (we log the reasons ourselves, without secrets). */
+static void snmp_lib_init(void)
+{
+    static bool done; /* net-snmp's state is process-wide; so is this flag */
+    if (done)
+        return;
+    done = true;
+    setenv("MIBS", "", 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, "/nonexistent");
+    snmp_disable_log();
+    init_snmp("rajnet-agent");
+}
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+/* Returns a malloc'd copy of s ("" for NULL), or NULL when out of memory. */
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* Returns the next pseudo-random 64-bit number of the poller's xorshift generator. */
+static uint64_t next_rand(rn_snmp_poller_t *p)
+{
+    p->rng ^= p->rng << 13;
+    p->rng ^= p->rng >> 7;
+    p->rng ^= p->rng << 17;
+    return p->rng;
+}
+
+/* Logs a device problem once: returns without logging when it is the same as last time. */
+static void dev_problem(snmp_dev_t *d, const char *why)
+{
+    if (strcmp(d->last_problem, why) == 0)
+        return;
+    snprintf(d->last_problem, sizeof d->last_problem, "%s", why);
+    rn_warn("device %s (%s): %s", d->name, d->addr, why);
+}
+
+/* Notes a successful poll; logs the recovery if the device had a problem before. */
+static void dev_recovered(snmp_dev_t *d)
+{
+    if (d->last_problem[0] == '\0')
+        return;
+    rn_info("device %s (%s): answering again", d->name, d->addr);
+    d->last_problem[0] = '\0';
+}
+
+/* Returns the auth protocol OID for a name (and its length), or NULL if the name is unknown. */
+static const oid *auth_oid(const char *name, size_t *len)
+{
+    static const struct { const char *name; const oid *o; } t[] = {
+        { "MD5", usmHMACMD5AuthProtocol },         { "SHA", usmHMACSHA1AuthProtocol },
+        { "SHA1", usmHMACSHA1AuthProtocol },       { "SHA-224", usmHMAC128SHA224AuthProtocol },
+        { "SHA-256", usmHMAC192SHA256AuthProtocol }, { "SHA-384", usmHMAC256SHA384AuthProtocol },
+        { "SHA-512", usmHMAC384SHA512AuthProtocol },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (strcasecmp(name, t[i].name) == 0) {
+            *len = USM_AUTH_PROTO_SHA_LEN; /* all auth protocol OIDs have 10 arcs */
+            return t[i].o;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the privacy protocol OID for a name (and its length), or NULL if the name is unknown. */
+static const oid *priv_oid(const char *name, size_t *len)
+{
+    if (strcasecmp(name, "DES") == 0) {
+        *len = OID_LENGTH(usmDESPrivProtocol);
+        return usmDESPrivProtocol;
+    }
+    if (strcasecmp(name, "AES") == 0 || strcasecmp(name, "AES-128") == 0) {
+        *len = OID_LENGTH(usmAESPrivProtocol);
+        return usmAESPrivProtocol;
+    }
+    if (strcasecmp(name, "AES-192") == 0) {
+        *len = OID_LENGTH(usmAES192PrivProtocol);
+        return usmAES192PrivProtocol;
+    }
+    if (strcasecmp(name, "AES-256") == 0) {
+        *len = OID_LENGTH(usmAES256PrivProtocol);
+        return usmAES256PrivProtocol;
+    }
+    return NULL;
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+/* Fills the USM part of a session: level by which keys are present, protocols by name, Ku keys
+ * from the pass phrases. Returns 0, or -EINVAL with d->why set (never naming a key). */
+static int session_set_usm(snmp_dev_t *d, netsnmp_session *s)
+{
+    bool auth = d->auth_key[0] != '\0', priv = d->priv_key[0] != '\0';
+    s->securityName = d->user;
+    s->securityNameLen = strlen(d->user);
+    s->securityModel = SNMP_SEC_MODEL_USM;
+    s->securityLevel = priv ? SNMP_SEC_LEVEL_AUTHPRIV
+                            : auth ? SNMP_SEC_LEVEL_AUTHNOPRIV : SNMP_SEC_LEVEL_NOAUTH;
+    s->flags |= SNMP_FLAGS_DONT_PROBE; /* the library's probe blocks: we discover ourselves */
+    if (priv && !auth) {
+        snprintf(d->why, sizeof d->why, "v3 privacy key without an auth key");
+        return -EINVAL;
+    }
+    if (!auth)
+        return 0;
+    const char *ap = d->auth_proto[0] ? d->auth_proto : "SHA";
+    s->securityAuthProto = (oid *)auth_oid(ap, &s->securityAuthProtoLen);
+    s->securityAuthKeyLen = USM_AUTH_KU_LEN;
+    if (!s->securityAuthProto ||
+        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)d->auth_key,
+                    strlen(d->auth_key), s->securityAuthKey, &s->securityAuthKeyLen) != 0) {
+        snprintf(d->why, sizeof d->why, "bad v3 auth protocol \"%s\" or key", ap);
+        return -EINVAL;
+    }
+    if (!priv)
+        return 0;
+    const char *pp = d->priv_proto[0] ? d->priv_proto : "AES";
+    s->securityPrivProto = (oid *)priv_oid(pp, &s->securityPrivProtoLen);
+    s->securityPrivKeyLen = USM_PRIV_KU_LEN;
+    if (!s->securityPrivProto ||
+        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)d->priv_key,
+                    strlen(d->priv_key), s->securityPrivKey, &s->securityPrivKeyLen) != 0) {
+        snprintf(d->why, sizeof d->why, "bad v3 privacy protocol \"%s\" or key", pp);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Opens the device's net-snmp session and starts watching its socket. Returns 0, -EINVAL with
+ * d->why set for a bad configuration, or RN_ESNMP with d->why set when net-snmp refuses. */
+static int dev_open_session(snmp_dev_t *d)
+{
+    netsnmp_session s;
+    snmp_sess_init(&s);
+    s.peername = d->addr;
+    s.timeout = (long)d->timeout_ms * 1000;
+    s.retries = (int)d->retries;
+    int rc = 0;
+    if (d->version == 3) {
+        s.version = SNMP_VERSION_3;
+        rc = session_set_usm(d, &s);
+    } else {
+        s.version = d->version == 1 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
+        s.community = (u_char *)d->community;
+        s.community_len = strlen(d->community);
+    }
+    if (rc == 0) {
+        d->sessp = snmp_sess_open(&s);
+        if (!d->sessp) {
+            snprintf(d->why, sizeof d->why, "cannot open session: %s",
+                     snmp_api_errstring(s.s_snmp_errno));
+            rc = RN_ESNMP;
+        }
+    }
+    explicit_bzero(s.securityAuthKey, sizeof s.securityAuthKey);
+    explicit_bzero(s.securityPrivKey, sizeof s.securityPrivKey);
+    if (rc != 0)
+        return rc;
+    /* snmp_sess_open clears the flag once open, and the send path would then probe the engine
+     * id with a blocking request: keep it set for the session's whole life */
+    snmp_sess_session(d->sessp)->flags |= SNMP_FLAGS_DONT_PROBE;
+    netsnmp_transport *t = snmp_sess_transport(d->sessp);
+    if (!t || uv_poll_init(d->poller->loop, &d->sock, t->sock) != 0) {
+        snprintf(d->why, sizeof d->why, "cannot watch the session socket");
+        snmp_sess_close(d->sessp);
+        d->sessp = NULL;
+        return RN_ESNMP;
+    }
+    d->sock_active = true;
+    d->open_handles++;
+    uv_poll_start(&d->sock, UV_READABLE, on_snmp_readable);
+    return 0;
+}
+
+/* (Re)arms the retransmission timer from net-snmp's next timeout, or stops it when net-snmp has
+ * nothing outstanding. Returns nothing. */
+static void dev_arm_retx(snmp_dev_t *d)
+{
+    if (!d->sessp || d->closing)
+        return;
+    netsnmp_large_fd_set fds;
+    struct timeval tv = { 0, 0 };
+    int numfds = 0, block = 1;
+    netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
+    snmp_sess_select_info2_flags(d->sessp, &numfds, &fds, &tv, &block, NETSNMP_SELECT_NOALARMS);
+    netsnmp_large_fd_set_cleanup(&fds);
+    if (block) {
+        uv_timer_stop(&d->retx);
+        return;
+    }
+    uint64_t ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
+    uv_timer_start(&d->retx, on_retx_timer, ms, 0);
+}
+
+/* ---- the walk ---------------------------------------------------------------------------- */
+
+/* Returns the row of ifIndex idx, inserting it in order; NULL when the table is full or memory
+ * runs out. Rows arrive mostly in increasing order, so the common case appends. */
+static if_row_t *row_get(snmp_dev_t *d, oid idx)
+{
+    size_t lo = 0, hi = d->n_rows;
+    if (hi && d->rows[hi - 1].ifindex < idx)
+        lo = hi;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->rows[mid].ifindex == idx)
+            return &d->rows[mid];
+        if (d->rows[mid].ifindex < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (d->n_rows == d->cap_rows) {
+        if (d->cap_rows >= MAX_ROWS)
+            return NULL;
+        size_t cap = d->cap_rows ? d->cap_rows * 2 : 16;
+        if_row_t *r = realloc(d->rows, cap * sizeof *r);
+        if (!r)
+            return NULL;
+        d->rows = r;
+        d->cap_rows = cap;
+    }
+    memmove(&d->rows[lo + 1], &d->rows[lo], (d->n_rows - lo) * sizeof *d->rows);
+    d->n_rows++;
+    memset(&d->rows[lo], 0, sizeof d->rows[lo]);
+    d->rows[lo].ifindex = idx;
+    return &d->rows[lo];
+}
+
+/* Stores one varbind's value in its row if the type is the one the column has. Returns false
+ * when the type is wrong (the value then stays unknown). */
+static bool row_store(if_row_t *row, int col, const netsnmp_variable_list *vb)
+{
+    u_char want = columns[col].type;
+    if (vb->type != want && !(want == ASN_GAUGE && vb->type == ASN_UNSIGNED))
+        return false;
+    switch (vb->type) {
+    case ASN_OCTET_STR: {
+        size_t n = vb->val_len < NAME_LEN - 1 ? vb->val_len : NAME_LEN - 1;
+        for (size_t i = 0; i < n; i++) {
+            u_char c = vb->val.string[i];
+            row->name[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+        }
+        row->name[n] = '\0';
+        break;
+    }
+    case ASN_COUNTER64:
+        if (!vb->val.counter64 || vb->val_len < sizeof(struct counter64))
+            return false;
+        row->v[col] = ((uint64_t)vb->val.counter64->high << 32) | vb->val.counter64->low;
+        break;
+    default: /* INTEGER, Counter32, Gauge32: all carried as a long */
+        if (!vb->val.integer || vb->val_len < sizeof(long))
+            return false;
+        row->v[col] = (uint64_t)(*vb->val.integer & 0xffffffffL);
+        break;
+    }
+    row->have |= 1u << col;
+    return true;
+}
+
+/* Absorbs one varbind of column col: ends the column at its subtree's end, an exception or a
+ * non-increasing OID, otherwise records the value. Returns true if the column advanced. */
+static bool walk_absorb_one(snmp_dev_t *d, int col, const netsnmp_variable_list *vb)
+{
+    const column_t *c = &columns[col];
+    if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
+        vb->type == SNMP_NOSUCHINSTANCE || vb->name_length <= c->len ||
+        vb->name_length > MAX_OID_LEN ||
+        snmp_oid_compare(vb->name, c->len, c->prefix, c->len) != 0) {
+        d->col_done[col] = true;
+        return false;
+    }
+    if (snmp_oid_compare(vb->name, vb->name_length, d->last[col], d->last_len[col]) <= 0) {
+        snprintf(d->note, sizeof d->note, "agent returned OIDs out of order");
+        d->col_done[col] = true;
+        return false;
+    }
+    memcpy(d->last[col], vb->name, vb->name_length * sizeof(oid));
+    d->last_len[col] = vb->name_length;
+    if (vb->name_length != c->len + 1)
+        return true; /* not a plain ifIndex row: walk past it */
+    if_row_t *row = row_get(d, vb->name[c->len]);
+    if (row && !row_store(row, col, vb))
+        d->n_wrong_type++;
+    return true;
+}
+
+/* Absorbs a walk reply. Returns 0, or -EPROTO with d->why set when the reply made no progress
+ * (an empty or useless reply would otherwise loop forever). */
+static int walk_absorb(snmp_dev_t *d, const netsnmp_pdu *pdu)
+{
+    bool progress = false;
+    int i = 0;
+    for (const netsnmp_variable_list *vb = pdu->variables; vb; vb = vb->next_variable, i++) {
+        int col = d->req_cols[i % d->n_req_cols];
+        d->n_varbinds++;
+        if (!d->col_done[col] && walk_absorb_one(d, col, vb))
+            progress = true;
+    }
+    if (progress)
+        return 0;
+    bool all_done = true;
+    for (int k = 0; k < d->n_req_cols; k++)
+        all_done = all_done && d->col_done[d->req_cols[k]];
+    if (all_done)
+        return 0;
+    snprintf(d->why, sizeof d->why, "reply with %d varbinds made no progress", i);
+    return -EPROTO;
+}
+
+/* Handles an error-status in a walk reply. v1 says noSuchName at the end of a column: that column
+ * ends and the walk goes on (returns 0). Any other error returns -EPROTO with d->why set. */
+static int walk_error_status(snmp_dev_t *d, const netsnmp_pdu *pdu)
+{
+    long idx = pdu->errindex;
+    if (d->version == 1 && pdu->errstat == SNMP_ERR_NOSUCHNAME && idx >= 1 &&
+        idx <= d->n_req_cols) {
+        d->col_done[d->req_cols[idx - 1]] = true;
+        return 0;
+    }
+    if (pdu->errstat == SNMP_ERR_TOOBIG && d->reps > 1) {
+        d->reps /= 2; /* ask for less and try again */
+        return 0;
+    }
+    snprintf(d->why, sizeof d->why, "agent answered error-status %s (index %ld)",
+             snmp_errstring((int)pdu->errstat), idx);
+    return -EPROTO;
+}
+
+/* Sends the next walk request for every unfinished column. Returns 1 when nothing is left to ask
+ * (the walk is complete), 0 when a request is in flight, RN_ESNMP with d->why set on failure. */
+static int walk_send(snmp_dev_t *d)
+{
+    netsnmp_pdu *pdu = snmp_pdu_create(d->version == 1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK);
+    if (!pdu) {
+        snprintf(d->why, sizeof d->why, "out of memory");
+        return RN_ESNMP;
+    }
+    pdu->non_repeaters = 0;
+    pdu->max_repetitions = d->reps;
+    d->n_req_cols = 0;
+    for (int c = 0; c < COL_N; c++) {
+        if (d->col_done[c])
+            continue;
+        snmp_add_null_var(pdu, d->last[c], d->last_len[c]);
+        d->req_cols[d->n_req_cols++] = c;
+    }
+    if (d->n_req_cols == 0) {
+        snmp_free_pdu(pdu);
+        return 1;
+    }
+    d->reqid = pdu->reqid;
+    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+        int liberr = 0, syserr = 0;
+        char *msg = NULL;
+        snmp_sess_error(d->sessp, &liberr, &syserr, &msg);
+        snprintf(d->why, sizeof d->why, "cannot send: %s", msg ? msg : "unknown error");
+        free(msg);
+        snmp_free_pdu(pdu);
+        return RN_ESNMP;
+    }
+    d->n_requests++;
+    return 0;
+}
+
+/* Makes sure the USM table has the empty noAuthNoPriv user that engine id probes are sent as
+ * (net-snmp creates it only in its own blocking probe). Returns 0 or -ENOMEM. */
+static int ensure_probe_user(void)
+{
+    if (usm_get_user(NULL, 0, ""))
+        return 0;
+    struct usmUser *u = usm_create_user(); /* noAuth/noPriv protocols by default */
+    if (!u)
+        return -ENOMEM;
+    u->name = strdup("");
+    u->secName = strdup("");
+    if (!u->name || !u->secName) {
+        usm_free_user(u);
+        return -ENOMEM;
+    }
+    usm_add_user(u);
+    return 0;
+}
+
+/* Sends the SNMPv3 engine id discovery request: an empty GET from the empty noAuthNoPriv user,
+ * which an agent answers with a usmStatsUnknownEngineIDs Report carrying its engine id.
+ * Returns 0 when it is in flight, RN_ESNMP with d->why set on failure. */
+static int discover_send(snmp_dev_t *d)
+{
+    netsnmp_pdu *pdu = ensure_probe_user() == 0 ? snmp_pdu_create(SNMP_MSG_GET) : NULL;
+    if (!pdu || !(pdu->securityName = strdup(""))) {
+        snmp_free_pdu(pdu);
+        snprintf(d->why, sizeof d->why, "out of memory");
+        return RN_ESNMP;
+    }
+    pdu->version = SNMP_VERSION_3;
+    pdu->securityNameLen = 0;
+    pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+    pdu->securityModel = SNMP_SEC_MODEL_USM;
+    d->reqid = pdu->reqid;
+    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+        snprintf(d->why, sizeof d->why, "cannot send the engine id probe: %s",
+                 snmp_api_errstring(snmp_sess_session(d->sessp)->s_snmp_errno));
+        snmp_free_pdu(pdu);
+        return RN_ESNMP;
+    }
+    d->n_requests++;
+    return 0;
+}
+
+/* Installs the discovered engine id in the session (unless net-snmp already did) and localises
+ * the user's keys for it. Returns 0, or RN_ESNMP with d->why set. */
+static int discover_done(snmp_dev_t *d)
+{
+    netsnmp_session *s = snmp_sess_session(d->sessp);
+    if (s->securityEngineIDLen == 0) {
+        s->securityEngineID = netsnmp_memdup(d->engine, d->engine_len);
+        if (!s->securityEngineID) {
+            snprintf(d->why, sizeof d->why, "out of memory");
+            return RN_ESNMP;
+        }
+        s->securityEngineIDLen = d->engine_len;
+    }
+    /* net-snmp keeps one global USM user per (engine id, name) and would keep an existing
+     * entry's old keys (a key change in the plan, a previous session), and after the Report
+     * it may already have made one from this session: replace it either way */
+    struct usmUser *old = usm_get_user(s->securityEngineID, s->securityEngineIDLen,
+                                       s->securityName);
+    if (old) {
+        usm_remove_user(old);
+        usm_free_user(old);
+    }
+    s->flags &= ~SNMP_FLAGS_USER_CREATED; /* net-snmp may have set it when the Report came */
+    if (usm_create_user_from_session(s) != SNMPERR_SUCCESS) {
+        snprintf(d->why, sizeof d->why, "cannot set up USM user for the discovered engine");
+        return RN_ESNMP;
+    }
+    return 0;
+}
+
+/* Forgets the engine id of a v3 session so that the next poll discovers it again (the device
+ * may have been replaced or reset). Returns nothing. */
+static void forget_engine(snmp_dev_t *d)
+{
+    netsnmp_session *s = snmp_sess_session(d->sessp);
+    if (d->version != 3 || !s)
+        return;
+    SNMP_FREE(s->securityEngineID);
+    s->securityEngineIDLen = 0;
+    SNMP_FREE(s->contextEngineID);
+    s->contextEngineIDLen = 0;
+    s->flags &= ~SNMP_FLAGS_USER_CREATED;
+}
+
+/* Handles a Report PDU. Returns 1 (net-snmp's "handled"). notInTimeWindow is left to net-snmp,
+ * which re-sends with the engine time it just learnt. */
+static int on_report(snmp_dev_t *d, const netsnmp_pdu *pdu)
+{
+    int type = snmpv3_get_report_type((netsnmp_pdu *)pdu);
+    if (type == SNMPERR_NOT_IN_TIME_WINDOW && d->phase == PH_WALK)
+        return 1;
+    if (d->phase == PH_DISCOVER && pdu->securityEngineIDLen > 0 &&
+        pdu->securityEngineIDLen <= sizeof d->engine) {
+        memcpy(d->engine, pdu->securityEngineID, pdu->securityEngineIDLen);
+        d->engine_len = pdu->securityEngineIDLen;
+        d->event = EV_DISCOVERED;
+        return 1;
+    }
+    snprintf(d->why, sizeof d->why, "agent refused the request: %s", snmp_api_errstring(type));
+    d->event = EV_ERROR;
+    return 1;
+}
+
+/* The net-snmp callback of every request: records the outcome in d->event and returns 1. It runs
+ * inside snmp_sess_read2/snmp_sess_timeout, so it sends nothing and calls no user callback. */
+static int on_snmp_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic)
+{
+    snmp_dev_t *d = magic;
+    if (d->closing || d->phase == PH_IDLE)
+        return 1;
+    if (op == NETSNMP_CALLBACK_OP_TIMED_OUT) {
+        d->event = EV_TIMEOUT;
+        return 1;
+    }
+    if (op == NETSNMP_CALLBACK_OP_RESEND)
+        return 1; /* a retransmission: still waiting */
+    if (op == NETSNMP_CALLBACK_OP_SEC_ERROR && d->phase == PH_DISCOVER)
+        return 1; /* the unauthenticated Report we asked for: it follows at once */
+    if (op != NETSNMP_CALLBACK_OP_RECEIVED_MESSAGE || !pdu) {
+        snprintf(d->why, sizeof d->why, "request failed (net-snmp op %d): %s", op,
+                 snmp_api_errstring(s->s_snmp_errno));
+        d->event = EV_ERROR;
+        return 1;
+    }
+    if (pdu->command == SNMP_MSG_REPORT)
+        return on_report(d, pdu);
+    if (reqid != d->reqid || pdu->command != SNMP_MSG_RESPONSE)
+        return 1; /* stale or unexpected: keep waiting for ours */
+    if (d->phase == PH_DISCOVER) {
+        snprintf(d->why, sizeof d->why, "agent answered the engine id probe without a Report");
+        d->event = EV_ERROR;
+        return 1;
+    }
+    int rc = pdu->errstat != SNMP_ERR_NOERROR ? walk_error_status(d, pdu) : walk_absorb(d, pdu);
+    d->event = rc == 0 ? EV_REPLY : EV_ERROR;
+    return 1;
+}
+
+/* ---- one poll --------------------------------------------------------------------------- */
+
+/* Sets v from a counter column of row if present. Returns true if it was. */
+static bool set_counter(rn_value_t *v, const if_row_t *row, int col)
+{
+    if (!(row->have & (1u << col)))
+        return false;
+    v->kind = RN_VALUE_COUNTER;
+    v->counter = row->v[col];
+    return true;
+}
+
+/* Emits one "if" sample per interface of the finished walk. Returns the number emitted. */
+static size_t emit_rows(snmp_dev_t *d)
+{
+    rn_snmp_poller_t *p = d->poller;
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_rows && !d->closing; i++) {
+        const if_row_t *row = &d->rows[i];
+        rn_value_t v[RN_IF_N];
+        memset(v, 0, sizeof v); /* RN_VALUE_UNKNOWN */
+        if (!set_counter(&v[RN_IF_IN], row, COL_HCIN))
+            set_counter(&v[RN_IF_IN], row, COL_IN);
+        if (!set_counter(&v[RN_IF_OUT], row, COL_HCOUT))
+            set_counter(&v[RN_IF_OUT], row, COL_OUT);
+        set_counter(&v[RN_IF_INERR], row, COL_INERR);
+        set_counter(&v[RN_IF_OUTERR], row, COL_OUTERR);
+        set_counter(&v[RN_IF_INDISC], row, COL_INDISC);
+        set_counter(&v[RN_IF_OUTDISC], row, COL_OUTDISC);
+        if (row->have & (1u << COL_OPER)) {
+            v[RN_IF_OPER].kind = RN_VALUE_GAUGE;
+            v[RN_IF_OPER].gauge = (double)row->v[COL_OPER];
+        }
+        char obj[NAME_LEN + 16];
+        if (row->name[0])
+            snprintf(obj, sizeof obj, "%s", row->name);
+        else
+            snprintf(obj, sizeof obj, "ifIndex%lu", (unsigned long)row->ifindex);
+        uint64_t speed = (row->have & (1u << COL_HSPEED)) ? row->v[COL_HSPEED] * 1000000ull : 0;
+        p->emit(p->ctx, "if", d->name, obj, d->poll_wall_ms, v, RN_IF_N, speed);
+        n++;
+    }
+    return n;
+}
+
+/* Ends the poll in progress: on success emits the samples, otherwise logs why (once per change
+ * of reason). Returns nothing. */
+static void poll_finish(snmp_dev_t *d, bool ok)
+{
+    d->phase = PH_IDLE;
+    if (!ok) {
+        forget_engine(d);
+        dev_problem(d, d->why);
+        return;
+    }
+    if (d->n_rows == 0) {
+        dev_problem(d, "walk returned no IF-MIB interfaces");
+        return;
+    }
+    if (d->n_wrong_type)
+        snprintf(d->note, sizeof d->note, "%u values of an unexpected type ignored",
+                 d->n_wrong_type);
+    if (d->note[0])
+        dev_problem(d, d->note);
+    else
+        dev_recovered(d);
+    size_t n = emit_rows(d);
+    rn_debug("device %s: %zu interfaces, %u varbinds in %u requests, %.2f ms", d->name, n,
+             d->n_varbinds, d->n_requests, (double)(rn_clock_mono_ns() - d->poll_mono) / 1e6);
+}
+
+/* Runs the step that follows what the last net-snmp callback recorded: the next request, or
+ * the end of the poll. Returns nothing. */
+static void dev_advance(snmp_dev_t *d)
+{
+    dev_event_t ev = d->event;
+    d->event = EV_NONE;
+    int rc = 0;
+    switch (ev) {
+    case EV_NONE:
+        return;
+    case EV_DISCOVERED:
+        rc = discover_done(d);
+        if (rc == 0) {
+            d->phase = PH_WALK;
+            rc = walk_send(d);
+        }
+        break;
+    case EV_REPLY:
+        rc = walk_send(d);
+        break;
+    case EV_TIMEOUT:
+        snprintf(d->why, sizeof d->why, "no answer after %u tries", d->retries + 1);
+        rc = -ETIMEDOUT;
+        break;
+    case EV_ERROR:
+        rc = -EPROTO;
+        break;
+    }
+    if (rc != 0)
+        poll_finish(d, rc == 1);
+}
+
+/* Starts one poll of the device, opening its session first if needed. Returns nothing; a
+ * failure is logged and the device waits for its next tick. */
+static void poll_begin(snmp_dev_t *d)
+{
+    d->why[0] = d->note[0] = '\0';
+    if (!d->sessp && dev_open_session(d) != 0) {
+        dev_problem(d, d->why);
+        return;
+    }
+    d->poll_wall_ms = rn_clock_wall_ms();
+    d->poll_mono = rn_clock_mono_ns();
+    d->n_rows = 0;
+    d->reps = MAX_REPS;
+    d->n_requests = d->n_varbinds = d->n_wrong_type = 0;
+    d->event = EV_NONE;
+    for (int c = 0; c < COL_N; c++) {
+        memcpy(d->last[c], columns[c].prefix, columns[c].len * sizeof(oid));
+        d->last_len[c] = columns[c].len;
+        d->col_done[c] = false;
+    }
+    int rc;
+    if (d->version == 3 && snmp_sess_session(d->sessp)->securityEngineIDLen == 0) {
+        d->phase = PH_DISCOVER;
+        rc = discover_send(d);
+    } else {
+        d->phase = PH_WALK;
+        rc = walk_send(d);
+    }
+    if (rc != 0)
+        poll_finish(d, false);
+    dev_arm_retx(d);
+}
+
+/* After a read or a timeout: advance the poll, then re-arm the retransmission timer. A poll that
+ * net-snmp no longer tracks (it dropped the request) is ended here rather than left hanging.
+ * Returns nothing. */
+static void dev_after_io(snmp_dev_t *d)
+{
+    dev_advance(d);
+    if (d->closing)
+        return;
+    dev_arm_retx(d);
+    if (d->phase != PH_IDLE && !uv_is_active((uv_handle_t *)&d->retx)) {
+        snprintf(d->why, sizeof d->why, "request abandoned by net-snmp (no answer)");
+        poll_finish(d, false);
+    }
+}
+
+static void on_snmp_readable(uv_poll_t *h, int status, int events)
+{
+    snmp_dev_t *d = container_of(h, snmp_dev_t, sock);
+    if (d->closing || !d->sessp)
+        return;
+    netsnmp_transport *t = snmp_sess_transport(d->sessp);
+    netsnmp_large_fd_set fds;
+    netsnmp_large_fd_set_init(&fds, t->sock + 1);
+    NETSNMP_LARGE_FD_SET(t->sock, &fds);
+    snmp_sess_read2(d->sessp, &fds); /* errors (e.g. ICMP refused) end in the timeout path */
+    netsnmp_large_fd_set_cleanup(&fds);
+    dev_after_io(d);
+}
+
+static void on_retx_timer(uv_timer_t *t)
+{
+    snmp_dev_t *d = container_of(t, snmp_dev_t, retx);
+    if (d->closing || !d->sessp)
+        return;
+    snmp_sess_timeout(d->sessp);
+    dev_after_io(d);
+}
+
+/* Returns the milliseconds from now until deadline, rounded up. */
+static uint64_t ms_until(rn_mono_ns_t deadline, rn_mono_ns_t now)
+{
+    return deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+}
+
+static void on_tick_timer(uv_timer_t *t)
+{
+    snmp_dev_t *d = container_of(t, snmp_dev_t, tick);
+    rn_mono_ns_t period = (rn_mono_ns_t)d->poller->interval_s * 1000000000ull;
+    rn_mono_ns_t now = rn_clock_mono_ns();
+    /* half a period of slack: a timer that fires a little early must not fire twice */
+    rn_mono_ns_t next = rn_clock_next_tick(d->start, period, now + period / 2);
+    uv_timer_start(&d->tick, on_tick_timer, ms_until(next, now), 0);
+    if (d->phase != PH_IDLE) {
+        d->skipped++;
+        rn_debug("device %s: previous poll still running, tick skipped (%llu so far)", d->name,
+                 (unsigned long long)d->skipped);
+        return;
+    }
+    poll_begin(d);
+}
+
+/* ---- devices ------------------------------------------------------------------------------ */
+
+static void on_dev_handle_closed(uv_handle_t *h)
+{
+    snmp_dev_t *d = h->data;
+    if (--d->open_handles > 0)
+        return;
+    if (d->sessp)
+        snmp_sess_close(d->sessp); /* after its uv_poll is closed: the fd goes last */
+    char *secrets[] = { d->community, d->auth_key, d->priv_key };
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (secrets[i])
+            explicit_bzero(secrets[i], strlen(secrets[i]));
+    free(d->name), free(d->addr), free(d->community), free(d->user);
+    free(d->auth_proto), free(d->auth_key), free(d->priv_proto), free(d->priv_key);
+    free(d->rows);
+    rn_snmp_poller_t *p = d->poller;
+    free(d);
+    poller_unref(p);
+}
+
+/* Starts closing a device; it is freed in its last close callback. Returns nothing. */
+static void dev_close(snmp_dev_t *d)
+{
+    d->closing = true;
+    d->poller->pending_closes++;
+    uv_close((uv_handle_t *)&d->tick, on_dev_handle_closed);
+    uv_close((uv_handle_t *)&d->retx, on_dev_handle_closed);
+    if (d->sock_active) {
+        uv_poll_stop(&d->sock);
+        uv_close((uv_handle_t *)&d->sock, on_dev_handle_closed);
+    }
+}
+
+/* Returns true if the device already runs exactly the configuration of src. */
+static bool dev_same(const snmp_dev_t *d, const Rn__Device *src)
+{
+    const Rn__SnmpCredentials *c = src->snmp;
+#define SAME(a, b) (strcmp((a), (b) ? (b) : "") == 0)
+    return SAME(d->name, src->name) && SAME(d->addr, src->addr) && d->version == c->version &&
+           SAME(d->community, c->community) && SAME(d->user, c->user) &&
+           SAME(d->auth_proto, c->auth_proto) && SAME(d->auth_key, c->auth_key) &&
+           SAME(d->priv_proto, c->priv_proto) && SAME(d->priv_key, c->priv_key) &&
+           d->timeout_ms == (src->has_timeout_ms && src->timeout_ms ? src->timeout_ms
+                                                                     : DEFAULT_TIMEOUT_MS) &&
+           d->retries == (src->has_retries ? src->retries : DEFAULT_RETRIES);
+#undef SAME
+}
+
+/* Checks a device's configuration. Returns NULL if it is usable, else a reason (no secrets). */
+static const char *dev_config_error(const Rn__Device *src)
+{
+    const Rn__SnmpCredentials *c = src->snmp;
+    size_t len;
+    if (!src->name || !src->addr || !c)
+        return "incomplete device";
+    if (c->version < 1 || c->version > 3)
+        return "SNMP version must be 1, 2 (v2c) or 3";
+    if (c->version != 3)
+        return c->community && c->community[0] ? NULL : "no community";
+    if (!c->user || !c->user[0])
+        return "no v3 user";
+    if (c->auth_proto && c->auth_proto[0] && !auth_oid(c->auth_proto, &len))
+        return "unknown v3 auth protocol";
+    if (c->priv_proto && c->priv_proto[0] && !priv_oid(c->priv_proto, &len))
+        return "unknown v3 privacy protocol";
+    if (c->priv_key && c->priv_key[0] && !(c->auth_key && c->auth_key[0]))
+        return "v3 privacy key without an auth key";
+    return NULL;
+}
+
+/* Creates a device (not yet scheduled) from the plan. Returns 0, -EINVAL (logged) for an
+ * unusable configuration, or -ENOMEM. */
+static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
+{
+    const char *bad = dev_config_error(src);
+    if (bad) {
+        rn_error("device %s (%s): %s; not polled", src->name ? src->name : "?",
+                 src->addr ? src->addr : "?", bad);
+        return -EINVAL;
+    }
+    const Rn__SnmpCredentials *c = src->snmp;
+    snmp_dev_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    d->poller = p;
+    d->name = dup_or_empty(src->name), d->addr = dup_or_empty(src->addr);
+    d->community = dup_or_empty(c->community), d->user = dup_or_empty(c->user);
+    d->auth_proto = dup_or_empty(c->auth_proto), d->auth_key = dup_or_empty(c->auth_key);
+    d->priv_proto = dup_or_empty(c->priv_proto), d->priv_key = dup_or_empty(c->priv_key);
+    d->version = c->version;
+    d->timeout_ms = src->has_timeout_ms && src->timeout_ms ? src->timeout_ms : DEFAULT_TIMEOUT_MS;
+    d->retries = src->has_retries ? src->retries : DEFAULT_RETRIES;
+    uv_timer_init(p->loop, &d->tick);
+    uv_timer_init(p->loop, &d->retx);
+    d->tick.data = d->retx.data = d->sock.data = d;
+    d->open_handles = 2;
+    *out = d;
+    if (!d->name || !d->addr || !d->community || !d->user || !d->auth_proto || !d->auth_key ||
+        !d->priv_proto || !d->priv_key) {
+        dev_close(d);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- the poller ---------------------------------------------------------------------------- */
+
+/* Starts (or restarts) the schedule of device i of n: the first poll comes after a stagger that
+ * spreads the devices over a tenth of the interval (at most 1 s), plus a little jitter. */
+static void dev_schedule(rn_snmp_poller_t *p, snmp_dev_t *d, size_t i, size_t n)
+{
+    rn_mono_ns_t period = (rn_mono_ns_t)p->interval_s * 1000000000ull;
+    rn_mono_ns_t spread = period / 10 < MAX_JITTER_NS ? period / 10 : MAX_JITTER_NS;
+    rn_mono_ns_t slot = spread / (n ? n : 1);
+    rn_mono_ns_t now = rn_clock_mono_ns();
+    d->start = now + slot * i + (slot ? next_rand(p) % slot : 0);
+    uv_timer_start(&d->tick, on_tick_timer, ms_until(d->start, now), 0);
+}
+
+int rn_snmp_poller_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_snmp_poller_t **out)
+{
+    rn_snmp_poller_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    snmp_lib_init();
+    p->loop = loop;
+    p->emit = emit;
+    p->ctx = ctx;
+    p->interval_s = 60;
+    p->rng = rn_clock_mono_ns() | 1;
+    uv_timer_init(loop, &p->anchor);
+    p->anchor.data = p;
+    *out = p;
+    return 0;
+}
+
+/* Finds the running device that can be kept for src. Returns its index in p->devs, or -1. */
+static ssize_t find_same(rn_snmp_poller_t *p, const Rn__Device *src, const bool *taken)
+{
+    for (size_t i = 0; i < p->n_devs; i++)
+        if (!taken[i] && dev_same(p->devs[i], src))
+            return (ssize_t)i;
+    return -1;
+}
+
+int rn_snmp_poller_set_devices(rn_snmp_poller_t *p, Rn__Device *const *devices, size_t n,
+                               uint32_t interval_s)
+{
+    if (interval_s == 0)
+        return -EINVAL;
+    snmp_dev_t **nd = calloc(n ? n : 1, sizeof *nd);
+    bool *taken = calloc(p->n_devs ? p->n_devs : 1, sizeof *taken);
+    bool *kept = calloc(n ? n : 1, sizeof *kept);
+    if (!nd || !taken || !kept) {
+        free(nd), free(taken), free(kept);
+        return -ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        ssize_t j = find_same(p, devices[i], taken);
+        if (j >= 0) {
+            taken[j] = true;
+            kept[m] = true;
+            nd[m++] = p->devs[j];
+            continue;
+        }
+        int rc = dev_new(p, devices[i], &nd[m]);
+        if (rc == -ENOMEM) {
+            for (size_t k = 0; k < m; k++)
+                if (!kept[k])
+                    dev_close(nd[k]);
+            free(nd), free(taken), free(kept);
+            return rc;
+        }
+        if (rc == 0)
+            m++;
+    }
+    for (size_t j = 0; j < p->n_devs; j++)
+        if (!taken[j])
+            dev_close(p->devs[j]); /* abandons its poll in flight */
+    bool interval_changed = p->interval_s != interval_s;
+    p->interval_s = interval_s;
+    for (size_t i = 0; i < m; i++)
+        if (!kept[i] || interval_changed)
+            dev_schedule(p, nd[i], i, m);
+    free(p->devs), free(taken), free(kept);
+    p->devs = nd;
+    p->n_devs = m;
+    rn_info("snmp poller: %zu devices every %u s", m, interval_s);
+    return 0;
+}
+
+static void on_anchor_closed(uv_handle_t *h)
+{
+    poller_unref(h->data);
+}
+
+/* Drops one pending close; the last one after rn_snmp_poller_close frees the poller and fires
+ * its callback. Returns nothing. */
+static void poller_unref(rn_snmp_poller_t *p)
+{
+    if (--p->pending_closes > 0 || !p->closing)
+        return;
+    void (*cb)(void *) = p->close_cb;
+    void *data = p->close_data;
+    free(p->devs);
+    free(p);
+    if (cb)
+        cb(data);
+}
+
+void rn_snmp_poller_close(rn_snmp_poller_t *p, void (*cb)(void *data), void *data)
+{
+    for (size_t i = 0; i < p->n_devs; i++)
+        dev_close(p->devs[i]);
+    p->n_devs = 0;
+    p->closing = true;
+    p->pending_closes++;
+    p->close_cb = cb;
+    p->close_data = data;
+    uv_close((uv_handle_t *)&p->anchor, on_anchor_closed);
+}
