@@ -1,2 +1,470 @@
-/* stub: to be written */
-typedef int rn_stub_delivery_t;
+/* Delivery (see delivery.h for the rules it keeps).
+ *
+ * Why this shape: the spool on disk is the only copy that matters; everything here is a cursor
+ * over it. `cursor` is the highest seq sent on this connection; the next frame to send is the
+ * first one above it, taken from one of two places:
+ *   - `mem`, a queue of the newest submitted frames, which holds every submitted seq above
+ *     `mem_floor` (frames leave it from the front when sent, or when it passes memory_bytes:
+ *     they are on disk anyway);
+ *   - when cursor < mem_floor, the frames in between are only on disk: a chunk of them is read
+ *     (rn_spool_read, on the spool's worker) into `replay` and sent from there.
+ * A disk read that finds nothing above the cursor means those seqs were dropped or never stored
+ * (counted by the spool), and the cursor jumps over them. `flight` lists (seq, len) of what was
+ * sent and not yet acked, for the window. A connection generation number makes a disk read that
+ * completes after a disconnect harmless. */
+#include "delivery.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define BURST_NS (50 * 1000000ull)   /* rate cap: credit an idle link may bank */
+#define READ_RETRY_MS 1000
+#define RESEND_RETRY_MS 1000
+
+typedef struct mem {
+    struct mem *next;
+    uint64_t seq;
+    uint8_t *frame;
+    size_t len;
+} mem_t;
+
+typedef struct {
+    uint64_t seq;
+    size_t len;
+} flight_t;
+
+struct rn_delivery {
+    uv_loop_t *loop;
+    rn_spool_t *spool;
+    rn_delivery_config_t cfg;
+    rn_delivery_send_fn send;
+    void *ctx;
+    uv_timer_t timer;            /* rate cap wait, or a disk read retry */
+    bool connected, closing, reading;
+    bool resync;                 /* a send failed on a live link: rewind when the timer fires */
+    uint64_t gen, read_gen, read_limit;
+    uint64_t next_seq, last_submitted, acked, cursor, mem_floor;
+    mem_t *mem_head, *mem_tail;
+    size_t mem_bytes;
+    rn_spool_record_t *replay;
+    size_t n_replay, i_replay;
+    flight_t *flight;            /* ring */
+    size_t fl_head, fl_n, fl_cap;
+    uint64_t fl_bytes;
+    rn_mono_ns_t pace_at;        /* rate cap: earliest time of the next send */
+    uint64_t sent_records, sent_bytes, dropped;
+    int closing_parts;
+    void (*close_cb)(void *);
+    void *close_data;
+};
+
+static void pump(rn_delivery_t *d);
+
+/* ---- small queues ------------------------------------------------------------------------ */
+
+/* Removes the front of mem (it stays on disk); the floor moves up to it. */
+static void mem_pop(rn_delivery_t *d, bool free_frame)
+{
+    mem_t *m = d->mem_head;
+    d->mem_head = m->next;
+    if (!d->mem_head)
+        d->mem_tail = NULL;
+    d->mem_bytes -= m->len;
+    d->mem_floor = m->seq;
+    if (free_frame)
+        free(m->frame);
+    free(m);
+}
+
+/* Frees the replay chunk and whatever frames of it were not sent. */
+static void replay_clear(rn_delivery_t *d)
+{
+    for (size_t i = d->i_replay; i < d->n_replay; i++)
+        free(d->replay[i].data);
+    free(d->replay);
+    d->replay = NULL;
+    d->n_replay = d->i_replay = 0;
+}
+
+/* Records a sent frame for the window. Returns 0 or -ENOMEM. */
+static int flight_push(rn_delivery_t *d, uint64_t seq, size_t len)
+{
+    if (d->fl_n == d->fl_cap) {
+        size_t cap = d->fl_cap ? d->fl_cap * 2 : 64;
+        flight_t *f = malloc(cap * sizeof *f);
+        if (!f)
+            return -ENOMEM;
+        for (size_t i = 0; i < d->fl_n; i++)
+            f[i] = d->flight[(d->fl_head + i) % d->fl_cap];
+        free(d->flight);
+        d->flight = f;
+        d->fl_cap = cap;
+        d->fl_head = 0;
+    }
+    d->flight[(d->fl_head + d->fl_n++) % d->fl_cap] = (flight_t){ seq, len };
+    d->fl_bytes += len;
+    return 0;
+}
+
+/* Forgets in-flight frames up to seq (all of them with UINT64_MAX). */
+static void flight_trim(rn_delivery_t *d, uint64_t seq)
+{
+    while (d->fl_n && d->flight[d->fl_head].seq <= seq) {
+        d->fl_bytes -= d->flight[d->fl_head].len;
+        d->fl_head = (d->fl_head + 1) % d->fl_cap;
+        d->fl_n--;
+    }
+}
+
+/* ---- sending ----------------------------------------------------------------------------- */
+
+static void reset_connection(rn_delivery_t *d);
+
+/* Continues after a rate cap wait or a failed read; after a failed send, first rewinds to the
+ * last ack. */
+static void on_timer(uv_timer_t *t)
+{
+    rn_delivery_t *d = container_of(t, rn_delivery_t, timer);
+    if (d->resync) {
+        d->resync = false;
+        reset_connection(d);
+    }
+    pump(d);
+}
+
+/* True if the window and the rate cap let a frame of len bytes go now; if only the rate cap
+ * holds it back, arms the timer for when it will. */
+static bool may_send(rn_delivery_t *d, size_t len)
+{
+    if (d->fl_bytes > 0 && d->fl_bytes + len > d->cfg.window_bytes)
+        return false; /* an ack will pump */
+    if (!d->cfg.rate_bytes_per_s)
+        return true;
+    rn_mono_ns_t now = rn_clock_mono_ns();
+    if (now >= d->pace_at)
+        return true;
+    if (!uv_is_active((uv_handle_t *)&d->timer))
+        uv_timer_start(&d->timer, on_timer, (d->pace_at - now + 999999) / 1000000, 0);
+    return false;
+}
+
+/* Hands one frame (owned) to the link and advances the cursor. Returns 0, or the send error:
+ * the link is down and sending stops until the next connect. */
+static int send_one(rn_delivery_t *d, uint64_t seq, uint8_t *frame, size_t len)
+{
+    int rc = d->send(d->ctx, frame, len);
+    if (rc == -ENOTCONN) {
+        rn_debug("delivery: link down at batch %" PRIu64 "; waiting for a reconnect", seq);
+        d->connected = false;
+        return rc;
+    }
+    if (rc) { /* the link is up but lost this frame: start over from the last ack, later */
+        rn_warn("delivery: send of batch %" PRIu64 " failed: %s; resending from %" PRIu64
+                " in %d ms", seq, rn_strerror(rc), d->acked + 1, RESEND_RETRY_MS);
+        d->resync = true;
+        uv_timer_start(&d->timer, on_timer, RESEND_RETRY_MS, 0);
+        return rc;
+    }
+    d->cursor = seq;
+    while (d->mem_head && d->mem_head->seq <= seq)
+        mem_pop(d, true);
+    if (flight_push(d, seq, len) != 0)
+        rn_warn("delivery: out of memory; the window does not count batch %" PRIu64, seq);
+    d->sent_records++;
+    d->sent_bytes += len;
+    if (d->cfg.rate_bytes_per_s) {
+        rn_mono_ns_t now = rn_clock_mono_ns();
+        rn_mono_ns_t base = d->pace_at + BURST_NS > now ? d->pace_at : now - BURST_NS;
+        d->pace_at = base + len * 1000000000ull / d->cfg.rate_bytes_per_s;
+    }
+    return 0;
+}
+
+static void on_read(void *data, int status, rn_spool_record_t *recs, size_t n);
+
+/* Asks the spool for the next chunk above the cursor, unless a read is already out. */
+static void start_read(rn_delivery_t *d)
+{
+    if (d->reading)
+        return;
+    d->reading = true;
+    d->read_gen = d->gen;
+    d->read_limit = d->last_submitted;
+    int rc = rn_spool_read(d->spool, d->cursor, d->cfg.chunk_bytes, on_read, d);
+    if (rc) {
+        d->reading = false;
+        rn_error("delivery: cannot read the spool: %s; retrying", rn_strerror(rc));
+        uv_timer_start(&d->timer, on_timer, READ_RETRY_MS, 0);
+    }
+}
+
+/* Sends frames in seq order while the link, the window and the rate allow: first the replay
+ * chunk, then memory once the cursor has reached it; in between, reads the next chunk. */
+static void pump(rn_delivery_t *d)
+{
+    while (d->connected && !d->closing && !d->resync) {
+        if (d->i_replay < d->n_replay) {
+            rn_spool_record_t *r = &d->replay[d->i_replay];
+            if (r->seq <= d->cursor) {
+                free(r->data);
+                d->i_replay++;
+                continue;
+            }
+            if (!may_send(d, r->len))
+                return;
+            d->i_replay++;
+            if (send_one(d, r->seq, r->data, r->len))
+                return;
+        } else if (d->cursor >= d->mem_floor) {
+            replay_clear(d);
+            if (!d->mem_head || !may_send(d, d->mem_head->len))
+                return;
+            uint64_t seq = d->mem_head->seq;
+            uint8_t *frame = d->mem_head->frame;
+            size_t len = d->mem_head->len;
+            mem_pop(d, false);
+            if (send_one(d, seq, frame, len))
+                return;
+        } else {
+            replay_clear(d);
+            start_read(d);
+            return;
+        }
+    }
+}
+
+/* A chunk from disk: keep it for pump(), unless the connection it was read for is gone. An empty
+ * chunk means no stored record lies between the cursor and what was submitted when the read was
+ * asked for, so the cursor moves past that gap (the spool counted those records). */
+static void on_read(void *data, int status, rn_spool_record_t *recs, size_t n)
+{
+    rn_delivery_t *d = data;
+    d->reading = false;
+    bool stale = d->closing || !d->connected || d->read_gen != d->gen;
+    if (status || stale) {
+        for (size_t i = 0; i < n; i++)
+            free(recs[i].data);
+        if (status && status != -ECANCELED && !d->closing) {
+            rn_error("delivery: spool read failed: %s; retrying", rn_strerror(status));
+            uv_timer_start(&d->timer, on_timer, READ_RETRY_MS, 0);
+        } else if (!d->closing) {
+            pump(d);
+        }
+        return;
+    }
+    if (n == 0) {
+        uint64_t to = d->read_limit < d->mem_floor ? d->read_limit : d->mem_floor;
+        if (to > d->cursor) {
+            rn_warn("delivery: batches %" PRIu64 "..%" PRIu64 " are not in the spool any more "
+                    "(dropped, see above); skipped", d->cursor + 1, to);
+            d->cursor = to;
+        }
+    } else if ((d->replay = malloc(n * sizeof *recs)) != NULL) {
+        memcpy(d->replay, recs, n * sizeof *recs);
+        d->n_replay = n;
+        d->i_replay = 0;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            free(recs[i].data);
+        uv_timer_start(&d->timer, on_timer, READ_RETRY_MS, 0);
+        return;
+    }
+    pump(d);
+}
+
+/* ---- the agent's calls ------------------------------------------------------------------- */
+
+/* Counts a record the spool could not store (it logged why); a copy may still be in memory and
+ * sent, but it would not survive a restart. */
+static void on_appended(void *data, uint64_t seq, int status)
+{
+    rn_delivery_t *d = data;
+    if (status)
+        d->dropped++;
+}
+
+/* Counts what the spool dropped to keep within its limits (it logged the range). */
+static void on_spool_drop(void *ctx, uint64_t first, uint64_t last, uint64_t n, uint64_t bytes,
+                          const char *why)
+{
+    rn_delivery_t *d = ctx;
+    d->dropped += n;
+}
+
+int rn_delivery_open(uv_loop_t *loop, const char *spool_dir, const rn_delivery_config_t *cfg,
+                     rn_delivery_send_fn send, void *ctx, rn_delivery_t **out, char *err,
+                     size_t err_len)
+{
+    rn_delivery_t *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, err_len, "delivery: out of memory");
+        return -ENOMEM;
+    }
+    if (cfg)
+        d->cfg = *cfg;
+    if (!d->cfg.window_bytes)
+        d->cfg.window_bytes = RN_DELIVERY_DEFAULT_WINDOW_BYTES;
+    if (!d->cfg.chunk_bytes)
+        d->cfg.chunk_bytes = RN_DELIVERY_DEFAULT_CHUNK_BYTES;
+    if (!d->cfg.memory_bytes)
+        d->cfg.memory_bytes = RN_DELIVERY_DEFAULT_MEMORY_BYTES;
+    d->loop = loop;
+    d->send = send;
+    d->ctx = ctx;
+    int rc = rn_spool_open(loop, spool_dir, &d->cfg.spool, on_spool_drop, d, &d->spool, err,
+                           err_len);
+    if (rc) {
+        free(d);
+        return rc;
+    }
+    uint64_t last = rn_spool_last_seq(d->spool);
+    uint64_t seed = d->cfg.seq_seed ? d->cfg.seq_seed : (uint64_t)rn_clock_wall_ms();
+    d->next_seq = seed > last + 1 ? seed : last + 1;
+    d->last_submitted = d->mem_floor = last;
+    uv_timer_init(loop, &d->timer);
+    *out = d;
+    return 0;
+}
+
+uint64_t rn_delivery_next_seq(const rn_delivery_t *d)
+{
+    return d->next_seq;
+}
+
+int rn_delivery_submit(rn_delivery_t *d, uint64_t seq, uint8_t *frame, size_t len)
+{
+    int rc = d->closing ? -ESHUTDOWN : seq < d->next_seq ? -EINVAL : 0;
+    uint8_t *copy = rc ? NULL : malloc(len ? len : 1); /* the spool's own, freed once written */
+    mem_t *m = copy ? malloc(sizeof *m) : NULL;
+    if (!rc && !m) {
+        free(copy);
+        rc = -ENOMEM;
+    } else if (!rc) {
+        memcpy(copy, frame, len);
+        rc = rn_spool_append(d->spool, seq, copy, len, on_appended, d);
+    }
+    if (rc) {
+        rn_error("delivery: batch %" PRIu64 " dropped: %s", seq, rn_strerror(rc));
+        d->dropped++;
+        free(frame);
+        free(m);
+        return rc;
+    }
+    d->next_seq = seq + 1;
+    d->last_submitted = seq;
+    *m = (mem_t){ NULL, seq, frame, len };
+    if (d->mem_tail)
+        d->mem_tail->next = m;
+    else
+        d->mem_head = m;
+    d->mem_tail = m;
+    d->mem_bytes += len;
+    while (d->mem_bytes > d->cfg.memory_bytes && d->mem_head != m)
+        mem_pop(d, true);
+    pump(d);
+    return 0;
+}
+
+/* Forgets what was sent on the connection that ended (it may not have arrived). */
+static void reset_connection(rn_delivery_t *d)
+{
+    d->gen++;
+    d->resync = false;
+    replay_clear(d);
+    flight_trim(d, UINT64_MAX);
+    uv_timer_stop(&d->timer);
+    d->cursor = d->acked;
+    d->pace_at = rn_clock_mono_ns();
+}
+
+void rn_delivery_connected(rn_delivery_t *d)
+{
+    if (d->closing)
+        return;
+    reset_connection(d);
+    d->connected = true;
+    if (d->last_submitted > d->cursor)
+        rn_info("delivery: sending %" PRIu64 " batches not acked yet, from %" PRIu64,
+                d->last_submitted - d->cursor, d->cursor + 1);
+    pump(d);
+}
+
+void rn_delivery_disconnected(rn_delivery_t *d)
+{
+    if (d->closing)
+        return;
+    d->connected = false;
+    reset_connection(d);
+}
+
+void rn_delivery_acked(rn_delivery_t *d, uint64_t seq)
+{
+    if (d->closing || seq <= d->acked)
+        return;
+    d->acked = seq;
+    flight_trim(d, seq);
+    if (d->cursor < seq) /* the collector has these already */
+        d->cursor = seq;
+    while (d->mem_head && d->mem_head->seq <= d->cursor)
+        mem_pop(d, true);
+    rn_spool_ack(d->spool, seq);
+    pump(d);
+}
+
+void rn_delivery_stats(const rn_delivery_t *d, rn_delivery_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    rn_spool_stats(d->spool, &out->spool);
+    out->next_seq = d->next_seq;
+    out->acked_seq = d->acked;
+    out->sent_seq = d->cursor;
+    out->backlog_seqs = d->last_submitted > d->cursor ? d->last_submitted - d->cursor : 0;
+    out->inflight_records = d->fl_n;
+    out->inflight_bytes = d->fl_bytes;
+    out->sent_records = d->sent_records;
+    out->sent_bytes = d->sent_bytes;
+    out->dropped_records = d->dropped;
+    out->connected = d->connected;
+    out->replaying = d->cursor < d->mem_floor || d->i_replay < d->n_replay;
+}
+
+static void on_part_closed(void *data)
+{
+    rn_delivery_t *d = data;
+    if (--d->closing_parts > 0)
+        return;
+    void (*cb)(void *) = d->close_cb;
+    void *cb_data = d->close_data;
+    free(d->flight);
+    free(d);
+    if (cb)
+        cb(cb_data);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    on_part_closed(container_of((uv_timer_t *)h, rn_delivery_t, timer));
+}
+
+void rn_delivery_close(rn_delivery_t *d, void (*cb)(void *data), void *data)
+{
+    if (d->closing)
+        return;
+    d->closing = true;
+    d->connected = false;
+    d->close_cb = cb;
+    d->close_data = data;
+    replay_clear(d);
+    while (d->mem_head)
+        mem_pop(d, true);
+    d->closing_parts = 2;
+    uv_close((uv_handle_t *)&d->timer, on_timer_closed);
+    rn_spool_close(d->spool, on_part_closed, d);
+}
