@@ -1,10 +1,11 @@
-/* The agent context (see agent.h): batching, the unacked queue, plans, heartbeats. */
+/* The agent context (see agent.h): batching, delivery, plans, heartbeats. */
 #include "agent.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "error.h"
@@ -70,45 +71,6 @@ static void free_sample(Rn__Sample *s)
     free(s);
 }
 
-/* Sends a copy of a queued frame; the queue keeps its own until acked. */
-static void send_copy(rn_agent_t *a, const uint8_t *frame, size_t len)
-{
-    uint8_t *copy = malloc(len);
-    if (!copy)
-        return;
-    memcpy(copy, frame, len);
-    rn_uplink_send(a->uplink, copy, len);
-}
-
-static void queue_batch(rn_agent_t *a, uint64_t seq, uint8_t *frame, size_t len)
-{
-    rn_unacked_t *u = malloc(sizeof *u);
-    if (!u) {
-        free(frame);
-        a->dropped_batches++;
-        return;
-    }
-    *u = (rn_unacked_t){ seq, frame, len, NULL };
-    if (a->unacked_tail)
-        a->unacked_tail->next = u;
-    else
-        a->unacked_head = u;
-    a->unacked_tail = u;
-    a->unacked_bytes += len;
-    while (a->unacked_bytes > RN_AGENT_MAX_UNACKED_BYTES && a->unacked_head != u) {
-        rn_unacked_t *old = a->unacked_head;
-        a->unacked_head = old->next;
-        a->unacked_bytes -= old->len;
-        a->dropped_batches++;
-        rn_warn("unacked queue full: batch %" PRIu64 " dropped (%" PRIu64 " so far)", old->seq,
-                a->dropped_batches);
-        free(old->frame);
-        free(old);
-    }
-    if (rn_uplink_connected(a->uplink))
-        send_copy(a, frame, len);
-}
-
 /* Runs the collector's own validation on a batch before it is queued: a batch the collector
  * would refuse would otherwise be resent forever and block every batch behind it. Frees buf and
  * returns the error when it fails (logged with the reason). */
@@ -131,11 +93,11 @@ static int check_own_batch(uint8_t *buf, size_t len)
 /* Closes the open batch: encodes it with the next seq, queues and sends it. */
 static void flush(rn_agent_t *a)
 {
-    if (a->n_open == 0)
+    if (a->n_open == 0 || !a->delivery)
         return;
     Rn__Batch batch = RN__BATCH__INIT;
     Rn__Frame f = RN__FRAME__INIT;
-    batch.seq = a->next_seq;
+    batch.seq = rn_delivery_next_seq(a->delivery);
     batch.samples = a->open;
     batch.n_samples = a->n_open;
     f.body_case = RN__FRAME__BODY_BATCH;
@@ -148,7 +110,7 @@ static void flush(rn_agent_t *a)
     else
         rc = check_own_batch(buf, len);
     if (rc == 0)
-        queue_batch(a, a->next_seq++, buf, len);
+        rn_delivery_submit(a->delivery, batch.seq, buf, len); /* logs and counts its failures */
     else
         a->dropped_batches++;
     for (size_t i = 0; i < a->n_open; i++)
@@ -159,6 +121,13 @@ static void flush(rn_agent_t *a)
 static void on_flush_timer(uv_timer_t *t)
 {
     flush(t->data);
+}
+
+/* The delivery's way out: the uplink takes ownership of the frame. */
+static int send_to_uplink(void *ctx, uint8_t *frame, size_t len)
+{
+    rn_agent_t *a = ctx;
+    return rn_uplink_send(a->uplink, frame, len);
 }
 
 static void send_frame(rn_agent_t *a, Rn__Frame *f)
@@ -191,30 +160,14 @@ static void on_connected(void *ctx)
     h.agent_version = RN_AGENT_VERSION;
     h.wall_time_ms = rn_clock_wall_ms();
     h.has_next_seq = 1;
-    h.next_seq = a->next_seq;
+    h.next_seq = rn_delivery_next_seq(a->delivery);
     if (a->plan_digest[0])
         h.plan_digest = a->plan_digest;
     f.body_case = RN__FRAME__BODY_HELLO;
     f.hello = &h;
     send_frame(a, &f);
-    size_t n = 0;
-    for (rn_unacked_t *u = a->unacked_head; u; u = u->next, n++)
-        send_copy(a, u->frame, u->len);
-    if (n)
-        rn_info("resent %zu unacked batches (%zu bytes)", n, a->unacked_bytes);
-}
-
-static void on_ack(rn_agent_t *a, uint64_t seq)
-{
-    while (a->unacked_head && a->unacked_head->seq <= seq) {
-        rn_unacked_t *u = a->unacked_head;
-        a->unacked_head = u->next;
-        a->unacked_bytes -= u->len;
-        free(u->frame);
-        free(u);
-    }
-    if (!a->unacked_head)
-        a->unacked_tail = NULL;
+    if (a->delivery)
+        rn_delivery_connected(a->delivery); /* replays the spool, oldest first */
 }
 
 /* Applies a plan: devices to the poller, targets to the prober. Unchanged plans are ignored. */
@@ -240,7 +193,10 @@ static void on_frame(void *ctx, Rn__Frame *f)
     rn_agent_t *a = ctx;
     switch (f->body_case) {
     case RN__FRAME__BODY_PLAN: on_plan(a, f->plan); break;
-    case RN__FRAME__BODY_ACK: on_ack(a, f->ack->seq); break;
+    case RN__FRAME__BODY_ACK:
+        if (a->delivery)
+            rn_delivery_acked(a->delivery, f->ack->seq);
+        break;
     default: rn_warn("collector sent an unexpected frame (type %d); ignored", f->body_case); break;
     }
     rn_wire_free(f);
@@ -249,7 +205,12 @@ static void on_frame(void *ctx, Rn__Frame *f)
 static void on_disconnected(void *ctx)
 {
     rn_agent_t *a = ctx;
-    rn_warn("lost the collector; %zu bytes of batches wait for it", a->unacked_bytes);
+    if (!a->delivery)
+        return;
+    rn_delivery_disconnected(a->delivery);
+    rn_delivery_stats_t st;
+    rn_delivery_stats(a->delivery, &st);
+    rn_warn("lost the collector; %" PRIu64 " bytes of batches wait in the spool", st.spool.bytes);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -258,15 +219,30 @@ static void on_signal(uv_signal_t *h, int signum)
     rn_agent_stop(h->data);
 }
 
+/* Opens the spool under <state_dir>/spool with the configured limits. Returns 0 or an error
+ * with the reason in err. */
+static int open_delivery(rn_agent_t *a, char *err, size_t err_len)
+{
+    const rn_agent_config_t *c = a->config;
+    rn_delivery_config_t dc = { 0 };
+    dc.spool.fsync = (rn_spool_fsync_t)c->spool_fsync;
+    dc.spool.max_bytes = (uint64_t)c->spool_max_mb << 20;
+    dc.rate_bytes_per_s = (uint64_t)c->uplink_rate_kbps * 1000 / 8;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/spool", c->state_dir);
+    if (mkdir(c->state_dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "state_dir %s: %s", c->state_dir, strerror(errno));
+        return -errno;
+    }
+    return rn_delivery_open(a->loop, dir, &dc, send_to_uplink, a, &a->delivery, err, err_len);
+}
+
 int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
 {
     static const rn_uplink_cbs_t cbs = { on_connected, on_frame, on_disconnected };
     memset(a, 0, sizeof *a);
     a->loop = loop;
     a->config = config;
-    /* Sequence numbers start from the wall clock, so a restarted agent never reuses one that
-     * the collector already stored (the disk spool will carry them across restarts exactly). */
-    a->next_seq = (uint64_t)rn_clock_wall_ms();
     uv_timer_init(loop, &a->flush_timer);
     uv_timer_init(loop, &a->heartbeat_timer);
     uv_signal_init(loop, &a->sigint);
@@ -280,10 +256,13 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     int rc = rn_snmp_poller_new(loop, on_sample, a, &a->poller);
     if (rc == 0)
         rc = rn_icmp_prober_new(loop, on_sample, a, &a->prober);
+    char err[1024] = "";
     if (rc == 0)
-        rc = rn_uplink_new(loop, config->collectors, config->n_collectors, &cbs, a, &a->uplink);
+        rc = open_delivery(a, err, sizeof err);
+    if (rc == 0)
+        rc = rn_uplink_new(loop, config, &cbs, a, &a->uplink, err, sizeof err);
     if (rc)
-        rn_error("agent %s: cannot start: %s", config->node_id, rn_strerror(rc));
+        rn_error("agent %s: cannot start: %s", config->node_id, err[0] ? err : rn_strerror(rc));
     else
         rn_info("agent %s started", config->node_id);
     return rc;
@@ -294,8 +273,6 @@ static void on_part_closed(void *data)
     rn_agent_t *a = data;
     if (--a->closing_parts > 0)
         return;
-    while (a->unacked_head)
-        on_ack(a, a->unacked_head->seq);
     for (size_t i = 0; i < a->n_open; i++)
         free_sample(a->open[i]);
     free(a->open);
@@ -312,10 +289,9 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->stopping)
         return;
     a->stopping = true;
-    flush(a);
-    if (a->unacked_head)
-        rn_warn("stopping with %zu bytes of batches not acked by the collector", a->unacked_bytes);
-    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink;
+    if (a->delivery)
+        flush(a);
+    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery;
     uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
@@ -326,4 +302,8 @@ void rn_agent_stop(rn_agent_t *a)
         rn_icmp_prober_close(a->prober, on_part_closed, a);
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);
+    rn_delivery_t *d = a->delivery;
+    a->delivery = NULL; /* the uplink may call back while closing */
+    if (d)
+        rn_delivery_close(d, on_part_closed, a); /* queued spool writes finish first */
 }

@@ -3,8 +3,16 @@
  *
  *   node: jaipur/sanganer            # this node's id in the topology
  *   collectors: ["10.78.0.1:7400"]   # tried in order (numeric host:port)
- *   state_dir: /var/lib/rajnet-agent
+ *   state_dir: /var/lib/rajnet-agent  # the spool and cached plan live here
  *   log_level: info
+ *   tls:                             # mutual TLS 1.3 to the collector (deploy/pki/rajnet-pki)
+ *     cert: jaipur-sanganer.crt      # this node's certificate (CN = node id)
+ *     key: jaipur-sanganer.key
+ *     ca: ca.crt                     # the state CA
+ *     collector_name: collector      # the name the collector's certificate must carry
+ *   spool_fsync: interval            # always, interval (once a second) or never
+ *   spool_max_mb: 256                # oldest batches beyond this are dropped, counted, logged
+ *   uplink_rate_kbps: 0              # cap on replay and live sending over a thin link; 0 = none
  */
 #ifndef RN_AGENT_CONFIG_H
 #define RN_AGENT_CONFIG_H
@@ -25,6 +33,9 @@ typedef struct {
     size_t n_collectors;
     char *state_dir;
     rn_log_level_t log_level;
+    char *tls_cert, *tls_key, *tls_ca, *collector_name;
+    int spool_fsync;            /* rn_spool_fsync_t */
+    uint32_t spool_max_mb, uplink_rate_kbps;
 } rn_agent_config_t;
 
 /* Loads path. Returns 0, or a negative error with "file:line: field: why" in err. */

@@ -1,6 +1,7 @@
-/* Uplink to the collector (see uplink.h). Each connection attempt gets its own heap-allocated
- * TCP handle, freed in its close callback, so a late callback of an old connection can never
- * touch a new one. One timer serves as connect timeout and as reconnect backoff. */
+/* Uplink to the collector (see uplink.h). Each connection attempt is one TLS stream; its
+ * callbacks carry the attempt's generation, so a late callback of an old stream can never touch
+ * a new one. One timer serves as attempt timeout (TCP connect plus handshake) and as reconnect
+ * backoff. */
 #include "uplink.h"
 
 #include <errno.h>
@@ -9,166 +10,165 @@
 
 #include "error.h"
 #include "log.h"
+#include "tls.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 30000
-#define CONNECT_TIMEOUT_MS 5000
-#define READ_CHUNK 65536
-
-typedef struct conn {
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    struct rn_uplink *uplink;   /* NULL once abandoned */
-} conn_t;
+#define ATTEMPT_TIMEOUT_MS 15000
 
 struct rn_uplink {
     uv_loop_t *loop;
-    const rn_hostport_t *collectors;
-    size_t n_collectors, next_collector;
+    const rn_agent_config_t *config;
+    size_t next_collector;
     rn_uplink_cbs_t cbs;
     void *ctx;
+    rn_tls_ctx_t *tls;
     uv_timer_t timer;
-    conn_t *conn;
-    bool connected, closing;
+    rn_tls_stream_t *stream;   /* the current attempt or connection, or NULL */
+    int streams_open;          /* streams whose close callback has not run yet */
+    bool connected, closing, timer_closed;
     uint32_t backoff_ms;
     rn_wire_reader_t reader;
     void (*close_cb)(void *);
     void *close_data;
 };
 
-typedef struct {
-    uv_write_t req;
-    uint8_t *buf;
-} write_req_t;
-
 static void start_connect(rn_uplink_t *u);
+
+static const rn_hostport_t *current(const rn_uplink_t *u)
+{
+    return &u->config->collectors[u->next_collector];
+}
+
+static void maybe_free(rn_uplink_t *u)
+{
+    if (!u->closing || !u->timer_closed || u->streams_open > 0)
+        return;
+    rn_wire_reader_free(&u->reader);
+    rn_tls_ctx_free(u->tls);
+    if (u->close_cb)
+        u->close_cb(u->close_data);
+    free(u);
+}
+
+static void on_stream_closed(void *data)
+{
+    rn_uplink_t *u = data;
+    u->streams_open--;
+    maybe_free(u);
+}
 
 static void on_backoff(uv_timer_t *t)
 {
     start_connect(t->data);
 }
 
-static void on_conn_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 /* Drops the current connection and schedules the next attempt with backoff and jitter. */
 static void drop(rn_uplink_t *u, const char *why)
 {
-    conn_t *c = u->conn;
-    if (!c)
+    rn_tls_stream_t *s = u->stream;
+    if (!s)
         return;
     bool was_connected = u->connected;
-    u->conn = NULL;
+    u->stream = NULL;
     u->connected = false;
-    c->uplink = NULL;
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    rn_tls_stream_close(s, on_stream_closed, u);
     rn_wire_reader_free(&u->reader);
     rn_wire_reader_init(&u->reader);
     if (why)
-        rn_warn("collector %s:%u: %s", u->collectors[u->next_collector].host,
-                u->collectors[u->next_collector].port, why);
+        rn_warn("collector %s:%u: %s", current(u)->host, current(u)->port, why);
     if (was_connected && u->cbs.disconnected)
         u->cbs.disconnected(u->ctx);
     if (u->closing)
         return;
-    u->next_collector = (u->next_collector + 1) % u->n_collectors;
+    u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
     uint32_t jitter = (uint32_t)(rand() % (int)(u->backoff_ms / 5 + 1));
     uint32_t wait = u->backoff_ms - u->backoff_ms / 10 + jitter;
     u->backoff_ms = u->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : u->backoff_ms * 2;
     uv_timer_start(&u->timer, on_backoff, wait, 0);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_tls_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size_t len)
 {
-    static char chunk[READ_CHUNK]; /* one loop thread: consumed before the next read */
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(chunk, sizeof chunk);
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    conn_t *c = stream->data;
-    rn_uplink_t *u = c->uplink;
-    if (!u)
+    rn_uplink_t *u = data;
+    if (s != u->stream)
         return;
-    if (nread < 0)
-        return drop(u, nread == UV_EOF ? "closed the connection" : uv_strerror((int)nread));
-    if (rn_wire_reader_push(&u->reader, buf->base, (size_t)nread) != 0)
+    if (rn_wire_reader_push(&u->reader, buf, len) != 0)
         return drop(u, "out of memory");
     const uint8_t *body;
-    size_t len;
+    size_t blen;
     int rc;
-    while (u->conn == c && (rc = rn_wire_reader_next(&u->reader, &body, &len)) == 1) {
+    while (u->stream == s && (rc = rn_wire_reader_next(&u->reader, &body, &blen)) == 1) {
         Rn__Frame *f;
         char why[256];
-        if (rn_wire_decode(body, len, &f, why, sizeof why) != 0)
+        if (rn_wire_decode(body, blen, &f, why, sizeof why) != 0)
             return drop(u, why);
         u->cbs.frame(u->ctx, f);
     }
-    if (u->conn == c && rc < 0)
+    if (u->stream == s && rc < 0)
         drop(u, rn_strerror(rc));
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static void on_tls_ready(rn_tls_stream_t *s, void *data)
 {
-    conn_t *c = req->data;
-    rn_uplink_t *u = c->uplink;
-    if (!u)
+    rn_uplink_t *u = data;
+    if (s != u->stream)
         return;
     uv_timer_stop(&u->timer);
-    if (status < 0)
-        return drop(u, uv_strerror(status));
     u->connected = true;
     u->backoff_ms = BACKOFF_MIN_MS;
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_tcp_keepalive(&c->tcp, 1, 30);
-    rn_info("connected to collector %s:%u", u->collectors[u->next_collector].host,
-            u->collectors[u->next_collector].port);
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    rn_info("connected to collector %s:%u (%s TLS session)", current(u)->host, current(u)->port,
+            rn_tls_stream_resumed(s) ? "resumed" : "new");
     u->cbs.connected(u->ctx);
 }
 
-static void on_connect_timeout(uv_timer_t *t)
+static void on_tls_error(rn_tls_stream_t *s, void *data, int err, const char *why)
 {
-    rn_uplink_t *u = t->data;
-    drop(u, "connect timed out");
+    rn_uplink_t *u = data;
+    if (s == u->stream)
+        drop(u, why);
+}
+
+static void on_attempt_timeout(uv_timer_t *t)
+{
+    drop(t->data, "no TLS session within 15 s");
 }
 
 static void start_connect(rn_uplink_t *u)
 {
-    const rn_hostport_t *hp = &u->collectors[u->next_collector];
+    static const rn_tls_stream_cbs_t cbs = { on_tls_ready, on_tls_data, on_tls_error };
+    const rn_hostport_t *hp = current(u);
     struct sockaddr_storage ss;
     int rc = strchr(hp->host, ':') ? uv_ip6_addr(hp->host, hp->port, (struct sockaddr_in6 *)&ss)
                                    : uv_ip4_addr(hp->host, hp->port, (struct sockaddr_in *)&ss);
-    conn_t *c = calloc(1, sizeof *c);
-    if (!c) {
+    if (rc == 0)
+        rc = rn_tls_stream_connect(u->tls, u->loop, (struct sockaddr *)&ss,
+                                   u->config->collector_name, &cbs, u, &u->stream);
+    if (rc) {
+        u->stream = NULL;
+        rn_warn("collector %s:%u: %s", hp->host, hp->port, uv_strerror(rc));
+        u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
         uv_timer_start(&u->timer, on_backoff, u->backoff_ms, 0);
         return;
     }
-    c->uplink = u;
-    c->tcp.data = c->connect_req.data = c;
-    uv_tcp_init(u->loop, &c->tcp);
-    u->conn = c;
-    if (rc == 0)
-        rc = uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&ss, on_connect);
-    if (rc)
-        return drop(u, uv_strerror(rc));
-    u->timer.data = u;
-    uv_timer_start(&u->timer, on_connect_timeout, CONNECT_TIMEOUT_MS, 0);
+    u->streams_open++;
+    uv_timer_start(&u->timer, on_attempt_timeout, ATTEMPT_TIMEOUT_MS, 0);
 }
 
-int rn_uplink_new(uv_loop_t *loop, const rn_hostport_t *collectors, size_t n,
-                  const rn_uplink_cbs_t *cbs, void *ctx, rn_uplink_t **out)
+int rn_uplink_new(uv_loop_t *loop, const rn_agent_config_t *config, const rn_uplink_cbs_t *cbs,
+                  void *ctx, rn_uplink_t **out, char *err, size_t err_len)
 {
     rn_uplink_t *u = calloc(1, sizeof *u);
     if (!u)
         return -ENOMEM;
+    int rc = rn_tls_ctx_new(RN_TLS_CLIENT, config->tls_cert, config->tls_key, config->tls_ca,
+                            &u->tls, err, err_len);
+    if (rc) {
+        free(u);
+        return rc;
+    }
     u->loop = loop;
-    u->collectors = collectors;
-    u->n_collectors = n;
+    u->config = config;
     u->cbs = *cbs;
     u->ctx = ctx;
     u->backoff_ms = BACKOFF_MIN_MS;
@@ -180,31 +180,25 @@ int rn_uplink_new(uv_loop_t *loop, const rn_hostport_t *collectors, size_t n,
     return 0;
 }
 
-static void on_written(uv_write_t *req, int status)
-{
-    write_req_t *w = (write_req_t *)req;
-    free(w->buf);
-    free(w);
-    (void)status; /* errors surface as read errors, where the connection is dropped */
-}
-
 int rn_uplink_send(rn_uplink_t *u, uint8_t *buf, size_t len)
 {
-    write_req_t *w = u->connected ? malloc(sizeof *w) : NULL;
-    if (!w) {
-        free(buf);
-        return u->connected ? -ENOMEM : -ENOTCONN;
+    int rc = u->connected ? rn_tls_stream_write(u->stream, buf, len) : -ENOTCONN;
+    free(buf); /* the stream copies what it sends */
+    if (rc && u->connected) {
+        drop(u, "write failed");
+        rc = -ENOTCONN;
     }
-    w->buf = buf;
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned int)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&u->conn->tcp, &b, 1, on_written);
-    if (rc) {
-        free(buf);
-        free(w);
-        drop(u, uv_strerror(rc));
-        return -ENOTCONN;
-    }
-    return 0;
+    return rc;
+}
+
+size_t rn_uplink_pending_bytes(const rn_uplink_t *u)
+{
+    return u->stream ? rn_tls_stream_pending_bytes(u->stream) : 0;
+}
+
+bool rn_uplink_resumed(const rn_uplink_t *u)
+{
+    return u->connected && rn_tls_stream_resumed(u->stream);
 }
 
 bool rn_uplink_connected(const rn_uplink_t *u)
@@ -215,10 +209,8 @@ bool rn_uplink_connected(const rn_uplink_t *u)
 static void on_timer_closed(uv_handle_t *h)
 {
     rn_uplink_t *u = h->data;
-    rn_wire_reader_free(&u->reader);
-    if (u->close_cb)
-        u->close_cb(u->close_data);
-    free(u);
+    u->timer_closed = true;
+    maybe_free(u);
 }
 
 void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data)
@@ -227,6 +219,5 @@ void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data)
     u->close_cb = cb;
     u->close_data = data;
     drop(u, NULL);
-    u->timer.data = u;
     uv_close((uv_handle_t *)&u->timer, on_timer_closed);
 }

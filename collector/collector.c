@@ -146,7 +146,14 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
     uv_signal_start(&c->sigterm, on_signal, SIGTERM);
     uv_signal_start(&c->sighup, on_signal, SIGHUP);
     uv_timer_start(&c->cron, on_cron, CRON_MS, CRON_MS);
-    int rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
+    char err[1024];
+    int rc = rn_tls_ctx_new(RN_TLS_SERVER, config->tls_cert, config->tls_key, config->tls_ca,
+                            &c->tls, err, sizeof err);
+    if (rc) {
+        rn_error("TLS: %s", err);
+        return rc;
+    }
+    rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
     if (rc) {
         rn_error("data directory %s: %s", config->data_dir, rn_strerror(rc));
         return rc;
@@ -159,12 +166,15 @@ static void on_handle_closed(uv_handle_t *h)
 {
     rn_collector_t *c = h->data;
     c->handles_open--;
+    rn_collector_try_finish(c);
 }
 
-static void free_state(void *data)
+void rn_collector_try_finish(rn_collector_t *c)
 {
-    rn_collector_t *c = data;
-    c->store = NULL;
+    if (!c->stopping || c->finished || !c->store_closed || c->sessions || c->handles_open)
+        return;
+    c->finished = true;
+    rn_tls_ctx_free(c->tls); /* after every session's stream is closed */
     rn_topology_free(c->topo);
     rn_collector_config_free(c->config);
     free(c->config_path);
@@ -174,6 +184,14 @@ static void free_state(void *data)
         free(n->id);
         free(n);
     }
+}
+
+static void on_store_closed(void *data)
+{
+    rn_collector_t *c = data;
+    c->store = NULL;
+    c->store_closed = true;
+    rn_collector_try_finish(c);
 }
 
 void rn_collector_stop(rn_collector_t *c)
@@ -189,7 +207,7 @@ void rn_collector_stop(rn_collector_t *c)
     uv_close((uv_handle_t *)&c->sighup, on_handle_closed);
     uv_close((uv_handle_t *)&c->cron, on_handle_closed);
     if (c->store)
-        rn_rrd_store_close(c->store, free_state, c); /* queued batches are written first */
+        rn_rrd_store_close(c->store, on_store_closed, c); /* queued batches are written first */
     else
-        free_state(c);
+        on_store_closed(c);
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "rrd_store.h"
+#include "tls.h"
 #include "topology.h"
 
 struct rn_session;
@@ -35,13 +36,14 @@ typedef struct rn_collector {
     rn_collector_config_t *config;
     rn_topology_t *topo;
     rn_rrd_store_t *store;
+    rn_tls_ctx_t *tls;
     uv_tcp_t server;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t cron;
     struct rn_session *sessions;
     rn_node_state_t *nodes;
     bool reading_paused;       /* backpressure: the store is behind */
-    bool stopping;
+    bool stopping, store_closed, finished;
     int handles_open;
 } rn_collector_t;
 
@@ -58,5 +60,8 @@ rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id);
 
 /* Backpressure: called by sessions after queueing a write and by the store's completions. */
 void rn_collector_check_backpressure(rn_collector_t *c);
+
+/* While stopping: frees what is left once the store is drained and every session closed. */
+void rn_collector_try_finish(rn_collector_t *c);
 
 #endif

@@ -6,6 +6,10 @@
  *   data_dir: /var/lib/rajnet/rrd # RRD files
  *   log_level: info               # error, warn, info, debug
  *   max_clock_skew_s: 5           # warn when an agent's clock is further off
+ *   tls:                          # mutual TLS 1.3 with every agent (deploy/pki/rajnet-pki)
+ *     cert: collector.crt
+ *     key: collector.key
+ *     ca: ca.crt                  # agents' certificates must chain to this CA
  */
 #ifndef RN_COLLECTOR_CONFIG_H
 #define RN_COLLECTOR_CONFIG_H
@@ -21,6 +25,7 @@ typedef struct {
     char *topology_path, *secrets_path, *data_dir;
     rn_log_level_t log_level;
     uint32_t max_clock_skew_s;
+    char *tls_cert, *tls_key, *tls_ca;
 } rn_collector_config_t;
 
 /* Loads path into a new config. Returns 0, or a negative error with "file:line: field: why" in

@@ -12,13 +12,6 @@
 #include "log.h"
 #include "plan.h"
 
-#define READ_CHUNK 65536
-
-typedef struct {
-    uv_write_t req;
-    uint8_t *buf;
-} write_req_t;
-
 /* A batch on its way to the RRD store; the node state outlives any session. */
 typedef struct {
     rn_collector_t *collector;
@@ -27,9 +20,9 @@ typedef struct {
     size_t samples;
 } pending_batch_t;
 
-static void on_closed(uv_handle_t *h)
+static void on_closed(void *data)
 {
-    rn_session_t *s = (rn_session_t *)h;
+    rn_session_t *s = data;
     rn_collector_t *c = s->collector;
     if (s->prev)
         s->prev->next = s->next;
@@ -39,6 +32,7 @@ static void on_closed(uv_handle_t *h)
         s->next->prev = s->prev;
     rn_wire_reader_free(&s->reader);
     free(s);
+    rn_collector_try_finish(c);
 }
 
 void rn_session_close(rn_session_t *s, const char *why)
@@ -50,33 +44,15 @@ void rn_session_close(rn_session_t *s, const char *why)
         rn_warn("agent %s (%s): closing: %s", s->node ? s->node->id : "?", s->peer, why);
     if (s->node && s->node->session == s)
         s->node->session = NULL;
-    uv_close((uv_handle_t *)&s->tcp, on_closed);
-}
-
-static void on_written(uv_write_t *req, int status)
-{
-    write_req_t *w = (write_req_t *)req;
-    free(w->buf);
-    free(w);
-    (void)status; /* a failed write shows as a read error or EOF, where it is handled */
+    rn_tls_stream_close(s->tls, on_closed, s);
 }
 
 void rn_session_send(rn_session_t *s, uint8_t *buf, size_t len)
 {
-    write_req_t *w = malloc(sizeof *w);
-    if (!w || s->closing) {
-        free(buf);
-        free(w);
-        return;
-    }
-    w->buf = buf;
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned int)len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&s->tcp, &b, 1, on_written);
-    if (rc) {
-        free(buf);
-        free(w);
-        rn_session_close(s, uv_strerror(rc));
-    }
+    int rc = s->closing ? 0 : rn_tls_stream_write(s->tls, buf, len);
+    free(buf); /* the stream copies */
+    if (rc)
+        rn_session_close(s, "write failed");
 }
 
 static void send_ack(rn_session_t *s, uint64_t seq)
@@ -113,6 +89,12 @@ static void on_hello(rn_session_t *s, const Rn__Hello *h)
     rn_collector_t *c = s->collector;
     if (s->node)
         return rn_session_close(s, "second hello on one connection");
+    const char *cn = rn_tls_stream_peer_cn(s->tls);
+    if (!cn || strcmp(cn, h->node_id) != 0) {
+        rn_warn("agent %s: refused: certificate is for '%s' but hello speaks for '%s'", s->peer,
+                cn ? cn : "?", h->node_id);
+        return rn_session_close(s, NULL);
+    }
     if (!rn_topology_node(c->topo, h->node_id)) {
         rn_warn("agent %s: refused: node '%s' is not in the topology", s->peer, h->node_id);
         return rn_session_close(s, NULL);
@@ -222,32 +204,20 @@ static void on_frame(rn_session_t *s, Rn__Frame *f)
     rn_wire_free(f);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_tls_data(rn_tls_stream_t *t, void *data, const uint8_t *buf, size_t len)
 {
-    static char chunk[READ_CHUNK]; /* one loop thread: reads are consumed before the next */
-    (void)h;
-    (void)suggested;
-    *buf = uv_buf_init(chunk, sizeof chunk);
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    rn_session_t *s = (rn_session_t *)stream;
-    if (nread < 0) {
-        rn_session_close(s, nread == UV_EOF ? NULL : uv_strerror((int)nread));
-        if (nread == UV_EOF)
-            rn_info("agent %s (%s) disconnected", s->node ? s->node->id : "?", s->peer);
+    rn_session_t *s = data;
+    if (s->closing)
         return;
-    }
-    if (rn_wire_reader_push(&s->reader, buf->base, (size_t)nread) != 0)
+    if (rn_wire_reader_push(&s->reader, buf, len) != 0)
         return rn_session_close(s, "out of memory");
     const uint8_t *body;
-    size_t len;
+    size_t blen;
     int rc;
-    while (!s->closing && (rc = rn_wire_reader_next(&s->reader, &body, &len)) == 1) {
+    while (!s->closing && (rc = rn_wire_reader_next(&s->reader, &body, &blen)) == 1) {
         Rn__Frame *f;
         char why[256];
-        if (rn_wire_decode(body, len, &f, why, sizeof why) != 0)
+        if (rn_wire_decode(body, blen, &f, why, sizeof why) != 0)
             return rn_session_close(s, why);
         on_frame(s, f);
     }
@@ -255,55 +225,62 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         rn_session_close(s, rn_strerror(rc));
 }
 
+/* The agent's certificate is verified; it must name a node of the topology. */
+static void on_tls_ready(rn_tls_stream_t *t, void *data)
+{
+    rn_session_t *s = data;
+    const char *cn = rn_tls_stream_peer_cn(t);
+    if (!cn || !rn_topology_node(s->collector->topo, cn)) {
+        rn_warn("agent %s: refused: certificate for '%s', which is not a node of the topology",
+                s->peer, cn ? cn : "?");
+        return rn_session_close(s, NULL);
+    }
+    rn_debug("agent %s: TLS session %s for '%s'", s->peer,
+             rn_tls_stream_resumed(t) ? "resumed" : "established", cn);
+}
+
+static void on_tls_error(rn_tls_stream_t *t, void *data, int err, const char *why)
+{
+    rn_session_t *s = data;
+    if (err == UV_EOF && s->node)
+        rn_info("agent %s (%s) disconnected", s->node->id, s->peer);
+    else if (err == UV_EOF)
+        rn_info("peer %s closed the connection before hello", s->peer);
+    else
+        rn_warn("agent %s (%s): refused: %s", s->node ? s->node->id : "?", s->peer, why);
+    rn_session_close(s, NULL);
+}
+
 void rn_session_set_reading(rn_session_t *s, bool on)
 {
     if (s->closing || s->reading == on)
         return;
     s->reading = on;
-    if (on)
-        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
-    else
-        uv_read_stop((uv_stream_t *)&s->tcp);
-}
-
-static void describe_peer(rn_session_t *s)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    char host[48] = "?";
-    int port = 0;
-    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        } else {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        }
-    }
-    snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+    rn_tls_stream_set_reading(s->tls, on);
 }
 
 int rn_session_accept(rn_collector_t *c)
 {
+    static const rn_tls_stream_cbs_t cbs = { on_tls_ready, on_tls_data, on_tls_error };
     rn_session_t *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->collector = c;
     rn_wire_reader_init(&s->reader);
-    uv_tcp_init(c->loop, &s->tcp);
+    int rc = rn_tls_stream_accept(c->tls, (uv_stream_t *)&c->server, &cbs, s, &s->tls);
+    if (rc) {
+        rn_wire_reader_free(&s->reader);
+        free(s);
+        return rc;
+    }
     s->next = c->sessions;
     if (c->sessions)
         c->sessions->prev = s;
     c->sessions = s;
-    int rc = uv_accept((uv_stream_t *)&c->server, (uv_stream_t *)&s->tcp);
-    if (rc) {
-        rn_session_close(s, NULL);
-        return rc;
-    }
-    uv_tcp_nodelay(&s->tcp, 1);
-    describe_peer(s);
+    snprintf(s->peer, sizeof s->peer, "%s", rn_tls_stream_peer_addr(s->tls));
     s->opened_ms = rn_clock_wall_ms();
-    rn_session_set_reading(s, !c->reading_paused);
+    s->reading = true;
+    if (c->reading_paused)
+        rn_session_set_reading(s, false);
     return 0;
 }

@@ -1,8 +1,9 @@
-/* One agent's connection to the collector.
+/* One agent's connection to the collector: a mutually authenticated TLS 1.3 stream.
  *
- * States: waiting for hello (the cron closes it after RN_SESSION_HELLO_TIMEOUT_S) -> running.
- * On hello the node id must be in the topology; the session then owns that node (a previous
- * session of the same node is closed) and sends the node's plan. Batches are deduplicated by
+ * States: handshake and hello (the cron closes a session without hello after
+ * RN_SESSION_HELLO_TIMEOUT_S) -> running. On hello the node id must equal the CN of the agent's
+ * verified certificate (no agent speaks for another node) and be in the topology; the session
+ * then owns that node (a previous session of the same node is closed) and sends the plan. Batches are deduplicated by
  * (node, seq), queued to the RRD store, and acked once written. */
 #ifndef RN_SESSION_H
 #define RN_SESSION_H
@@ -12,12 +13,13 @@
 #include <uv.h>
 
 #include "collector.h"
+#include "tls.h"
 #include "wire.h"
 
 #define RN_SESSION_HELLO_TIMEOUT_S 10
 
 typedef struct rn_session {
-    uv_tcp_t tcp;
+    rn_tls_stream_t *tls;
     rn_collector_t *collector;
     rn_wire_reader_t reader;
     char peer[64];

@@ -4,7 +4,8 @@
 # (10.78.0.1), so a cut data link shows up as probe loss instead of silencing its agents.
 #
 #   stack_start RUN_DIR   start the simulation, the collector and every agent; RUN_DIR holds
-#                         configs, logs, pids and the RRD files (RUN_DIR/rrd)
+#                         certificates (RUN_DIR/pki), configs, logs, pids, the agents' spools
+#                         and the RRD files (RUN_DIR/rrd)
 #   stack_stop            stop agents and collector, tear the simulation down
 #   stack_sim ARGS...     run deploy/sim/rajnet-sim with the stack's topology
 
@@ -27,6 +28,17 @@ stack_nodes() {
         awk '$1 == "node" { print $2 }'
 }
 
+# Makes a state CA, the collector's certificate and one certificate per node under
+# $STACK_RUN/pki, with deploy/pki/rajnet-pki (the same script a NOC uses).
+stack_make_pki() {
+    local pki=$STACK_RUN/pki node
+    "$STACK_REPO/deploy/pki/rajnet-pki" ca "$pki" >/dev/null
+    "$STACK_REPO/deploy/pki/rajnet-pki" collector "$pki" collector --ip "$STACK_COLLECTOR_ADDR" >/dev/null
+    for node in $(stack_nodes); do
+        "$STACK_REPO/deploy/pki/rajnet-pki" node "$pki" "$node" >/dev/null
+    done
+}
+
 # Writes the collector's configuration into $STACK_RUN.
 stack_write_collector_config() {
     cat > "$STACK_RUN/collector.yaml" <<YAML
@@ -35,6 +47,10 @@ topology: $STACK_TOPOLOGY
 secrets: $STACK_SECRETS
 data_dir: $STACK_RUN/rrd
 log_level: info
+tls:
+  cert: $STACK_RUN/pki/collector.crt
+  key: $STACK_RUN/pki/collector.key
+  ca: $STACK_RUN/pki/ca.crt
 YAML
 }
 
@@ -47,6 +63,11 @@ node: $node
 collectors: ["$STACK_COLLECTOR_ADDR:$STACK_COLLECTOR_PORT"]
 state_dir: $STACK_RUN/agents/$flat
 log_level: info
+tls:
+  cert: $STACK_RUN/pki/$flat.crt
+  key: $STACK_RUN/pki/$flat.key
+  ca: $STACK_RUN/pki/ca.crt
+  collector_name: collector
 YAML
     ip netns exec "$(stack_sim ns "$node")" "$STACK_BUILD/agent/rajnet-agent" \
         -c "$STACK_RUN/agents/$flat/agent.yaml" >>"$STACK_RUN/agents/$flat/agent.log" 2>&1 &
@@ -87,6 +108,7 @@ stack_start() {
     mkdir -p "$STACK_RUN"
     STACK_RUN=$(cd "$STACK_RUN" && pwd)
     stack_sim up --topology "$STACK_TOPOLOGY" --secrets "$STACK_SECRETS" || return 1
+    stack_make_pki || return 1
     stack_write_collector_config
     stack_start_collector || return 1
     local node

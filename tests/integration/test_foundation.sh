@@ -107,11 +107,11 @@ if [ $rc -eq 2 ] && [[ "$out" == *"$bad_topo:$line: nodes.ajmer.uplinks[0]"*"unk
 else
     not_ok "a topology typo exits 2 naming file, line and field" "rc=$rc: $out"
 fi
-printf 'listen: 10.78.0.1:7400\ntopology: %s\ndata_dir: /tmp/x\nlog_levle: info\n' "$STACK_TOPOLOGY" > "$run/typo.yaml"
+sed 's/^log_level:/log_levle:/' "$run/collector.yaml" > "$run/typo.yaml"
 out=$("$STACK_BUILD/collector/rajnet-collector" -c "$run/typo.yaml" 2>&1); rc=$?
 check "a collector config typo exits 2 naming line and field ($out)" \
-    test $rc -eq 2 -a -n "$(echo "$out" | grep -F "$run/typo.yaml:4: (top).log_levle: unknown key")"
-printf 'node: jaipur\ncollectors: ["10.78.0.1:port"]\nstate_dir: /tmp/x\n' > "$run/agent-typo.yaml"
+    test $rc -eq 2 -a -n "$(echo "$out" | grep -F "$run/typo.yaml:5: (top).log_levle: unknown key")"
+sed 's/^collectors: .*/collectors: ["10.78.0.1:port"]/' "$run/agents/jaipur/agent.yaml" > "$run/agent-typo.yaml"
 out=$("$STACK_BUILD/agent/rajnet-agent" -c "$run/agent-typo.yaml" 2>&1); rc=$?
 check "an agent config typo exits 2 naming line and field ($out)" \
     test $rc -eq 2 -a -n "$(echo "$out" | grep -F "$run/agent-typo.yaml:2: collectors: '10.78.0.1:port' is not host:port")"
