@@ -1,0 +1,545 @@
+/* Alarm lifecycle and correlation (see alarm.h for the rules, alarm.c for the evidence side).
+ *
+ * An alarm lives exactly as long as its condition: rn__alarm_open() when the condition turns bad,
+ * rn__alarm_close() when it turns good. In between, rn__correlate() decides what the NOC sees:
+ *
+ *   PENDING --no cause, deadline passed--> ROOT       (RAISED, or PROMOTED if it was a symptom)
+ *   PENDING --cause found----------------> SYMPTOM    (SYMPTOM_OF once its root is published)
+ *   ROOT    --cause found----------------> SYMPTOM    (SYMPTOM_OF: re-parented after the fact)
+ *   SYMPTOM --cause gone (root cleared)--> PENDING    (held promote_hold_ms, may clear meanwhile)
+ *
+ * The cause of an alarm is found over the tree (find_cause) each time, never remembered, so the
+ * outcome depends on the facts, not on the order they arrived in. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarm_int.h"
+
+#define CHAIN_MAX 64 /* cause chains are short (tree depth x a few types); this bounds a bug */
+
+/* ---- strings -------------------------------------------------------------------------------- */
+
+typedef struct {
+    char buf[768];
+    size_t len;
+} text_t;
+
+/* Appends printf-style text, truncating silently at the buffer's end. */
+static void text_add(text_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(text_t *t, const char *fmt, ...)
+{
+    if (t->len >= sizeof t->buf - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, sizeof t->buf - t->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        t->len = t->len + (size_t)n < sizeof t->buf ? t->len + (size_t)n : sizeof t->buf - 1;
+}
+
+/* Appends a list as "a, b, c" or "a, b, c, d and 12 more". */
+static void text_list(text_t *t, const rn_impact_list_t *l)
+{
+    size_t shown = l->n > 5 ? 4 : l->n;
+    for (size_t i = 0; i < shown; i++)
+        text_add(t, "%s%s", i ? ", " : "", l->v[i]);
+    if (shown < l->n)
+        text_add(t, " and %zu more", l->n - shown);
+}
+
+/* Appends "JPR-MPLS-0042 (BSNL, mpls 34 Mbit/s)". */
+static void text_link(text_t *t, const rn_impact_link_t *il)
+{
+    const rn_link_t *l = il->link;
+    text_add(t, "%s (%s, %s %g Mbit/s)", l->circuit,
+             il->vendor && il->vendor->display ? il->vendor->display : l->vendor,
+             l->kind ? l->kind : "link", l->mbps);
+}
+
+/* Appends ": X, Y lose S1, S2" or ": X, Y cut off" from the alarm's impact. */
+static void text_impact(text_t *t, const alarm_t *a)
+{
+    if (!a->inodes.n)
+        return;
+    text_add(t, ": ");
+    text_list(t, &a->inodes);
+    if (a->iservices.n) {
+        text_add(t, " lose ");
+        text_list(t, &a->iservices);
+    } else {
+        text_add(t, " cut off");
+    }
+}
+
+/* Appends the type-specific description of a link alarm. */
+static void text_link_alarm(rn_alarm_engine_t *e, alarm_t *a, text_t *t)
+{
+    const link_st_t *ls = &e->links[a->link];
+    text_add(t, "link ");
+    text_link(t, &e->ix->links[a->link]);
+    switch (a->type) {
+    case RN_ALARM_LINK_DOWN:
+        text_add(t, " down");
+        break;
+    case RN_ALARM_REDUNDANCY_LOST:
+        text_add(t, " down: %s runs on its other uplink, redundancy lost", a->node_id);
+        break;
+    case RN_ALARM_LINK_FLAPPING:
+        text_add(t, " flapping: more than %u changes in %lld s", ls->k.flap_changes,
+                 (long long)(ls->k.flap_window_ms / 1000));
+        break;
+    default: /* degraded */
+        if (ls->loss_bad)
+            text_add(t, " degraded: loss %.1f%% over the last %u echoes (SLA %g%%)",
+                     ls->sum_sent ? 100.0 * ls->sum_lost / ls->sum_sent : 0.0, ls->sum_sent,
+                     ls->max_loss * 100);
+        else
+            text_add(t, " degraded: latency or jitter over the SLA's %g/%g ms in %u of the "
+                     "last %u rounds", ls->max_latency, ls->max_jitter, ls->k.slow_of,
+                     ls->k.slow_in);
+        break;
+    }
+    text_impact(t, a);
+}
+
+/* Appends the description of a node or service alarm. */
+static void text_node_alarm(rn_alarm_engine_t *e, alarm_t *a, text_t *t)
+{
+    const rn_impact_node_t *in = &e->ix->nodes[a->node];
+    switch (a->type) {
+    case RN_ALARM_NODE_ISOLATED:
+        text_add(t, "node %s isolated, all %zu uplinks down", a->node_id, in->n_links);
+        break;
+    case RN_ALARM_NODE_SILENT:
+        text_add(t, "node %s silent: no frame from its agent for %lld s", a->node_id,
+                 (long long)(e->cfg.silent_after_ms / 1000));
+        break;
+    case RN_ALARM_PATH_LOST:
+        text_add(t, "node %s reaches %s but not %s", a->node_id,
+                 in->parent != RN_IMPACT_NONE ? e->ix->nodes[in->parent].node->id : "?",
+                 e->ix->nodes[e->ix->root].node->id);
+        break;
+    default: /* service */
+        text_add(t, "service %s unreachable from %s", a->service_name, a->node_id);
+        return;
+    }
+    text_impact(t, a);
+}
+
+/* ---- describe ------------------------------------------------------------------------------- */
+
+/* Returns true if node n has an uplink other than l that is not down. */
+static bool other_uplink_up(const rn_alarm_engine_t *e, size_t n, size_t l)
+{
+    const rn_impact_node_t *in = &e->ix->nodes[n];
+    for (size_t i = in->first_link; i < in->first_link + in->n_links; i++)
+        if (i != l && !e->links[i].down)
+            return true;
+    return false;
+}
+
+bool rn__node_cut(const rn_alarm_engine_t *e, size_t n)
+{
+    const rn_impact_node_t *in = &e->ix->nodes[n];
+    for (size_t i = in->first_link; i < in->first_link + in->n_links; i++)
+        if (!e->links[i].down)
+            return false;
+    return in->n_links > 0;
+}
+
+/* Computes a's impact lists from its type (see alarm.h, IMPACT). */
+static void describe_impact(rn_alarm_engine_t *e, alarm_t *a)
+{
+    size_t n = a->node;
+    switch (a->type) {
+    case RN_ALARM_LINK_DOWN:
+    case RN_ALARM_NODE_ISOLATED:
+        rn_impact_cut(e->ix, n, n, &a->inodes, &a->iservices);
+        break;
+    case RN_ALARM_LINK_FLAPPING:
+        if (e->ix->nodes[n].n_links == 1)
+            rn_impact_cut(e->ix, n, n, &a->inodes, &a->iservices);
+        break;
+    case RN_ALARM_PATH_LOST:
+        if (e->ix->nodes[n].parent != RN_IMPACT_NONE)
+            rn_impact_cut(e->ix, e->ix->nodes[n].parent, n, &a->inodes, &a->iservices);
+        break;
+    case RN_ALARM_SERVICE_UNREACHABLE:
+        if (rn_impact_list_add(&a->inodes, a->node_id) ||
+            rn_impact_list_add(&a->iservices, a->service_name)) {
+            rn_impact_list_free(&a->inodes);
+            rn_impact_list_free(&a->iservices);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void rn__alarm_describe(rn_alarm_engine_t *e, alarm_t *a)
+{
+    if (a->type == RN_ALARM_LINK_DOWN || a->type == RN_ALARM_REDUNDANCY_LOST)
+        a->type = other_uplink_up(e, a->node, a->link) ? RN_ALARM_REDUNDANCY_LOST
+                                                       : RN_ALARM_LINK_DOWN;
+    a->severity = e->cfg.severity[a->type];
+    free(a->vendor);
+    free(a->text);
+    a->vendor = a->text = NULL;
+    if (a->link != RN_IMPACT_NONE && e->ix->links[a->link].link->vendor)
+        a->vendor = strdup(e->ix->links[a->link].link->vendor);
+    rn_impact_list_free(&a->inodes);
+    rn_impact_list_free(&a->iservices);
+    describe_impact(e, a);
+    text_t t = { .len = 0 };
+    if (a->link != RN_IMPACT_NONE)
+        text_link_alarm(e, a, &t);
+    else
+        text_node_alarm(e, a, &t);
+    a->text = strdup(t.buf);
+}
+
+/* ---- open, close ---------------------------------------------------------------------------- */
+
+alarm_t **rn__alarm_slot(rn_alarm_engine_t *e, const alarm_t *a)
+{
+    if (a->node == RN_IMPACT_NONE)
+        return NULL;
+    node_st_t *ns = &e->nodes[a->node];
+    switch (a->type) {
+    case RN_ALARM_LINK_DOWN:
+    case RN_ALARM_REDUNDANCY_LOST:
+        return a->link == RN_IMPACT_NONE ? NULL : &e->links[a->link].a_down;
+    case RN_ALARM_LINK_DEGRADED:
+        return a->link == RN_IMPACT_NONE ? NULL : &e->links[a->link].a_degraded;
+    case RN_ALARM_LINK_FLAPPING:
+        return a->link == RN_IMPACT_NONE ? NULL : &e->links[a->link].a_flap;
+    case RN_ALARM_NODE_SILENT:
+        return &ns->a_silent;
+    case RN_ALARM_NODE_ISOLATED:
+        return &ns->a_isolated;
+    case RN_ALARM_PATH_LOST:
+        return &ns->a_path;
+    case RN_ALARM_SERVICE_UNREACHABLE:
+        return a->service == RN_IMPACT_NONE || !ns->svc ? NULL : &ns->svc[a->service].a;
+    default:
+        return NULL;
+    }
+}
+
+/* Returns true if a maintenance window covers alarm a's start (see alarm.h, MAINTENANCE). */
+static bool in_maintenance(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    for (size_t i = 0; i < e->n_mw; i++) {
+        const maint_t *m = &e->mw[i];
+        if (a->since_ms < m->start || a->since_ms >= m->end)
+            continue;
+        if ((a->circuit && strcmp(m->entity, a->circuit) == 0) ||
+            strcmp(m->entity, a->entity) == 0)
+            return true;
+        size_t top = rn_impact_find_node(e->ix, m->entity);
+        if (top != RN_IMPACT_NONE && rn_impact_is_under(e->ix, a->node, top))
+            return true;
+    }
+    return false;
+}
+
+/* Returns true if something above a's node could explain it: then a new root waits the settle
+ * window. Link and isolation alarms of a node hanging off the root have nothing above them. */
+static bool may_have_upstream(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    bool link_level = a->link != RN_IMPACT_NONE || a->type == RN_ALARM_NODE_ISOLATED;
+    return !(link_level && e->ix->nodes[a->node].parent == e->ix->root);
+}
+
+alarm_t *rn__alarm_open(rn_alarm_engine_t *e, rn_alarm_type_t type, size_t node, size_t link,
+                        size_t service, int64_t since_ms)
+{
+    alarm_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    *a = (alarm_t){ .id = e->next_id++, .type = type, .state = ST_PENDING, .since_ms = since_ms,
+                    .node = node, .link = link, .service = service };
+    const char *node_id = e->ix->nodes[node].node->id;
+    const char *circuit = link != RN_IMPACT_NONE ? e->ix->links[link].link->circuit : NULL;
+    const char *svc = service != RN_IMPACT_NONE ? e->topo->services[service].name : NULL;
+    a->node_id = strdup(node_id);
+    a->circuit = circuit ? strdup(circuit) : NULL;
+    a->service_name = svc ? strdup(svc) : NULL;
+    a->entity = strdup(circuit ? circuit : svc ? svc : node_id);
+    alarm_t **slot = rn__alarm_slot(e, a);
+    if (!a->node_id || !a->entity || (circuit && !a->circuit) || (svc && !a->service_name) ||
+        !slot) {
+        rn__alarm_free(e, a);
+        return NULL;
+    }
+    a->planned = in_maintenance(e, a);
+    a->deadline_ms = e->now + (may_have_upstream(e, a) ? e->cfg.settle_ms : 0);
+    rn__alarm_describe(e, a);
+    *slot = a;
+    a->prev = e->tail;
+    if (e->tail)
+        e->tail->next = a;
+    else
+        e->head = a;
+    e->tail = a;
+    e->dirty = true;
+    return a;
+}
+
+/* Sends one event about a. */
+static void emit(rn_alarm_engine_t *e, rn_alarm_event_kind_t kind, const alarm_t *a)
+{
+    rn_alarm_t snap;
+    rn__alarm_snapshot(a, &snap);
+    if (e->fn)
+        e->fn(e->ctx, kind, &snap, e->now);
+}
+
+void rn__alarm_close(rn_alarm_engine_t *e, alarm_t *a)
+{
+    if (a->published)
+        emit(e, RN_ALARM_EV_CLEARED, a);
+    for (alarm_t *b = e->head; b; b = b->next) {
+        if (b->root == a)
+            b->root = NULL;
+        if (b->cause == a)
+            b->cause = NULL;
+    }
+    alarm_t **slot = rn__alarm_slot(e, a);
+    if (slot && *slot == a)
+        *slot = NULL;
+    rn__alarm_free(e, a);
+    e->dirty = true;
+}
+
+void rn__alarm_free(rn_alarm_engine_t *e, alarm_t *a)
+{
+    if (a->prev || e->head == a) {
+        if (a->prev)
+            a->prev->next = a->next;
+        else
+            e->head = a->next;
+        if (a->next)
+            a->next->prev = a->prev;
+        else
+            e->tail = a->prev;
+    }
+    free(a->entity);
+    free(a->node_id);
+    free(a->vendor);
+    free(a->circuit);
+    free(a->service_name);
+    free(a->text);
+    rn_impact_list_free(&a->inodes);
+    rn_impact_list_free(&a->iservices);
+    free(a);
+}
+
+void rn__alarm_snapshot(const alarm_t *a, rn_alarm_t *out)
+{
+    bool planned = a->planned || (a->state == ST_SYMPTOM && a->root && a->root->planned);
+    *out = (rn_alarm_t){
+        .id = a->id, .type = a->type, .severity = a->severity, .entity = a->entity,
+        .node = a->node_id, .vendor = a->vendor, .circuit = a->circuit,
+        .service = a->service_name, .root_id = a->announced_root, .since_ms = a->since_ms,
+        .raised_ms = a->raised_ms, .planned = planned,
+        .impact_nodes = (const char *const *)a->inodes.v, .n_impact_nodes = a->inodes.n,
+        .impact_services = (const char *const *)a->iservices.v,
+        .n_impact_services = a->iservices.n, .text = a->text ? a->text : "" };
+}
+
+/* ---- correlation ---------------------------------------------------------------------------- */
+
+/* Returns the alarm that cuts node n off its parent: its isolation, or the flapping or down
+ * alarm of its only uplink; NULL if none. */
+static alarm_t *cut_alarm(const rn_alarm_engine_t *e, size_t n)
+{
+    const rn_impact_node_t *in = &e->ix->nodes[n];
+    if (e->nodes[n].a_isolated)
+        return e->nodes[n].a_isolated;
+    if (in->n_links != 1)
+        return NULL;
+    const link_st_t *ls = &e->links[in->first_link];
+    if (ls->a_flap)
+        return ls->a_flap;
+    return ls->a_down && ls->a_down->type == RN_ALARM_LINK_DOWN ? ls->a_down : NULL;
+}
+
+/* Returns the highest cut on the way from node `from` (included) to the root, or NULL. */
+static alarm_t *upstream_cut(const rn_alarm_engine_t *e, size_t from)
+{
+    alarm_t *best = NULL;
+    for (size_t n = from; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
+        alarm_t *c = cut_alarm(e, n);
+        if (c)
+            best = c;
+    }
+    return best;
+}
+
+/* Returns the highest path-lost (silent = false) or silent alarm from node `from` up. */
+static alarm_t *upstream_node(const rn_alarm_engine_t *e, size_t from, bool silent)
+{
+    alarm_t *best = NULL;
+    for (size_t n = from; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
+        alarm_t *c = silent ? e->nodes[n].a_silent : e->nodes[n].a_path;
+        if (c)
+            best = c;
+    }
+    return best;
+}
+
+/* Returns the oldest path-lost alarm among a's siblings if it is older than a, else NULL. */
+static alarm_t *sibling_path(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    size_t p = e->ix->nodes[a->node].parent;
+    alarm_t *first = NULL;
+    for (size_t c = p == RN_IMPACT_NONE ? RN_IMPACT_NONE : e->ix->nodes[p].first_child;
+         c != RN_IMPACT_NONE; c = e->ix->nodes[c].next_sibling) {
+        alarm_t *x = e->nodes[c].a_path;
+        if (x && x->id < a->id && (!first || x->id < first->id))
+            first = x;
+    }
+    return first;
+}
+
+/* Returns the cause of a service alarm: a cut on the path between its node and the service's
+ * hosts, else the same service unreachable from an ancestor. */
+static alarm_t *service_cause(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    const rn_service_t *s = &e->topo->services[a->service];
+    alarm_t *best = NULL;
+    for (size_t n = a->node; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
+        bool hosts_below = false;
+        for (size_t i = 0; i < s->n_endpoints && !hosts_below; i++) {
+            size_t h = rn_impact_find_node(e->ix, s->endpoints[i].node);
+            hosts_below = h != RN_IMPACT_NONE && rn_impact_is_under(e->ix, h, n);
+        }
+        if (hosts_below)
+            break; /* the common ancestor: links above it are off the path */
+        alarm_t *c = cut_alarm(e, n);
+        if (c)
+            best = c;
+    }
+    for (size_t i = 0; i < s->n_endpoints && !best; i++) {
+        size_t h = rn_impact_find_node(e->ix, s->endpoints[i].node);
+        for (size_t n = h; n != RN_IMPACT_NONE && !rn_impact_is_under(e->ix, a->node, n);
+             n = e->ix->nodes[n].parent)
+            if (!best)
+                best = cut_alarm(e, n);
+    }
+    for (size_t n = e->ix->nodes[a->node].parent; !best && n != RN_IMPACT_NONE;
+         n = e->ix->nodes[n].parent)
+        if (e->nodes[n].svc && e->nodes[n].svc[a->service].a)
+            best = e->nodes[n].svc[a->service].a;
+    return best;
+}
+
+/* Returns the direct cause of alarm a, or NULL if nothing known explains it (the rules are in
+ * alarm.h, CORRELATION; causes always lie higher in the tree or higher in the same node's
+ * order isolated > flapping > down > degraded, so chains never loop). */
+static alarm_t *find_cause(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    size_t n = a->node, parent = e->ix->nodes[n].parent;
+    const node_st_t *ns = &e->nodes[n];
+    const link_st_t *ls = a->link != RN_IMPACT_NONE ? &e->links[a->link] : NULL;
+    alarm_t *c = NULL;
+    switch (a->type) {
+    case RN_ALARM_LINK_DEGRADED:
+        if (!(c = upstream_cut(e, parent)) && !(c = ns->a_isolated) && !(c = ls->a_flap))
+            c = ls->a_down;
+        return c;
+    case RN_ALARM_LINK_DOWN:
+    case RN_ALARM_REDUNDANCY_LOST:
+        if (!(c = upstream_cut(e, parent)) && !(c = ns->a_isolated))
+            c = ls->a_flap;
+        return c;
+    case RN_ALARM_LINK_FLAPPING:
+        return (c = upstream_cut(e, parent)) ? c : ns->a_isolated;
+    case RN_ALARM_NODE_ISOLATED:
+        return upstream_cut(e, parent);
+    case RN_ALARM_PATH_LOST:
+        if (!(c = upstream_cut(e, n)) && parent != RN_IMPACT_NONE)
+            c = upstream_node(e, parent, false);
+        return c ? c : sibling_path(e, a);
+    case RN_ALARM_NODE_SILENT:
+        if (!(c = upstream_cut(e, n)) && !(c = upstream_node(e, n, false)) &&
+            parent != RN_IMPACT_NONE)
+            c = upstream_node(e, parent, true);
+        return c;
+    case RN_ALARM_SERVICE_UNREACHABLE:
+        return (c = service_cause(e, a)) ? c : upstream_node(e, n, false);
+    default:
+        return NULL;
+    }
+}
+
+/* Publishes a as a root: RAISED, or PROMOTED if the NOC knew it as a symptom. */
+static void publish_root(rn_alarm_engine_t *e, alarm_t *a)
+{
+    bool promoted = a->published && a->announced_root;
+    rn__alarm_describe(e, a); /* impact and link-down vs redundancy as of now */
+    a->state = ST_ROOT;
+    a->root = NULL;
+    a->orphaned = false;
+    a->announced_root = 0;
+    a->published = true;
+    if (!a->raised_ms)
+        a->raised_ms = e->now;
+    emit(e, promoted ? RN_ALARM_EV_PROMOTED : RN_ALARM_EV_RAISED, a);
+}
+
+/* Moves a according to its root (NULL: nothing explains it), per the state diagram above. */
+static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
+{
+    switch (a->state) {
+    case ST_PENDING:
+    case ST_ROOT:
+        if (root) {
+            a->state = ST_SYMPTOM;
+            a->root = root;
+        } else if (a->state == ST_PENDING && e->now >= a->deadline_ms) {
+            publish_root(e, a);
+        }
+        break;
+    case ST_SYMPTOM:
+        a->root = root;
+        if (root)
+            break;
+        if (a->published && !a->announced_root) {
+            a->state = ST_ROOT; /* its move under a root was never told: still a root outside */
+        } else {
+            a->state = ST_PENDING;
+            a->orphaned = a->published;
+            if (a->published)
+                a->deadline_ms = e->now + e->cfg.promote_hold_ms;
+        }
+        break;
+    }
+}
+
+void rn__correlate(rn_alarm_engine_t *e)
+{
+    e->dirty = false;
+    for (alarm_t *a = e->head; a; a = a->next)
+        a->cause = find_cause(e, a);
+    for (alarm_t *a = e->head; a; a = a->next) {
+        alarm_t *root = a->cause;
+        for (int i = 0; root && root->cause && i < CHAIN_MAX; i++)
+            root = root->cause;
+        transition(e, a, root == a ? NULL : root);
+    }
+    for (alarm_t *a = e->head; a; a = a->next) {
+        if (a->state != ST_SYMPTOM || a->root->state != ST_ROOT ||
+            a->announced_root == a->root->id)
+            continue;
+        a->announced_root = a->root->id;
+        a->published = true;
+        if (!a->raised_ms)
+            a->raised_ms = e->now;
+        emit(e, RN_ALARM_EV_SYMPTOM_OF, a);
+    }
+}

@@ -1,0 +1,132 @@
+/* Internals of the alarm engine shared by alarm.c (evidence, state, API) and alarm_corr.c (alarm
+ * lifecycle, correlation, publishing). Not part of the engine's contract: include alarm.h. */
+#ifndef RN_ALARM_INT_H
+#define RN_ALARM_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alarm.h"
+#include "impact.h"
+
+#define RN__FLAP_MAX 16
+
+/* Raise after n_bad bad samples in a row, clear after n_good good ones in a row. */
+typedef struct {
+    uint32_t bad, good;
+    bool on;
+    int64_t first_bad;  /* time of the first bad sample of the current bad run */
+    int64_t first_good; /* time of the first good sample of the current good run */
+    int64_t since;      /* when the current "on" spell's evidence started */
+    int64_t changed;    /* time of the sample that last changed the state */
+    int64_t last_t;     /* newest sample fed (per-stream ordering) */
+} hyst_t;
+
+typedef enum { ST_PENDING, ST_ROOT, ST_SYMPTOM } alarm_state_t;
+
+typedef struct alarm {
+    struct alarm *prev, *next;
+    uint64_t id;
+    rn_alarm_type_t type;
+    alarm_state_t state;
+    bool published;           /* at least one event went out */
+    bool orphaned;            /* pending after its root cleared: publishes as PROMOTED */
+    bool planned;
+    struct alarm *root;       /* ST_SYMPTOM: its root */
+    struct alarm *cause;      /* scratch of correlate() */
+    uint64_t announced_root;  /* root id in the last event */
+    int64_t since_ms, deadline_ms, raised_ms;
+    size_t node, link, service; /* indexes into e->ix, RN_IMPACT_NONE where not applicable */
+    int severity;
+    char *entity, *node_id, *vendor, *circuit, *service_name, *text;
+    rn_impact_list_t inodes, iservices;
+} alarm_t;
+
+typedef struct {
+    hyst_t h;
+    alarm_t *a;
+} svc_st_t;
+
+typedef struct {
+    hyst_t ptp, ptr;          /* probe rounds to the parent, to the root */
+    int64_t last_seen;
+    bool seen, silent;
+    bool isolated;            /* several uplinks, all down */
+    svc_st_t *svc;            /* per service, allocated on the first check */
+    alarm_t *a_silent, *a_isolated, *a_path;
+} node_st_t;
+
+typedef struct {
+    rn_alarm_knobs_t k;
+    double max_loss, max_latency, max_jitter; /* from the SLA class; 0 = no limit */
+    int oper[2];              /* local, remote end: 0 unknown, 1 up, -1 down */
+    int64_t oper_t[2];
+    bool down, known;
+    int64_t changed;          /* time of the last down/up change */
+    int64_t flap_t[RN__FLAP_MAX]; /* ring of the last change times */
+    uint32_t flap_n, flap_pos;
+    bool flapping;
+    uint16_t *win_sent, *win_lost; /* loss window ring (one allocation, win_sent owns it) */
+    uint32_t win_len, win_pos, win_fill, sum_sent, sum_lost;
+    uint32_t crit_n, crit_k;  /* cached loss threshold for crit_n echoes */
+    bool loss_bad;
+    uint32_t slow_bits, slow_fill; /* last rounds, bit 0 newest: 1 = slow */
+    bool slow_bad;
+    int64_t last_round_t;
+    alarm_t *a_down, *a_degraded, *a_flap;
+} link_st_t;
+
+typedef struct {
+    char *entity;
+    int64_t start, end;
+} maint_t;
+
+struct rn_alarm_engine {
+    const rn_topology_t *topo;
+    rn_impact_t *ix;
+    node_st_t *nodes;
+    link_st_t *links;
+    alarm_t *head, *tail;
+    uint64_t next_id;
+    int64_t now;
+    rn_alarm_config_t cfg;    /* knob tables are engine-owned copies */
+    rn_alarm_knobs_t defk;    /* knobs of nodes without uplinks and of service checks */
+    maint_t *mw;
+    size_t n_mw;
+    rn_alarm_event_fn fn;
+    void *ctx;
+    bool dirty;               /* an alarm opened or closed since the last correlate() */
+    uint64_t late, stale;     /* samples ignored as replays / superseded */
+};
+
+/* alarm_corr.c */
+
+/* Opens an alarm of type about node (and link or service), its evidence starting at since_ms,
+ * stores it in its state slot and returns it; NULL on allocation failure (the condition then
+ * retries on its next change). */
+alarm_t *rn__alarm_open(rn_alarm_engine_t *e, rn_alarm_type_t type, size_t node, size_t link,
+                        size_t service, int64_t since_ms);
+
+/* Ends an alarm: CLEARED if it was published, unlinks and frees it, empties its slot. */
+void rn__alarm_close(rn_alarm_engine_t *e, alarm_t *a);
+
+/* Unlinks and frees an alarm without any event (engine teardown). */
+void rn__alarm_free(rn_alarm_engine_t *e, alarm_t *a);
+
+/* Returns the state slot that holds alarm a's pointer, from its type and indexes; NULL if its
+ * entity is not in the topology. */
+alarm_t **rn__alarm_slot(rn_alarm_engine_t *e, const alarm_t *a);
+
+/* (Re)computes type refinement, severity, strings, impact and text of a from current state. */
+void rn__alarm_describe(rn_alarm_engine_t *e, alarm_t *a);
+
+/* Recomputes every alarm's root and emits the events that follow (see alarm.c's header). */
+void rn__correlate(rn_alarm_engine_t *e);
+
+/* Fills a public snapshot of a (pointers into a). */
+void rn__alarm_snapshot(const alarm_t *a, rn_alarm_t *out);
+
+/* Returns true if node n's uplinks are all down (n has at least one). */
+bool rn__node_cut(const rn_alarm_engine_t *e, size_t n);
+
+#endif
