@@ -170,8 +170,9 @@ static void on_connected(void *ctx)
         rn_delivery_connected(a->delivery); /* replays the spool, oldest first */
 }
 
-/* Applies a plan: devices to the poller, targets to the prober. Unchanged plans are ignored. */
-static void on_plan(rn_agent_t *a, const Rn__Plan *p)
+/* Applies a plan: devices to the poller, targets to the prober; a plan from the collector is also
+ * cached on disk. Unchanged plans are ignored. */
+static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
 {
     if (strcmp(p->digest, a->plan_digest) == 0)
         return;
@@ -184,6 +185,8 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p)
         return;
     }
     snprintf(a->plan_digest, sizeof a->plan_digest, "%s", p->digest);
+    if (a->plan_cache && !from_cache)
+        rn_plan_cache_save(a->plan_cache, p);
     rn_info("plan %.12s applied: %zu devices every %u s, %zu ICMP targets every %u s", p->digest,
             p->n_devices, p->poll_interval_s, p->n_icmp, p->probe_interval_s);
 }
@@ -192,7 +195,7 @@ static void on_frame(void *ctx, Rn__Frame *f)
 {
     rn_agent_t *a = ctx;
     switch (f->body_case) {
-    case RN__FRAME__BODY_PLAN: on_plan(a, f->plan); break;
+    case RN__FRAME__BODY_PLAN: on_plan(a, f->plan, false); break;
     case RN__FRAME__BODY_ACK:
         if (a->delivery)
             rn_delivery_acked(a->delivery, f->ack->seq);
@@ -217,6 +220,18 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     rn_info("signal %d: shutting down", signum);
     rn_agent_stop(h->data);
+}
+
+/* Starts measuring with the last plan the collector sent, if one is cached, so an agent that
+ * starts while cut off loses nothing. */
+static void apply_cached_plan(rn_agent_t *a)
+{
+    Rn__Frame *f;
+    if (rn_plan_cache_load(a->plan_cache, &f) != 0)
+        return;
+    rn_info("starting with the cached plan %.12s", f->plan->digest);
+    on_plan(a, f->plan, true);
+    rn_wire_free(f);
 }
 
 /* Opens the spool under <state_dir>/spool with the configured limits. Returns 0 or an error
@@ -260,6 +275,10 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     if (rc == 0)
         rc = open_delivery(a, err, sizeof err);
     if (rc == 0)
+        rc = rn_plan_cache_new(loop, config->state_dir, &a->plan_cache);
+    if (rc == 0)
+        apply_cached_plan(a);
+    if (rc == 0)
         rc = rn_uplink_new(loop, config, &cbs, a, &a->uplink, err, sizeof err);
     if (rc)
         rn_error("agent %s: cannot start: %s", config->node_id, err[0] ? err : rn_strerror(rc));
@@ -291,7 +310,8 @@ void rn_agent_stop(rn_agent_t *a)
     a->stopping = true;
     if (a->delivery)
         flush(a);
-    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery;
+    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery +
+                       !!a->plan_cache;
     uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
@@ -302,6 +322,9 @@ void rn_agent_stop(rn_agent_t *a)
         rn_icmp_prober_close(a->prober, on_part_closed, a);
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);
+    if (a->plan_cache)
+        rn_plan_cache_close(a->plan_cache, on_part_closed, a);
+    a->plan_cache = NULL;
     rn_delivery_t *d = a->delivery;
     a->delivery = NULL; /* the uplink may call back while closing */
     if (d)

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "delivery.h"
 #include "icmp_probe.h"
+#include "plan_cache.h"
 #include "snmp_poller.h"
 #include "uplink.h"
 
@@ -29,6 +30,7 @@ typedef struct {
     rn_agent_config_t *config;
     rn_uplink_t *uplink;
     rn_delivery_t *delivery;
+    rn_plan_cache_t *plan_cache;
     rn_snmp_poller_t *poller;
     rn_icmp_prober_t *prober;
     uv_timer_t flush_timer, heartbeat_timer;
