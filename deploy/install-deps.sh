@@ -8,6 +8,8 @@ build-essential autoconf automake libtool pkg-config
 libuv1-dev libsnmp-dev librrd-dev libpcap-dev libssl-dev libsqlite3-dev
 libyaml-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libnetfilter-queue-dev libmnl-dev zlib1g-dev faketime
+libcurl4-openssl-dev libmicrohttpd-dev
+collectd-core fping smitools prometheus
 libcmocka-dev clang libclang-rt-14-dev
 snmpd snmp snmptrapd rrdtool rrdcached
 iproute2 iptables iputils-ping procps psmisc curl python3 openssl
