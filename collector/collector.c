@@ -3,6 +3,7 @@
 #include "collector.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,30 @@ void rn_collector_check_backpressure(rn_collector_t *c)
         rn_session_set_reading(s, !pause);
 }
 
+/* An alarm event: logged now; the event store and the notifiers take them from here. */
+static void on_alarm_event(void *ctx, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
+                           int64_t at_ms)
+{
+    (void)ctx;
+    (void)at_ms;
+    bool page = kind == RN_ALARM_EV_RAISED || kind == RN_ALARM_EV_PROMOTED;
+    char root[48] = "";
+    if (a->root_id)
+        snprintf(root, sizeof root, ", under alarm %" PRIu64, a->root_id);
+    rn_log(page ? RN_LOG_WARN : RN_LOG_INFO, "alarm %" PRIu64 " %s (S%d%s): %s", a->id,
+           rn_alarm_event_name(kind), a->severity, root, a->text);
+}
+
+/* The alarm engine's settings from the topology's. */
+static rn_alarm_config_t alarm_config(const rn_topology_t *t)
+{
+    rn_alarm_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.probe_interval_ms = (int64_t)t->settings.probe_interval_s * 1000;
+    cfg.probe_count = t->settings.probe_count;
+    return cfg;
+}
+
 static void apply_steps(rn_collector_t *c)
 {
     rn_rrd_store_set_step(c->store, "if", c->topo->settings.poll_interval_s);
@@ -62,6 +87,7 @@ static void reload_topology(rn_collector_t *c)
         rn_error("reload: keeping the current topology: %s", err);
         return;
     }
+    rn_alarm_engine_set_topology(c->alarms, t); /* before the old topology goes */
     rn_topology_free(c->topo);
     c->topo = t;
     apply_steps(c);
@@ -85,6 +111,7 @@ static void on_cron(uv_timer_t *t)
 {
     rn_collector_t *c = t->data;
     int64_t now = rn_clock_wall_ms();
+    rn_alarm_tick(c->alarms, now);
     for (rn_session_t *s = c->sessions; s; s = s->next)
         if (!s->node && !s->closing && now - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000)
             rn_session_close(s, "no hello in time");
@@ -153,6 +180,13 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         rn_error("TLS: %s", err);
         return rc;
     }
+    rn_alarm_config_t acfg = alarm_config(topo);
+    rc = rn_alarm_engine_new(topo, &acfg, on_alarm_event, c, &c->alarms);
+    if (rc) {
+        rn_error("alarm engine: %s", rn_strerror(rc));
+        return rc;
+    }
+    rn_alarm_tick(c->alarms, rn_clock_wall_ms());
     rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
     if (rc) {
         rn_error("data directory %s: %s", config->data_dir, rn_strerror(rc));
@@ -175,6 +209,8 @@ void rn_collector_try_finish(rn_collector_t *c)
         return;
     c->finished = true;
     rn_tls_ctx_free(c->tls); /* after every session's stream is closed */
+    if (c->alarms)
+        rn_alarm_engine_free(c->alarms);
     rn_topology_free(c->topo);
     rn_collector_config_free(c->config);
     free(c->config_path);

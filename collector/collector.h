@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "alarm.h"
 #include "config.h"
 #include "rrd_store.h"
 #include "tls.h"
@@ -36,6 +37,7 @@ typedef struct rn_collector {
     rn_collector_config_t *config;
     rn_topology_t *topo;
     rn_rrd_store_t *store;
+    rn_alarm_engine_t *alarms;
     rn_tls_ctx_t *tls;
     uv_tcp_t server;
     uv_signal_t sigint, sigterm, sighup;

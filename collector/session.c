@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "plan.h"
 
 /* A batch on its way to the RRD store; the node state outlives any session. */
@@ -150,6 +152,35 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
     free(p);
 }
 
+/* A sample's value i as a double; NAN when unknown or absent. */
+static double value_of(const Rn__Sample *s, size_t i)
+{
+    if (i >= s->n_values)
+        return NAN;
+    const Rn__Value *v = s->values[i];
+    return v->has_gauge ? v->gauge : v->has_counter ? (double)v->counter : NAN;
+}
+
+/* Hands a batch's evidence to the alarm engine: probe rounds and interface states. */
+static void observe_batch(rn_session_t *s, const Rn__Batch *b)
+{
+    rn_alarm_engine_t *e = s->collector->alarms;
+    for (size_t i = 0; i < b->n_samples; i++) {
+        const Rn__Sample *x = b->samples[i];
+        if (strcmp(x->source, "icmp") == 0) {
+            double sent = value_of(x, RN_ICMP_SENT);
+            rn_alarm_observe_icmp(e, s->node->id, x->object, x->time_ms,
+                                  isnan(sent) ? 0 : (uint32_t)sent, value_of(x, RN_ICMP_LOSS),
+                                  value_of(x, RN_ICMP_RTTAVG), value_of(x, RN_ICMP_JITTER));
+        } else if (strcmp(x->source, "if") == 0) {
+            double oper = value_of(x, RN_IF_OPER);
+            if (!isnan(oper))
+                rn_alarm_observe_ifstatus(e, s->node->id, x->device, x->object, x->time_ms,
+                                          (int)oper);
+        }
+    }
+}
+
 /* Handles a batch: drops what is already stored or in flight, queues the rest. Takes frame. */
 static void on_batch(rn_session_t *s, Rn__Frame *frame)
 {
@@ -168,6 +199,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         return rn_session_close(s, "out of memory");
     }
     *p = (pending_batch_t){ s->collector, n, seq, frame->batch->n_samples };
+    observe_batch(s, frame->batch);
     int rc = rn_rrd_store_write(s->collector->store, n->id, frame, on_batch_stored, p);
     if (rc) {
         free(p);
@@ -181,8 +213,10 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
 /* Dispatches one decoded frame; takes ownership of it. */
 static void on_frame(rn_session_t *s, Rn__Frame *f)
 {
-    if (s->node)
+    if (s->node) {
         s->node->last_seen_ms = rn_clock_wall_ms();
+        rn_alarm_observe_node_seen(s->collector->alarms, s->node->id, s->node->last_seen_ms);
+    }
     switch (f->body_case) {
     case RN__FRAME__BODY_HELLO:
         on_hello(s, f->hello);
