@@ -769,3 +769,9 @@ const char *rn_alarm_event_name(rn_alarm_event_kind_t kind)
     static const char *const names[] = { "raised", "symptom of", "promoted", "cleared" };
     return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
 }
+
+void rn_alarm_engine_set_next_id(rn_alarm_engine_t *e, uint64_t next_id)
+{
+    if (next_id > e->next_id)
+        e->next_id = next_id;
+}

@@ -245,4 +245,8 @@ int rn_alarm_reaches(const rn_alarm_engine_t *e, const char *node, const char *s
 const char *rn_alarm_type_name(rn_alarm_type_t type);
 const char *rn_alarm_event_name(rn_alarm_event_kind_t kind);
 
+/* Continues alarm numbering at next_id (at least; never goes back), so ids stay unique across
+ * collector restarts: the event store knows the highest id ever issued. */
+void rn_alarm_engine_set_next_id(rn_alarm_engine_t *e, uint64_t next_id);
+
 #endif
