@@ -180,6 +180,10 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
     if (rc == 0)
         rc = rn_icmp_prober_set_targets(a->prober, p->icmp, p->n_icmp, p->probe_interval_s,
                                         DEFAULT_PROBE_COUNT);
+    /* service probes (agent/service_probe.h) */
+    if (rc == 0 && a->services)
+        rc = rn_service_prober_set_targets(a->services, p->services, p->n_services,
+                                           p->probe_interval_s);
     if (rc) {
         rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
         return;
@@ -187,8 +191,9 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
     snprintf(a->plan_digest, sizeof a->plan_digest, "%s", p->digest);
     if (a->plan_cache && !from_cache)
         rn_plan_cache_save(a->plan_cache, p);
-    rn_info("plan %.12s applied: %zu devices every %u s, %zu ICMP targets every %u s", p->digest,
-            p->n_devices, p->poll_interval_s, p->n_icmp, p->probe_interval_s);
+    rn_info("plan %.12s applied: %zu devices every %u s, %zu ICMP and %zu service targets every "
+            "%u s", p->digest, p->n_devices, p->poll_interval_s, p->n_icmp, p->n_services,
+            p->probe_interval_s);
 }
 
 static void on_frame(void *ctx, Rn__Frame *f)
@@ -271,6 +276,9 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     int rc = rn_snmp_poller_new(loop, on_sample, a, &a->poller);
     if (rc == 0)
         rc = rn_icmp_prober_new(loop, on_sample, a, &a->prober);
+    /* service probes: without them (libcurl failed, logged) the agent still does the rest */
+    if (rc == 0 && rn_service_prober_new(loop, on_sample, a, &a->services) != 0)
+        a->services = NULL;
     char err[1024] = "";
     if (rc == 0)
         rc = open_delivery(a, err, sizeof err);
@@ -311,7 +319,7 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->delivery)
         flush(a);
     a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery +
-                       !!a->plan_cache;
+                       !!a->plan_cache + !!a->services;
     uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
@@ -320,6 +328,8 @@ void rn_agent_stop(rn_agent_t *a)
         rn_snmp_poller_close(a->poller, on_part_closed, a);
     if (a->prober)
         rn_icmp_prober_close(a->prober, on_part_closed, a);
+    if (a->services) /* service probes */
+        rn_service_prober_close(a->services, on_part_closed, a);
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);
     if (a->plan_cache)

@@ -17,6 +17,7 @@
 #include "delivery.h"
 #include "icmp_probe.h"
 #include "plan_cache.h"
+#include "service_probe.h"
 #include "snmp_poller.h"
 #include "uplink.h"
 
@@ -33,6 +34,7 @@ typedef struct {
     rn_plan_cache_t *plan_cache;
     rn_snmp_poller_t *poller;
     rn_icmp_prober_t *prober;
+    rn_service_prober_t *services; /* TCP/HTTP service probes; NULL if libcurl failed */
     uv_timer_t flush_timer, heartbeat_timer;
     uv_signal_t sigint, sigterm;
     char plan_digest[65];

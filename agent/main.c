@@ -2,14 +2,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <uv.h>
 
 #include "agent.h"
+#include "check.h"
 #include "log.h"
 
 static void usage(FILE *to)
 {
     fprintf(to, "usage: rajnet-agent [-c CONFIG] [--syslog] [-v]\n"
+                "       rajnet-agent check [-c CONFIG] [--json] [-v]  (rajnet-agent check -h)\n"
                 "  -c, --config FILE   agent configuration (default /etc/rajnet/agent.yaml)\n"
                 "      --check-config  load the configuration, report, exit\n"
                 "      --syslog        log to syslog instead of stderr\n"
@@ -24,6 +27,8 @@ int main(int argc, char **argv)
         { "syslog", no_argument, NULL, 's' },       { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
+    if (argc > 1 && strcmp(argv[1], "check") == 0) /* the site check: agent/check.h */
+        return rn_check_main(argc - 1, argv + 1);
     const char *config_path = "/etc/rajnet/agent.yaml";
     bool check = false, use_syslog = false, verbose = false;
     int opt;

@@ -57,9 +57,10 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-/* The IF-MIB columns we walk. */
+/* The IF-MIB columns we walk; then two scalars walked like columns of one row, only when a
+ * report is wanted (rn_snmp_poller_set_report): their first varbind is the value. */
 enum { COL_NAME, COL_HCIN, COL_HCOUT, COL_HSPEED, COL_OPER, COL_IN, COL_INDISC, COL_INERR,
-       COL_OUT, COL_OUTDISC, COL_OUTERR, COL_N };
+       COL_OUT, COL_OUTDISC, COL_OUTERR, COL_SYSUPTIME, COL_SYSNAME, COL_N };
 
 typedef struct {
     oid prefix[11];
@@ -81,6 +82,8 @@ static const column_t columns[COL_N] = {
     [COL_OUT] = { IFT(16), ASN_COUNTER },
     [COL_OUTDISC] = { IFT(19), ASN_COUNTER },
     [COL_OUTERR] = { IFT(20), ASN_COUNTER },
+    [COL_SYSUPTIME] = { { 1, 3, 6, 1, 2, 1, 1, 3 }, 8, ASN_TIMETICKS }, /* SNMPv2-MIB sysUpTime */
+    [COL_SYSNAME] = { { 1, 3, 6, 1, 2, 1, 1, 5 }, 8, ASN_OCTET_STR },   /* sysName */
 };
 
 typedef struct {
@@ -122,6 +125,8 @@ typedef struct snmp_dev {
     size_t engine_len;
     if_row_t *rows;
     size_t n_rows, cap_rows;
+    char sys_name[NAME_LEN]; /* sysName.0 of this poll, "" unknown (reports only) */
+    long sys_uptime;         /* sysUpTime.0 in hundredths of a second, -1 unknown */
     char why[160];  /* why the poll failed */
     char note[160]; /* a remark on a poll that succeeded */
     /* what we last said about this device, so a repeated failure is logged once */
@@ -136,6 +141,8 @@ struct rn_snmp_poller {
     size_t n_devs;
     uint32_t interval_s;
     uint64_t rng;
+    rn_snmp_report_fn report;  /* NULL: no reports, no sysName/sysUpTime */
+    void *report_ctx;
     uv_timer_t anchor;
     int pending_closes; /* devices and the anchor still closing */
     bool closing;
@@ -417,6 +424,20 @@ static bool row_store(if_row_t *row, int col, const netsnmp_variable_list *vb)
     return true;
 }
 
+/* Stores sysUpTime.0 or sysName.0 and ends its column. Returns true. */
+static bool absorb_scalar(snmp_dev_t *d, int col, const netsnmp_variable_list *vb)
+{
+    if_row_t tmp = { 0 };
+    d->col_done[col] = true;
+    if (!row_store(&tmp, col, vb))
+        d->n_wrong_type++;
+    else if (col == COL_SYSNAME)
+        memcpy(d->sys_name, tmp.name, sizeof d->sys_name);
+    else
+        d->sys_uptime = (long)tmp.v[col];
+    return true;
+}
+
 /* Absorbs one varbind of column col: ends the column at its subtree's end, an exception or a
  * non-increasing OID, otherwise records the value. Returns true if the column advanced. */
 static bool walk_absorb_one(snmp_dev_t *d, int col, const netsnmp_variable_list *vb)
@@ -436,6 +457,8 @@ static bool walk_absorb_one(snmp_dev_t *d, int col, const netsnmp_variable_list 
     }
     memcpy(d->last[col], vb->name, vb->name_length * sizeof(oid));
     d->last_len[col] = vb->name_length;
+    if (col >= COL_SYSUPTIME) /* a scalar: its .0 instance is all there is */
+        return absorb_scalar(d, col, vb);
     if (vb->name_length != c->len + 1)
         return true; /* not a plain ifIndex row: walk past it */
     if_row_t *row = row_get(d, vb->name[c->len]);
@@ -710,6 +733,17 @@ static size_t emit_rows(snmp_dev_t *d)
     return n;
 }
 
+/* Hands the outcome of a poll to the report callback, if one is set. Returns nothing. */
+static void report(snmp_dev_t *d, bool ok, const char *why, size_t n_ifs)
+{
+    rn_snmp_poller_t *p = d->poller;
+    if (!p->report || d->closing)
+        return;
+    rn_snmp_report_t r = { d->name, d->addr, ok, ok ? "" : why, d->sys_name, d->sys_uptime,
+                           n_ifs };
+    p->report(p->report_ctx, &r);
+}
+
 /* Ends the poll in progress: on success emits the samples, otherwise logs why (once per change
  * of reason). Returns nothing. */
 static void poll_finish(snmp_dev_t *d, bool ok)
@@ -718,10 +752,12 @@ static void poll_finish(snmp_dev_t *d, bool ok)
     if (!ok) {
         forget_engine(d);
         dev_problem(d, d->why);
+        report(d, false, d->why, 0);
         return;
     }
     if (d->n_rows == 0) {
         dev_problem(d, "walk returned no IF-MIB interfaces");
+        report(d, false, "walk returned no IF-MIB interfaces", 0);
         return;
     }
     if (d->n_wrong_type)
@@ -732,6 +768,7 @@ static void poll_finish(snmp_dev_t *d, bool ok)
     else
         dev_recovered(d);
     size_t n = emit_rows(d);
+    report(d, true, "", n);
     rn_debug("device %s: %zu interfaces, %u varbinds in %u requests, %.2f ms", d->name, n,
              d->n_varbinds, d->n_requests, (double)(rn_clock_mono_ns() - d->poll_mono) / 1e6);
 }
@@ -782,11 +819,13 @@ static void poll_begin(snmp_dev_t *d)
     d->n_rows = 0;
     d->reps = MAX_REPS;
     d->n_requests = d->n_varbinds = d->n_wrong_type = 0;
+    d->sys_name[0] = '\0';
+    d->sys_uptime = -1;
     d->event = EV_NONE;
     for (int c = 0; c < COL_N; c++) {
         memcpy(d->last[c], columns[c].prefix, columns[c].len * sizeof(oid));
         d->last_len[c] = columns[c].len;
-        d->col_done[c] = false;
+        d->col_done[c] = c >= COL_SYSUPTIME && !d->poller->report;
     }
     int rc;
     if (d->version == 3 && snmp_sess_session(d->sessp)->securityEngineIDLen == 0) {
@@ -1053,6 +1092,12 @@ int rn_snmp_poller_set_devices(rn_snmp_poller_t *p, Rn__Device *const *devices, 
     p->n_devs = m;
     rn_info("snmp poller: %zu devices every %u s", m, interval_s);
     return 0;
+}
+
+void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *ctx)
+{
+    p->report = fn;
+    p->report_ctx = ctx;
 }
 
 static void on_anchor_closed(uv_handle_t *h)

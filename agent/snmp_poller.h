@@ -9,6 +9,7 @@
 #ifndef RN_SNMP_POLLER_H
 #define RN_SNMP_POLLER_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "sample.h"
@@ -23,6 +24,23 @@ int rn_snmp_poller_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_snmp_po
  * interval. Polls in flight for removed devices are abandoned. Returns 0 or a negative error. */
 int rn_snmp_poller_set_devices(rn_snmp_poller_t *p, Rn__Device *const *devices, size_t n,
                                uint32_t interval_s);
+
+/* What one poll of one device found (for `rajnet-agent check`). Strings are borrowed until the
+ * callback returns. */
+typedef struct {
+    const char *device, *addr;
+    bool ok;                 /* the walk completed with at least one interface */
+    const char *why;         /* when !ok: why ("no answer after 3 tries") */
+    const char *sys_name;    /* sysName.0, "" when unknown */
+    long sys_uptime;         /* sysUpTime.0 in hundredths of a second, -1 when unknown */
+    size_t n_interfaces;     /* "if" samples emitted by this poll */
+} rn_snmp_report_t;
+typedef void (*rn_snmp_report_fn)(void *ctx, const rn_snmp_report_t *r);
+
+/* Calls fn after every poll of every device, after that poll's samples, and adds sysName.0 and
+ * sysUpTime.0 to each poll's walk (the daemon leaves this off: two more varbinds per request).
+ * NULL turns it off. Takes effect from the next poll. */
+void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *ctx);
 
 /* Stops polling and frees the poller once every handle is closed; cb (may be NULL) fires then. */
 void rn_snmp_poller_close(rn_snmp_poller_t *p, void (*cb)(void *data), void *data);

@@ -15,6 +15,9 @@ typedef struct {
     Rn__Device **device_ptrs;
     Rn__IcmpTarget targets[2];
     Rn__IcmpTarget *target_ptrs[2];
+    Rn__ServiceTarget *services;   /* service endpoints, with their object names: */
+    Rn__ServiceTarget **service_ptrs;
+    char (*objects)[RN_WIRE_MAX_NAME + 1];
 } plan_parts_t;
 
 static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentials *cred)
@@ -36,7 +39,46 @@ static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentia
     out->retries = d->retries;
 }
 
-static void add_target(plan_parts_t *p, const rn_node_t *n, uint32_t count)
+/* Returns the SLA class of node n's primary uplink (the first one if none says primary), or
+ * NULL when it has no uplink or the class is unknown. */
+static const rn_sla_class_t *uplink_sla(const rn_topology_t *topo, const rn_node_t *n)
+{
+    const rn_link_t *l = NULL;
+    for (size_t i = 0; i < n->n_uplinks && !l; i++)
+        if (n->uplinks[i].role && strcmp(n->uplinks[i].role, "primary") == 0)
+            l = &n->uplinks[i];
+    if (!l && n->n_uplinks)
+        l = &n->uplinks[0];
+    for (size_t i = 0; l && l->sla && i < topo->n_sla_classes; i++)
+        if (strcmp(topo->sla_classes[i].name, l->sla) == 0)
+            return &topo->sla_classes[i];
+    return NULL;
+}
+
+/* Sets the SLA limits of a probe from node `from` up to its ancestor `to`: latency and jitter
+ * limits add up along the path, loss limits combine as independent losses. A path with an
+ * uplink of unknown class gets no limits. */
+static void set_path_sla(const rn_topology_t *topo, const rn_node_t *from, const rn_node_t *to,
+                         Rn__IcmpTarget *t)
+{
+    double lat = 0, jit = 0, pass = 1;
+    for (const rn_node_t *n = from; n && n != to; n = n->parent) {
+        const rn_sla_class_t *c = uplink_sla(topo, n);
+        if (!c)
+            return;
+        lat += c->max_latency_ms;
+        jit += c->max_jitter_ms;
+        pass *= 1 - c->max_loss_pct / 100;
+    }
+    t->has_max_latency_ms = t->has_max_loss_pct = 1;
+    t->max_latency_ms = lat;
+    t->max_loss_pct = (1 - pass) * 100;
+    t->has_max_jitter_ms = jit > 0;
+    t->max_jitter_ms = jit;
+}
+
+static void add_target(plan_parts_t *p, const rn_topology_t *topo, const rn_node_t *self,
+                       const rn_node_t *n, uint32_t count)
 {
     if (!n || n->n_devices == 0)
         return;
@@ -46,7 +88,69 @@ static void add_target(plan_parts_t *p, const rn_node_t *n, uint32_t count)
     t->addr = n->devices[0].addr;
     t->has_count = 1;
     t->count = count;
+    set_path_sla(topo, self, n, t);
     p->target_ptrs[p->plan.n_icmp++] = t;
+}
+
+/* Appends one service target; object is its series name: "<service>-<port>" or
+ * "<service>-http", with "-<host node>" (its '/' as '-') after the service when the service has
+ * more than one endpoint. */
+static void add_service(plan_parts_t *p, const rn_service_t *sv, const rn_endpoint_t *ep,
+                        const char *kind, uint32_t port)
+{
+    size_t i = p->plan.n_services;
+    Rn__ServiceTarget *t = &p->services[i];
+    char *obj = p->objects[i], host[RN_WIRE_MAX_NAME + 1] = "";
+    rn__service_target__init(t);
+    if (sv->n_endpoints > 1)
+        snprintf(host, sizeof host, "-%s", ep->node);
+    for (char *c = host; *c; c++)
+        *c = *c == '/' ? '-' : *c;
+    if (port)
+        snprintf(obj, RN_WIRE_MAX_NAME + 1, "%s%s-%u", sv->name, host, port);
+    else
+        snprintf(obj, RN_WIRE_MAX_NAME + 1, "%s%s-http", sv->name, host);
+    t->name = sv->name;
+    t->kind = (char *)kind;
+    t->object = obj;
+    t->host_node = ep->node;
+    if (port) {
+        t->addr = ep->addr;
+        t->has_port = 1;
+        t->port = port;
+    } else {
+        t->url = ep->url;
+    }
+    p->service_ptrs[p->plan.n_services++] = t;
+}
+
+/* Adds every endpoint of every service that node n does not host itself: each TCP port (when
+ * the endpoint has an address) and the URL. Returns 0 or -ENOMEM. */
+static int add_services(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < topo->n_services; i++)
+        for (size_t e = 0; e < topo->services[i].n_endpoints; e++)
+            max += topo->services[i].endpoints[e].n_tcp + 1;
+    p->services = calloc(max ? max : 1, sizeof *p->services);
+    p->service_ptrs = calloc(max ? max : 1, sizeof *p->service_ptrs);
+    p->objects = calloc(max ? max : 1, sizeof *p->objects);
+    if (!p->services || !p->service_ptrs || !p->objects)
+        return -ENOMEM;
+    p->plan.services = p->service_ptrs;
+    for (size_t i = 0; i < topo->n_services; i++) {
+        const rn_service_t *sv = &topo->services[i];
+        for (size_t e = 0; e < sv->n_endpoints; e++) {
+            const rn_endpoint_t *ep = &sv->endpoints[e];
+            if (ep->node && strcmp(ep->node, n->id) == 0)
+                continue; /* a node does not probe what it hosts */
+            for (size_t k = 0; ep->addr && k < ep->n_tcp; k++)
+                add_service(p, sv, ep, "tcp", ep->tcp[k]);
+            if (ep->url)
+                add_service(p, sv, ep, "http", 0);
+        }
+    }
+    return 0;
 }
 
 /* Fills parts with the plan of node n. Returns 0 or -ENOMEM. */
@@ -70,10 +174,10 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     p->plan.devices = p->device_ptrs;
     p->plan.icmp = p->target_ptrs;
     const rn_node_t *root = rn_topology_root(topo);
-    add_target(p, n->parent, topo->settings.probe_count);
+    add_target(p, topo, n, n->parent, topo->settings.probe_count);
     if (root && root != n && root != n->parent)
-        add_target(p, root, topo->settings.probe_count);
-    return 0;
+        add_target(p, topo, n, root, topo->settings.probe_count);
+    return add_services(topo, n, p);
 }
 
 static void free_parts(plan_parts_t *p)
@@ -81,6 +185,9 @@ static void free_parts(plan_parts_t *p)
     free(p->devices);
     free(p->creds);
     free(p->device_ptrs);
+    free(p->services);
+    free(p->service_ptrs);
+    free(p->objects);
 }
 
 /* Hex SHA-256 of the plan packed with an empty digest. Returns 0 or -ENOMEM. */

@@ -2,7 +2,11 @@
  *
  * An agent's plan holds its node's devices with their SNMP credentials (secrets reach an agent
  * only for its own devices), and ICMP targets: its parent node (the uplink) and the root node
- * (the state data centre, where the services live), so a cut anywhere on the path shows as loss.
+ * (the state data centre, where the services live), so a cut anywhere on the path shows as loss;
+ * each carries the SLA limits of its path (the uplinks' classes, latency and jitter limits summed,
+ * loss limits combined). Service targets: every endpoint of every service the node does not host
+ * itself, one "tcp" target per port and one "http" target per URL, named "<service>-<port>" /
+ * "<service>-http" ("<service>-<host node>-..." when a service has several endpoints).
  * Intervals come from the topology's settings. The digest is a SHA-256 of the encoded plan, so an
  * agent and the collector can tell whether a cached plan is current. */
 #ifndef RN_PLAN_H

@@ -24,9 +24,24 @@ static const rn_metric_t icmp_metrics[RN_ICMP_N] = {
     [RN_ICMP_RECV] = { "recv", RN_METRIC_GAUGE, 0, NAN },
 };
 
+static const rn_metric_t tcp_metrics[RN_TCP_N] = {
+    [RN_TCP_CONNECT] = { "connect_ms", RN_METRIC_GAUGE, 0, NAN }, /* unknown when it failed */
+    [RN_TCP_UP] = { "up", RN_METRIC_GAUGE, 0, 1 },                /* 1 connected, 0 not */
+};
+
+static const rn_metric_t http_metrics[RN_HTTP_N] = {
+    [RN_HTTP_STATUS] = { "status", RN_METRIC_GAUGE, 100, 999 },  /* unknown: no response */
+    [RN_HTTP_TTFB] = { "ttfb_ms", RN_METRIC_GAUGE, 0, NAN },     /* request start to first byte */
+    [RN_HTTP_TOTAL] = { "total_ms", RN_METRIC_GAUGE, 0, NAN },
+    [RN_HTTP_CERTDAYS] = { "cert_days", RN_METRIC_GAUGE, NAN, NAN }, /* unknown: http, bad cert */
+    [RN_HTTP_UP] = { "up", RN_METRIC_GAUGE, 0, 1 },              /* 1: a 2xx/3xx answer */
+};
+
 static const rn_template_t templates[] = {
     { "if", if_metrics, RN_IF_N },
     { "icmp", icmp_metrics, RN_ICMP_N },
+    { "tcp", tcp_metrics, RN_TCP_N },
+    { "http", http_metrics, RN_HTTP_N },
 };
 
 const rn_template_t *rn_template_find(const char *source)

@@ -31,6 +31,10 @@ enum { RN_IF_IN, RN_IF_OUT, RN_IF_INERR, RN_IF_OUTERR, RN_IF_INDISC, RN_IF_OUTDI
 /* Indexes of the "icmp" template (one probe round of echo requests to one target). */
 enum { RN_ICMP_RTTMIN, RN_ICMP_RTTAVG, RN_ICMP_RTTMAX, RN_ICMP_RTTSD, RN_ICMP_JITTER,
        RN_ICMP_LOSS, RN_ICMP_SENT, RN_ICMP_RECV, RN_ICMP_N };
+/* Indexes of the "tcp" template (one TCP connect to a service port; agent/service_probe.h). */
+enum { RN_TCP_CONNECT, RN_TCP_UP, RN_TCP_N };
+/* Indexes of the "http" template (one HTTP(S) GET of a service URL; agent/service_probe.h). */
+enum { RN_HTTP_STATUS, RN_HTTP_TTFB, RN_HTTP_TOTAL, RN_HTTP_CERTDAYS, RN_HTTP_UP, RN_HTTP_N };
 
 /* Returns the template of a source name, or NULL if there is none. */
 const rn_template_t *rn_template_find(const char *source);

@@ -103,6 +103,7 @@ static const struct {
     { &rn__batch__descriptor, 2, RN_WIRE_MAX_SAMPLES },
     { &rn__plan__descriptor, 4, RN_WIRE_MAX_DEVICES },
     { &rn__plan__descriptor, 5, RN_WIRE_MAX_TARGETS },
+    { &rn__plan__descriptor, 6, RN_WIRE_MAX_TARGETS },
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
 };
 
@@ -487,6 +488,16 @@ static int validate_device(val_t *v, const Rn__Device *d, const char *path)
     return validate_creds(v, d->snmp, sub);
 }
 
+/* Checks an optional SLA limit: finite, >= 0, and at most max when max > 0. */
+static int check_limit(val_t *v, int has, double x, double max, const char *path,
+                       const char *name)
+{
+    if (has && (!isfinite(x) || x < 0 || (max > 0 && x > max)))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.%s: %g, expected 0..%s", path, name, x,
+                    max > 0 ? "100" : "(finite)");
+    return 0;
+}
+
 static int validate_target(val_t *v, const Rn__IcmpTarget *t, const char *path)
 {
     int err;
@@ -499,6 +510,57 @@ static int validate_target(val_t *v, const Rn__IcmpTarget *t, const char *path)
     if (t->has_count && (t->count < 1 || t->count > RN_WIRE_MAX_PROBE_COUNT))
         return fail(v->why, v->why_len, RN_EFRAME, "%s.count: %u, expected 1..%u", path, t->count,
                     RN_WIRE_MAX_PROBE_COUNT);
+    if ((err = check_limit(v, t->has_max_latency_ms, t->max_latency_ms, 0, path,
+                           "max_latency_ms")) ||
+        (err = check_limit(v, t->has_max_loss_pct, t->max_loss_pct, 100, path, "max_loss_pct")) ||
+        (err = check_limit(v, t->has_max_jitter_ms, t->max_jitter_ms, 0, path,
+                           "max_jitter_ms")))
+        return err;
+    return 0;
+}
+
+/* True if url is "http://" or "https://" followed by a host of at least one character, without
+ * spaces (the rest is the agent's HTTP library's to parse, on the agent). */
+static int is_http_url(const char *url)
+{
+    const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
+                       : strncmp(url, "https://", 8) == 0 ? url + 8
+                                                          : NULL;
+    return rest && rest[0] && rest[0] != '/' && !strpbrk(url, " \t");
+}
+
+/* A service target: a known kind; "tcp" needs a numeric address or host name and a port,
+ * "http" an http(s) URL; the object names a series, so it is a plain name, and the host node,
+ * if given, is a node id. */
+static int validate_service(val_t *v, const Rn__ServiceTarget *t, const char *path)
+{
+    static const char *const kinds[] = { "tcp", "http", NULL };
+    char q[48];
+    int err, tcp = t->kind && strcmp(t->kind, "tcp") == 0;
+    int http = t->kind && strcmp(t->kind, "http") == 0;
+    if ((err = check_str(v, t->name, path, "name", STR_REQUIRED)) ||
+        (err = check_str(v, t->kind, path, "kind", STR_REQUIRED)) ||
+        (err = check_str(v, t->object, path, "object", STR_REQUIRED)) ||
+        (err = check_str(v, t->addr, path, "addr", tcp)) ||
+        (err = check_str(v, t->url, path, "url", http)) ||
+        (err = check_str(v, t->host_node, path, "host_node", STR_OPTIONAL)))
+        return err;
+    if (!one_of(t->kind, kinds))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.kind: \"%s\", expected tcp or http", path,
+                    quoted(t->kind, q));
+    if (!rn_wire_node_id_valid(t->object) || strchr(t->object, '/'))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.object: \"%s\" is not a plain name", path,
+                    quoted(t->object, q));
+    if (tcp && !is_ip(t->addr, strlen(t->addr)) && !is_hostname(t->addr, strlen(t->addr)))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.addr: not an address or host name", path);
+    if (tcp && (!t->has_port || t->port < 1 || t->port > 65535))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.port: %u, expected 1..65535", path,
+                    t->has_port ? t->port : 0);
+    if (http && !is_http_url(t->url))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.url: not an http:// or https:// URL", path);
+    if (t->host_node && !rn_wire_node_id_valid(t->host_node))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.host_node: \"%s\" is not a node id", path,
+                    quoted(t->host_node, q));
     return 0;
 }
 
@@ -533,6 +595,14 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
     for (size_t i = 0; i < p->n_icmp; i++) {
         pathf(path, "plan.icmp[%zu]", i);
         if ((err = validate_target(v, p->icmp[i], path)))
+            return err;
+    }
+    if (p->n_services > RN_WIRE_MAX_TARGETS)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.services: %zu, at most %u",
+                    p->n_services, RN_WIRE_MAX_TARGETS);
+    for (size_t i = 0; i < p->n_services; i++) {
+        pathf(path, "plan.services[%zu]", i);
+        if ((err = validate_service(v, p->services[i], path)))
             return err;
     }
     return 0;

@@ -352,6 +352,57 @@ static void make_lo_traffic(size_t bytes)
     close(fd);
 }
 
+/* The report (for `rajnet-agent check`): sysName and sysUpTime of a polled device, and one
+ * report per poll, also for a device that does not answer. */
+static rn_snmp_report_t last_report;
+static char last_sys_name[64];
+static int n_reports;
+static void on_report(void *ctx, const rn_snmp_report_t *r)
+{
+    (void)ctx;
+    last_report = *r;
+    snprintf(last_sys_name, sizeof last_sys_name, "%s", r->sys_name);
+    n_reports++;
+}
+static bool got_report(void) { return n_reports > 0; }
+
+static void test_report_gives_sysname_and_uptime_once_per_poll(void **state)
+{
+    NEED_SNMPD();
+    Rn__Device d;
+    Rn__SnmpCredentials c;
+    char addr[64], host[64] = "";
+    Rn__Device *devs[] = { make_dev(&d, &c, "rtr1", T.port, 2, addr, sizeof addr) };
+    rn_snmp_poller_t *p = NULL;
+    assert_int_equal(rn_snmp_poller_new(&T.loop, on_sample, NULL, &p), 0);
+    rn_snmp_poller_set_report(p, on_report, NULL);
+    n_reports = 0;
+    assert_int_equal(rn_snmp_poller_set_devices(p, devs, 1, 1), 0);
+    run_loop(3000, got_report);
+    assert_int_equal(n_reports, 1);
+    assert_true(last_report.ok);
+    gethostname(host, sizeof host - 1);
+    assert_string_equal(last_sys_name, host); /* snmpd's default sysName */
+    assert_true(last_report.sys_uptime >= 0);
+    assert_true(last_report.n_interfaces >= 1);
+    assert_non_null(find_got("rtr1", "lo")); /* the samples still come, before the report */
+    close_poller(p);
+
+    devs[0] = make_dev(&d, &c, "dead", T.dead_port, 2, addr, sizeof addr);
+    d.has_timeout_ms = d.has_retries = 1;
+    d.timeout_ms = 100;
+    d.retries = 0;
+    n_reports = 0;
+    assert_int_equal(rn_snmp_poller_new(&T.loop, on_sample, NULL, &p), 0);
+    rn_snmp_poller_set_report(p, on_report, NULL);
+    assert_int_equal(rn_snmp_poller_set_devices(p, devs, 1, 1), 0);
+    run_loop(3000, got_report);
+    assert_false(last_report.ok);
+    assert_true(last_report.why[0] != '\0');
+    assert_int_equal(last_report.sys_uptime, -1);
+    close_poller(p);
+}
+
 static void test_v2c_poll_reports_lo_counters(void **state)
 {
     NEED_SNMPD();
@@ -578,6 +629,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_during_poll_frees_everything, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_is_skipped, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_report_gives_sysname_and_uptime_once_per_poll,
+                                        test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

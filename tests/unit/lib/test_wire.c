@@ -881,6 +881,81 @@ static void test_device_addresses_are_checked(void **state)
     }
 }
 
+/* Service targets and SLA limits: a plan carries them, and the gate refuses the malformed. */
+static Rn__Frame *fx_plan_services(fx_t *fx, Rn__ServiceTarget svc[2], Rn__ServiceTarget *svcp[2])
+{
+    Rn__Frame *f = fx_plan(fx);
+    for (int i = 0; i < 2; i++) {
+        rn__service_target__init(&svc[i]);
+        svcp[i] = &svc[i];
+    }
+    svc[0].name = "vc";
+    svc[0].kind = "tcp";
+    svc[0].object = "vc-1720";
+    svc[0].addr = "10.77.0.10";
+    svc[0].has_port = 1;
+    svc[0].port = 1720;
+    svc[0].host_node = "sdc";
+    svc[1].name = "emitra";
+    svc[1].kind = "http";
+    svc[1].object = "emitra-http";
+    svc[1].url = "https://emitra.sdc.example/health";
+    fx->plan.n_services = 2;
+    fx->plan.services = svcp;
+    fx->tgt[0].has_max_latency_ms = fx->tgt[0].has_max_loss_pct = 1;
+    fx->tgt[0].max_latency_ms = 150;
+    fx->tgt[0].max_loss_pct = 2.98;
+    return f;
+}
+
+static void test_plan_round_trips_service_targets_and_sla_limits(void **state)
+{
+    fx_t fx;
+    Rn__ServiceTarget svc[2], *svcp[2];
+    (void)state;
+    Rn__Frame *f = round_trip(fx_plan_services(&fx, svc, svcp));
+    Rn__Plan *p = f->plan;
+    assert_int_equal(p->n_services, 2);
+    assert_string_equal(p->services[0]->object, "vc-1720");
+    assert_true(p->services[0]->has_port && p->services[0]->port == 1720);
+    assert_string_equal(p->services[1]->url, "https://emitra.sdc.example/health");
+    assert_null(p->services[1]->addr);
+    assert_true(p->icmp[0]->has_max_latency_ms && p->icmp[0]->max_latency_ms == 150);
+    assert_false(p->icmp[1]->has_max_loss_pct);
+    rn_wire_free(f);
+}
+
+static void test_bad_service_targets_and_limits_are_refused(void **state)
+{
+    fx_t fx;
+    Rn__ServiceTarget svc[2], *svcp[2];
+    (void)state;
+    Rn__Frame *f = fx_plan_services(&fx, svc, svcp);
+    svc[0].kind = "udp";
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[0].kind: \"udp\"");
+    f = fx_plan_services(&fx, svc, svcp);
+    svc[0].has_port = 0;
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[0].port: 0");
+    f = fx_plan_services(&fx, svc, svcp);
+    svc[0].addr = NULL;
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[0].addr");
+    f = fx_plan_services(&fx, svc, svcp);
+    svc[1].url = "ftp://emitra/";
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[1].url: not an http");
+    f = fx_plan_services(&fx, svc, svcp);
+    svc[1].object = "../etc";
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[1].object");
+    f = fx_plan_services(&fx, svc, svcp);
+    svc[0].host_node = "Sdc!";
+    assert_frame_rejected(f, RN_EFRAME, "plan.services[0].host_node");
+    f = fx_plan_services(&fx, svc, svcp);
+    fx.tgt[0].max_loss_pct = 101;
+    assert_frame_rejected(f, RN_EFRAME, "plan.icmp[0].max_loss_pct: 101");
+    f = fx_plan_services(&fx, svc, svcp);
+    fx.tgt[0].max_latency_ms = NAN;
+    assert_frame_rejected(f, RN_EFRAME, "plan.icmp[0].max_latency_ms");
+}
+
 static void test_icmp_target_needs_a_numeric_address(void **state)
 {
     fx_t fx;
@@ -1080,6 +1155,8 @@ int main(void)
         cmocka_unit_test(test_bad_snmp_credentials_are_refused),
         cmocka_unit_test(test_device_addresses_are_checked),
         cmocka_unit_test(test_icmp_target_needs_a_numeric_address),
+        cmocka_unit_test(test_plan_round_trips_service_targets_and_sla_limits),
+        cmocka_unit_test(test_bad_service_targets_and_limits_are_refused),
         cmocka_unit_test(test_device_timeout_and_retries_are_bounded),
         cmocka_unit_test(test_too_many_samples_are_refused),
         cmocka_unit_test(test_heartbeat_and_hello_need_a_positive_wall_time),

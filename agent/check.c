@@ -1,0 +1,846 @@
+/* `rajnet-agent check` (see check.h): the plan run once, judged, and printed.
+ *
+ * How it works. One loop, the same parts the daemon runs (uplink, SNMP poller, ICMP prober,
+ * service prober), but their samples land in this module's tables instead of a batch:
+ *   start ─▶ cached plan? ─yes─▶ measure, and test the uplink (TLS only) meanwhile
+ *              └─no─▶ hello to the collector, wait for its plan ─▶ measure
+ *   measure: poller every RN_CHECK_GAP_S with reports on (sysName, sysUpTime), one ICMP round of
+ *            RN_CHECK_GAP_S, service probes every RN_CHECK_GAP_S
+ *   done when every device has two polls (or a failed one), every probe target and service a
+ *   sample, and the uplink has an answer; or at the deadline. Then judge, print, close, exit.
+ * Judging and printing work on the tables only, after the loop has done its part. */
+#include "check.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "agent.h"
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "icmp_probe.h"
+#include "log.h"
+#include "metrics.h"
+#include "plan_cache.h"
+#include "service_probe.h"
+#include "snmp_poller.h"
+#include "uplink.h"
+
+#define MAX_NAME 80
+
+typedef enum { V_OK, V_DEGRADED, V_DOWN } verdict_t;
+static const char *const verdict_names[] = { "ok", "degraded", "down" };
+
+/* One interface: its first and last reading. */
+typedef struct {
+    char name[MAX_NAME];
+    int n;                  /* readings so far */
+    int64_t t[2];           /* wall ms of the first and last reading */
+    rn_value_t v[2][RN_IF_N];
+    uint64_t speed_bps;
+} iface_t;
+
+typedef struct {
+    char name[MAX_NAME], addr[MAX_NAME], sys_name[MAX_NAME], why[160];
+    int polls;              /* reports received */
+    bool ok;                /* the last poll succeeded */
+    long uptime_cs;
+    iface_t *ifs;
+    size_t n_ifs;
+} device_t;
+
+typedef struct {
+    char name[MAX_NAME], addr[MAX_NAME];
+    const Rn__IcmpTarget *plan;
+    bool have;
+    rn_value_t v[RN_ICMP_N];
+} probe_t;
+
+typedef struct {
+    const Rn__ServiceTarget *plan;
+    bool have;
+    rn_value_t v[RN_HTTP_N];
+    char why[128];
+} service_t;
+
+typedef struct {
+    uv_loop_t loop;
+    rn_agent_config_t *config;
+    uv_timer_t deadline, uplink_timer;
+    rn_uplink_t *uplink;
+    rn_plan_cache_t *cache;
+    rn_snmp_poller_t *poller;
+    rn_icmp_prober_t *icmp;
+    rn_service_prober_t *svc;
+    Rn__Frame *plan_frame;   /* owns the plan */
+    const char *plan_source; /* "cache" or "collector" */
+    bool measuring, finished, hello_sent;
+    bool have_icmp, have_svc; /* the probers could be made (they are gone once closed) */
+    /* the uplink */
+    bool up_done, up_ok;
+    double up_ms;
+    rn_mono_ns_t started;
+    char up_why[200];
+    /* results */
+    device_t *devs;
+    size_t n_devs;
+    probe_t *probes;
+    size_t n_probes;
+    service_t *svcs;
+    size_t n_svcs;
+    int pending_closes;
+} check_t;
+
+static void maybe_finish(check_t *c);
+
+/* ---- gathering ------------------------------------------------------------------------------ */
+
+/* Returns a value as a double, NAN when unknown. */
+static double val(const rn_value_t *v)
+{
+    return v->kind == RN_VALUE_GAUGE ? v->gauge
+           : v->kind == RN_VALUE_COUNTER ? (double)v->counter
+                                         : NAN;
+}
+
+/* Returns the device named name, or NULL. */
+static device_t *find_dev(check_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_devs; i++)
+        if (strcmp(c->devs[i].name, name) == 0)
+            return &c->devs[i];
+    return NULL;
+}
+
+/* Keeps an "if" sample: the first reading of an interface and its latest. */
+static void take_if(check_t *c, const char *device, const char *object, int64_t t,
+                    const rn_value_t *v, size_t n, uint64_t speed)
+{
+    device_t *d = find_dev(c, device);
+    if (!d || n != RN_IF_N)
+        return;
+    iface_t *f = NULL;
+    for (size_t i = 0; i < d->n_ifs && !f; i++)
+        if (strcmp(d->ifs[i].name, object) == 0)
+            f = &d->ifs[i];
+    if (!f) {
+        iface_t *grown = realloc(d->ifs, (d->n_ifs + 1) * sizeof *grown);
+        if (!grown)
+            return;
+        d->ifs = grown;
+        f = memset(&d->ifs[d->n_ifs++], 0, sizeof *f);
+        snprintf(f->name, sizeof f->name, "%s", object);
+    }
+    int k = f->n == 0 ? 0 : 1;
+    f->t[k] = t;
+    memcpy(f->v[k], v, sizeof f->v[k]);
+    f->speed_bps = speed;
+    f->n++;
+}
+
+/* The sample callback of every prober and the poller: files the sample in its table. */
+static void on_sample(void *ctx, const char *source, const char *device, const char *object,
+                      int64_t time_ms, const rn_value_t *values, size_t n, uint64_t speed_bps)
+{
+    check_t *c = ctx;
+    if (strcmp(source, "if") == 0)
+        return take_if(c, device, object, time_ms, values, n, speed_bps);
+    if (strcmp(source, "icmp") == 0) {
+        for (size_t i = 0; i < c->n_probes; i++)
+            if (strcmp(c->probes[i].name, object) == 0 && n == RN_ICMP_N && !c->probes[i].have) {
+                memcpy(c->probes[i].v, values, sizeof c->probes[i].v);
+                c->probes[i].have = true;
+            }
+    } else {
+        for (size_t i = 0; i < c->n_svcs; i++) {
+            service_t *s = &c->svcs[i];
+            if (strcmp(s->plan->object, object) != 0 || s->have || n > RN_HTTP_N)
+                continue;
+            memcpy(s->v, values, n * sizeof *values);
+            const char *why = rn_service_prober_why(c->svc, object);
+            snprintf(s->why, sizeof s->why, "%s", why ? why : "");
+            s->have = true;
+        }
+    }
+    maybe_finish(c);
+}
+
+/* The poller's report after each poll of a device. */
+static void on_report(void *ctx, const rn_snmp_report_t *r)
+{
+    check_t *c = ctx;
+    device_t *d = find_dev(c, r->device);
+    if (!d)
+        return;
+    d->polls++;
+    d->ok = r->ok;
+    snprintf(d->why, sizeof d->why, "%s", r->why);
+    if (r->ok) {
+        snprintf(d->sys_name, sizeof d->sys_name, "%s", r->sys_name);
+        d->uptime_cs = r->sys_uptime;
+    }
+    maybe_finish(c);
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+
+/* Makes the result tables for the plan and starts the poller and probers on it. Returns 0 or a
+ * negative error (logged). */
+static int start_measuring(check_t *c, const Rn__Plan *p)
+{
+    c->measuring = true;
+    c->devs = calloc(p->n_devices ? p->n_devices : 1, sizeof *c->devs);
+    c->probes = calloc(p->n_icmp ? p->n_icmp : 1, sizeof *c->probes);
+    c->svcs = calloc(p->n_services ? p->n_services : 1, sizeof *c->svcs);
+    if (!c->devs || !c->probes || !c->svcs)
+        return -ENOMEM;
+    for (size_t i = 0; i < p->n_devices; i++) {
+        snprintf(c->devs[i].name, MAX_NAME, "%s", p->devices[i]->name);
+        snprintf(c->devs[i].addr, MAX_NAME, "%s", p->devices[i]->addr);
+        c->devs[i].uptime_cs = -1;
+    }
+    c->n_devs = p->n_devices;
+    for (size_t i = 0; i < p->n_icmp; i++) {
+        snprintf(c->probes[i].name, MAX_NAME, "%s", p->icmp[i]->name);
+        snprintf(c->probes[i].addr, MAX_NAME, "%s", p->icmp[i]->addr);
+        c->probes[i].plan = p->icmp[i];
+    }
+    c->n_probes = p->n_icmp;
+    for (size_t i = 0; i < p->n_services; i++)
+        c->svcs[i].plan = p->services[i];
+    c->n_svcs = p->n_services;
+    uint32_t count = RN_CHECK_MIN_PINGS;
+    for (size_t i = 0; i < p->n_icmp; i++)
+        if (p->icmp[i]->has_count && p->icmp[i]->count > count)
+            count = p->icmp[i]->count;
+    rn_snmp_poller_set_report(c->poller, on_report, c);
+    int rc = rn_snmp_poller_set_devices(c->poller, p->devices, p->n_devices, RN_CHECK_GAP_S);
+    if (rc == 0 && c->icmp) /* every target gets `count`: the plan's counts are for a daemon */
+        for (size_t i = 0; i < p->n_icmp; i++)
+            p->icmp[i]->has_count = 0;
+    if (rc == 0 && c->icmp)
+        rc = rn_icmp_prober_set_targets(c->icmp, p->icmp, p->n_icmp, RN_CHECK_GAP_S, count);
+    if (rc == 0 && c->svc)
+        rc = rn_service_prober_set_targets(c->svc, p->services, p->n_services, RN_CHECK_GAP_S);
+    return rc;
+}
+
+/* Takes a plan (frame owned from now on) and starts measuring, unless already measuring. */
+static void use_plan(check_t *c, Rn__Frame *f, const char *source)
+{
+    if (c->measuring) {
+        rn_wire_free(f);
+        return;
+    }
+    c->plan_frame = f;
+    c->plan_source = source;
+    int rc = start_measuring(c, f->plan);
+    if (rc)
+        rn_error("check: cannot run the plan: %s", rn_strerror(rc));
+    maybe_finish(c);
+}
+
+/* Records the uplink's outcome (once). */
+static void uplink_result(check_t *c, bool ok, const char *why)
+{
+    if (c->up_done)
+        return;
+    c->up_done = true;
+    c->up_ok = ok;
+    c->up_ms = (double)(rn_clock_mono_ns() - c->started) / 1e6;
+    snprintf(c->up_why, sizeof c->up_why, "%s", why);
+    uv_timer_stop(&c->uplink_timer);
+}
+
+/* The uplink is up (mutual TLS done). With a plan in hand that is all we wanted to know; without
+ * one, say hello and wait for the plan. */
+static void on_up_connected(void *ctx)
+{
+    check_t *c = ctx;
+    if (c->measuring) {
+        uplink_result(c, true, "");
+        return maybe_finish(c);
+    }
+    Rn__Hello h = RN__HELLO__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    h.node_id = c->config->node_id;
+    h.agent_version = RN_AGENT_VERSION " (check)";
+    h.wall_time_ms = rn_clock_wall_ms();
+    f.body_case = RN__FRAME__BODY_HELLO;
+    f.hello = &h;
+    uint8_t *buf;
+    size_t len;
+    if (rn_wire_encode(&f, &buf, &len) == 0 && rn_uplink_send(c->uplink, buf, len) == 0)
+        c->hello_sent = true;
+}
+
+static void on_up_frame(void *ctx, Rn__Frame *f)
+{
+    check_t *c = ctx;
+    if (f->body_case != RN__FRAME__BODY_PLAN) {
+        rn_wire_free(f);
+        return;
+    }
+    uplink_result(c, true, "");
+    use_plan(c, f, "collector");
+}
+
+static void on_up_disconnected(void *ctx)
+{
+    (void)ctx; /* a drop after the answer changes nothing; before it, the timer decides */
+}
+
+static void on_uplink_timer(uv_timer_t *t)
+{
+    check_t *c = t->data;
+    char why[200];
+    snprintf(why, sizeof why, "no TLS session%s within %d s (see the log lines above)",
+             c->hello_sent ? " and plan" : "", RN_CHECK_UPLINK_WAIT_S);
+    uplink_result(c, false, why);
+    maybe_finish(c);
+}
+
+/* True when every table has what it waits for. */
+static bool complete(const check_t *c)
+{
+    if (!c->up_done || !c->measuring)
+        return false;
+    for (size_t i = 0; i < c->n_devs; i++)
+        if (c->devs[i].polls < 2 && !(c->devs[i].polls == 1 && !c->devs[i].ok))
+            return false;
+    for (size_t i = 0; i < c->n_probes; i++)
+        if (!c->probes[i].have && c->have_icmp)
+            return false;
+    for (size_t i = 0; i < c->n_svcs; i++)
+        if (!c->svcs[i].have && c->have_svc)
+            return false;
+    return true;
+}
+
+static void on_close_part(void *data)
+{
+    check_t *c = data;
+    c->pending_closes--;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    on_close_part(h->data);
+}
+
+/* Ends the run: closes every part; uv_run then returns. */
+static void finish(check_t *c)
+{
+    if (c->finished)
+        return;
+    c->finished = true;
+    c->pending_closes = 2;
+    uv_close((uv_handle_t *)&c->deadline, on_handle_closed);
+    uv_close((uv_handle_t *)&c->uplink_timer, on_handle_closed);
+#define CLOSE_PART(ptr, fn)                                                                        \
+    if (ptr) {                                                                                     \
+        c->pending_closes++;                                                                       \
+        fn(ptr, on_close_part, c);                                                                 \
+        ptr = NULL;                                                                                \
+    }
+    CLOSE_PART(c->uplink, rn_uplink_close);
+    CLOSE_PART(c->poller, rn_snmp_poller_close);
+    CLOSE_PART(c->icmp, rn_icmp_prober_close);
+    CLOSE_PART(c->svc, rn_service_prober_close);
+    CLOSE_PART(c->cache, rn_plan_cache_close);
+#undef CLOSE_PART
+}
+
+static void maybe_finish(check_t *c)
+{
+    if (!c->finished && complete(c))
+        finish(c);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    check_t *c = t->data;
+    if (!c->up_done)
+        on_uplink_timer(&c->uplink_timer);
+    finish(c);
+}
+
+/* Starts every part and takes the cached plan if there is one. Returns 0, or a negative error
+ * (logged) when a part that the check cannot do without fails. */
+static int start_parts(check_t *c)
+{
+    static const rn_uplink_cbs_t cbs = { on_up_connected, on_up_frame, on_up_disconnected };
+    char err[512] = "";
+    uv_timer_init(&c->loop, &c->deadline);
+    uv_timer_init(&c->loop, &c->uplink_timer);
+    c->deadline.data = c->uplink_timer.data = c;
+    c->started = rn_clock_mono_ns();
+    uv_timer_start(&c->deadline, on_deadline, RN_CHECK_MAX_S * 1000, 0);
+    uv_timer_start(&c->uplink_timer, on_uplink_timer, RN_CHECK_UPLINK_WAIT_S * 1000, 0);
+    int rc = rn_snmp_poller_new(&c->loop, on_sample, c, &c->poller);
+    if (rc == 0 && rn_icmp_prober_new(&c->loop, on_sample, c, &c->icmp) != 0)
+        c->icmp = NULL; /* reported as "not probed" */
+    if (rc == 0 && rn_service_prober_new(&c->loop, on_sample, c, &c->svc) != 0)
+        c->svc = NULL;
+    c->have_icmp = c->icmp != NULL;
+    c->have_svc = c->svc != NULL;
+    if (rc == 0)
+        rc = rn_plan_cache_new(&c->loop, c->config->state_dir, &c->cache);
+    if (rc)
+        return rc;
+    if (rn_uplink_new(&c->loop, c->config, &cbs, c, &c->uplink, err, sizeof err) != 0) {
+        c->uplink = NULL;
+        uplink_result(c, false, err);
+    }
+    Rn__Frame *f;
+    if (rn_plan_cache_load(c->cache, &f) == 0)
+        use_plan(c, f, "cache");
+    return 0;
+}
+
+/* ---- judging -------------------------------------------------------------------------------- */
+
+/* Judges a device: not answering is down. Writes a one-line detail. */
+static verdict_t judge_device(const device_t *d, char *detail, size_t len)
+{
+    if (d->polls == 0) {
+        snprintf(detail, len, "no poll finished in time");
+        return V_DOWN;
+    }
+    if (!d->ok) {
+        snprintf(detail, len, "not answering SNMP: %s", d->why);
+        return V_DOWN;
+    }
+    snprintf(detail, len, "%s", "");
+    return V_OK;
+}
+
+/* Judges an ICMP probe against its SLA limits. Writes a one-line detail. */
+static verdict_t judge_probe(const check_t *c, const probe_t *p, char *detail, size_t len)
+{
+    const Rn__IcmpTarget *t = p->plan;
+    double loss = val(&p->v[RN_ICMP_LOSS]), avg = val(&p->v[RN_ICMP_RTTAVG]);
+    double jit = val(&p->v[RN_ICMP_JITTER]);
+    if (!c->have_icmp || !p->have) {
+        snprintf(detail, len, "%s", c->have_icmp ? "no probe round finished" : "no ICMP socket");
+        return V_DEGRADED;
+    }
+    if (loss >= 100) {
+        snprintf(detail, len, "100%% loss: %s unreachable", p->name);
+        return V_DOWN;
+    }
+    if (t->has_max_loss_pct && loss > t->max_loss_pct)
+        snprintf(detail, len, "loss %.0f%% over the limit %.1f%%", loss, t->max_loss_pct);
+    else if (t->has_max_latency_ms && avg > t->max_latency_ms)
+        snprintf(detail, len, "RTT %.1f ms over the limit %.0f ms", avg, t->max_latency_ms);
+    else if (t->has_max_jitter_ms && jit > t->max_jitter_ms)
+        snprintf(detail, len, "jitter %.1f ms over the limit %.0f ms", jit, t->max_jitter_ms);
+    else {
+        snprintf(detail, len, "%s", t->has_max_latency_ms ? "" : "no SLA limits in the plan");
+        return V_OK;
+    }
+    return V_DEGRADED;
+}
+
+/* Judges a service probe. Writes a one-line detail. */
+static verdict_t judge_service(const check_t *c, const service_t *s, char *detail, size_t len)
+{
+    bool http = strcmp(s->plan->kind, "http") == 0;
+    if (!c->have_svc || !s->have) {
+        snprintf(detail, len, "%s", c->have_svc ? "no answer in time" : "service probes unavailable");
+        return V_DOWN;
+    }
+    double up = val(&s->v[http ? RN_HTTP_UP : RN_TCP_UP]);
+    double status = http ? val(&s->v[RN_HTTP_STATUS]) : NAN;
+    double days = http ? val(&s->v[RN_HTTP_CERTDAYS]) : NAN;
+    snprintf(detail, len, "%s", s->why);
+    if (!isnan(days) && days < 0) {
+        snprintf(detail, len, "certificate expired %.0f days ago", -days);
+        return V_DOWN;
+    }
+    if (up < 1)
+        return isnan(status) ? V_DOWN : V_DEGRADED; /* an error status: the app, not the path */
+    if (!isnan(days) && days < RN_CHECK_CERT_WARN_DAYS) {
+        snprintf(detail, len, "certificate expires in %.1f days", days);
+        return V_DEGRADED;
+    }
+    return V_OK;
+}
+
+/* Judges the uplink: no session is degraded (the daemon spools meanwhile). */
+static verdict_t judge_uplink(const check_t *c)
+{
+    return c->up_ok ? V_OK : V_DEGRADED;
+}
+
+/* Returns interface f's rate of metric m per second between its two readings, NAN if unknown.
+ * Octet counters come out in bits per second. Counters that went backwards give NAN. */
+static double rate(const iface_t *f, int m)
+{
+    if (f->n < 2 || f->t[1] <= f->t[0] || f->v[0][m].kind != RN_VALUE_COUNTER ||
+        f->v[1][m].kind != RN_VALUE_COUNTER || f->v[1][m].counter < f->v[0][m].counter)
+        return NAN;
+    double d = (double)(f->v[1][m].counter - f->v[0][m].counter);
+    double per_s = d * 1000.0 / (double)(f->t[1] - f->t[0]);
+    return m == RN_IF_IN || m == RN_IF_OUT ? per_s * 8 : per_s;
+}
+
+/* Returns the errors (in + out) per second of an interface, NAN if unknown. */
+static double err_rate(const iface_t *f)
+{
+    double a = rate(f, RN_IF_INERR), b = rate(f, RN_IF_OUTERR);
+    return isnan(a) ? b : isnan(b) ? a : a + b;
+}
+
+/* Returns the name of an ifOperStatus value. */
+static const char *oper_name(double v)
+{
+    static const char *const names[] = { "?",       "up",      "down",          "testing",
+                                         "unknown", "dormant", "notPresent", "lowerLayerDown" };
+    return v >= 1 && v <= 7 ? names[(int)v] : "?";
+}
+
+/* The seconds between an interface's two readings, across the devices (the first found). */
+static double poll_gap_s(const check_t *c)
+{
+    for (size_t i = 0; i < c->n_devs; i++)
+        for (size_t k = 0; k < c->devs[i].n_ifs; k++)
+            if (c->devs[i].ifs[k].n >= 2)
+                return (double)(c->devs[i].ifs[k].t[1] - c->devs[i].ifs[k].t[0]) / 1000.0;
+    return NAN;
+}
+
+/* ---- the report ----------------------------------------------------------------------------- */
+
+/* Returns a JSON number, or null for NAN. */
+static json_t *jnum(double v)
+{
+    return isnan(v) ? json_null() : json_real(round(v * 1000) / 1000);
+}
+
+/* Returns the worse of two verdicts. */
+static verdict_t worst(verdict_t a, verdict_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Adds a device and its interfaces to arr. Returns its verdict. */
+static verdict_t device_json(const device_t *d, json_t *arr)
+{
+    char detail[200];
+    verdict_t v = judge_device(d, detail, sizeof detail);
+    json_t *ifs = json_array();
+    for (size_t i = 0; i < d->n_ifs; i++) {
+        const iface_t *f = &d->ifs[i];
+        const rn_value_t *last = f->v[f->n > 1 ? 1 : 0];
+        double speed = f->speed_bps ? (double)f->speed_bps : NAN;
+        json_array_append_new(ifs, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", f->name,
+                                             "oper", oper_name(val(&last[RN_IF_OPER])),
+                                             "speed_bps", jnum(speed), "in_bps",
+                                             jnum(rate(f, RN_IF_IN)), "out_bps",
+                                             jnum(rate(f, RN_IF_OUT)), "errors_per_s",
+                                             jnum(err_rate(f))));
+    }
+    double uptime = d->uptime_cs >= 0 ? (double)d->uptime_cs / 100.0 : NAN;
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o}", "name",
+                                         d->name, "addr", d->addr, "status", verdict_names[v],
+                                         "reachable", d->ok, "sys_name", d->sys_name,
+                                         "uptime_s", jnum(uptime), "detail", detail,
+                                         "interfaces", ifs));
+    return v;
+}
+
+/* Adds an ICMP probe to arr. Returns its verdict. */
+static verdict_t probe_json(const check_t *c, const probe_t *p, json_t *arr)
+{
+    char detail[200];
+    verdict_t v = judge_probe(c, p, detail, sizeof detail);
+    const Rn__IcmpTarget *t = p->plan;
+    json_t *lim = json_pack("{s:o, s:o, s:o}", "max_latency_ms",
+                            jnum(t->has_max_latency_ms ? t->max_latency_ms : NAN), "max_loss_pct",
+                            jnum(t->has_max_loss_pct ? t->max_loss_pct : NAN), "max_jitter_ms",
+                            jnum(t->has_max_jitter_ms ? t->max_jitter_ms : NAN));
+    json_array_append_new(
+        arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "target",
+                       p->name, "addr", p->addr, "status", verdict_names[v], "rtt_min_ms",
+                       jnum(val(&p->v[RN_ICMP_RTTMIN])), "rtt_avg_ms",
+                       jnum(val(&p->v[RN_ICMP_RTTAVG])), "rtt_max_ms",
+                       jnum(val(&p->v[RN_ICMP_RTTMAX])), "jitter_ms",
+                       jnum(val(&p->v[RN_ICMP_JITTER])), "loss_pct", jnum(val(&p->v[RN_ICMP_LOSS])),
+                       "sent", jnum(val(&p->v[RN_ICMP_SENT])), "limits", lim, "detail", detail));
+    return v;
+}
+
+/* Adds a service probe to arr. Returns its verdict. */
+static verdict_t service_json(const check_t *c, const service_t *s, json_t *arr)
+{
+    char detail[200], where[300];
+    verdict_t v = judge_service(c, s, detail, sizeof detail);
+    const Rn__ServiceTarget *t = s->plan;
+    bool http = strcmp(t->kind, "http") == 0;
+    if (http)
+        snprintf(where, sizeof where, "%s", t->url);
+    else
+        snprintf(where, sizeof where, "%s:%u", t->addr, t->port);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "service", t->name, "object",
+                          t->object, "kind", t->kind, "target", where, "status", verdict_names[v],
+                          "detail", detail);
+    if (http) {
+        json_object_set_new(o, "http_status", jnum(val(&s->v[RN_HTTP_STATUS])));
+        json_object_set_new(o, "ttfb_ms", jnum(val(&s->v[RN_HTTP_TTFB])));
+        json_object_set_new(o, "total_ms", jnum(val(&s->v[RN_HTTP_TOTAL])));
+        json_object_set_new(o, "cert_days", jnum(val(&s->v[RN_HTTP_CERTDAYS])));
+    } else {
+        json_object_set_new(o, "connect_ms", jnum(val(&s->v[RN_TCP_CONNECT])));
+    }
+    json_array_append_new(arr, o);
+    return v;
+}
+
+/* Builds the whole report; *overall gets the worst verdict. Returns a new JSON object. */
+static json_t *report_json(const check_t *c, verdict_t *overall)
+{
+    json_t *devs = json_array(), *probes = json_array(), *svcs = json_array();
+    verdict_t all = c->measuring ? V_OK : V_DOWN;
+    for (size_t i = 0; i < c->n_devs; i++)
+        all = worst(all, device_json(&c->devs[i], devs));
+    for (size_t i = 0; i < c->n_probes; i++)
+        all = worst(all, probe_json(c, &c->probes[i], probes));
+    for (size_t i = 0; i < c->n_svcs; i++)
+        all = worst(all, service_json(c, &c->svcs[i], svcs));
+    verdict_t up = judge_uplink(c);
+    all = worst(all, up);
+    json_t *coll = json_array();
+    for (size_t i = 0; i < c->config->n_collectors; i++)
+        json_array_append_new(coll, json_sprintf("%s:%u", c->config->collectors[i].host,
+                                                 c->config->collectors[i].port));
+    json_t *uplink = json_pack("{s:s, s:o, s:o, s:s}", "status", verdict_names[up], "collectors",
+                               coll, "connect_ms", jnum(c->up_ok ? c->up_ms : NAN), "detail",
+                               c->up_why);
+    json_t *plan = c->plan_frame ? json_pack("{s:s, s:s}", "digest", c->plan_frame->plan->digest,
+                                             "source", c->plan_source)
+                                 : json_null();
+    *overall = all;
+    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+                     c->config->node_id, "status", verdict_names[all], "exit", (int)all, "plan",
+                     plan, "poll_gap_s", jnum(poll_gap_s(c)), "uplink", uplink, "devices", devs,
+                     "probes", probes, "services", svcs);
+}
+
+/* Formats a JSON number with a unit into buf, "-" for null. Returns buf. */
+static const char *fmt(char *buf, size_t len, json_t *o, const char *key, const char *f)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_number(v))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, f, json_number_value(v));
+    return buf;
+}
+
+/* Formats a rate in bits per second with an SI prefix into buf. Returns buf. */
+static const char *fmt_bps(char *buf, size_t len, json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    double x = json_number_value(v);
+    if (!json_is_number(v))
+        snprintf(buf, len, "-");
+    else if (x >= 1e9)
+        snprintf(buf, len, "%.1f Gb/s", x / 1e9);
+    else if (x >= 1e6)
+        snprintf(buf, len, "%.1f Mb/s", x / 1e6);
+    else if (x >= 1e3)
+        snprintf(buf, len, "%.1f kb/s", x / 1e3);
+    else
+        snprintf(buf, len, "%.0f b/s", x);
+    return buf;
+}
+
+/* Returns a string member of o, "" if absent. */
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* Prints the devices and their interfaces as text. */
+static void text_devices(json_t *r, FILE *out)
+{
+    size_t i, k;
+    json_t *d, *f;
+    char a[32], b[32], e[32], sp[32], up[48];
+    json_array_foreach(json_object_get(r, "devices"), i, d) {
+        double u = json_number_value(json_object_get(d, "uptime_s"));
+        if (json_is_number(json_object_get(d, "uptime_s")))
+            snprintf(up, sizeof up, "%dd %02d:%02d:%02d", (int)(u / 86400), (int)u % 86400 / 3600,
+                     (int)u % 3600 / 60, (int)u % 60);
+        else
+            snprintf(up, sizeof up, "-");
+        fprintf(out, "\nDEVICE %s (%s): %s%s%s\n", str(d, "name"), str(d, "addr"),
+                str(d, "status"), *str(d, "detail") ? ", " : "", str(d, "detail"));
+        if (!json_is_true(json_object_get(d, "reachable")))
+            continue;
+        fprintf(out, "  sysName %s, uptime %s\n", *str(d, "sys_name") ? str(d, "sys_name") : "-",
+                up);
+        fprintf(out, "  %-16s %-8s %-11s %-12s %-12s %s\n", "INTERFACE", "STATUS", "SPEED", "IN",
+                "OUT", "ERRORS");
+        json_array_foreach(json_object_get(d, "interfaces"), k, f)
+            fprintf(out, "  %-16s %-8s %-11s %-12s %-12s %s\n", str(f, "name"), str(f, "oper"),
+                    fmt_bps(sp, sizeof sp, f, "speed_bps"), fmt_bps(a, sizeof a, f, "in_bps"),
+                    fmt_bps(b, sizeof b, f, "out_bps"),
+                    fmt(e, sizeof e, f, "errors_per_s", "%.1f/s"));
+    }
+}
+
+/* Prints the probes and services as text. */
+static void text_probes(json_t *r, FILE *out)
+{
+    size_t i;
+    json_t *p, *l;
+    char avg[24], mx[24], loss[24], jit[24], ml[24], mlo[24], mj[24], x[64], y[24];
+    fprintf(out, "\nPROBES (ICMP, limits from the SLA class of the path)\n");
+    fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s\n", "TARGET", "ADDR", "RTT AVG",
+            "RTT MAX", "LOSS", "JITTER", "LIMITS RTT/LOSS/JIT", "VERDICT");
+    json_array_foreach(json_object_get(r, "probes"), i, p) {
+        l = json_object_get(p, "limits");
+        snprintf(x, sizeof x, "%s/%s/%s", fmt(ml, sizeof ml, l, "max_latency_ms", "%.0fms"),
+                 fmt(mlo, sizeof mlo, l, "max_loss_pct", "%.1f%%"),
+                 fmt(mj, sizeof mj, l, "max_jitter_ms", "%.0fms"));
+        fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s%s%s\n", str(p, "target"),
+                str(p, "addr"), fmt(avg, sizeof avg, p, "rtt_avg_ms", "%.1fms"),
+                fmt(mx, sizeof mx, p, "rtt_max_ms", "%.1fms"),
+                fmt(loss, sizeof loss, p, "loss_pct", "%.0f%%"),
+                fmt(jit, sizeof jit, p, "jitter_ms", "%.1fms"), x, str(p, "status"),
+                *str(p, "detail") ? ": " : "", str(p, "detail"));
+    }
+    fprintf(out, "\nSERVICES\n  %-16s %-34s %-30s %s\n", "SERVICE", "TARGET", "RESULT", "VERDICT");
+    json_array_foreach(json_object_get(r, "services"), i, p) {
+        if (strcmp(str(p, "kind"), "http") == 0)
+            snprintf(x, sizeof x, "HTTP %s, ttfb %s, cert %s",
+                     fmt(avg, sizeof avg, p, "http_status", "%.0f"),
+                     fmt(mx, sizeof mx, p, "ttfb_ms", "%.1fms"),
+                     fmt(y, sizeof y, p, "cert_days", "%.0fd"));
+        else
+            snprintf(x, sizeof x, "connect %s", fmt(avg, sizeof avg, p, "connect_ms", "%.1fms"));
+        fprintf(out, "  %-16s %-34s %-30s %s%s%s\n", str(p, "object"), str(p, "target"), x,
+                str(p, "status"), *str(p, "detail") ? ": " : "", str(p, "detail"));
+    }
+}
+
+/* Prints the report as text. */
+static void report_text(json_t *r, FILE *out)
+{
+    char gap[32], ms[32];
+    json_t *plan = json_object_get(r, "plan"), *up = json_object_get(r, "uplink");
+    fprintf(out, "rajnet-agent check: node %s, plan %.12s (%s)\n", str(r, "node"),
+            json_is_object(plan) ? str(plan, "digest") : "-",
+            json_is_object(plan) ? str(plan, "source") : "none");
+    fprintf(out, "rates: from two SNMP polls %s s apart\n",
+            fmt(gap, sizeof gap, r, "poll_gap_s", "%.1f"));
+    size_t i;
+    json_t *h;
+    fprintf(out, "\nUPLINK to");
+    json_array_foreach(json_object_get(up, "collectors"), i, h)
+        fprintf(out, "%s %s", i ? "," : "", json_string_value(h));
+    fprintf(out, ": %s", str(up, "status"));
+    if (json_is_number(json_object_get(up, "connect_ms")))
+        fprintf(out, " (mutual TLS session in %s)\n",
+                fmt(ms, sizeof ms, up, "connect_ms", "%.0f ms"));
+    else
+        fprintf(out, ": %s\n", str(up, "detail"));
+    text_devices(r, out);
+    text_probes(r, out);
+    fprintf(out, "\nRESULT: %s (exit %d)\n", strcmp(str(r, "status"), "ok") == 0 ? "healthy"
+                                                                               : str(r, "status"),
+            (int)json_integer_value(json_object_get(r, "exit")));
+}
+
+/* Prints the report of a finished run. Returns the exit status. */
+static int report(const check_t *c, bool as_json, FILE *out)
+{
+    verdict_t all;
+    json_t *r = report_json(c, &all);
+    if (!r) {
+        fprintf(stderr, "rajnet-agent check: out of memory\n");
+        return RN_CHECK_DOWN;
+    }
+    if (as_json) {
+        json_dumpf(r, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', out);
+    } else {
+        report_text(r, out);
+    }
+    json_decref(r);
+    return (int)all;
+}
+
+int rn_check_run(const rn_check_opts_t *opts, FILE *out)
+{
+    check_t c;
+    char err[1024];
+    memset(&c, 0, sizeof c);
+    if (rn_agent_config_load(opts->config_path, &c.config, err, sizeof err) != 0) {
+        fprintf(stderr, "rajnet-agent check: %s\n", err);
+        return RN_CHECK_CONFIG;
+    }
+    rn_log_open("rajnet-agent check", opts->verbose ? RN_LOG_DEBUG : RN_LOG_WARN, false);
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&c.loop);
+    if (start_parts(&c) != 0)
+        finish(&c);
+    uv_run(&c.loop, UV_RUN_DEFAULT);
+    int rc = report(&c, opts->json, out);
+    uv_loop_close(&c.loop);
+    for (size_t i = 0; i < c.n_devs; i++)
+        free(c.devs[i].ifs);
+    free(c.devs), free(c.probes), free(c.svcs);
+    rn_wire_free(c.plan_frame);
+    rn_agent_config_free(c.config);
+    return rc;
+}
+
+static void check_usage(FILE *to)
+{
+    fprintf(to, "usage: rajnet-agent check [-c CONFIG] [--json] [-v]\n"
+                "  runs the plan once (two SNMP polls %d s apart for rates) and reports devices,\n"
+                "  interfaces, probes against their SLA limits, services and the uplink\n"
+                "  -c, --config FILE   agent configuration (default /etc/rajnet/agent.yaml)\n"
+                "      --json          the report as JSON\n"
+                "  -v, --verbose       debug log lines on stderr\n"
+                "exit codes: 0 healthy, 1 degraded, 2 down, 64 usage error, 78 configuration "
+                "error\n",
+            RN_CHECK_GAP_S);
+}
+
+int rn_check_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+        { "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    rn_check_opts_t o = { "/etc/rajnet/agent.yaml", false, false };
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': o.config_path = optarg; break;
+        case 'j': o.json = true; break;
+        case 'v': o.verbose = true; break;
+        case 'h': check_usage(stdout); return RN_CHECK_OK;
+        default: check_usage(stderr); return RN_CHECK_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rajnet-agent check: unexpected argument '%s'\n", argv[optind]);
+        check_usage(stderr);
+        return RN_CHECK_USAGE;
+    }
+    return rn_check_run(&o, stdout);
+}
