@@ -1,0 +1,169 @@
+/* Internals shared by the HTTP server's files: http.c (server, routing, SSE, static files),
+ * api.c (answers from memory), api_db.c (answers from the event store), graph.c (librrd
+ * renders) and metrics_text.c (/metrics). Not a public header.
+ *
+ * It includes neither alarm.h nor event_store.h: api_db.c is the one file that speaks to the
+ * event store, api.c and metrics_text.c the ones that ask the alarm engine; what api_db.c needs
+ * of the engine it gets through the rn__api_* functions below.
+ *
+ * A request is answered exactly once: a handler either replies (rn__http_reply / _json /
+ * _error) or starts a job and suspends the connection (rn__http_job_new + rn__http_suspend);
+ * the job's callback replies later (or drops the answer when the request is gone). */
+#ifndef RN_HTTP_INT_H
+#define RN_HTTP_INT_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+
+struct rn_collector;
+struct rn_event_store;
+struct rn_sse_client;
+struct rn_graph_job;
+
+#define RN_HTTP_MAX_BODY (64 * 1024)
+
+typedef struct rn_http rn_http_t; /* as in http.h (C11 allows the repeat) */
+
+typedef struct rn_http_req {
+    struct rn_http *http;
+    struct MHD_Connection *conn;
+    char method[8];
+    char *path;                   /* decoded by MHD; node ids may contain '/' */
+    char *body;                   /* NUL-terminated upload, NULL if none */
+    size_t body_len;
+    bool body_too_big;
+    const rn_http_token_t *token; /* a known bearer token, or NULL */
+    bool token_given;             /* an Authorization header was sent */
+    bool suspended, dispatched;
+    struct MHD_Response *response; /* a reply made while suspended, queued on resume */
+    unsigned status;
+    struct rn_http_job *job;      /* the job this request waits for, or NULL */
+    struct rn_http_req *next, *prev; /* in http->waiting while suspended */
+} rn_http_req_t;
+
+/* The head of every async job's struct. req is NULL once the request is gone. */
+typedef struct rn_http_job {
+    struct rn_http *http;
+    rn_http_req_t *req;
+} rn_http_job_t;
+
+struct rn_http {
+    struct rn_collector *c;
+    const rn_http_config_t *cfg;
+    struct rn_event_store *events;
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;
+    uv_timer_t timer, sse_timer;
+    int handles_open;
+    bool closing, freed;
+    size_t jobs;                  /* async jobs whose callback has not fired yet */
+    rn_http_req_t *waiting;       /* suspended requests */
+    struct rn_sse_client *sse;
+    size_t n_sse;
+    struct rn_graph_job *graph_head, *graph_tail; /* renders: one at a time */
+    bool graph_busy;
+    size_t graph_queued;
+    uint64_t requests, replies_4xx, replies_5xx, graphs_rendered, sse_dropped;
+    int64_t started_ms;
+    uint64_t rate_total;          /* samples_per_s: the total and time it was last taken at */
+    int64_t rate_ms;
+    double rate;
+    char *tls_cert_pem, *tls_key_pem;
+    void (*close_cb)(void *data);
+    void *close_data;
+};
+
+/* Pushes an event (JSON text, borrowed) to every /api/v1/events client (also in http.h). */
+void rn_http_publish_json(rn_http_t *h, const char *event, const char *json);
+
+/* --- replies (http.c) --- */
+/* Replies with body (malloc'd; taken) of content type ctype. */
+void rn__http_reply(rn_http_req_t *r, unsigned status, const char *ctype, char *body, size_t len);
+/* Replies with j serialized (takes the reference). */
+void rn__http_json(rn_http_req_t *r, unsigned status, json_t *j);
+/* Replies {"error": "<printf>"}. */
+void rn__http_error(rn_http_req_t *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- async jobs (http.c) --- */
+/* Allocates a job of size bytes (the header first) for r; NULL on allocation failure (then
+ * reply 503 yourself). Counts it until rn__http_job_done. */
+void *rn__http_job_new(rn_http_req_t *r, size_t size);
+/* Suspends r: call after the job was submitted (its callback cannot have fired yet). */
+void rn__http_suspend(rn_http_req_t *r);
+/* The job's request (NULL when it is gone), then frees the job. Call first in the callback. */
+rn_http_req_t *rn__http_job_done(rn_http_job_t *j);
+/* Drops a job that could not be submitted. */
+void rn__http_job_cancel(rn_http_job_t *j);
+
+/* --- request helpers (http.c) --- */
+const char *rn__http_arg(rn_http_req_t *r, const char *name);
+/* Replies 400 naming the first query parameter not in allowed (NULL-terminated); false then. */
+bool rn__http_args_only(rn_http_req_t *r, const char *const *allowed);
+/* Reads an integer query parameter within [lo, hi]; def when absent. Replies 400 and returns
+ * false when it is not one. */
+bool rn__http_arg_int(rn_http_req_t *r, const char *name, int64_t def, int64_t lo, int64_t hi,
+                      int64_t *out);
+/* Replies 401/403 and returns false unless the request carries an operator (or admin) token. */
+bool rn__http_need_writer(rn_http_req_t *r);
+/* Parses the body as a JSON object; replies 400 and returns NULL when it is not one. */
+json_t *rn__http_body_object(rn_http_req_t *r);
+
+/* Parses a graph time: "now", "-N" (seconds before now), "now-N", or Unix seconds / ms.
+ * Returns 0 and *out_s (Unix seconds), or -EINVAL. */
+int rn__http_parse_time(const char *s, int64_t now_s, int64_t *out_s);
+/* Escapes a string for a Prometheus label value into buf; returns buf. */
+const char *rn__http_label(const char *s, char *buf, size_t len);
+
+/* --- answers from memory (api.c) --- */
+void rn__api_status(rn_http_req_t *r, const char *arg);
+void rn__api_nodes(rn_http_req_t *r, const char *arg);
+void rn__api_node(rn_http_req_t *r, const char *id);
+void rn__api_links(rn_http_req_t *r, const char *arg);
+void rn__api_services(rn_http_req_t *r, const char *arg);
+void rn__api_series(rn_http_req_t *r, const char *arg);
+void rn__api_alarms(rn_http_req_t *r, const char *arg);
+json_t *rn__api_status_json(struct rn_http *h);
+/* Every published alarm of the engine as Alarm objects (flat, root_id set), roots first. */
+json_t *rn__api_engine_alarms(struct rn_http *h, const char *node);
+/* Tells the engine of a maintenance window. Returns 0 or -ENOMEM. */
+int rn__api_set_maintenance(struct rn_http *h, const char *entity, int64_t start_ms,
+                            int64_t end_ms);
+/* Whether entity is a node id or circuit of the topology. */
+bool rn__api_entity_known(struct rn_http *h, const char *entity);
+/* The circuits of node's uplinks as a JSON array of strings (new reference). */
+json_t *rn__api_node_circuits(struct rn_http *h, const char *node);
+
+/* --- answers from the event store (api_db.c) --- */
+/* With the event store: roots with symptoms from the store, merged with the engine's view. */
+void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t limit);
+/* Completes a node's answer (node: taken) with its alarms and outages, then replies. */
+void rn__db_node(rn_http_req_t *r, const char *id, json_t *node);
+void rn__db_outages(rn_http_req_t *r, const char *arg);
+void rn__db_maintenance_list(rn_http_req_t *r, const char *arg);
+void rn__db_maintenance_add(rn_http_req_t *r, const char *arg);
+void rn__db_maintenance_delete(rn_http_req_t *r, const char *arg);
+void rn__db_alarm_ack(rn_http_req_t *r, const char *arg);
+void rn__db_alarm_comment(rn_http_req_t *r, const char *arg);
+/* Groups a flat array of Alarm objects (taken) into roots with "symptoms", newest root first,
+ * at most limit roots (0: all). Returns a new array. */
+json_t *rn__api_group_alarms(json_t *flat, int64_t limit);
+
+/* Jobs queued in the event store (0 without one), for /metrics. */
+size_t rn__db_pending(struct rn_http *h);
+
+/* --- graphs (graph.c) and /metrics (metrics_text.c) --- */
+void rn__graph_request(rn_http_req_t *r, const char *arg);
+/* Drops queued renders (their requests get 503); the one running finishes. */
+void rn__graph_shutdown(struct rn_http *h);
+void rn__metrics(rn_http_req_t *r, const char *arg);
+/* Builds the exposition text (malloc'd) into *out; openmetrics selects that dialect. */
+int rn__metrics_text(struct rn_http *h, bool openmetrics, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,319 @@
+/* GET /metrics: the collector's state as Prometheus text exposition (version 0.0.4), or as
+ * OpenMetrics 1.0 when the scraper asks for it (Accept: application/openmetrics-text). Both
+ * end with "# EOF" (a comment in the Prometheus format). Built on the loop from memory: the
+ * topology, the alarm engine, the per-node state and the latest-value cache.
+ *
+ * The two dialects differ only in counters: OpenMetrics names the family without "_total" on
+ * its TYPE/HELP lines, the Prometheus format names the sample. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "collector.h"
+#include "http_int.h"
+#include "latest.h"
+#include "metrics.h"
+#include "session.h"
+
+typedef struct {
+    FILE *f;
+    bool om;
+    rn_http_t *h;
+} out_t;
+
+/* HELP and TYPE of a family; name is the sample name (with _total for counters). */
+static void family(out_t *o, const char *name, const char *type, const char *help)
+{
+    size_t n = strlen(name);
+    int len = (int)n;
+    if (o->om && !strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total"))
+        len -= 6;
+    fprintf(o->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", len, name, help, len, name, type);
+}
+
+static void value(out_t *o, double v)
+{
+    if (isnan(v))
+        fputs(" NaN\n", o->f);
+    else if (v == (double)(int64_t)v && fabs(v) < 9e15)
+        fprintf(o->f, " %" PRId64 "\n", (int64_t)v);
+    else
+        fprintf(o->f, " %.9g\n", v);
+}
+
+static const char *district_of(const rn_node_t *n)
+{
+    for (; n; n = n->parent)
+        if (n->tier && !strcmp(n->tier, "district"))
+            return n->id;
+    return "";
+}
+
+static void nodes(out_t *o)
+{
+    rn_collector_t *c = o->h->c;
+    char a[512], b[128], d[512];
+    family(o, "rajnet_node_up", "gauge",
+           "1 if the node is reachable (up or degraded), 0 if down, silent or unknown");
+    for (size_t i = 0; i < c->topo->n_nodes; i++) {
+        const rn_node_t *n = &c->topo->nodes[i];
+        rn_alarm_status_t s = rn_alarm_node_status(c->alarms, n->id);
+        fprintf(o->f, "rajnet_node_up{node=\"%s\",tier=\"%s\",district=\"%s\"}",
+                rn__http_label(n->id, a, sizeof a), rn__http_label(n->tier, b, sizeof b),
+                rn__http_label(district_of(n), d, sizeof d));
+        value(o, s == RN_STATUS_UP || s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING);
+    }
+    family(o, "rajnet_node_agent_connected", "gauge", "1 if the node's agent is connected");
+    for (size_t i = 0; i < c->topo->n_nodes; i++) {
+        const rn_node_state_t *st = c->nodes;
+        while (st && strcmp(st->id, c->topo->nodes[i].id))
+            st = st->next;
+        fprintf(o->f, "rajnet_node_agent_connected{node=\"%s\"}",
+                rn__http_label(c->topo->nodes[i].id, a, sizeof a));
+        value(o, st && st->session);
+    }
+}
+
+static void links(out_t *o)
+{
+    rn_collector_t *c = o->h->c;
+    char a[512], b[128], d[512];
+    family(o, "rajnet_link_up", "gauge", "1 if the link is up (degraded and flapping count as up)");
+    for (size_t i = 0; i < c->topo->n_nodes; i++)
+        for (size_t k = 0; k < c->topo->nodes[i].n_uplinks; k++) {
+            const rn_link_t *l = &c->topo->nodes[i].uplinks[k];
+            rn_alarm_status_t s = rn_alarm_link_status(c->alarms, l->circuit);
+            fprintf(o->f, "rajnet_link_up{circuit=\"%s\",vendor=\"%s\",node=\"%s\"}",
+                    rn__http_label(l->circuit, a, sizeof a), rn__http_label(l->vendor, b, sizeof b),
+                    rn__http_label(c->topo->nodes[i].id, d, sizeof d));
+            value(o, s == RN_STATUS_UP || s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING);
+        }
+    family(o, "rajnet_link_degraded", "gauge", "1 if the link is degraded or flapping");
+    for (size_t i = 0; i < c->topo->n_nodes; i++)
+        for (size_t k = 0; k < c->topo->nodes[i].n_uplinks; k++) {
+            const rn_link_t *l = &c->topo->nodes[i].uplinks[k];
+            rn_alarm_status_t s = rn_alarm_link_status(c->alarms, l->circuit);
+            fprintf(o->f, "rajnet_link_degraded{circuit=\"%s\",vendor=\"%s\",node=\"%s\"}",
+                    rn__http_label(l->circuit, a, sizeof a), rn__http_label(l->vendor, b, sizeof b),
+                    rn__http_label(c->topo->nodes[i].id, d, sizeof d));
+            value(o, s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING);
+        }
+    family(o, "rajnet_service_reachable", "gauge",
+           "1 if every link on the node's path to the service is up");
+    for (size_t i = 0; i < c->topo->n_nodes; i++)
+        for (size_t s = 0; s < c->topo->n_services; s++) {
+            const char *svc = c->topo->services[s].name;
+            fprintf(o->f, "rajnet_service_reachable{node=\"%s\",service=\"%s\"}",
+                    rn__http_label(c->topo->nodes[i].id, a, sizeof a),
+                    rn__http_label(svc, d, sizeof d));
+            value(o, rn_alarm_reaches(c->alarms, c->topo->nodes[i].id, svc) == 1);
+        }
+}
+
+/* The latest-value families, one pass per family over the cache. */
+typedef struct {
+    out_t *o;
+    int which;
+} pass_t;
+
+enum { P_RTT, P_JITTER, P_LOSS, P_OCTETS, P_OPER, P_SPEED };
+
+static void series_pass(void *ctx, const rn_latest_series_t *s)
+{
+    pass_t *p = ctx;
+    FILE *f = p->o->f;
+    char a[512], b[512], d[512];
+    bool icmp = !strcmp(s->source, "icmp") && s->n >= RN_ICMP_N;
+    bool ifs = !strcmp(s->source, "if") && s->n >= RN_IF_N;
+    rn__http_label(s->node, a, sizeof a);
+    rn__http_label(s->object, b, sizeof b);
+    rn__http_label(s->device, d, sizeof d);
+    switch (p->which) {
+    case P_RTT:
+    case P_JITTER:
+    case P_LOSS:
+        if (!icmp)
+            return;
+        if (p->which == P_RTT) {
+            static const struct { const char *stat; int i; } st[] = {
+                { "min", RN_ICMP_RTTMIN }, { "avg", RN_ICMP_RTTAVG }, { "max", RN_ICMP_RTTMAX } };
+            for (size_t k = 0; k < 3; k++) {
+                fprintf(f, "rajnet_probe_rtt_seconds{node=\"%s\",target=\"%s\",stat=\"%s\"}", a,
+                        b, st[k].stat);
+                value(p->o, s->v[st[k].i] / 1000.0);
+            }
+        } else if (p->which == P_JITTER) {
+            fprintf(f, "rajnet_probe_jitter_seconds{node=\"%s\",target=\"%s\"}", a, b);
+            value(p->o, s->v[RN_ICMP_JITTER] / 1000.0);
+        } else {
+            fprintf(f, "rajnet_probe_loss_ratio{node=\"%s\",target=\"%s\"}", a, b);
+            value(p->o, s->v[RN_ICMP_LOSS] / 100.0);
+        }
+        return;
+    case P_OCTETS:
+        if (!ifs)
+            return;
+        if (!isnan(s->v[RN_IF_IN])) {
+            fprintf(f, "rajnet_interface_octets_total{node=\"%s\",device=\"%s\",ifname=\"%s\","
+                       "direction=\"in\"}", a, d, b);
+            value(p->o, s->v[RN_IF_IN]);
+        }
+        if (!isnan(s->v[RN_IF_OUT])) {
+            fprintf(f, "rajnet_interface_octets_total{node=\"%s\",device=\"%s\",ifname=\"%s\","
+                       "direction=\"out\"}", a, d, b);
+            value(p->o, s->v[RN_IF_OUT]);
+        }
+        return;
+    case P_OPER:
+        if (!ifs || isnan(s->v[RN_IF_OPER]))
+            return;
+        fprintf(f, "rajnet_interface_oper_status{node=\"%s\",device=\"%s\",ifname=\"%s\"}", a, d, b);
+        value(p->o, s->v[RN_IF_OPER]);
+        return;
+    case P_SPEED:
+        if (!ifs || !s->speed_bps)
+            return;
+        fprintf(f, "rajnet_interface_speed_bytes{node=\"%s\",device=\"%s\",ifname=\"%s\"}", a, d, b);
+        value(p->o, (double)s->speed_bps / 8.0);
+        return;
+    }
+}
+
+static void latest(out_t *o)
+{
+    rn_latest_t *l = o->h->c->latest;
+    static const struct { int which; const char *name, *type, *help; } fams[] = {
+        { P_RTT, "rajnet_probe_rtt_seconds", "gauge",
+          "Round-trip time of the last probe round (stat: min, avg, max)" },
+        { P_JITTER, "rajnet_probe_jitter_seconds", "gauge",
+          "Mean difference of consecutive RTTs in the last probe round" },
+        { P_LOSS, "rajnet_probe_loss_ratio", "gauge", "Share of echoes lost in the last probe round" },
+        { P_OCTETS, "rajnet_interface_octets_total", "counter",
+          "Interface octet counter as last polled (ifHCInOctets / ifHCOutOctets)" },
+        { P_OPER, "rajnet_interface_oper_status", "gauge",
+          "IF-MIB ifOperStatus as last polled (1 up, 2 down, 7 lowerLayerDown, ...)" },
+        { P_SPEED, "rajnet_interface_speed_bytes", "gauge",
+          "Interface speed in bytes per second as the agent reported it" },
+    };
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+        family(o, fams[i].name, fams[i].type, fams[i].help);
+        pass_t p = { o, fams[i].which };
+        if (l)
+            rn_latest_foreach(l, NULL, series_pass, &p);
+    }
+}
+
+static void count_alarm(void *ctx, const rn_alarm_t *a)
+{
+    size_t *n = ctx;
+    n[a->severity >= 1 && a->severity <= 3 ? a->severity : 3]++;
+}
+
+static void collector_health(out_t *o)
+{
+    rn_http_t *h = o->h;
+    rn_collector_t *c = h->c;
+    size_t sev[4] = { 0 }, agents = 0;
+    uint64_t batches = 0, samples = 0, too_old = 0, failed = 0, dups = 0, noted = 0, stale = 0;
+    rn_alarm_foreach(c->alarms, count_alarm, sev);
+    family(o, "rajnet_alarms_active", "gauge", "Published alarms not cleared, by severity (1 worst)");
+    for (int s = 1; s <= 3; s++) {
+        fprintf(o->f, "rajnet_alarms_active{severity=\"%d\"}", s);
+        value(o, (double)sev[s]);
+    }
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        agents += s->node && !s->closing;
+    for (rn_node_state_t *n = c->nodes; n; n = n->next) {
+        batches += n->batches;
+        samples += n->samples;
+        too_old += n->too_old;
+        failed += n->failed;
+        dups += n->duplicates;
+    }
+    if (c->latest)
+        rn_latest_counts(c->latest, &noted, &stale);
+    const union MHD_DaemonInfo *ci =
+        h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+    const struct { const char *name, *type, *help; double v; } m[] = {
+        { "rajnet_collector_start_time_seconds", "gauge", "When the collector's HTTP server started",
+          (double)h->started_ms / 1000.0 },
+        { "rajnet_collector_agents_connected", "gauge", "Agents with a session past hello",
+          (double)agents },
+        { "rajnet_collector_batches_total", "counter", "Batches stored in RRD files", (double)batches },
+        { "rajnet_collector_samples_total", "counter", "Samples stored in RRD files", (double)samples },
+        { "rajnet_collector_samples_too_old_total", "counter",
+          "Samples not stored: at or before their RRD file's last update", (double)too_old },
+        { "rajnet_collector_samples_failed_total", "counter",
+          "Samples librrd refused for another reason", (double)failed },
+        { "rajnet_collector_duplicate_batches_total", "counter",
+          "Batches received again (at-least-once delivery) and dropped", (double)dups },
+        { "rajnet_collector_store_queue_depth", "gauge", "Batches queued for the RRD writer",
+          (double)(c->store ? rn_rrd_store_pending(c->store) : 0) },
+        { "rajnet_collector_event_store_queue_depth", "gauge",
+          "Jobs queued for the event store (SQLite)", (double)rn__db_pending(h) },
+        { "rajnet_collector_reading_paused", "gauge", "1 while reading from agents is paused (RRD backpressure)",
+          (double)c->reading_paused },
+        { "rajnet_collector_latest_stale_samples_total", "counter",
+          "Samples not newer than their series' latest (spool replays)", (double)stale },
+        { "rajnet_collector_http_requests_total", "counter", "HTTP requests received",
+          (double)h->requests },
+        { "rajnet_collector_http_client_errors_total", "counter", "HTTP replies with a 4xx status",
+          (double)h->replies_4xx },
+        { "rajnet_collector_http_server_errors_total", "counter", "HTTP replies with a 5xx status",
+          (double)h->replies_5xx },
+        { "rajnet_collector_http_connections", "gauge", "Open HTTP connections",
+          ci ? (double)ci->num_connections : NAN },
+        { "rajnet_collector_http_event_clients", "gauge", "Open /api/v1/events streams",
+          (double)h->n_sse },
+        { "rajnet_collector_graphs_rendered_total", "counter", "Graphs rendered by librrd",
+          (double)h->graphs_rendered },
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        family(o, m[i].name, m[i].type, m[i].help);
+        fputs(m[i].name, o->f);
+        value(o, m[i].v);
+    }
+}
+
+int rn__metrics_text(rn_http_t *h, bool openmetrics, char **out, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return -ENOMEM;
+    out_t o = { f, openmetrics, h };
+    nodes(&o);
+    links(&o);
+    latest(&o);
+    collector_health(&o);
+    fputs("# EOF\n", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return -ENOMEM;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+void rn__metrics(rn_http_req_t *r, const char *arg)
+{
+    (void)arg;
+    if (!rn__http_args_only(r, NULL))
+        return;
+    const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+    bool om = accept && strstr(accept, "application/openmetrics-text");
+    char *text;
+    size_t len;
+    if (rn__metrics_text(r->http, om, &text, &len) != 0)
+        return rn__http_error(r, 503, "out of memory");
+    rn__http_reply(r, 200,
+                   om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                      : "text/plain; version=0.0.4; charset=utf-8",
+                   text, len);
+}
