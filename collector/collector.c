@@ -6,9 +6,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "error.h"
+#include "http.h"   /* HTTP API */
+#include "latest.h" /* HTTP API: latest values */
 #include "log.h"
 #include "session.h"
 
@@ -49,8 +52,11 @@ void rn_collector_check_backpressure(rn_collector_t *c)
 static void on_alarm_event(void *ctx, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
                            int64_t at_ms)
 {
-    (void)ctx;
-    (void)at_ms;
+    rn_collector_t *c = ctx;
+    rn_alarm_log(&c->alarm_log, kind, a, at_ms); /* history and outages in the event store */
+    if (c->notifier)
+        rn_notifier_alarm(c->notifier, kind, a, at_ms); /* pages raised/promoted, then clears */
+    rn_http_publish_alarm(c->http, kind, a); /* HTTP API: /api/v1/events; NULL is fine */
     bool page = kind == RN_ALARM_EV_RAISED || kind == RN_ALARM_EV_PROMOTED;
     char root[48] = "";
     if (a->root_id)
@@ -73,6 +79,8 @@ static void apply_steps(rn_collector_t *c)
 {
     rn_rrd_store_set_step(c->store, "if", c->topo->settings.poll_interval_s);
     rn_rrd_store_set_step(c->store, "icmp", c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, "tcp", c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
 }
 
 /* SIGHUP: loads the topology again; keeps the old one if the new one has an error. Connected
@@ -123,6 +131,33 @@ static void on_cron(uv_timer_t *t)
             rn_info("node %s: heard from again", n->id);
         n->silent_logged = silent;
     }
+}
+
+static void seed_acked_seq(void *data, const char *node, uint64_t seq)
+{
+    rn_node_state_t *n = rn_collector_node(data, node);
+    if (n)
+        n->acked_seq = n->submitted_seq = seq;
+}
+
+/* Opens <state_dir>/events.db and takes back what the last run knew: each node's last stored
+ * batch, so a resent batch after a collector restart is recognised as a duplicate. */
+static int open_events(rn_collector_t *c)
+{
+    char path[4096], err[1024];
+    if (mkdir(c->config->state_dir, 0750) != 0 && errno != EEXIST) {
+        rn_error("state_dir %s: %s", c->config->state_dir, strerror(errno));
+        return -errno;
+    }
+    snprintf(path, sizeof path, "%s/events.db", c->config->state_dir);
+    int rc = rn_event_store_open(c->loop, path, &c->events, err, sizeof err);
+    if (rc) {
+        rn_error("%s", err);
+        return rc;
+    }
+    c->alarm_log.store = c->events;
+    rn_event_store_node_acked_seq_load_all(c->events, seed_acked_seq, c);
+    return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -180,19 +215,38 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         rn_error("TLS: %s", err);
         return rc;
     }
+    if ((rc = open_events(c)) != 0)
+        return rc;
+    if ((rc = rn_notifier_open(loop, &config->notify, &c->notifier)) != 0) {
+        rn_error("notifier: %s", rn_strerror(rc));
+        return rc;
+    }
+    c->handles_open++; /* until the notifier's close callback */
     rn_alarm_config_t acfg = alarm_config(topo);
     rc = rn_alarm_engine_new(topo, &acfg, on_alarm_event, c, &c->alarms);
     if (rc) {
         rn_error("alarm engine: %s", rn_strerror(rc));
         return rc;
     }
+    rn_alarm_engine_set_next_id(c->alarms, rn_event_store_max_alarm_id(c->events) + 1);
     rn_alarm_tick(c->alarms, rn_clock_wall_ms());
     rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
     if (rc) {
         rn_error("data directory %s: %s", config->data_dir, rn_strerror(rc));
         return rc;
     }
+    if ((rc = rn_rrd_store_set_rrdcached(c->store, config->rrdcached)) != 0)
+        return rc; /* NULL: write the files directly */
     apply_steps(c);
+    /* HTTP API: the latest-value cache and the server */
+    if ((rc = rn_latest_new(&c->latest)) != 0)
+        return rc;
+    if (config->http.enabled) {
+        if ((rc = rn_http_start(c, &config->http, &c->http)) != 0)
+            return rc;
+        c->handles_open++; /* until rn_http_close's callback */
+        rn_http_set_event_store(c->http, c->events); /* closed before the event store */
+    }
     return listen_agents(c);
 }
 
@@ -205,12 +259,16 @@ static void on_handle_closed(uv_handle_t *h)
 
 void rn_collector_try_finish(rn_collector_t *c)
 {
-    if (!c->stopping || c->finished || !c->store_closed || c->sessions || c->handles_open)
+    if (!c->stopping || c->finished || !c->store_closed || !c->events_closed || c->sessions ||
+        c->handles_open)
         return;
     c->finished = true;
     rn_tls_ctx_free(c->tls); /* after every session's stream is closed */
     if (c->alarms)
         rn_alarm_engine_free(c->alarms);
+    rn_alarm_log_free(&c->alarm_log);
+    rn_latest_free(c->latest); /* HTTP API */
+    c->latest = NULL;
     rn_topology_free(c->topo);
     rn_collector_config_free(c->config);
     free(c->config_path);
@@ -222,11 +280,41 @@ void rn_collector_try_finish(rn_collector_t *c)
     }
 }
 
+static void on_notifier_closed(void *data)
+{
+    rn_collector_t *c = data;
+    c->notifier = NULL;
+    c->handles_open--;
+    rn_collector_try_finish(c);
+}
+
+static void on_events_closed(void *data)
+{
+    rn_collector_t *c = data;
+    c->events = NULL;
+    c->alarm_log.store = NULL;
+    c->events_closed = true;
+    rn_collector_try_finish(c);
+}
+
+/* The RRD store drained (its completions update delivery state): now the event store. */
 static void on_store_closed(void *data)
 {
     rn_collector_t *c = data;
     c->store = NULL;
     c->store_closed = true;
+    if (c->events)
+        rn_event_store_close(c->events, on_events_closed, c); /* queued writes commit first */
+    else
+        on_events_closed(c);
+}
+
+/* HTTP API: the server is closed (counted in handles_open). */
+static void on_http_closed(void *data)
+{
+    rn_collector_t *c = data;
+    c->http = NULL;
+    c->handles_open--;
     rn_collector_try_finish(c);
 }
 
@@ -235,8 +323,12 @@ void rn_collector_stop(rn_collector_t *c)
     if (c->stopping)
         return;
     c->stopping = true;
+    if (c->http)
+        rn_http_close(c->http, on_http_closed, c); /* HTTP API */
     for (rn_session_t *s = c->sessions; s; s = s->next)
         rn_session_close(s, NULL);
+    if (c->notifier)
+        rn_notifier_close(c->notifier, on_notifier_closed, c); /* journal keeps what is pending */
     uv_close((uv_handle_t *)&c->server, on_handle_closed);
     uv_close((uv_handle_t *)&c->sigint, on_handle_closed);
     uv_close((uv_handle_t *)&c->sigterm, on_handle_closed);

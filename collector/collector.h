@@ -11,12 +11,16 @@
 #include <uv.h>
 
 #include "alarm.h"
+#include "alarm_log.h"
 #include "config.h"
+#include "notify.h"
 #include "rrd_store.h"
 #include "tls.h"
 #include "topology.h"
 
 struct rn_session;
+struct rn_http;   /* HTTP API (http.h) */
+struct rn_latest; /* latest value per series (latest.h) */
 
 /* What the collector knows of one node. Entries live as long as the collector, so a store
  * completion can always find its node, even across a topology reload or a reconnect. */
@@ -38,6 +42,9 @@ typedef struct rn_collector {
     rn_topology_t *topo;
     rn_rrd_store_t *store;
     rn_alarm_engine_t *alarms;
+    rn_event_store_t *events;  /* SQLite: alarms, outages, maintenance, delivery state */
+    rn_alarm_log_t alarm_log;
+    rn_notifier_t *notifier;   /* traps, syslog, webhooks, exec hooks */
     rn_tls_ctx_t *tls;
     uv_tcp_t server;
     uv_signal_t sigint, sigterm, sighup;
@@ -45,7 +52,9 @@ typedef struct rn_collector {
     struct rn_session *sessions;
     rn_node_state_t *nodes;
     bool reading_paused;       /* backpressure: the store is behind */
-    bool stopping, store_closed, finished;
+    struct rn_http *http;      /* HTTP API, NULL when config has no http: section */
+    struct rn_latest *latest;  /* last samples per series, fed by session.c */
+    bool stopping, store_closed, events_closed, finished;
     int handles_open;
 } rn_collector_t;
 

@@ -1,17 +1,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cfgpath.h"
 #include "yamldoc.h"
 
 typedef struct {
-    char *listen, *topology, *secrets, *data_dir, *log_level;
+    char *listen, *topology, *secrets, *data_dir, *state_dir, *log_level, *rrdcached;
     uint32_t max_clock_skew_s;
     yaml_node_t *tls;
+    yaml_node_t *http;            /* HTTP API section, read by read_http */
+    yaml_node_t *notify;          /* notify section, read by rn_notify_config_read */
 } raw_t;
 
 typedef struct {
@@ -40,13 +44,120 @@ static int read_tls(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_collec
     return y->rc;
 }
 
+/* --- HTTP API: the `http:` section (see config.h) --- */
+typedef struct {
+    char *listen, *dashboard_dir;
+    uint32_t max_connections, max_per_ip, timeout_s;
+    yaml_node_t *tokens, *tls;
+} http_raw_t;
+
+static int read_http_token(rn_yaml_t *y, yaml_node_t *node, const char *where, rn_http_token_t *t)
+{
+    static const rn_yaml_field_t fields[] = {
+        { "name", RN_YF_STR, true, offsetof(rn_http_token_t, name), 0, 0 },
+        { "token", RN_YF_STR, true, offsetof(rn_http_token_t, token), 0, 0 },
+        { "role", RN_YF_STR, true, offsetof(rn_http_token_t, role), 0, 0 },
+    };
+    if (rn_yaml_read_map(y, node, where, fields, 3, t))
+        return y->rc;
+    if (strcmp(t->role, "operator") && strcmp(t->role, "admin") && strcmp(t->role, "viewer"))
+        return rn_yaml_fail(y, node, where, "role '%s' is not operator, admin or viewer", t->role);
+    if (strlen(t->token) < 8)
+        return rn_yaml_fail(y, node, where, "token is shorter than 8 characters");
+    return 0;
+}
+
+static int read_http(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_http_config_t *h)
+{
+    static const rn_yaml_field_t fields[] = {
+        { "listen", RN_YF_STR, false, offsetof(http_raw_t, listen), 0, 0 },
+        { "dashboard_dir", RN_YF_STR, false, offsetof(http_raw_t, dashboard_dir), 0, 0 },
+        { "tokens", RN_YF_NODE, false, offsetof(http_raw_t, tokens), 0, 0 },
+        { "tls", RN_YF_NODE, false, offsetof(http_raw_t, tls), 0, 0 },
+        { "max_connections", RN_YF_U32, false, offsetof(http_raw_t, max_connections), 1, 100000 },
+        { "max_connections_per_ip", RN_YF_U32, false, offsetof(http_raw_t, max_per_ip), 1, 100000 },
+        { "timeout_s", RN_YF_U32, false, offsetof(http_raw_t, timeout_s), 1, 3600 },
+    };
+    http_raw_t r = { .max_connections = 512, .max_per_ip = 64, .timeout_s = 15 };
+    if (!node)
+        return 0;
+    h->enabled = true;
+    if (rn_yaml_read_map(y, node, "http", fields, sizeof fields / sizeof fields[0], &r))
+        goto out;
+    h->max_connections = r.max_connections;
+    h->max_per_ip = r.max_per_ip;
+    h->timeout_s = r.timeout_s;
+    if (rn_cfg_split_hostport(r.listen ? r.listen : "127.0.0.1:8080", &h->listen_host,
+                              &h->listen_port) != 0) {
+        rn_yaml_fail(y, node, "http.listen", "'%s' is not host:port", r.listen);
+        goto out;
+    }
+    if (r.dashboard_dir && !(h->dashboard_dir = rn_cfg_resolve_path(path, r.dashboard_dir)))
+        y->rc = -ENOMEM;
+    if (r.tls) {
+        tls_raw_t t = { 0 };
+        static const rn_yaml_field_t tf[] = {
+            { "cert", RN_YF_STR, true, offsetof(tls_raw_t, cert), 0, 0 },
+            { "key", RN_YF_STR, true, offsetof(tls_raw_t, key), 0, 0 },
+        };
+        if (rn_yaml_read_map(y, r.tls, "http.tls", tf, 2, &t) == 0) {
+            h->tls_cert = rn_cfg_resolve_path(path, t.cert);
+            h->tls_key = rn_cfg_resolve_path(path, t.key);
+            if (!h->tls_cert || !h->tls_key)
+                y->rc = -ENOMEM;
+        }
+        free(t.cert), free(t.key);
+    }
+    if (r.tokens && rn_yaml_is_seq(y, r.tokens, "http.tokens")) {
+        size_t n = rn_yaml_seq_len(r.tokens);
+        h->tokens = calloc(n ? n : 1, sizeof *h->tokens);
+        if (!h->tokens) {
+            y->rc = -ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < n && y->rc == 0; i++) {
+            char where[48];
+            snprintf(where, sizeof where, "http.tokens[%zu]", i);
+            h->n_tokens = i + 1;
+            if (read_http_token(y, rn_yaml_seq_item(y, r.tokens, i), where, &h->tokens[i]))
+                break;
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(h->tokens[j].token, h->tokens[i].token) == 0 ||
+                    strcmp(h->tokens[j].name, h->tokens[i].name) == 0)
+                    rn_yaml_fail(y, rn_yaml_seq_item(y, r.tokens, i), where,
+                                 "name or token repeats http.tokens[%zu]", j);
+        }
+    }
+out:
+    free(r.listen);
+    free(r.dashboard_dir);
+    return y->rc;
+}
+
+static void free_http(rn_http_config_t *h)
+{
+    free(h->listen_host);
+    free(h->dashboard_dir);
+    for (size_t i = 0; i < h->n_tokens; i++) {
+        free(h->tokens[i].name);
+        free(h->tokens[i].token);
+        free(h->tokens[i].role);
+    }
+    free(h->tokens);
+    free(h->tls_cert);
+    free(h->tls_key);
+}
+/* --- end HTTP API --- */
+
 static void free_raw(raw_t *r)
 {
     free(r->listen);
     free(r->topology);
     free(r->secrets);
     free(r->data_dir);
+    free(r->state_dir);
     free(r->log_level);
+    free(r->rrdcached);
 }
 
 /* Turns the raw strings into the config, checking values that the schema cannot. */
@@ -61,10 +172,28 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_collector_config_t 
     c->topology_path = rn_cfg_resolve_path(path, r->topology);
     c->secrets_path = r->secrets ? rn_cfg_resolve_path(path, r->secrets) : NULL;
     c->data_dir = rn_cfg_resolve_path(path, r->data_dir);
+    c->state_dir = rn_cfg_resolve_path(path, r->state_dir ? r->state_dir : r->data_dir);
     c->max_clock_skew_s = r->max_clock_skew_s;
+    if (r->rrdcached) {
+        const char *a = r->rrdcached;
+        bool unix_path = strncmp(a, "unix:", 5) == 0 || a[0] == '/';
+        if (*a == '\0' || (unix_path && a[a[0] == '/' ? 0 : 5] != '/') ||
+            (!unix_path && strpbrk(a, " \t/") != NULL))
+            return rn_yaml_fail(y, root, "rrdcached",
+                                "'%s' is not unix:/absolute/path or host[:port]", a);
+        c->rrdcached = r->rrdcached;
+        r->rrdcached = NULL;
+    }
     if (read_tls(y, r->tls, path, c))
         return y->rc;
-    if (!c->topology_path || !c->data_dir || (r->secrets && !c->secrets_path))
+    if (read_http(y, r->http, path, &c->http)) /* HTTP API */
+        return y->rc;
+    if (r->notify && rn_notify_config_read(y, r->notify, &c->notify))
+        return y->rc;
+    if (!c->notify.state_dir && c->state_dir &&
+        asprintf(&c->notify.state_dir, "%s/notify", c->state_dir) < 0)
+        return y->rc = -ENOMEM;
+    if (!c->topology_path || !c->data_dir || !c->state_dir || (r->secrets && !c->secrets_path))
         return y->rc = -ENOMEM;
     return 0;
 }
@@ -77,9 +206,13 @@ int rn_collector_config_load(const char *path, rn_collector_config_t **out, char
         F("topology", RN_YF_STR, true, topology, 0, 0),
         F("secrets", RN_YF_STR, false, secrets, 0, 0),
         F("data_dir", RN_YF_STR, true, data_dir, 0, 0),
+        F("state_dir", RN_YF_STR, false, state_dir, 0, 0),
+        F("notify", RN_YF_NODE, false, notify, 0, 0),
         F("log_level", RN_YF_STR, false, log_level, 0, 0),
         F("max_clock_skew_s", RN_YF_U32, false, max_clock_skew_s, 0, 86400),
         F("tls", RN_YF_NODE, true, tls, 0, 0),
+        F("rrdcached", RN_YF_STR, false, rrdcached, 0, 0),
+        F("http", RN_YF_NODE, false, http, 0, 0), /* HTTP API */
     };
     raw_t raw = { .max_clock_skew_s = 5 };
     rn_collector_config_t *c = calloc(1, sizeof *c);
@@ -111,8 +244,12 @@ void rn_collector_config_free(rn_collector_config_t *c)
     free(c->topology_path);
     free(c->secrets_path);
     free(c->data_dir);
+    free(c->state_dir);
+    rn_notify_config_free(&c->notify);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_ca);
+    free(c->rrdcached);
+    free_http(&c->http); /* HTTP API */
     free(c);
 }

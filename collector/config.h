@@ -4,28 +4,64 @@
  *   topology: topology.yaml       # relative paths are taken from this file's folder
  *   secrets: secrets.yaml
  *   data_dir: /var/lib/rajnet/rrd # RRD files
+ *   state_dir: /var/lib/rajnet    # the event store (events.db); defaults to data_dir
  *   log_level: info               # error, warn, info, debug
  *   max_clock_skew_s: 5           # warn when an agent's clock is further off
+ *   notify: { ... }               # optional: SNMP traps/informs, syslog, webhooks, exec hooks
+ *                                 # (collector/notify.h documents the section)
+ *   rrdcached: unix:/run/rrdcached.sock  # optional: write RRDs through rrdcached (unix:/path,
+ *                                 # /path or host[:port]); data_dir must be its -b directory
  *   tls:                          # mutual TLS 1.3 with every agent (deploy/pki/rajnet-pki)
  *     cert: collector.crt
  *     key: collector.key
  *     ca: ca.crt                  # agents' certificates must chain to this CA
+ *   http:                         # optional: the HTTP API (docs/api.md); absent = no HTTP server
+ *     listen: 127.0.0.1:8080      # [127.0.0.1:8080]
+ *     dashboard_dir: /usr/share/rajnet/dashboard   # static files served at / [none]
+ *     tokens:                     # bearer tokens for writes; role operator (or admin) may write,
+ *       - { name: noc-shift-a, token: "s3cret-a", role: operator }   # viewer is read-only
+ *     tls: { cert: http.crt, key: http.key }      # optional: HTTPS instead of HTTP
+ *     max_connections: 512        # in all [512]
+ *     max_connections_per_ip: 64  # [64]
+ *     timeout_s: 15               # idle connections are closed after this [15]
  */
 #ifndef RN_COLLECTOR_CONFIG_H
 #define RN_COLLECTOR_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "log.h"
+#include "notify.h"
+
+/* --- HTTP API (collector/http.h): the `http:` section --- */
+typedef struct {
+    char *name, *token, *role;    /* role: "operator", "admin" or "viewer" */
+} rn_http_token_t;
+
+typedef struct {
+    bool enabled;                 /* the section is present */
+    char *listen_host;
+    uint16_t listen_port;
+    char *dashboard_dir;          /* NULL: no static files */
+    rn_http_token_t *tokens;
+    size_t n_tokens;
+    char *tls_cert, *tls_key;     /* both NULL: plain HTTP */
+    uint32_t max_connections, max_per_ip, timeout_s;
+} rn_http_config_t;
+/* --- end HTTP API --- */
 
 typedef struct {
     char *listen_host;
     uint16_t listen_port;
-    char *topology_path, *secrets_path, *data_dir;
+    char *topology_path, *secrets_path, *data_dir, *state_dir;
     rn_log_level_t log_level;
     uint32_t max_clock_skew_s;
     char *tls_cert, *tls_key, *tls_ca;
+    char *rrdcached;           /* rrdcached address, or NULL: RRD files are written directly */
+    rn_notify_config_t notify; /* notify: traps, syslog, webhooks, exec (collector/notify.h) */
+    rn_http_config_t http;        /* HTTP API */
 } rn_collector_config_t;
 
 /* Loads path into a new config. Returns 0, or a negative error with "file:line: field: why" in

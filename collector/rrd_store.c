@@ -39,12 +39,16 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <netdb.h>
 #include <rrd.h>
+#include <rrd_client.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +62,8 @@
 #define NAME_ROOM (255 - 8) /* an escaped file name plus ".rrd.tmp" must fit NAME_MAX */
 #define MAX_DS 32            /* data sources per template, at most */
 #define MAX_RRAS 15         /* 5 tiers x 3 consolidation functions */
+#define DAEMON_PORT "42217"  /* rrdcached's default TCP port */
+#define DAEMON_TIMEOUT_S 30  /* a BATCH round trip that takes longer fails the job */
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -79,6 +85,13 @@ typedef struct {
     size_t n_slots, n;
 } cache_t;
 
+/* One UPDATE command of a BATCH, accounted for when the daemon answers. */
+typedef struct {
+    char *path;
+    time_t last;            /* the file's last update once the command is applied */
+    uint32_t n;             /* updates in the command */
+} daemon_cmd_t;
+
 typedef struct job {
     uv_work_t req;
     struct job *next;
@@ -92,6 +105,11 @@ typedef struct job {
     rn_rrd_result_t result;
     step_t steps[MAX_SOURCES]; /* snapshot at submission, so set_step never races a worker */
     size_t n_steps;
+    /* rrdcached BATCH mode: the commands of this job, sent in one round trip */
+    char *cmd;
+    size_t cmd_len, cmd_cap;
+    daemon_cmd_t *cmds;
+    size_t n_cmds, cap_cmds;
 } job_t;
 
 /* One sample of a batch on its way to its file. */
@@ -118,6 +136,12 @@ struct rn_rrd_store {
     /* Worker side: only the running job touches these. */
     cache_t cache;
     bool dir_bad;           /* the data directory was found unusable: log the change only */
+    /* rrdcached (set before the first write, read by the worker) */
+    char *daemon;           /* address, or NULL: files are written directly */
+    bool daemon_batch;      /* BATCH command over our own socket, else librrd's client */
+    int daemon_fd;          /* worker side: BATCH socket, -1 when not connected */
+    char rbuf[4096];        /* worker side: unread reply bytes */
+    size_t rlen;
 };
 
 /* ---- path scheme ------------------------------------------------------------------------- */
@@ -426,8 +450,8 @@ static void log_rrd_error(const char *what, const char *path)
 
 /* Creates the RRD file at path for tmpl, starting at start, via "<path>.tmp" and rename.
  * Returns 0 or a negative error (logged). */
-static int create_file(const char *path, const rn_template_t *tmpl, uint32_t step, time_t start,
-                       uint64_t speed_bps)
+static int create_file(const rn_rrd_store_t *s, const char *path, const rn_template_t *tmpl,
+                       uint32_t step, time_t start, uint64_t speed_bps)
 {
     char ds[MAX_DS][96], rra[MAX_RRAS][48], tmp[PATH_MAX];
     const char *argv[sizeof ds / sizeof ds[0] + MAX_RRAS];
@@ -445,6 +469,17 @@ static int create_file(const char *path, const rn_template_t *tmpl, uint32_t ste
     int n_rra = rra_defs(rra, step);
     for (int i = 0; i < n_rra; i++)
         argv[argc++] = rra[i];
+    if (s->daemon != NULL) {
+        /* The daemon creates it (it knows of no ".tmp"); its journal then owns the file. */
+        rrd_clear_error();
+        if (rrdc_connect(s->daemon) != 0 ||
+            rrdc_create_r2(path, step, start, 0, NULL, NULL, argc, argv) != 0) {
+            log_rrd_error("rrdcached cannot create", path);
+            return RN_ERRD;
+        }
+        rn_debug("rrd: created %s through rrdcached (step %u s)", path, step);
+        return 0;
+    }
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     rrd_clear_error();
     if (rrd_create_r2(tmp, step, start, 0, NULL, NULL, argc, argv) != 0) {
@@ -475,6 +510,230 @@ static int fmt_value(char *p, size_t room, const rn_metric_t *m, const Rn__Value
     return snprintf(p, room, ":U");
 }
 
+/* ---- rrdcached -------------------------------------------------------------------------- */
+
+/* Reads the last update of path through the daemon (which counts what it still caches).
+ * Returns 0, -ENOENT when there is no such file, or a negative error (logged). */
+static int daemon_last(const rn_rrd_store_t *s, const char *path, time_t *last)
+{
+    rrd_clear_error();
+    time_t t = rrdc_connect(s->daemon) == 0 ? rrdc_last(path) : (time_t)-1;
+    if (t != (time_t)-1) {
+        *last = t;
+        return 0;
+    }
+    const char *err = rrd_get_error();
+    if (err && (strstr(err, "No such file") || strstr(err, "realpath"))) {
+        rrd_clear_error();
+        return -ENOENT;
+    }
+    log_rrd_error("rrdcached cannot read the last update of", path);
+    return RN_ERRD;
+}
+
+/* Connects the BATCH socket to s->daemon ("unix:/path", "/path", "host[:port]"). Returns 0 or
+ * a negative errno. */
+static int daemon_connect(rn_rrd_store_t *s)
+{
+    const char *a = s->daemon;
+    struct timeval tv = { DAEMON_TIMEOUT_S, 0 };
+    int fd = -1, rc = -ECONNREFUSED;
+    s->rlen = 0;
+    if (strncmp(a, "unix:", 5) == 0 || a[0] == '/') {
+        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        const char *p = a[0] == '/' ? a : a + 5;
+        if (strlen(p) >= sizeof sun.sun_path)
+            return -ENAMETOOLONG;
+        memcpy(sun.sun_path, p, strlen(p) + 1);
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+            return -errno;
+        if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+            rc = -errno, close(fd), fd = -1;
+    } else {
+        char host[256];
+        const char *port = DAEMON_PORT, *colon = strrchr(a, ':');
+        size_t hl = colon && !strchr(colon, ']') ? (size_t)(colon - a) : strlen(a);
+        if (colon && !strchr(colon, ']'))
+            port = colon + 1;
+        if (hl >= sizeof host)
+            return -ENAMETOOLONG;
+        memcpy(host, a[0] == '[' ? a + 1 : a, hl);
+        host[a[0] == '[' ? hl - 2 : hl] = '\0';
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+        if (getaddrinfo(host, port, &hints, &res) != 0)
+            return -EHOSTUNREACH;
+        for (struct addrinfo *r = res; r && fd < 0; r = r->ai_next) {
+            if ((fd = socket(r->ai_family, r->ai_socktype | SOCK_CLOEXEC, 0)) < 0)
+                continue;
+            if (connect(fd, r->ai_addr, r->ai_addrlen) < 0)
+                rc = -errno, close(fd), fd = -1;
+        }
+        freeaddrinfo(res);
+    }
+    if (fd < 0)
+        return rc;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    s->daemon_fd = fd;
+    return 0;
+}
+
+static void daemon_disconnect(rn_rrd_store_t *s)
+{
+    if (s->daemon_fd >= 0)
+        close(s->daemon_fd);
+    s->daemon_fd = -1;
+    s->rlen = 0;
+}
+
+/* Reads one reply line (without its newline) into buf. Returns 0 or a negative errno. */
+static int daemon_read_line(rn_rrd_store_t *s, char *buf, size_t len)
+{
+    for (;;) {
+        char *nl = memchr(s->rbuf, '\n', s->rlen);
+        if (nl != NULL) {
+            size_t n = (size_t)(nl - s->rbuf), k = n < len - 1 ? n : len - 1;
+            memcpy(buf, s->rbuf, k);
+            buf[k] = '\0';
+            memmove(s->rbuf, nl + 1, s->rlen - n - 1);
+            s->rlen -= n + 1;
+            return 0;
+        }
+        if (s->rlen == sizeof s->rbuf)
+            s->rlen = 0; /* an over-long line: keep its tail only */
+        ssize_t r = read(s->daemon_fd, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
+        if (r == 0)
+            return -ECONNRESET;
+        if (r < 0 && errno != EINTR)
+            return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        if (r > 0)
+            s->rlen += (size_t)r;
+    }
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return w < 0 && errno == EAGAIN ? -ETIMEDOUT : -errno;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Appends len bytes to the job's command buffer. Returns 0 or -ENOMEM. */
+static int cmd_append(job_t *job, const char *p, size_t len)
+{
+    if (job->cmd_len + len + 1 > job->cmd_cap) {
+        size_t cap = job->cmd_cap ? job->cmd_cap : 4096;
+        while (cap < job->cmd_len + len + 1)
+            cap *= 2;
+        char *c = realloc(job->cmd, cap);
+        if (c == NULL)
+            return -ENOMEM;
+        job->cmd = c;
+        job->cmd_cap = cap;
+    }
+    memcpy(job->cmd + job->cmd_len, p, len);
+    job->cmd_len += len;
+    job->cmd[job->cmd_len] = '\0';
+    return 0;
+}
+
+/* Queues "UPDATE path argv..." for the job's BATCH. Returns 0 or -ENOMEM. */
+static int queue_update(job_t *job, const char *path, int argc, const char **argv, time_t last)
+{
+    if (job->n_cmds == job->cap_cmds) {
+        size_t cap = job->cap_cmds ? job->cap_cmds * 2 : 64;
+        daemon_cmd_t *c = realloc(job->cmds, cap * sizeof *c);
+        if (c == NULL)
+            return -ENOMEM;
+        job->cmds = c;
+        job->cap_cmds = cap;
+    }
+    size_t mark = job->cmd_len;
+    char *p = strdup(path);
+    int rc = p ? cmd_append(job, "UPDATE ", 7) : -ENOMEM;
+    if (rc == 0)
+        rc = cmd_append(job, path, strlen(path));
+    for (int i = 0; i < argc && rc == 0; i++)
+        if ((rc = cmd_append(job, " ", 1)) == 0)
+            rc = cmd_append(job, argv[i], strlen(argv[i]));
+    if (rc == 0)
+        rc = cmd_append(job, "\n", 1);
+    if (rc < 0) {
+        job->cmd_len = mark;
+        free(p);
+        return rc;
+    }
+    job->cmds[job->n_cmds++] = (daemon_cmd_t){ p, last, (uint32_t)argc };
+    return 0;
+}
+
+/* Sends the job's commands as one BATCH and reads the answer: "0 Go ahead ...", then "<n> errors"
+ * and n lines "<command number, from 1> <message>". Returns 0 with the outcome counted into the
+ * job, or a negative errno when the daemon could not be asked (nothing is counted: the caller
+ * fails the whole job, so it is not acked and the agent resends). */
+static int send_batch(rn_rrd_store_t *s, job_t *job)
+{
+    char line[1024];
+    int rc = 0;
+    if (s->daemon_fd < 0 && (rc = daemon_connect(s)) < 0) {
+        rn_error("rrd: cannot connect to rrdcached %s: %s", s->daemon, rn_strerror(rc));
+        return rc;
+    }
+    if ((rc = write_all(s->daemon_fd, "BATCH\n", 6)) < 0 ||
+        (rc = write_all(s->daemon_fd, job->cmd, job->cmd_len)) < 0 ||
+        (rc = write_all(s->daemon_fd, ".\n", 2)) < 0 ||
+        (rc = daemon_read_line(s, line, sizeof line)) < 0)
+        goto lost;
+    if (strtol(line, NULL, 10) < 0) {
+        rn_error("rrd: rrdcached %s refused BATCH: %s", s->daemon, line);
+        rc = RN_ERRD;
+        goto lost;
+    }
+    if ((rc = daemon_read_line(s, line, sizeof line)) < 0)
+        goto lost;
+    long errors = strtol(line, NULL, 10);
+    bool *bad = calloc(job->n_cmds ? job->n_cmds : 1, sizeof *bad);
+    for (long e = 0; e < errors; e++) {
+        if ((rc = daemon_read_line(s, line, sizeof line)) < 0) {
+            free(bad);
+            goto lost;
+        }
+        char *msg;
+        long k = strtol(line, &msg, 10);
+        if (k >= 1 && (size_t)k <= job->n_cmds && bad)
+            bad[k - 1] = true;
+        if (e == 0)
+            rn_error("rrd: rrdcached %s: %ld of %zu updates in a batch refused, first: %s",
+                     s->daemon, errors, job->n_cmds, line);
+    }
+    for (size_t i = 0; i < job->n_cmds; i++) {
+        daemon_cmd_t *c = &job->cmds[i];
+        if (bad == NULL || !bad[i]) {
+            job->result.written += c->n;
+            cache_set(&s->cache, c->path, c->last);
+        } else {
+            job->result.failed += c->n; /* rrdcached keeps what came before a bad value; the
+                                           next batch re-reads the file's last update */
+            cache_drop(&s->cache, c->path);
+        }
+    }
+    free(bad);
+    return 0;
+lost:
+    rn_error("rrd: rrdcached %s: BATCH failed: %s", s->daemon, rn_strerror(rc));
+    daemon_disconnect(s);
+    for (size_t i = 0; i < job->n_cmds; i++)
+        cache_drop(&s->cache, job->cmds[i].path);
+    return rc;
+}
+
 /* Finds the last update of the file of a run of items, creating the file if it does not exist.
  * Returns 0 and sets *last, or a negative error (logged). */
 static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size_t n, time_t *last)
@@ -485,7 +744,11 @@ static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size
         *last = e->last;
         return 0;
     }
-    if (stat(it[0].path, &st) == 0) {
+    if (s->daemon != NULL) {
+        int rc = daemon_last(s, it[0].path, last);
+        if (rc != -ENOENT)
+            return rc;
+    } else if (stat(it[0].path, &st) == 0) {
         rrd_clear_error();
         time_t t = rrd_last_r(it[0].path);
         if (t == (time_t)-1) {
@@ -495,7 +758,7 @@ static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size
         *last = t;
         return 0;
     }
-    if (errno != ENOENT) {
+    else if (errno != ENOENT) {
         int rc = -errno;
         rn_error("rrd: cannot stat %s: %s", it[0].path, rn_strerror(rc));
         return rc;
@@ -505,7 +768,7 @@ static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size
         if (it[i].sample->has_speed_bps)
             speed = it[i].sample->speed_bps;
     uint32_t step = step_of(job->steps, job->n_steps, it[0].tmpl->source);
-    int rc = create_file(it[0].path, it[0].tmpl, step, it[0].t - (time_t)step, speed);
+    int rc = create_file(s, it[0].path, it[0].tmpl, step, it[0].t - (time_t)step, speed);
     if (rc < 0)
         return rc;
     *last = it[0].t - (time_t)step;
@@ -514,10 +777,15 @@ static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size
 
 /* Counts, after a failed update of a file, which of its argc updates landed: those at or before
  * the file's last update as read back now. */
-static uint32_t count_landed(const char *path, const time_t *times, int argc)
+static uint32_t count_landed(const rn_rrd_store_t *s, const char *path, const time_t *times,
+                             int argc)
 {
+    time_t last = (time_t)-1;
     rrd_clear_error();
-    time_t last = rrd_last_r(path);
+    if (s->daemon == NULL)
+        last = rrd_last_r(path);
+    else if (daemon_last(s, path, &last) < 0)
+        last = (time_t)-1;
     rrd_clear_error();
     uint32_t landed = 0;
     for (int i = 0; i < argc && last != (time_t)-1; i++)
@@ -559,10 +827,17 @@ static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n
     }
     if (argc == 0)
         goto out;
+    if (s->daemon != NULL && s->daemon_batch) {
+        /* Sent with the rest of the job in one BATCH; counted when the daemon answers. */
+        if (queue_update(job, it[0].path, argc, argv, last) < 0)
+            job->result.failed += (uint32_t)argc;
+        goto out;
+    }
     rrd_clear_error();
-    if (rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
+    if (s->daemon != NULL ? rrdc_connect(s->daemon) != 0 || rrdc_update(it[0].path, argc, argv) != 0
+                          : rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
         log_rrd_error("cannot update", it[0].path);
-        uint32_t landed = count_landed(it[0].path, times, argc);
+        uint32_t landed = count_landed(s, it[0].path, times, argc);
         job->result.written += landed;
         job->result.failed += (uint32_t)argc - landed;
         cache_drop(&s->cache, it[0].path);
@@ -667,6 +942,18 @@ static void apply_batch(job_t *job)
             ;
         write_file(s, job, items + i, j - i);
     }
+    if (job->n_cmds > 0) {
+        int rc = send_batch(s, job);
+        if (rc < 0)
+            job->status = rc;
+    }
+    for (size_t i = 0; i < job->n_cmds; i++)
+        free(job->cmds[i].path);
+    free(job->cmds);
+    free(job->cmd);
+    job->cmds = NULL;
+    job->cmd = NULL;
+    job->n_cmds = job->cap_cmds = job->cmd_len = job->cmd_cap = 0;
     for (size_t i = 0; i < n; i++)
         free(items[i].path);
     free(items);
@@ -716,6 +1003,8 @@ static void enqueue(rn_rrd_store_t *s, job_t *job)
 /* Frees the store and everything it still owns. */
 static void store_free(rn_rrd_store_t *s)
 {
+    daemon_disconnect(s);
+    free(s->daemon);
     cache_free(&s->cache);
     free(s->close_job);
     free(s->data_dir);
@@ -755,6 +1044,8 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
     if (loop == NULL || data_dir == NULL || *data_dir == '\0' || out == NULL)
         return -EINVAL;
     rn_rrd_store_t *s = calloc(1, sizeof *s);
+    if (s != NULL)
+        s->daemon_fd = -1;
     if (s == NULL || (s->data_dir = strdup(data_dir)) == NULL ||
         (s->close_job = calloc(1, sizeof *s->close_job)) == NULL) {
         if (s)
@@ -770,9 +1061,27 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
         return rc;
     }
     s->loop = loop;
+    s->daemon_fd = -1;
     s->close_job->s = s;
     s->close_job->is_close = true;
     *out = s;
+    return 0;
+}
+
+int rn_rrd_store_set_rrdcached(rn_rrd_store_t *s, const char *addr)
+{
+    char *copy = NULL;
+    if (addr != NULL && (*addr == '\0' || strcmp(addr, "unix:") == 0))
+        return -EINVAL;
+    if (addr != NULL && (copy = strdup(addr)) == NULL)
+        return -ENOMEM;
+    free(s->daemon);
+    s->daemon = copy;
+    const char *proto = getenv("RAJNET_RRDCACHED_PROTOCOL");
+    s->daemon_batch = proto == NULL || strcmp(proto, "update") != 0;
+    if (copy != NULL)
+        rn_info("rrd: writing through rrdcached %s (rrdcached %s mode)", copy,
+                s->daemon_batch ? "batch" : "update");
     return 0;
 }
 

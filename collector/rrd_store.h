@@ -39,6 +39,19 @@ typedef void (*rn_rrd_store_cb)(void *data, int status, const rn_rrd_result_t *r
 /* Creates a store writing under data_dir (created if missing). Returns 0 or a negative error. */
 int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out);
 
+/* Sends writes through rrdcached at addr: "unix:/path" (or "/path") or "host[:port]" (default
+ * port 42217), or, with addr NULL, writes the files directly (the default). Updates of a batch go
+ * to the daemon in one round trip with its BATCH command; the environment variable
+ * RAJNET_RRDCACHED_PROTOCOL=update (read here; for benchmarks) sends one UPDATE per file through
+ * librrd's client instead. Files are created and their last update read through the daemon (so
+ * its cache and journal stay authoritative); the paths sent are absolute, so data_dir must be
+ * the directory rrdcached serves (its -b, when it runs with -B), and since rrdcached does not
+ * make directories, the store makes them under data_dir itself (a remote daemon needs data_dir
+ * mounted at the same path, or directories made beforehand). A daemon that cannot be reached
+ * fails the batch with a negative status (not acked: the agent resends). Call before the first
+ * write. Returns 0, -EINVAL (malformed address) or -ENOMEM. */
+int rn_rrd_store_set_rrdcached(rn_rrd_store_t *s, const char *addr);
+
 /* Sets the RRD step, in seconds, used when creating files of a source ("if", "icmp"). Defaults:
  * "icmp" 10 s, any other source 60 s. Applies to writes queued after the call; existing files
  * keep the step they were created with. */

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "latest.h" /* HTTP API */
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
@@ -125,8 +126,11 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
     pending_batch_t *p = data;
     rn_node_state_t *n = p->node;
     if (status == 0) {
-        if (p->seq > n->acked_seq)
+        if (p->seq > n->acked_seq) {
             n->acked_seq = p->seq;
+            if (p->collector->events)
+                rn_event_store_node_acked_seq_set(p->collector->events, n->id, n->acked_seq);
+        }
         n->batches++;
         n->samples += r->written;
         n->too_old += r->too_old;
@@ -167,6 +171,8 @@ static void observe_batch(rn_session_t *s, const Rn__Batch *b)
     rn_alarm_engine_t *e = s->collector->alarms;
     for (size_t i = 0; i < b->n_samples; i++) {
         const Rn__Sample *x = b->samples[i];
+        if (s->collector->latest) /* HTTP API: latest values (latest.h) */
+            rn_latest_note(s->collector->latest, s->node->id, x);
         if (strcmp(x->source, "icmp") == 0) {
             double sent = value_of(x, RN_ICMP_SENT);
             rn_alarm_observe_icmp(e, s->node->id, x->object, x->time_ms,

@@ -16,6 +16,11 @@ STACK_SECRETS=${RAJNET_SECRETS:-$STACK_REPO/deploy/sim/secrets.yaml}
 STACK_COLLECTOR_ADDR=10.78.0.1
 STACK_COLLECTOR_PORT=${RAJNET_PORT:-7400}
 STACK_RUN=""
+# HTTP API and dashboard (docs/api.md): where the collector serves them, and the demo's tokens.
+STACK_HTTP_ADDR=${RAJNET_HTTP_ADDR:-127.0.0.1}
+STACK_HTTP_PORT=${RAJNET_HTTP_PORT:-8080}
+STACK_OPERATOR_TOKEN=rajnet-demo-operator
+STACK_VIEWER_TOKEN=rajnet-demo-viewer
 
 export RAJNET_BUILD=$STACK_BUILD
 
@@ -51,7 +56,16 @@ tls:
   cert: $STACK_RUN/pki/collector.crt
   key: $STACK_RUN/pki/collector.key
   ca: $STACK_RUN/pki/ca.crt
+http:
+  listen: $STACK_HTTP_ADDR:$STACK_HTTP_PORT
+  dashboard_dir: $STACK_REPO/dashboards/noc
+  tokens:
+    - { name: demo-operator, token: "$STACK_OPERATOR_TOKEN", role: operator }
+    - { name: demo-viewer, token: "$STACK_VIEWER_TOKEN", role: viewer }
 YAML
+    # Tests add sections (e.g. notify:) through RAJNET_COLLECTOR_EXTRA.
+    [ -n "${RAJNET_COLLECTOR_EXTRA:-}" ] && printf '%s\n' "$RAJNET_COLLECTOR_EXTRA" >> "$STACK_RUN/collector.yaml"
+    return 0
 }
 
 # Starts the agent of node $1 in its namespace.
@@ -115,6 +129,8 @@ stack_start() {
     for node in $(stack_nodes); do
         stack_start_agent "$node"
     done
+    echo "stack: dashboard and API at http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT/" \
+         "(operator token $STACK_OPERATOR_TOKEN)" >&2
 }
 
 stack_stop() {
