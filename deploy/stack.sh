@@ -117,10 +117,21 @@ stack_stop_collector() {
     rm -f "$STACK_RUN/collector.pid"
 }
 
+# The simulated RajNet's namespaces and addresses are machine-wide: one stack at a time. The lock
+# is held from stack_start to stack_stop (or the end of the process), so a second run waits.
+stack_lock() {
+    exec {STACK_LOCK_FD}>/tmp/rajnet-stack.lock
+    if ! flock -n "$STACK_LOCK_FD"; then
+        echo "stack: another simulated RajNet is running; waiting for it (up to 15 min)" >&2
+        flock -w 900 "$STACK_LOCK_FD" || { echo "stack: gave up waiting" >&2; return 1; }
+    fi
+}
+
 stack_start() {
     STACK_RUN=$1
     mkdir -p "$STACK_RUN"
     STACK_RUN=$(cd "$STACK_RUN" && pwd)
+    stack_lock || return 1
     stack_sim up --topology "$STACK_TOPOLOGY" --secrets "$STACK_SECRETS" || return 1
     stack_make_pki || return 1
     stack_write_collector_config
@@ -141,6 +152,8 @@ stack_stop() {
     done
     stack_stop_collector
     stack_sim down >/dev/null 2>&1 || true
+    [ -n "${STACK_LOCK_FD:-}" ] && exec {STACK_LOCK_FD}>&-
+    STACK_LOCK_FD=""
 }
 
 # Prints the RRD file of a series: stack_rrd NODE SOURCE [DEVICE] OBJECT
