@@ -27,6 +27,12 @@ int rn_icmp_prober_set_targets(rn_icmp_prober_t *p, Rn__IcmpTarget *const *targe
 /* Stops probing and frees the prober once every handle is closed; cb (may be NULL) fires then. */
 void rn_icmp_prober_close(rn_icmp_prober_t *p, void (*cb)(void *data), void *data);
 
+/* Benchmark hook: called for every echo request sent, with the monotonic time it was due and the
+ * monotonic time it was handed to the kernel (both ns). fn NULL (the default) turns it off.
+ * Borrowed ctx; the hook must not call back into the prober. */
+typedef void (*rn_icmp_send_hook_fn)(void *ctx, uint64_t due_ns, uint64_t sent_ns);
+void rn_icmp_prober_set_send_hook(rn_icmp_prober_t *p, rn_icmp_send_hook_fn fn, void *ctx);
+
 /* The statistics of one round, exposed for unit tests: rtts_ms holds the received RTTs in send
  * order, n_recv of them out of n_sent. */
 typedef struct {

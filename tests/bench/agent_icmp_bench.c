@@ -120,7 +120,8 @@ int main(int argc, char **argv)
         }
     }
     struct in_addr a0;
-    if (n == 0 || n > 60000 || seconds == 0 || seconds > 3600 || inet_pton(AF_INET, first, &a0) != 1) {
+    if (n == 0 || n > 60000 || seconds == 0 || seconds > 3600 ||
+        inet_pton(AF_INET, first, &a0) != 1) {
         fprintf(stderr, "agent_icmp_bench: bad arguments\n");
         return 2;
     }
@@ -202,5 +203,7 @@ int main(int argc, char **argv)
                 fprintf(f, "%s %.4f %u\n", B.addr[i], B.rtt_sum[i] / B.rtt_n[i], B.rtt_n[i]);
         fclose(f);
     }
+    free(tg), free(tp), free(names);
+    free(B.addr), free(B.rtt_sum), free(B.rtt_n), free(B.hist);
     return 0;
 }
