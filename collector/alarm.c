@@ -103,7 +103,7 @@ static int copy_entries(rn_alarm_knob_entry_t **dst, const rn_alarm_knob_entry_t
 /* Fills e->cfg from cfg (may be NULL) and the topology settings, defaults where zero. */
 static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
 {
-    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1 };
+    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2 };
     if (cfg)
         e->cfg = *cfg;
     const rn_settings_t *s = &e->topo->settings;
@@ -121,6 +121,16 @@ static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
         c->silent_after_ms = 30000;
     if (c->late_ms <= 0)
         c->late_ms = 10000;
+    if (!(c->vc_min_mos > 0)) /* VC quality */
+        c->vc_min_mos = 3.6;
+    if (!(c->vc_max_loss_pct > 0))
+        c->vc_max_loss_pct = 3;
+    if (!c->vc_bad_in || c->vc_bad_in > 32)
+        c->vc_bad_in = 5;
+    if (!c->vc_bad_of || c->vc_bad_of > c->vc_bad_in)
+        c->vc_bad_of = c->vc_bad_in < 3 ? c->vc_bad_in : 3;
+    if (c->vc_promote_hold_ms <= 0)
+        c->vc_promote_hold_ms = 20000;
     for (int i = 0; i < RN_ALARM_TYPE_COUNT; i++)
         if (c->severity[i] <= 0)
             c->severity[i] = sev[i];
@@ -186,6 +196,7 @@ static int states_build(rn_alarm_engine_t *e, const rn_impact_t *ix, node_st_t *
             rc = svc_carry(e, ix, &ns[i], &e->nodes[old]);
         }
         ns[i].a_silent = ns[i].a_isolated = ns[i].a_path = NULL;
+        ns[i].a_vc = NULL; /* VC quality */
     }
     for (size_t l = 0; !rc && l < ix->n_links; l++) {
         size_t old = e->ix ? rn_impact_find_link(e->ix, ix->links[l].link->circuit)
@@ -399,9 +410,21 @@ static bool if_down(const rn_alarm_engine_t *e, size_t l)
     return !(e->ix->nodes[n].n_links == 1 && ptp->good >= ls->k.up_after && ptp->first_good > t);
 }
 
+/* Forgets link l's loss and latency windows. The rounds around a cut or a heal (a partial round
+ * before the cut is seen, the first round after it heals) are part of the outage, not a measure
+ * of the link's quality: left in a 120-round window they would page "degraded" minutes after
+ * every outage. */
+static void degrade_reset(link_st_t *ls)
+{
+    if (ls->win_sent)
+        memset(ls->win_sent, 0, 2 * (size_t)ls->win_len * sizeof *ls->win_sent);
+    ls->win_pos = ls->win_fill = ls->sum_sent = ls->sum_lost = 0;
+    ls->slow_bits = 0;
+}
+
 /* Recomputes whether link l is down (either end's ifOperStatus, or its node's rounds to the
  * parent) after evidence at t, and follows a change: flap history, the link-down alarm, the
- * node's isolation. */
+ * node's isolation, and a fresh start of the degradation windows. */
 static void link_update(rn_alarm_engine_t *e, size_t l, int64_t t)
 {
     link_st_t *ls = &e->links[l];
@@ -413,6 +436,7 @@ static void link_update(rn_alarm_engine_t *e, size_t l, int64_t t)
         return;
     ls->down = down;
     ls->changed = t;
+    degrade_reset(ls);
     flap_record(e, l, t);
     if (down && !ls->a_down) {
         int64_t since = ptp->on && ptp->since < t ? ptp->since : t;
@@ -628,6 +652,49 @@ void rn_alarm_observe_service(rn_alarm_engine_t *e, const char *node, const char
         rn__correlate(e);
 }
 
+/* ---- VC quality (agent/vc_quality.h "rtp" samples) ---- */
+
+/* The index of the first vc service, or RN_IMPACT_NONE. */
+static size_t vc_service(const rn_alarm_engine_t *e)
+{
+    for (size_t i = 0; i < e->topo->n_services; i++)
+        if (strcmp(e->topo->services[i].kind, "vc") == 0)
+            return rn_impact_find_service(e->ix, e->topo->services[i].name);
+    return RN_IMPACT_NONE;
+}
+
+void rn_alarm_observe_vc(rn_alarm_engine_t *e, const char *node, int64_t t_ms, double mos,
+                         double loss_pct)
+{
+    size_t n = rn_impact_find_node(e->ix, node);
+    if (n == RN_IMPACT_NONE || isnan(mos) || isnan(loss_pct) || !accept_time(e, t_ms))
+        return;
+    node_st_t *ns = &e->nodes[n];
+    if (t_ms <= ns->vc_last_t) {
+        e->stale++;
+        return;
+    }
+    ns->vc_last_t = t_ms;
+    const rn_alarm_config_t *c = &e->cfg;
+    bool bad = mos < c->vc_min_mos || loss_pct > c->vc_max_loss_pct;
+    uint32_t in_mask = c->vc_bad_in >= 32 ? ~0u : (1u << c->vc_bad_in) - 1;
+    uint32_t of_mask = (1u << c->vc_bad_of) - 1;
+    if (bad && !(ns->vc_bits & in_mask))
+        ns->vc_first_bad = t_ms; /* a new bad spell starts here */
+    ns->vc_bits = ns->vc_bits << 1 | bad;
+    if (bad) {
+        ns->vc_mos = mos;
+        ns->vc_loss = loss_pct;
+    }
+    if (!ns->a_vc && (uint32_t)__builtin_popcount(ns->vc_bits & in_mask) >= c->vc_bad_of)
+        rn__alarm_open(e, RN_ALARM_VC_QUALITY, n, RN_IMPACT_NONE, vc_service(e),
+                       ns->vc_first_bad);
+    else if (ns->a_vc && !(ns->vc_bits & of_mask))
+        rn__alarm_close(e, ns->a_vc);
+    if (e->dirty)
+        rn__correlate(e);
+}
+
 void rn_alarm_observe_node_seen(rn_alarm_engine_t *e, const char *node, int64_t t_ms)
 {
     size_t n = rn_impact_find_node(e->ix, node);
@@ -760,7 +827,7 @@ const char *rn_alarm_type_name(rn_alarm_type_t type)
 {
     static const char *const names[RN_ALARM_TYPE_COUNT] = {
         "link down", "link degraded", "link flapping", "node silent", "node isolated",
-        "redundancy lost", "service unreachable", "path lost" };
+        "redundancy lost", "service unreachable", "path lost", "VC quality low" };
     return (unsigned)type < RN_ALARM_TYPE_COUNT ? names[type] : "?";
 }
 

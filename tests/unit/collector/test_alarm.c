@@ -411,6 +411,26 @@ static void test_one_percent_random_loss_raises_nothing(void **state)
     sim_stop(&s);
 }
 
+/* Outages are not loss: cuts and heals that land mid-round leave partly lost rounds around each
+ * outage; with 1% random loss on top, eight outages 65 s apart (not flapping) at 2 s probing
+ * page eight link-down alarms and never "degraded". */
+static void test_outage_edges_do_not_count_as_loss(void **state)
+{
+    sim_t s;
+    srand(7);
+    sim_start(&s, 2000, NULL);
+    s.rand_loss[sim_index("ajmer")] = 0.01;
+    for (int k = 0; k < 8; k++) {
+        int64_t at = s.now + 21000; /* mid-round: rounds start on even seconds */
+        sim_cut(&s, "ajmer", at, at + 10000);
+        sim_run(&s, 65000);
+    }
+    sim_run(&s, 60000);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN), 8);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DEGRADED), 0);
+    sim_stop(&s);
+}
+
 /* 5% loss on a 1% (dhq) link: LINK_DEGRADED S2 once the window makes it significant, cleared
  * when the window is back under twice the limit. Latency over the SLA (bhq: 150 ms) in 6 of 10
  * rounds: degraded too, cleared after 6 clean rounds. */
@@ -678,6 +698,104 @@ static void test_service_unreachable_correlates(void **state)
     sim_stop(&s);
 }
 
+/* ---- VC quality (agent/vc_quality.h "rtp" samples) ---- */
+
+/* Feeds n intervals of 5 s of VC figures from node, running the model in between. */
+static void vc_feed(sim_t *s, const char *node, int n, double mos, double loss)
+{
+    for (int i = 0; i < n; i++) {
+        sim_run(s, 5000);
+        rn_alarm_observe_vc(s->e, node, s->now, mos, loss);
+    }
+}
+
+/* M of N: 3 bad intervals of the last 5 raise it (2 do not), 3 good ones in a row clear it;
+ * with no link alarm it is a root of its own, naming the office, MOS and loss. */
+static void test_vc_quality_low_is_m_of_n(void **state)
+{
+    sim_t s;
+    (void)state;
+    sim_start(&s, 1000, NULL);
+    vc_feed(&s, "ajmer/kishangarh", 3, 4.4, 0);
+    vc_feed(&s, "ajmer/kishangarh", 1, 3.2, 6); /* bad, good, bad: 2 of 5 */
+    vc_feed(&s, "ajmer/kishangarh", 1, 4.4, 0);
+    vc_feed(&s, "ajmer/kishangarh", 1, 4.3, 4.0); /* loss 4% > 3%: bad */
+    sim_run(&s, 2000);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_VC_QUALITY), 0);
+    vc_feed(&s, "ajmer/kishangarh", 1, 3.5, 1.0); /* MOS 3.5 < 3.6: 3 of the last 5 */
+    sim_run(&s, 2000);                            /* the settle window */
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_VC_QUALITY, NULL);
+    assert_non_null(r);
+    assert_string_equal(r->node, "ajmer/kishangarh");
+    assert_string_equal(r->entity, "vc");
+    assert_int_equal(r->severity, 2);
+    assert_int_equal(r->root_id, 0);
+    assert_non_null(strstr(r->text, "VC quality low at ajmer/kishangarh: MOS 3.50, loss 1.0%"));
+    assert_string_equal(r->impact_services, "vc");
+    vc_feed(&s, "ajmer/kishangarh", 2, 4.4, 0);
+    vc_feed(&s, "ajmer/kishangarh", 1, NAN, NAN); /* no media: says nothing */
+    assert_int_equal(count(RN_ALARM_EV_CLEARED, RN_ALARM_VC_QUALITY), 0);
+    vc_feed(&s, "ajmer/kishangarh", 1, 4.4, 0);
+    assert_int_equal(count(RN_ALARM_EV_CLEARED, RN_ALARM_VC_QUALITY), 1);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    sim_stop(&s);
+}
+
+/* A degraded uplink (latency over the SLA) explains the VC alarm at the office below it and at
+ * the district: both are symptoms of the link alarm, never roots; healing clears everything. */
+static void test_vc_quality_under_degraded_link_is_its_symptom(void **state)
+{
+    sim_t s;
+    (void)state;
+    sim_start(&s, 1000, NULL);
+    vc_feed(&s, "jaipur", 2, 4.4, 0);
+    s.rtt[JPR] = 200; /* JPR-MPLS-0042 slow: degraded after 6 of 10 rounds */
+    vc_feed(&s, "jaipur", 4, 3.8, 5.2);
+    vc_feed(&s, "jaipur/amer", 4, 3.7, 5.0);
+    const event_t *d = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DEGRADED, "JPR-MPLS-0042");
+    assert_non_null(d);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_VC_QUALITY), 0);
+    assert_int_equal(count(RN_ALARM_EV_SYMPTOM_OF, RN_ALARM_VC_QUALITY), 2);
+    for (size_t i = 0; i < n_events; i++)
+        if (events[i].type == RN_ALARM_VC_QUALITY)
+            assert_int_equal(events[i].root_id, d->id);
+    s.rtt[JPR] = 0; /* healed: the link clears within seconds, the VC figures take 3 intervals */
+    for (int i = 0; i < 3; i++) {
+        sim_run(&s, 5000);
+        rn_alarm_observe_vc(s.e, "jaipur", s.now, 4.4, 0);
+        rn_alarm_observe_vc(s.e, "jaipur/amer", s.now, 4.4, 0);
+    }
+    sim_run(&s, 10000);
+    assert_int_equal(count(RN_ALARM_EV_CLEARED, RN_ALARM_VC_QUALITY), 2);
+    assert_non_null(find(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DEGRADED, "JPR-MPLS-0042"));
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    assert_int_equal(count(RN_ALARM_EV_PROMOTED, -1), 0);
+    sim_stop(&s);
+}
+
+/* The VC alarm that comes first is published as a root, then re-parented (SYMPTOM_OF) when the
+ * link alarm appears. */
+static void test_vc_quality_before_the_link_alarm_is_reparented(void **state)
+{
+    sim_t s;
+    (void)state;
+    sim_start(&s, 1000, NULL);
+    vc_feed(&s, "ajmer", 3, 3.0, 8);
+    sim_run(&s, 2000);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_VC_QUALITY, NULL);
+    assert_non_null(r);
+    uint64_t vc_id = r->id;
+    s.rtt[AJM] = 200;
+    vc_feed(&s, "ajmer", 3, 3.0, 8);
+    const event_t *d = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DEGRADED, "AJM-LL-0107");
+    assert_non_null(d);
+    const event_t *sy = find(RN_ALARM_EV_SYMPTOM_OF, RN_ALARM_VC_QUALITY, NULL);
+    assert_non_null(sy);
+    assert_int_equal(sy->id, vc_id);
+    assert_int_equal(sy->root_id, d->id);
+    sim_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_race_block_first_is_held_and_reparented_within_budget),
         cmocka_unit_test(test_flapping_link_is_one_alarm),
         cmocka_unit_test(test_one_percent_random_loss_raises_nothing),
+        cmocka_unit_test(test_outage_edges_do_not_count_as_loss),
         cmocka_unit_test(test_degraded_by_loss_and_by_latency),
         cmocka_unit_test(test_root_clears_persisting_symptom_is_promoted),
         cmocka_unit_test(test_node_silent_and_silent_under_cut_is_symptom),
@@ -693,6 +812,9 @@ int main(void)
         cmocka_unit_test(test_topology_reload_keeps_alarms),
         cmocka_unit_test(test_backup_uplink_redundancy_lost_then_isolated),
         cmocka_unit_test(test_service_unreachable_correlates),
+        cmocka_unit_test(test_vc_quality_low_is_m_of_n), /* VC quality */
+        cmocka_unit_test(test_vc_quality_under_degraded_link_is_its_symptom),
+        cmocka_unit_test(test_vc_quality_before_the_link_alarm_is_reparented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
