@@ -184,6 +184,9 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
     if (rc == 0 && a->services)
         rc = rn_service_prober_set_targets(a->services, p->services, p->n_services,
                                            p->probe_interval_s);
+    /* VC media capture (agent/vc_quality.h): a capture that cannot open is logged and skipped */
+    if (rc == 0 && a->vc)
+        rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures);
     if (rc) {
         rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
         return;
@@ -279,6 +282,9 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     /* service probes: without them (libcurl failed, logged) the agent still does the rest */
     if (rc == 0 && rn_service_prober_new(loop, on_sample, a, &a->services) != 0)
         a->services = NULL;
+    /* VC media capture */
+    if (rc == 0 && rn_vc_quality_new(loop, on_sample, a, &a->vc) != 0)
+        a->vc = NULL;
     char err[1024] = "";
     if (rc == 0)
         rc = open_delivery(a, err, sizeof err);
@@ -319,7 +325,7 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->delivery)
         flush(a);
     a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery +
-                       !!a->plan_cache + !!a->services;
+                       !!a->plan_cache + !!a->services + !!a->vc /* VC media capture */;
     uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
@@ -330,6 +336,8 @@ void rn_agent_stop(rn_agent_t *a)
         rn_icmp_prober_close(a->prober, on_part_closed, a);
     if (a->services) /* service probes */
         rn_service_prober_close(a->services, on_part_closed, a);
+    if (a->vc) /* VC media capture */
+        rn_vc_quality_close(a->vc, on_part_closed, a);
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);
     if (a->plan_cache)

@@ -20,6 +20,7 @@
 #include "service_probe.h"
 #include "snmp_poller.h"
 #include "uplink.h"
+#include "vc_quality.h" /* VC media capture */
 
 #define RN_AGENT_VERSION "0.1.0"
 #define RN_AGENT_FLUSH_MS 1000
@@ -35,6 +36,7 @@ typedef struct {
     rn_snmp_poller_t *poller;
     rn_icmp_prober_t *prober;
     rn_service_prober_t *services; /* TCP/HTTP service probes; NULL if libcurl failed */
+    rn_vc_quality_t *vc;           /* VC media capture (agent/vc_quality.h); NULL if it failed */
     uv_timer_t flush_timer, heartbeat_timer;
     uv_signal_t sigint, sigterm;
     char plan_digest[65];

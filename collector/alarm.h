@@ -58,6 +58,11 @@
  *
  * Service unreachable (S2), from (node, service) checks, N bad to raise, M good to clear.
  *
+ * VC quality low (S2), from a node's "rtp" samples (MOS, loss per capture interval), M of N
+ * intervals bad to raise (see rn_alarm_observe_vc). A symptom of a cut or a degraded link on the
+ * way from the office to the VC service's host (its cause, as a degraded link is a cause of
+ * nothing else), else a root of its own.
+ *
  * CORRELATION. An alarm whose node lies under a cut (a down single uplink, an isolated node or a
  * flapping link on its path towards the root; for services, on the path to the service's host)
  * is a symptom of the highest such alarm; symptoms always point at a root (root_id), never at
@@ -100,6 +105,8 @@ typedef enum {
     RN_ALARM_REDUNDANCY_LOST,     /* entity = circuit; a down uplink while another carries */
     RN_ALARM_SERVICE_UNREACHABLE, /* entity = service name, node = where it is checked from */
     RN_ALARM_PATH_LOST,           /* entity = node: it reaches its parent but not the root */
+    RN_ALARM_VC_QUALITY,          /* entity = the vc service, node = the office: "VC quality low
+                                   * at <office>" (VC media capture, agent/vc_quality.h) */
     RN_ALARM_TYPE_COUNT
 } rn_alarm_type_t;
 
@@ -183,6 +190,13 @@ typedef struct {
     size_t n_classes;
     const rn_alarm_knob_entry_t *links;   /* per circuit */
     size_t n_links;
+    /* VC quality (RN_ALARM_VC_QUALITY): an interval is bad when its MOS is under vc_min_mos
+     * [3.6] or its loss over vc_max_loss_pct [3]; raised when vc_bad_of [3] of the last
+     * vc_bad_in [5] intervals are bad, cleared when none of the last vc_bad_of is. */
+    double vc_min_mos, vc_max_loss_pct;
+    uint32_t vc_bad_of, vc_bad_in;
+    int64_t vc_promote_hold_ms; /* a VC symptom whose root cleared waits this long (its own
+                                 * figures need vc_bad_of intervals to clear) [20000] */
 } rn_alarm_config_t;
 
 /* Creates an engine over topo (borrowed: it must stay valid until the engine is freed or given
@@ -215,6 +229,12 @@ void rn_alarm_observe_ifstatus(rn_alarm_engine_t *e, const char *node, const cha
 /* A TCP/HTTP check of service from node. */
 void rn_alarm_observe_service(rn_alarm_engine_t *e, const char *node, const char *service,
                               int64_t t_ms, bool reachable);
+
+/* VC media quality seen at node over one capture interval (an "rtp" sample): its estimated MOS
+ * and loss percent; intervals without media (NAN) say nothing. See the vc_* knobs. The alarm is
+ * a symptom of a down, flapping or degraded link on the office's path to the VC host. */
+void rn_alarm_observe_vc(rn_alarm_engine_t *e, const char *node, int64_t t_ms, double mos,
+                         double loss_pct);
 
 /* Any frame from node's agent (hello, batch, heartbeat). */
 void rn_alarm_observe_node_seen(rn_alarm_engine_t *e, const char *node, int64_t t_ms);

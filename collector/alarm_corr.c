@@ -122,6 +122,12 @@ static void text_node_alarm(rn_alarm_engine_t *e, alarm_t *a, text_t *t)
                  in->parent != RN_IMPACT_NONE ? e->ix->nodes[in->parent].node->id : "?",
                  e->ix->nodes[e->ix->root].node->id);
         break;
+    case RN_ALARM_VC_QUALITY: /* VC media capture */
+        text_add(t, "VC quality low at %s: MOS %.2f, loss %.1f%% (limits: MOS %.2f, loss %.1f%%)"
+                 " in %u of the last %u intervals", a->node_id, e->nodes[a->node].vc_mos,
+                 e->nodes[a->node].vc_loss, e->cfg.vc_min_mos, e->cfg.vc_max_loss_pct,
+                 e->cfg.vc_bad_of, e->cfg.vc_bad_in);
+        return;
     default: /* service */
         text_add(t, "service %s unreachable from %s", a->service_name, a->node_id);
         return;
@@ -168,8 +174,9 @@ static void describe_impact(rn_alarm_engine_t *e, alarm_t *a)
             rn_impact_cut(e->ix, e->ix->nodes[n].parent, n, &a->inodes, &a->iservices);
         break;
     case RN_ALARM_SERVICE_UNREACHABLE:
+    case RN_ALARM_VC_QUALITY:
         if (rn_impact_list_add(&a->inodes, a->node_id) ||
-            rn_impact_list_add(&a->iservices, a->service_name)) {
+            (a->service_name && rn_impact_list_add(&a->iservices, a->service_name))) {
             rn_impact_list_free(&a->inodes);
             rn_impact_list_free(&a->iservices);
         }
@@ -224,6 +231,8 @@ alarm_t **rn__alarm_slot(rn_alarm_engine_t *e, const alarm_t *a)
         return &ns->a_path;
     case RN_ALARM_SERVICE_UNREACHABLE:
         return a->service == RN_IMPACT_NONE || !ns->svc ? NULL : &ns->svc[a->service].a;
+    case RN_ALARM_VC_QUALITY:
+        return &ns->a_vc;
     default:
         return NULL;
     }
@@ -438,6 +447,32 @@ static alarm_t *service_cause(const rn_alarm_engine_t *e, const alarm_t *a)
     return best;
 }
 
+/* VC quality: the cause is the highest cut, flapping, down or degraded link between the office
+ * and the VC service's host (the whole way to the root when there is no vc service). */
+static alarm_t *vc_cause(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    const rn_service_t *s = a->service != RN_IMPACT_NONE ? &e->topo->services[a->service] : NULL;
+    alarm_t *best = NULL;
+    for (size_t n = a->node; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
+        bool hosts_below = false;
+        for (size_t i = 0; s && i < s->n_endpoints && !hosts_below; i++) {
+            size_t h = rn_impact_find_node(e->ix, s->endpoints[i].node);
+            hosts_below = h != RN_IMPACT_NONE && rn_impact_is_under(e->ix, h, n);
+        }
+        if (hosts_below)
+            break;
+        const rn_impact_node_t *in = &e->ix->nodes[n];
+        alarm_t *c = cut_alarm(e, n);
+        for (size_t l = in->first_link; !c && l < in->first_link + in->n_links; l++) {
+            const link_st_t *ls = &e->links[l];
+            c = ls->a_flap ? ls->a_flap : ls->a_down ? ls->a_down : ls->a_degraded;
+        }
+        if (c)
+            best = c;
+    }
+    return best;
+}
+
 /* Returns the direct cause of alarm a, or NULL if nothing known explains it (the rules are in
  * alarm.h, CORRELATION; causes always lie higher in the tree or higher in the same node's
  * order isolated > flapping > down > degraded, so chains never loop). */
@@ -472,6 +507,8 @@ static alarm_t *find_cause(const rn_alarm_engine_t *e, const alarm_t *a)
         return c;
     case RN_ALARM_SERVICE_UNREACHABLE:
         return (c = service_cause(e, a)) ? c : upstream_node(e, n, false);
+    case RN_ALARM_VC_QUALITY: /* VC media capture */
+        return (c = vc_cause(e, a)) ? c : upstream_node(e, n, false);
     default:
         return NULL;
     }
@@ -515,7 +552,9 @@ static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
             a->state = ST_PENDING;
             a->orphaned = a->published;
             if (a->published)
-                a->deadline_ms = e->now + e->cfg.promote_hold_ms;
+                a->deadline_ms = e->now + (a->type == RN_ALARM_VC_QUALITY /* VC quality */
+                                               ? e->cfg.vc_promote_hold_ms
+                                               : e->cfg.promote_hold_ms);
         }
         break;
     }

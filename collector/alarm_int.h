@@ -54,6 +54,11 @@ typedef struct {
     bool isolated;            /* several uplinks, all down */
     svc_st_t *svc;            /* per service, allocated on the first check */
     alarm_t *a_silent, *a_isolated, *a_path;
+    /* VC quality: last intervals, bit 0 newest (1 = bad); the bad figures for the text */
+    uint32_t vc_bits;
+    int64_t vc_last_t, vc_first_bad;
+    double vc_mos, vc_loss;
+    alarm_t *a_vc;
 } node_st_t;
 
 typedef struct {

@@ -27,6 +27,7 @@ static const char *const type_names[RN_ALARM_TYPE_COUNT] = {
     [RN_ALARM_REDUNDANCY_LOST] = "redundancy_lost",
     [RN_ALARM_SERVICE_UNREACHABLE] = "service_unreachable",
     [RN_ALARM_PATH_LOST] = "path_lost",
+    [RN_ALARM_VC_QUALITY] = "vc_quality", /* VC media capture */
 };
 
 static const char *status_name(rn_alarm_status_t s)

@@ -14,6 +14,7 @@
 #include "latest.h" /* HTTP API: latest values */
 #include "log.h"
 #include "session.h"
+#include "report_run.h" /* SLA reports: monthly generation */
 
 #define CRON_MS 1000
 #define SILENT_AFTER_S 30      /* a connected node that sends nothing this long is "silent" */
@@ -81,6 +82,9 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, "icmp", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "tcp", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
+    /* VC capture: the interval collector/plan.c gives every capture */
+    rn_rrd_store_set_step(c->store, "rtp", 5);
+    rn_rrd_store_set_step(c->store, "tcphs", 5);
 }
 
 /* SIGHUP: loads the topology again; keeps the old one if the new one has an error. Connected
@@ -120,6 +124,7 @@ static void on_cron(uv_timer_t *t)
     rn_collector_t *c = t->data;
     int64_t now = rn_clock_wall_ms();
     rn_alarm_tick(c->alarms, now);
+    rn_report_monthly_tick(c, now, CRON_MS); /* on the 1st: last month's SLA reports */
     for (rn_session_t *s = c->sessions; s; s = s->next)
         if (!s->node && !s->closing && now - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000)
             rn_session_close(s, "no hello in time");

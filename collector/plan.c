@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ typedef struct {
     Rn__ServiceTarget *services;   /* service endpoints, with their object names: */
     Rn__ServiceTarget **service_ptrs;
     char (*objects)[RN_WIRE_MAX_NAME + 1];
+    Rn__Capture capture;           /* VC capture: one per node, on its primary uplink */
+    Rn__Capture *capture_ptr;
+    char capture_filter[RN_WIRE_MAX_NAME + 1];
 } plan_parts_t;
 
 static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentials *cred)
@@ -153,6 +157,62 @@ static int add_services(const rn_topology_t *topo, const rn_node_t *n, plan_part
     return 0;
 }
 
+/* VC capture (agent/vc_quality.h): a node with an uplink, when a vc service has RTP ports and
+ * the node does not host it, captures on its primary uplink's local interface (in the simulated
+ * RajNet the agent's namespace holds that interface): the RTP port range and the MCU addresses,
+ * plus TCP SYNs to e-governance endpoints for handshake times. A filter that would not fit in a
+ * plan string is cut at the last whole clause. */
+static void add_capture(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    const rn_link_t *up = NULL;
+    for (size_t i = 0; i < n->n_uplinks; i++)
+        if (!up || (n->uplinks[i].role && strcmp(n->uplinks[i].role, "primary") == 0 &&
+                    !(up->role && strcmp(up->role, "primary") == 0)))
+            up = &n->uplinks[i];
+    if (!up || !up->local.ifname)
+        return;
+    char *f = p->capture_filter;
+    size_t cap = sizeof p->capture_filter, len = 0;
+    bool any_vc = false;
+    for (size_t i = 0; i < topo->n_services; i++) {
+        const rn_service_t *sv = &topo->services[i];
+        bool vc = strcmp(sv->kind, "vc") == 0;
+        if (vc && !sv->rtp_port_min)
+            continue;
+        char clause[128];
+        if (vc) {
+            snprintf(clause, sizeof clause, "%s(udp portrange %u-%u)", len ? " or " : "",
+                     sv->rtp_port_min, sv->rtp_port_max);
+            if (len + strlen(clause) < cap)
+                len += (size_t)snprintf(f + len, cap - len, "%s", clause);
+        }
+        for (size_t e = 0; e < sv->n_endpoints; e++) {
+            const rn_endpoint_t *ep = &sv->endpoints[e];
+            if (ep->node && strcmp(ep->node, n->id) == 0)
+                continue;
+            if (vc)
+                any_vc = true;
+            if (!ep->addr)
+                continue;
+            snprintf(clause, sizeof clause, "%s(%s host %s)", len ? " or " : "",
+                     vc ? "udp and" : "tcp[tcpflags] & tcp-syn != 0 and", ep->addr);
+            if (len + strlen(clause) < cap)
+                len += (size_t)snprintf(f + len, cap - len, "%s", clause);
+        }
+    }
+    if (!any_vc || !len)
+        return;
+    rn__capture__init(&p->capture);
+    p->capture.name = "vc";
+    p->capture.ifname = up->local.ifname;
+    p->capture.filter = f;
+    p->capture.has_interval_s = 1;
+    p->capture.interval_s = 5;
+    p->capture_ptr = &p->capture;
+    p->plan.captures = &p->capture_ptr;
+    p->plan.n_captures = 1;
+}
+
 /* Fills parts with the plan of node n. Returns 0 or -ENOMEM. */
 static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
@@ -177,6 +237,7 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     add_target(p, topo, n, n->parent, topo->settings.probe_count);
     if (root && root != n && root != n->parent)
         add_target(p, topo, n, root, topo->settings.probe_count);
+    add_capture(topo, n, p); /* VC capture */
     return add_services(topo, n, p);
 }
 

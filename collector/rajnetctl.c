@@ -11,6 +11,8 @@
  *     maintenance delete ID
  *     graph NODE --source if|icmp [--device D] --object O [--from -3600] [--to now]
  *           [--format png|svg] [--view traffic|rtt|jitter] [-o FILE]   saves the image
+ *     report --month YYYY-MM | --from T --to T [--vendor V] [--format csv|html|pdf|json]
+ *           [-o FILE | --dir DIR]   SLA report; CSV without --vendor: one file per vendor
  *
  * URL defaults to $RAJNET_URL or http://127.0.0.1:8080, TOKEN to $RAJNET_TOKEN. --json prints the
  * API's answer as is. Exit codes: 0 ok, 1 the API refused or failed (its reason is printed), 2
@@ -161,6 +163,8 @@ static int usage(void)
             "  maintenance delete ID\n"
             "  graph NODE --source if|icmp [--device D] --object O [--from -3600] [--to now]\n"
             "        [--format png|svg] [--view traffic|rtt|jitter] [-o FILE]\n"
+            "  report --month YYYY-MM | --from T --to T [--vendor V]\n"
+            "        [--format csv|html|pdf|json] [-o FILE | --dir DIR]   SLA report\n"
             "URL: $RAJNET_URL or http://127.0.0.1:8080; TOKEN: $RAJNET_TOKEN\n");
     return 2;
 }
@@ -505,6 +509,101 @@ static int cmd_graph(int argc, char **argv)
     return 0;
 }
 
+/* ---------------------------------------------------------------- report (SLA reports) */
+
+/* Fetches one report and saves it to path. Returns 0 or 1. */
+static int fetch_report(const char *query, const char *path)
+{
+    char url[2048];
+    snprintf(url, sizeof url, "/api/v1/report?%s", query);
+    buf_t out;
+    long st = request("GET", url, NULL, &out);
+    if (st != 200) {
+        json_t *j = out.len ? json_loadb(out.data, out.len, 0, NULL) : NULL;
+        if (st > 0)
+            fprintf(stderr, "rajnetctl: report: %ld: %s\n", st, j ? jstr(j, "error") : "");
+        json_decref(j);
+        free(out.data);
+        return 1;
+    }
+    FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+    if (!f || fwrite(out.data, 1, out.len, f) != out.len || (f != stdout && fclose(f) != 0)) {
+        fprintf(stderr, "rajnetctl: %s: %s\n", path, strerror(errno));
+        free(out.data);
+        return 1;
+    }
+    if (f != stdout)
+        printf("saved %s (%zu bytes)\n", path, out.len);
+    free(out.data);
+    return 0;
+}
+
+/* report --month YYYY-MM | --from T --to T [--vendor V] [--format csv|html|pdf|json]
+ *        [-o FILE | --dir DIR]: CSV without --vendor is one file per vendor. */
+static int cmd_report(int argc, char **argv)
+{
+    const char *month = NULL, *from = NULL, *to = NULL, *vendor = NULL, *format = "html";
+    const char *outfile = NULL, *dir = ".";
+    static const struct option o[] = {
+        { "month", required_argument, NULL, 'm' },  { "from", required_argument, NULL, 'f' },
+        { "to", required_argument, NULL, 't' },     { "vendor", required_argument, NULL, 'V' },
+        { "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
+        { "dir", required_argument, NULL, 'd' },    { NULL, 0, NULL, 0 } };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:f:t:V:F:o:d:", o, NULL)) != -1)
+        switch (c) {
+        case 'm': month = optarg; break;
+        case 'f': from = optarg; break;
+        case 't': to = optarg; break;
+        case 'V': vendor = optarg; break;
+        case 'F': format = optarg; break;
+        case 'o': outfile = optarg; break;
+        case 'd': dir = optarg; break;
+        default: return usage();
+        }
+    if (optind != argc || (!month && (!from || !to)) || (month && (from || to)))
+        return usage();
+    char period[256], label[128], ev[512];
+    if (month) {
+        url_escape(month, ev, sizeof ev);
+        snprintf(period, sizeof period, "month=%s", ev);
+        snprintf(label, sizeof label, "%s", month);
+    } else {
+        long long a, b;
+        if (parse_when(from, &a) || parse_when(to, &b)) {
+            fprintf(stderr, "rajnetctl: report: --from/--to: now, +2h, -30m or Unix ms\n");
+            return 2;
+        }
+        snprintf(period, sizeof period, "from=%lld&to=%lld", a, b);
+        snprintf(label, sizeof label, "%lld-%lld", a / 1000, b / 1000);
+    }
+    char query[1024], path[2048];
+    if (vendor || strcmp(format, "csv") != 0) {
+        url_escape(vendor ? vendor : "", ev, sizeof ev);
+        snprintf(query, sizeof query, "%s&format=%s%s%s", period, format, vendor ? "&vendor=" : "",
+                 vendor ? ev : "");
+        if (!outfile)
+            snprintf(path, sizeof path, "%s/sla-%s%s%s.%s", dir, label, vendor ? "-" : "",
+                     vendor ? vendor : "", format);
+        return fetch_report(query, outfile ? outfile : path);
+    }
+    /* CSV of every vendor: one file each */
+    snprintf(query, sizeof query, "/api/v1/report?%s&format=json", period);
+    json_t *j = call("GET", query, NULL, NULL), *v;
+    size_t i;
+    int rc = j ? 0 : 1;
+    json_array_foreach(json_object_get(j, "vendors"), i, v) {
+        const char *name = jstr(v, "name");
+        url_escape(name, ev, sizeof ev);
+        snprintf(query, sizeof query, "%s&format=csv&vendor=%s", period, ev);
+        snprintf(path, sizeof path, "%s/sla-%s-%s.csv", dir, label, name);
+        rc |= fetch_report(query, path);
+    }
+    json_decref(j);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     base_url = getenv("RAJNET_URL") ? getenv("RAJNET_URL") : "http://127.0.0.1:8080";
@@ -543,6 +642,8 @@ int main(int argc, char **argv)
         rc = cmd_maintenance(sub_argc, sub_argv);
     else if (!strcmp(cmd, "graph"))
         rc = cmd_graph(sub_argc, sub_argv);
+    else if (!strcmp(cmd, "report"))
+        rc = cmd_report(sub_argc, sub_argv);
     else
         rc = usage();
     curl_global_cleanup();

@@ -183,6 +183,9 @@ static void observe_batch(rn_session_t *s, const Rn__Batch *b)
             if (!isnan(oper))
                 rn_alarm_observe_ifstatus(e, s->node->id, x->device, x->object, x->time_ms,
                                           (int)oper);
+        } else if (strcmp(x->source, "rtp") == 0) { /* VC media capture */
+            rn_alarm_observe_vc(e, s->node->id, x->time_ms, value_of(x, RN_RTP_MOS),
+                                value_of(x, RN_RTP_LOST_PCT));
         }
     }
 }

@@ -145,7 +145,9 @@ stack_start() {
 }
 
 stack_stop() {
-    [ -n "$STACK_RUN" ] || return 0
+    # Only the holder of the lock tears down: a run still waiting for it must not take the
+    # simulation away from the one using it.
+    [ -n "$STACK_RUN" ] && [ -n "${STACK_LOCK_FD:-}" ] || return 0
     local node
     for node in $(stack_nodes 2>/dev/null); do
         stack_stop_agent "$node"

@@ -37,11 +37,27 @@ static const rn_metric_t http_metrics[RN_HTTP_N] = {
     [RN_HTTP_UP] = { "up", RN_METRIC_GAUGE, 0, 1 },              /* 1: a 2xx/3xx answer */
 };
 
+/* VC media quality (agent/vc_quality.h) */
+static const rn_metric_t rtp_metrics[RN_RTP_N] = {
+    [RN_RTP_PACKETS] = { "packets", RN_METRIC_GAUGE, 0, NAN },
+    [RN_RTP_LOST_PCT] = { "lost_pct", RN_METRIC_GAUGE, 0, 100 },
+    [RN_RTP_JITTER_MS] = { "jitter_ms", RN_METRIC_GAUGE, 0, NAN },
+    [RN_RTP_MOS] = { "mos", RN_METRIC_GAUGE, 1, 5 },
+    [RN_RTP_STREAMS] = { "streams", RN_METRIC_GAUGE, 0, NAN },
+};
+
+static const rn_metric_t tcphs_metrics[RN_TCPHS_N] = {
+    [RN_TCPHS_COUNT] = { "handshakes", RN_METRIC_GAUGE, 0, NAN },
+    [RN_TCPHS_RTT_MS] = { "rtt_ms", RN_METRIC_GAUGE, 0, NAN },
+};
+
 static const rn_template_t templates[] = {
     { "if", if_metrics, RN_IF_N },
     { "icmp", icmp_metrics, RN_ICMP_N },
     { "tcp", tcp_metrics, RN_TCP_N },
     { "http", http_metrics, RN_HTTP_N },
+    { "rtp", rtp_metrics, RN_RTP_N },     /* VC media quality */
+    { "tcphs", tcphs_metrics, RN_TCPHS_N },
 };
 
 const rn_template_t *rn_template_find(const char *source)

@@ -36,6 +36,14 @@ enum { RN_TCP_CONNECT, RN_TCP_UP, RN_TCP_N };
 /* Indexes of the "http" template (one HTTP(S) GET of a service URL; agent/service_probe.h). */
 enum { RN_HTTP_STATUS, RN_HTTP_TTFB, RN_HTTP_TOTAL, RN_HTTP_CERTDAYS, RN_HTTP_UP, RN_HTTP_N };
 
+/* Indexes of the "rtp" template (VC media seen by one capture over one interval;
+ * agent/vc_quality.h): packets, loss %, RFC 3550 jitter (ms, packet-weighted mean of the
+ * streams), estimated MOS, streams. Loss, jitter and MOS are unknown when no stream was seen. */
+enum { RN_RTP_PACKETS, RN_RTP_LOST_PCT, RN_RTP_JITTER_MS, RN_RTP_MOS, RN_RTP_STREAMS, RN_RTP_N };
+/* Indexes of the "tcphs" template (passive TCP handshake times, SYN -> SYN/ACK, on the same
+ * capture): handshakes matched in the interval, their mean time (unknown when none). */
+enum { RN_TCPHS_COUNT, RN_TCPHS_RTT_MS, RN_TCPHS_N };
+
 /* Returns the template of a source name, or NULL if there is none. */
 const rn_template_t *rn_template_find(const char *source);
 

@@ -267,6 +267,7 @@ static void read_uplinks(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_n
         F("mbps", RN_YF_DOUBLE, true, link_raw_t, link.mbps, 0.001, 1e6),
         F("sla", RN_YF_STR, true, link_raw_t, link.sla, 0, 0),
         F("role", RN_YF_STR, false, link_raw_t, link.role, 0, 0),
+        F("monthly_charge", RN_YF_DOUBLE, false, link_raw_t, link.monthly_charge, 0, 1e12),
         F("local", RN_YF_NODE, true, link_raw_t, local, 0, 0),
         F("remote", RN_YF_NODE, true, link_raw_t, remote, 0, 0),
     };
@@ -368,15 +369,49 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
     }
 }
 
+/* VC capture: a vc service's "rtp_ports: [min, max]", the UDP port range of its media. */
+static void read_rtp_ports(rn_yaml_t *y, yaml_node_t *node, rn_service_t *s)
+{
+    char path[512];
+    snprintf(path, sizeof path, "services.%s.rtp_ports", s->name);
+    if (strcmp(s->kind, "vc") != 0) {
+        rn_yaml_fail(y, node, path, "only a vc service has RTP ports");
+        return;
+    }
+    if (!rn_yaml_is_seq(y, node, path))
+        return;
+    if (rn_yaml_seq_len(node) != 2) {
+        rn_yaml_fail(y, node, path, "expected [min, max]");
+        return;
+    }
+    unsigned long v[2] = { 0, 0 };
+    for (size_t k = 0; k < 2 && !y->rc; k++) {
+        yaml_node_t *pn = rn_yaml_seq_item(y, node, k);
+        const char *ps = rn_yaml_scalar(y, pn, path);
+        char *end = NULL;
+        v[k] = ps ? strtoul(ps, &end, 10) : 0;
+        if (ps && (*end || v[k] < 1 || v[k] > 65535))
+            rn_yaml_fail(y, pn, path, "port '%s' is not in 1..65535", ps);
+    }
+    if (!y->rc && v[0] > v[1])
+        rn_yaml_fail(y, node, path, "min %lu is above max %lu", v[0], v[1]);
+    if (!y->rc) {
+        s->rtp_port_min = (uint16_t)v[0];
+        s->rtp_port_max = (uint16_t)v[1];
+    }
+}
+
 static void read_services(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
 {
     typedef struct {
         char *name, *kind;
         yaml_node_t *endpoints;
+        yaml_node_t *rtp_ports; /* VC capture: [min, max] */
     } svc_raw_t;
     static const rn_yaml_field_t svc_fields[] = {
         F("kind", RN_YF_STR, true, svc_raw_t, kind, 0, 0),
         F("endpoints", RN_YF_NODE, true, svc_raw_t, endpoints, 0, 0),
+        F("rtp_ports", RN_YF_NODE, false, svc_raw_t, rtp_ports, 0, 0),
     };
     typedef struct { char *node, *addr, *url; yaml_node_t *tcp; } ep_t;
     static const rn_yaml_field_t ep_fields[] = {
@@ -386,7 +421,7 @@ static void read_services(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
         F("tcp", RN_YF_NODE, false, ep_t, tcp, 0, 0),
     };
     size_t n_raw = 0;
-    svc_raw_t *raw = read_named(y, section, "services", svc_fields, 2, sizeof *raw, &n_raw);
+    svc_raw_t *raw = read_named(y, section, "services", svc_fields, 3, sizeof *raw, &n_raw);
     t->services = alloc_array(y, n_raw, sizeof *t->services);
     for (size_t i = 0; raw && t->services && i < n_raw; i++)
         t->services[i] = (rn_service_t){ .name = raw[i].name, .kind = raw[i].kind };
@@ -398,6 +433,8 @@ static void read_services(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
         snprintf(path, sizeof path, "services.%s.endpoints", s->name);
         if (strcmp(s->kind, "vc") != 0 && strcmp(s->kind, "egov") != 0)
             rn_yaml_fail(y, seq, path, "kind '%s' is not vc or egov", s->kind);
+        if (!y->rc && raw[i].rtp_ports) /* VC capture */
+            read_rtp_ports(y, raw[i].rtp_ports, s);
         if (y->rc || !rn_yaml_is_seq(y, seq, path))
             break;
         s->n_endpoints = rn_yaml_seq_len(seq);
@@ -579,6 +616,70 @@ static int resolve_links(rn_yaml_t *y, rn_topology_t *t)
     return y->rc;
 }
 
+/* SLA reports: an SLA class as read, with its optional nested keys still as nodes. */
+typedef struct {
+    rn_sla_class_t sla; /* first: read_named() stores the name there */
+    yaml_node_t *restore, *penalty, *partial_loss;
+} sla_raw_t;
+
+/* Reads restore_hours { S1, S2, S3 }, penalty [[availability, pct], ...] (availability strictly
+ * descending) and partial_loss_counts (true/false) of one SLA class. Returns y->rc. */
+static int read_sla_extras(rn_yaml_t *y, sla_raw_t *raw, rn_sla_class_t *c)
+{
+    typedef struct { double s[3]; } restore_t;
+    static const rn_yaml_field_t restore_fields[] = {
+        F("S1", RN_YF_DOUBLE, false, restore_t, s[0], 0, 8760),
+        F("S2", RN_YF_DOUBLE, false, restore_t, s[1], 0, 8760),
+        F("S3", RN_YF_DOUBLE, false, restore_t, s[2], 0, 8760),
+    };
+    char where[512];
+    if (raw->restore) {
+        restore_t r = { { 0 } };
+        snprintf(where, sizeof where, "sla_classes.%s.restore_hours", c->name);
+        if (rn_yaml_read_map(y, raw->restore, where, restore_fields, 3, &r) == 0)
+            memcpy(c->restore_hours, r.s, sizeof r.s);
+    }
+    if (!y->rc && raw->partial_loss) {
+        snprintf(where, sizeof where, "sla_classes.%s.partial_loss_counts", c->name);
+        const char *v = rn_yaml_scalar(y, raw->partial_loss, where);
+        if (v && (!strcmp(v, "true") || !strcmp(v, "yes")))
+            c->partial_loss_counts = true;
+        else if (v && strcmp(v, "false") != 0 && strcmp(v, "no") != 0)
+            rn_yaml_fail(y, raw->partial_loss, where, "'%s' is not true or false", v);
+    }
+    if (y->rc || !raw->penalty)
+        return y->rc;
+    snprintf(where, sizeof where, "sla_classes.%s.penalty", c->name);
+    if (!rn_yaml_is_seq(y, raw->penalty, where))
+        return y->rc;
+    size_t n = rn_yaml_seq_len(raw->penalty);
+    c->penalty = alloc_array(y, n, sizeof *c->penalty);
+    for (size_t i = 0; c->penalty && i < n && !y->rc; i++) {
+        yaml_node_t *slab = rn_yaml_seq_item(y, raw->penalty, i);
+        if (!rn_yaml_is_seq(y, slab, where) || rn_yaml_seq_len(slab) != 2) {
+            rn_yaml_fail(y, slab, where, "slab %zu must be [availability, pct]", i);
+            break;
+        }
+        double v[2];
+        for (size_t k = 0; k < 2 && !y->rc; k++) {
+            yaml_node_t *num = rn_yaml_seq_item(y, slab, k);
+            const char *txt = rn_yaml_scalar(y, num, where);
+            char *end = NULL;
+            v[k] = txt ? strtod(txt, &end) : 0;
+            if (txt && (end == txt || *end || v[k] < 0 || v[k] > 100))
+                rn_yaml_fail(y, num, where, "'%s' is not a number in 0..100", txt);
+        }
+        if (y->rc)
+            break;
+        if (i > 0 && v[0] >= c->penalty[i - 1].availability)
+            rn_yaml_fail(y, slab, where, "slab %zu: availability %g must be below the slab "
+                         "before it (%g)", i, v[0], c->penalty[i - 1].availability);
+        c->penalty[i] = (rn_penalty_slab_t){ .availability = v[0], .pct = v[1] };
+        c->n_penalty = i + 1;
+    }
+    return y->rc;
+}
+
 /* Reads the sections of an already parsed topology document into t. */
 static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
 {
@@ -594,19 +695,37 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
         F("contact", RN_YF_STR, false, rn_vendor_t, contact, 0, 0),
     };
     static const rn_yaml_field_t sla_fields[] = {
-        F("availability", RN_YF_DOUBLE, true, rn_sla_class_t, availability, 0, 100),
-        F("max_latency_ms", RN_YF_DOUBLE, true, rn_sla_class_t, max_latency_ms, 0, 1e6),
-        F("max_loss_pct", RN_YF_DOUBLE, true, rn_sla_class_t, max_loss_pct, 0, 100),
-        F("max_jitter_ms", RN_YF_DOUBLE, false, rn_sla_class_t, max_jitter_ms, 0, 1e6),
-        F("min_outage_s", RN_YF_DOUBLE, false, rn_sla_class_t, min_outage_s, 0, 86400),
+        F("availability", RN_YF_DOUBLE, true, sla_raw_t, sla.availability, 0, 100),
+        F("max_latency_ms", RN_YF_DOUBLE, true, sla_raw_t, sla.max_latency_ms, 0, 1e6),
+        F("max_loss_pct", RN_YF_DOUBLE, true, sla_raw_t, sla.max_loss_pct, 0, 100),
+        F("max_jitter_ms", RN_YF_DOUBLE, false, sla_raw_t, sla.max_jitter_ms, 0, 1e6),
+        F("min_outage_s", RN_YF_DOUBLE, false, sla_raw_t, sla.min_outage_s, 0, 86400),
+        /* SLA reports (optional; see read_sla_extras) */
+        F("restore_hours", RN_YF_NODE, false, sla_raw_t, restore, 0, 0),
+        F("penalty", RN_YF_NODE, false, sla_raw_t, penalty, 0, 0),
+        F("partial_loss_counts", RN_YF_NODE, false, sla_raw_t, partial_loss, 0, 0),
     };
     top_t top = { 0 };
     rn_yaml_read_map(y, rn_yaml_root(y), "(top)", top_fields, 5, &top);
     read_settings(y, top.settings, &t->settings);
     t->vendors = read_named(y, top.vendors, "vendors", vendor_fields, 2, sizeof *t->vendors,
                             &t->n_vendors);
-    t->sla_classes = read_named(y, top.sla_classes, "sla_classes", sla_fields, 5,
-                                sizeof *t->sla_classes, &t->n_sla_classes);
+    size_t n_sla = 0;
+    sla_raw_t *sla_raw = read_named(y, top.sla_classes, "sla_classes", sla_fields,
+                                    sizeof sla_fields / sizeof sla_fields[0], sizeof *sla_raw,
+                                    &n_sla);
+    t->sla_classes = sla_raw ? alloc_array(y, n_sla, sizeof *t->sla_classes) : NULL;
+    for (size_t i = 0; sla_raw && i < n_sla; i++) {
+        if (t->sla_classes) {
+            t->sla_classes[i] = sla_raw[i].sla;
+            t->n_sla_classes = i + 1;
+            if (!y->rc)
+                read_sla_extras(y, &sla_raw[i], &t->sla_classes[i]);
+        } else {
+            free(sla_raw[i].sla.name);
+        }
+    }
+    free(sla_raw);
     if (top.services)
         read_services(y, top.services, t);
     if (!y->rc)
@@ -718,8 +837,10 @@ void rn_topology_free(rn_topology_t *t)
         free(t->vendors[i].contact);
     }
     free(t->vendors);
-    for (size_t i = 0; t->sla_classes && i < t->n_sla_classes; i++)
+    for (size_t i = 0; t->sla_classes && i < t->n_sla_classes; i++) {
         free(t->sla_classes[i].name);
+        free(t->sla_classes[i].penalty);
+    }
     free(t->sla_classes);
     for (size_t i = 0; t->services && i < t->n_services; i++) {
         rn_service_t *s = &t->services[i];

@@ -7,6 +7,7 @@
 #ifndef RN_TOPOLOGY_H
 #define RN_TOPOLOGY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,7 @@ typedef struct {
     rn_if_ref_t local;
     char *remote_node;         /* defaults to the node's parent */
     rn_if_ref_t remote;
+    double monthly_charge;     /* SLA reports: the month's charge for the circuit; 0 = not given */
     int line;
 } rn_link_t;
 
@@ -60,9 +62,20 @@ typedef struct {
     char *name, *display, *contact;
 } rn_vendor_t;
 
+/* SLA reports: one slab of the penalty table. A month whose availability is at least
+ * availability (and below the slab before it) costs the vendor pct % of the month's charge. */
+typedef struct {
+    double availability, pct;
+} rn_penalty_slab_t;
+
 typedef struct {
     char *name;
     double availability, max_latency_ms, max_loss_pct, max_jitter_ms, min_outage_s;
+    /* SLA reports (optional keys): */
+    double restore_hours[3];   /* restore-time target by severity S1..S3; 0 = none */
+    rn_penalty_slab_t *penalty; /* availability strictly descending, the last one usually 0 */
+    size_t n_penalty;
+    bool partial_loss_counts;  /* a loss-degraded link counts as down (default false) */
 } rn_sla_class_t;
 
 typedef struct {
@@ -78,6 +91,7 @@ typedef struct {
     char *kind;                /* vc or egov */
     rn_endpoint_t *endpoints;
     size_t n_endpoints;
+    uint16_t rtp_port_min, rtp_port_max; /* vc: RTP media UDP port range (rtp_ports); 0: none */
 } rn_service_t;
 
 typedef struct {

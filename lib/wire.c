@@ -104,6 +104,7 @@ static const struct {
     { &rn__plan__descriptor, 4, RN_WIRE_MAX_DEVICES },
     { &rn__plan__descriptor, 5, RN_WIRE_MAX_TARGETS },
     { &rn__plan__descriptor, 6, RN_WIRE_MAX_TARGETS },
+    { &rn__plan__descriptor, 7, 8 }, /* VC capture: RN_WIRE_MAX_CAPTURES below */
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
 };
 
@@ -564,6 +565,56 @@ static int validate_service(val_t *v, const Rn__ServiceTarget *t, const char *pa
     return 0;
 }
 
+/* ---- VC capture (agent/vc_quality.h) ---- */
+#define RN_WIRE_MAX_CAPTURES 8u
+
+/* A capture: a plain name, an interface name as Linux allows (1..15 bytes, no '/', no space),
+ * a filter (any text: the agent's libpcap compiles it), an interval of 1..3600 s and E-model
+ * codec figures in range. */
+static int validate_capture(val_t *v, const Rn__Capture *c, const char *path)
+{
+    char q[48];
+    int err;
+    if ((err = check_str(v, c->name, path, "name", STR_REQUIRED)) ||
+        (err = check_str(v, c->ifname, path, "ifname", STR_REQUIRED)) ||
+        (err = check_str(v, c->filter, path, "filter", STR_REQUIRED)))
+        return err;
+    if (!rn_wire_node_id_valid(c->name) || strchr(c->name, '/'))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" is not a plain name", path,
+                    quoted(c->name, q));
+    if (strlen(c->ifname) > 15 || strpbrk(c->ifname, "/ \t:") || !strcmp(c->ifname, ".") ||
+        !strcmp(c->ifname, ".."))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.ifname: \"%s\" is not an interface name",
+                    path, quoted(c->ifname, q));
+    if (c->has_interval_s && (c->interval_s < 1 || c->interval_s > 3600))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.interval_s: %u, expected 1..3600", path,
+                    c->interval_s);
+    if (c->has_codec_ie && !(c->codec_ie >= 0 && c->codec_ie <= 95))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.codec_ie: expected 0..95", path);
+    if (c->has_codec_bpl && !(c->codec_bpl > 0 && c->codec_bpl <= 100))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.codec_bpl: expected >0..100", path);
+    return 0;
+}
+
+static int validate_captures(val_t *v, const Rn__Plan *p)
+{
+    char path[PATH_MAX_LEN], q[48];
+    int err;
+    if (p->n_captures > RN_WIRE_MAX_CAPTURES)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.captures: %zu, at most %u",
+                    p->n_captures, RN_WIRE_MAX_CAPTURES);
+    for (size_t i = 0; i < p->n_captures; i++) {
+        pathf(path, "plan.captures[%zu]", i);
+        if ((err = validate_capture(v, p->captures[i], path)))
+            return err;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->captures[j]->name, p->captures[i]->name) == 0)
+                return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" used twice", path,
+                            quoted(p->captures[i]->name, q));
+    }
+    return 0;
+}
+
 /* Checks an interval in seconds: 1 second to 1 day. */
 static int check_interval(val_t *v, uint32_t s, const char *name)
 {
@@ -605,7 +656,7 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
         if ((err = validate_service(v, p->services[i], path)))
             return err;
     }
-    return 0;
+    return validate_captures(v, p); /* VC capture */
 }
 
 /* A value is unknown (neither field), a counter, or a finite gauge, and its kind must match the

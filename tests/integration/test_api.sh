@@ -245,6 +245,24 @@ fi
     && [ "$(head -c 4 "$run/rtt.png" | od -An -c | tr -d ' ')" = "211PNG" ] \
     && ok "rajnetctl graph saves a PNG: $(cat "$run/ctl")" || not_ok "rajnetctl graph" "$(cat "$run/ctl")"
 
+# --- 7b. HTTPS: the optional http.tls section -----------------------------------------------------
+# A second collector (its own data, agents' port and HTTP port) serving its API over TLS with a
+# certificate from the state CA.
+"$STACK_REPO/deploy/pki/rajnet-pki" collector "$run/pki" https-api --ip 127.0.0.1 >/dev/null
+sed -e "s|^listen: .*|listen: 127.0.0.1:17499|" -e "s|^data_dir: .*|data_dir: $run/https-data|" \
+    -e "s|^  listen: .*|  listen: 127.0.0.1:18443\n  tls: { cert: $run/pki/https-api.crt, key: $run/pki/https-api.key }|" \
+    "$run/collector.yaml" > "$run/https.yaml"
+"$STACK_BUILD/collector/rajnet-collector" -c "$run/https.yaml" > "$run/https.log" 2>&1 &
+https_pid=$!
+https_up() { curl -sf --cacert "$run/pki/ca.crt" https://127.0.0.1:18443/api/v1/status > "$run/https.json"; }
+if wait_for 10 https_up && python3 -c 'import json,sys; json.load(open(sys.argv[1]))["version"]' "$run/https.json"; then
+    ok "with http.tls the API answers over HTTPS, verified against the state CA"
+else
+    not_ok "the API over HTTPS" "$(tail -3 "$run/https.log")"
+fi
+check "and refuses plain HTTP on that port" bash -c "! curl -sf -m 3 http://127.0.0.1:18443/api/v1/status"
+kill "$https_pid" 2>/dev/null; wait "$https_pid" 2>/dev/null
+
 # --- 8. heal --------------------------------------------------------------------------------------
 stack_sim heal JPR-MPLS-0042
 cleared() { grep -q '"kind":"cleared"' "$run/sse"; }

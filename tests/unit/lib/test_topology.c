@@ -175,6 +175,60 @@ static void test_bad_secret_file(void **state)
     unlink(path);
 }
 
+/* SLA report keys (added with collector/report*.c): the sim carries them, errors name file:line. */
+static void test_sla_report_keys(void **state)
+{
+    rn_topology_t *t = NULL;
+    char err[512] = "";
+    assert_int_equal(rn_topology_load(SIM_TOPOLOGY, SIM_SECRETS, &t, err, sizeof err), 0);
+    const rn_sla_class_t *dhq = &t->sla_classes[0];
+    assert_int_equal(dhq->n_penalty, 4);
+    assert_true(dhq->penalty[0].availability == 99.5 && dhq->penalty[3].pct == 20);
+    assert_true(dhq->restore_hours[0] == 4 && dhq->restore_hours[1] == 16);
+    assert_true(rn_topology_node(t, "jaipur")->uplinks[0].monthly_charge == 250000);
+    rn_topology_free(t);
+}
+
+static void test_penalty_must_descend(void **state)
+{
+    const char *err = load_error("[99.0, 5], [98.0, 10]", "[99.0, 5], [99.2, 10]", RN_ESCHEMA);
+    assert_non_null(strstr(err, ":17: sla_classes.dhq.penalty: slab 2: availability 99.2 must "
+                                "be below"));
+}
+
+static void test_penalty_slab_shape(void **state)
+{
+    const char *err = load_error("[0, 20]", "[0, 20, 1]", RN_ESCHEMA);
+    assert_non_null(strstr(err, ":17: sla_classes.dhq.penalty: slab 3 must be [availability, pct]"));
+}
+
+/* VC capture: the vc service's RTP media port range. */
+static void test_vc_rtp_ports(void **state)
+{
+    char err[1024];
+    rn_topology_t *t;
+    assert_int_equal(rn_topology_load(SIM_TOPOLOGY, SIM_SECRETS, &t, err, sizeof err), 0);
+    assert_string_equal(t->services[0].kind, "vc");
+    assert_int_equal(t->services[0].rtp_port_min, 16384);
+    assert_int_equal(t->services[0].rtp_port_max, 32767);
+    assert_int_equal(t->services[1].rtp_port_min, 0); /* egov: none */
+    rn_topology_free(t);
+    const char *e = load_error("rtp_ports: [16384, 32767]", "rtp_ports: [32767, 16384]", RN_ESCHEMA);
+    assert_non_null(strstr(e, "services.vc.rtp_ports: min 32767 is above max 16384"));
+    e = load_error("rtp_ports: [16384, 32767]", "rtp_ports: [16384]", RN_ESCHEMA);
+    assert_non_null(strstr(e, "services.vc.rtp_ports: expected [min, max]"));
+    e = load_error("rtp_ports: [16384, 32767]", "rtp_ports: [0, 32767]", RN_ESCHEMA);
+    assert_non_null(strstr(e, "port '0' is not in 1..65535"));
+    e = load_error("emitra: { kind: egov,", "emitra: { kind: egov, rtp_ports: [1, 2],", RN_ESCHEMA);
+    assert_non_null(strstr(e, "services.emitra.rtp_ports: only a vc service has RTP ports"));
+}
+
+static void test_bad_monthly_charge(void **state)
+{
+    const char *err = load_error("monthly_charge: 250000", "monthly_charge: lots", RN_ESCHEMA);
+    assert_non_null(strstr(err, "nodes.jaipur.uplinks[0].monthly_charge: 'lots' is not a number"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +246,11 @@ int main(void)
         cmocka_unit_test(test_v3_needs_user),
         cmocka_unit_test(test_missing_file_is_errno),
         cmocka_unit_test(test_bad_secret_file),
+        cmocka_unit_test(test_sla_report_keys),
+        cmocka_unit_test(test_penalty_must_descend),
+        cmocka_unit_test(test_penalty_slab_shape),
+        cmocka_unit_test(test_bad_monthly_charge),
+        cmocka_unit_test(test_vc_rtp_ports), /* VC capture */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

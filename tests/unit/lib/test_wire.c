@@ -956,6 +956,74 @@ static void test_bad_service_targets_and_limits_are_refused(void **state)
     assert_frame_rejected(f, RN_EFRAME, "plan.icmp[0].max_latency_ms");
 }
 
+/* ---- VC capture (agent/vc_quality.h) ---- */
+
+static Rn__Frame *fx_plan_capture(fx_t *fx, Rn__Capture cap[2], Rn__Capture *capp[2])
+{
+    Rn__Frame *f = fx_plan(fx);
+    for (int i = 0; i < 2; i++) {
+        rn__capture__init(&cap[i]);
+        capp[i] = &cap[i];
+    }
+    cap[0].name = "vc";
+    cap[0].ifname = "wan0";
+    cap[0].filter = "udp portrange 16384-32767 or host 10.77.0.10";
+    cap[0].has_interval_s = 1;
+    cap[0].interval_s = 5;
+    cap[1].name = "vc-backup";
+    cap[1].ifname = "eth1.42";
+    cap[1].filter = "udp";
+    cap[1].has_codec_ie = cap[1].has_codec_bpl = 1;
+    cap[1].codec_ie = 11;
+    cap[1].codec_bpl = 19;
+    fx->plan.n_captures = 2;
+    fx->plan.captures = capp;
+    return f;
+}
+
+static void test_plan_round_trips_vc_captures(void **state)
+{
+    fx_t fx;
+    Rn__Capture cap[2], *capp[2];
+    (void)state;
+    Rn__Frame *f = round_trip(fx_plan_capture(&fx, cap, capp));
+    assert_int_equal(f->plan->n_captures, 2);
+    assert_string_equal(f->plan->captures[0]->ifname, "wan0");
+    assert_string_equal(f->plan->captures[0]->filter, "udp portrange 16384-32767 or host 10.77.0.10");
+    assert_int_equal(f->plan->captures[0]->interval_s, 5);
+    assert_false(f->plan->captures[0]->has_codec_ie);
+    assert_true(f->plan->captures[1]->codec_bpl == 19);
+    rn_wire_free(f);
+}
+
+static void test_bad_vc_captures_are_refused(void **state)
+{
+    fx_t fx;
+    Rn__Capture cap[2], *capp[2];
+    (void)state;
+    Rn__Frame *f = fx_plan_capture(&fx, cap, capp);
+    cap[0].ifname = "../../etc";
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[0].ifname");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[0].ifname = "a-very-long-interface";
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[0].ifname");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[1].filter = "";
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[1].filter: empty");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[1].name = "vc";
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[1].name: \"vc\" used twice");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[0].interval_s = 0;
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[0].interval_s: 0");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[1].codec_ie = 96;
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[1].codec_ie");
+    f = fx_plan_capture(&fx, cap, capp);
+    cap[1].codec_bpl = 0;
+    assert_frame_rejected(f, RN_EFRAME, "plan.captures[1].codec_bpl");
+}
+
 static void test_icmp_target_needs_a_numeric_address(void **state)
 {
     fx_t fx;
@@ -1156,6 +1224,8 @@ int main(void)
         cmocka_unit_test(test_device_addresses_are_checked),
         cmocka_unit_test(test_icmp_target_needs_a_numeric_address),
         cmocka_unit_test(test_plan_round_trips_service_targets_and_sla_limits),
+        cmocka_unit_test(test_plan_round_trips_vc_captures), /* VC capture */
+        cmocka_unit_test(test_bad_vc_captures_are_refused),
         cmocka_unit_test(test_bad_service_targets_and_limits_are_refused),
         cmocka_unit_test(test_device_timeout_and_retries_are_bounded),
         cmocka_unit_test(test_too_many_samples_are_refused),

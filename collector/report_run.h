@@ -1,0 +1,57 @@
+/* Producing an SLA report inside the collector: gathers outages, maintenance windows and loss
+ * degradations from the event store (its own thread), then on the libuv pool reloads the
+ * topology file (a snapshot that a reload cannot change under the job), reads the links' probe
+ * RRD files (<data_dir>/<node>/icmp/<parent>.rrd: rttavg, loss, jitter) with rrd_fetch_r for
+ * p50/p95, computes (report.c) and renders. The loop thread only copies records.
+ *
+ * Used by GET /api/v1/report (api_db.c) and the monthly generation (collector.c). */
+#ifndef RN_REPORT_RUN_H
+#define RN_REPORT_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rn_collector;
+
+typedef enum { RN_REPORT_CSV, RN_REPORT_HTML, RN_REPORT_PDF, RN_REPORT_JSON } rn_report_format_t;
+
+/* Parses "csv", "html", "pdf" or "json". Returns 0 or -EINVAL. */
+int rn_report_format_parse(const char *s, rn_report_format_t *out);
+/* The MIME type of a format. */
+const char *rn_report_format_mime(rn_report_format_t f);
+
+typedef struct {
+    int64_t from_ms, to_ms;     /* the period, [from, to) */
+    const char *vendor;         /* NULL or "": every vendor */
+    rn_report_format_t format;
+    const char *out_dir;        /* not NULL: write every format, one set per vendor, into this
+                                 * directory as <prefix>-<vendor>.{csv,html,pdf}; body is then the
+                                 * list of files written, one a line */
+    const char *prefix;         /* file name prefix with out_dir, e.g. "2026-11" */
+} rn_report_req_t;
+
+/* body: the rendered report (free() it), len its size; NULL and 0 on failure. status is 0 or a
+ * negative error (-EINVAL: unknown vendor or empty period; -EIO: the topology could not be
+ * read, a file could not be written). */
+typedef void (*rn_report_cb)(void *data, int status, char *body, size_t len);
+
+/* Starts a report; the request's strings are copied. Returns 0 (cb fires once, on the loop
+ * thread) or a negative error (-EINVAL: no event store; -ENOMEM), and then cb never fires. */
+int rn_report_run(struct rn_collector *c, const rn_report_req_t *req, rn_report_cb cb,
+                  void *data);
+
+/* Monthly reports (report_monthly.c). True (and month = "YYYY-MM", the month before) when
+ * now_ms is within window_ms after 00:05:00 UTC on the 1st of a month. */
+bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8]);
+/* Writes month's reports (every vendor, CSV/HTML/PDF) into <state_dir>/reports, then runs the
+ * notifier's exec hooks and POSTs to its webhooks with the file list. Returns 0 or -errno. */
+int rn_report_monthly_run(struct rn_collector *c, const char *month);
+/* From the collector's cron (every window_ms): starts the monthly run when it is due. */
+void rn_report_monthly_tick(struct rn_collector *c, int64_t now_ms, int64_t window_ms);
+
+/* GET /api/v1/report (report_api.c), routed by http.c. */
+struct rn_http_req;
+void rn__api_report(struct rn_http_req *r, const char *arg);
+
+#endif
