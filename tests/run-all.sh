@@ -5,7 +5,7 @@
 #   - every fuzz harness over its committed corpus, then a short libFuzzer run of each,
 #   - the integration tests (real snmpd, network namespaces, rrdtool), each "ok"/"not ok" line.
 # Prints one line per result and ends with "N passed, N failed[, N skipped]".
-#   FUZZ_SECONDS   seconds per harness for the libFuzzer run (default 20; 0 skips it)
+#   FUZZ_SECONDS   seconds per harness for the libFuzzer run (default 15; 0 skips it)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/tests/out
@@ -67,7 +67,7 @@ for bin in "$repo"/build-asan/tests/fuzz/fuzz_*; do
 done
 
 echo "== fuzzing"
-fuzz_seconds=${FUZZ_SECONDS:-20}
+fuzz_seconds=${FUZZ_SECONDS:-15}
 if [ "$fuzz_seconds" -gt 0 ]; then
     "$repo/tests/fuzz/run-fuzz.sh" "$fuzz_seconds" >"$out/fuzz.log" 2>&1
     fuzz_rc=$?

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"
 
-CUT_S=${DELIVERY_CUT_S:-150}
+CUT_S=${DELIVERY_CUT_S:-120}
 run=$(mktemp -d /tmp/rn-delivery-XXXXXX)
 trap 'stack_stop; rm -rf "$run"' EXIT
 stack_start "$run" || { not_ok "stack starts"; exit 1; }
