@@ -39,6 +39,7 @@ stack_start "$run_dir"
 cat <<TXT
 
 demo: the simulated RajNet is up; collector and agents are running.
+  NOC dashboard:   http://127.0.0.1:8080/   (operator token for acks: rajnet-demo-operator)
   collector log:   $run_dir/collector.log
   agent logs:      $run_dir/agents/<node>/agent.log
   RRD files:       $run_dir/rrd/<node>/if/<device>/<ifname>.rrd   (interface counters)
