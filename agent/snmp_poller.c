@@ -31,6 +31,7 @@
  * `anchor`, that only exists so that closing a poller with no devices still completes
  * asynchronously. */
 #include "snmp_poller.h"
+#include "snmp_usm.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -209,86 +210,15 @@ static void dev_recovered(snmp_dev_t *d)
     d->last_problem[0] = '\0';
 }
 
-/* Returns the auth protocol OID for a name (and its length), or NULL if the name is unknown. */
-static const oid *auth_oid(const char *name, size_t *len)
-{
-    static const struct { const char *name; const oid *o; } t[] = {
-        { "MD5", usmHMACMD5AuthProtocol },         { "SHA", usmHMACSHA1AuthProtocol },
-        { "SHA1", usmHMACSHA1AuthProtocol },       { "SHA-224", usmHMAC128SHA224AuthProtocol },
-        { "SHA-256", usmHMAC192SHA256AuthProtocol }, { "SHA-384", usmHMAC256SHA384AuthProtocol },
-        { "SHA-512", usmHMAC384SHA512AuthProtocol },
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        if (strcasecmp(name, t[i].name) == 0) {
-            *len = USM_AUTH_PROTO_SHA_LEN; /* all auth protocol OIDs have 10 arcs */
-            return t[i].o;
-        }
-    }
-    return NULL;
-}
-
-/* Returns the privacy protocol OID for a name (and its length), or NULL if the name is unknown. */
-static const oid *priv_oid(const char *name, size_t *len)
-{
-    if (strcasecmp(name, "DES") == 0) {
-        *len = OID_LENGTH(usmDESPrivProtocol);
-        return usmDESPrivProtocol;
-    }
-    if (strcasecmp(name, "AES") == 0 || strcasecmp(name, "AES-128") == 0) {
-        *len = OID_LENGTH(usmAESPrivProtocol);
-        return usmAESPrivProtocol;
-    }
-    if (strcasecmp(name, "AES-192") == 0) {
-        *len = OID_LENGTH(usmAES192PrivProtocol);
-        return usmAES192PrivProtocol;
-    }
-    if (strcasecmp(name, "AES-256") == 0) {
-        *len = OID_LENGTH(usmAES256PrivProtocol);
-        return usmAES256PrivProtocol;
-    }
-    return NULL;
-}
-
 /* ---- sessions ---------------------------------------------------------------------------- */
 
-/* Fills the USM part of a session: level by which keys are present, protocols by name, Ku keys
- * from the pass phrases. Returns 0, or -EINVAL with d->why set (never naming a key). */
+/* Fills the USM part of a session (lib/snmp_usm.c) and keeps net-snmp from its blocking engine
+ * id probe. Returns 0, or -EINVAL with d->why set (never naming a key). */
 static int session_set_usm(snmp_dev_t *d, netsnmp_session *s)
 {
-    bool auth = d->auth_key[0] != '\0', priv = d->priv_key[0] != '\0';
-    s->securityName = d->user;
-    s->securityNameLen = strlen(d->user);
-    s->securityModel = SNMP_SEC_MODEL_USM;
-    s->securityLevel = priv ? SNMP_SEC_LEVEL_AUTHPRIV
-                            : auth ? SNMP_SEC_LEVEL_AUTHNOPRIV : SNMP_SEC_LEVEL_NOAUTH;
     s->flags |= SNMP_FLAGS_DONT_PROBE; /* the library's probe blocks: we discover ourselves */
-    if (priv && !auth) {
-        snprintf(d->why, sizeof d->why, "v3 privacy key without an auth key");
-        return -EINVAL;
-    }
-    if (!auth)
-        return 0;
-    const char *ap = d->auth_proto[0] ? d->auth_proto : "SHA";
-    s->securityAuthProto = (oid *)auth_oid(ap, &s->securityAuthProtoLen);
-    s->securityAuthKeyLen = USM_AUTH_KU_LEN;
-    if (!s->securityAuthProto ||
-        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)d->auth_key,
-                    strlen(d->auth_key), s->securityAuthKey, &s->securityAuthKeyLen) != 0) {
-        snprintf(d->why, sizeof d->why, "bad v3 auth protocol \"%s\" or key", ap);
-        return -EINVAL;
-    }
-    if (!priv)
-        return 0;
-    const char *pp = d->priv_proto[0] ? d->priv_proto : "AES";
-    s->securityPrivProto = (oid *)priv_oid(pp, &s->securityPrivProtoLen);
-    s->securityPrivKeyLen = USM_PRIV_KU_LEN;
-    if (!s->securityPrivProto ||
-        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)d->priv_key,
-                    strlen(d->priv_key), s->securityPrivKey, &s->securityPrivKeyLen) != 0) {
-        snprintf(d->why, sizeof d->why, "bad v3 privacy protocol \"%s\" or key", pp);
-        return -EINVAL;
-    }
-    return 0;
+    return rn_snmp_set_usm(s, d->user, d->auth_proto, d->auth_key, d->priv_proto, d->priv_key,
+                           d->why, sizeof d->why);
 }
 
 /* Opens the device's net-snmp session and starts watching its socket. Returns 0, -EINVAL with
@@ -545,40 +475,16 @@ static int walk_send(snmp_dev_t *d)
     return 0;
 }
 
-/* Makes sure the USM table has the empty noAuthNoPriv user that engine id probes are sent as
- * (net-snmp creates it only in its own blocking probe). Returns 0 or -ENOMEM. */
-static int ensure_probe_user(void)
-{
-    if (usm_get_user(NULL, 0, ""))
-        return 0;
-    struct usmUser *u = usm_create_user(); /* noAuth/noPriv protocols by default */
-    if (!u)
-        return -ENOMEM;
-    u->name = strdup("");
-    u->secName = strdup("");
-    if (!u->name || !u->secName) {
-        usm_free_user(u);
-        return -ENOMEM;
-    }
-    usm_add_user(u);
-    return 0;
-}
-
 /* Sends the SNMPv3 engine id discovery request: an empty GET from the empty noAuthNoPriv user,
  * which an agent answers with a usmStatsUnknownEngineIDs Report carrying its engine id.
  * Returns 0 when it is in flight, RN_ESNMP with d->why set on failure. */
 static int discover_send(snmp_dev_t *d)
 {
-    netsnmp_pdu *pdu = ensure_probe_user() == 0 ? snmp_pdu_create(SNMP_MSG_GET) : NULL;
-    if (!pdu || !(pdu->securityName = strdup(""))) {
-        snmp_free_pdu(pdu);
+    netsnmp_pdu *pdu = rn_snmp_discovery_pdu();
+    if (!pdu) {
         snprintf(d->why, sizeof d->why, "out of memory");
         return RN_ESNMP;
     }
-    pdu->version = SNMP_VERSION_3;
-    pdu->securityNameLen = 0;
-    pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
-    pdu->securityModel = SNMP_SEC_MODEL_USM;
     d->reqid = pdu->reqid;
     if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
         snprintf(d->why, sizeof d->why, "cannot send the engine id probe: %s",
@@ -590,48 +496,23 @@ static int discover_send(snmp_dev_t *d)
     return 0;
 }
 
-/* Installs the discovered engine id in the session (unless net-snmp already did) and localises
- * the user's keys for it. Returns 0, or RN_ESNMP with d->why set. */
+/* Installs the discovered engine id and localises the user's keys for it (lib/snmp_usm.c).
+ * Returns 0, or RN_ESNMP with d->why set. */
 static int discover_done(snmp_dev_t *d)
 {
     netsnmp_session *s = snmp_sess_session(d->sessp);
-    if (s->securityEngineIDLen == 0) {
-        s->securityEngineID = netsnmp_memdup(d->engine, d->engine_len);
-        if (!s->securityEngineID) {
-            snprintf(d->why, sizeof d->why, "out of memory");
-            return RN_ESNMP;
-        }
-        s->securityEngineIDLen = d->engine_len;
-    }
-    /* net-snmp keeps one global USM user per (engine id, name) and would keep an existing
-     * entry's old keys (a key change in the plan, a previous session), and after the Report
-     * it may already have made one from this session: replace it either way */
-    struct usmUser *old = usm_get_user(s->securityEngineID, s->securityEngineIDLen,
-                                       s->securityName);
-    if (old) {
-        usm_remove_user(old);
-        usm_free_user(old);
-    }
-    s->flags &= ~SNMP_FLAGS_USER_CREATED; /* net-snmp may have set it when the Report came */
-    if (usm_create_user_from_session(s) != SNMPERR_SUCCESS) {
-        snprintf(d->why, sizeof d->why, "cannot set up USM user for the discovered engine");
-        return RN_ESNMP;
-    }
-    return 0;
+    return rn_snmp_install_user(s, d->engine, d->engine_len, d->why, sizeof d->why) == 0
+               ? 0
+               : RN_ESNMP;
 }
 
 /* Forgets the engine id of a v3 session so that the next poll discovers it again (the device
- * may have been replaced or reset). Returns nothing. */
+ * may have been replaced or reset). */
 static void forget_engine(snmp_dev_t *d)
 {
     netsnmp_session *s = snmp_sess_session(d->sessp);
-    if (d->version != 3 || !s)
-        return;
-    SNMP_FREE(s->securityEngineID);
-    s->securityEngineIDLen = 0;
-    SNMP_FREE(s->contextEngineID);
-    s->contextEngineIDLen = 0;
-    s->flags &= ~SNMP_FLAGS_USER_CREATED;
+    if (d->version == 3 && s)
+        rn_snmp_forget_engine(s);
 }
 
 /* Handles a Report PDU. Returns 1 (net-snmp's "handled"). notInTimeWindow is left to net-snmp,
@@ -963,9 +844,9 @@ static const char *dev_config_error(const Rn__Device *src)
         return c->community && c->community[0] ? NULL : "no community";
     if (!c->user || !c->user[0])
         return "no v3 user";
-    if (c->auth_proto && c->auth_proto[0] && !auth_oid(c->auth_proto, &len))
+    if (c->auth_proto && c->auth_proto[0] && !rn_snmp_auth_oid(c->auth_proto, &len))
         return "unknown v3 auth protocol";
-    if (c->priv_proto && c->priv_proto[0] && !priv_oid(c->priv_proto, &len))
+    if (c->priv_proto && c->priv_proto[0] && !rn_snmp_priv_oid(c->priv_proto, &len))
         return "unknown v3 privacy protocol";
     if (c->priv_key && c->priv_key[0] && !(c->auth_key && c->auth_key[0]))
         return "v3 privacy key without an auth key";

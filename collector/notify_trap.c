@@ -22,6 +22,7 @@
  * Varbinds (numeric OIDs; names in mibs/RAJNET-MONITOR-MIB.txt): sysUpTime.0 (centiseconds since
  * the notifier opened), snmpTrapOID.0, then rnAlarmType … rnAlarmPlanned, each instance .<id>. */
 #include "notify_int.h"
+#include "snmp_usm.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -162,107 +163,23 @@ static netsnmp_pdu *build_pdu(trap_t *t, const rn__notify_event_t *ev, int comma
 
 /* ---- USM ------------------------------------------------------------------------------------- */
 
-/* Returns the auth protocol OID for a name (and its length), or NULL if the name is unknown. */
-static const oid *auth_oid(const char *name, size_t *len)
-{
-    static const struct { const char *name; const oid *o; } t[] = {
-        { "MD5", usmHMACMD5AuthProtocol },           { "SHA", usmHMACSHA1AuthProtocol },
-        { "SHA1", usmHMACSHA1AuthProtocol },         { "SHA-224", usmHMAC128SHA224AuthProtocol },
-        { "SHA-256", usmHMAC192SHA256AuthProtocol }, { "SHA-384", usmHMAC256SHA384AuthProtocol },
-        { "SHA-512", usmHMAC384SHA512AuthProtocol },
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        if (strcasecmp(name, t[i].name) == 0) {
-            *len = USM_AUTH_PROTO_SHA_LEN; /* all auth protocol OIDs have 10 arcs */
-            return t[i].o;
-        }
-    }
-    return NULL;
-}
-
-/* Returns the privacy protocol OID for a name (and its length), or NULL if the name is unknown. */
-static const oid *priv_oid(const char *name, size_t *len)
-{
-    static const struct { const char *name; const oid *o; size_t len; } t[] = {
-        { "DES", usmDESPrivProtocol, OID_LENGTH(usmDESPrivProtocol) },
-        { "AES", usmAESPrivProtocol, OID_LENGTH(usmAESPrivProtocol) },
-        { "AES-128", usmAESPrivProtocol, OID_LENGTH(usmAESPrivProtocol) },
-        { "AES-192", usmAES192PrivProtocol, OID_LENGTH(usmAES192PrivProtocol) },
-        { "AES-256", usmAES256PrivProtocol, OID_LENGTH(usmAES256PrivProtocol) },
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        if (strcasecmp(name, t[i].name) == 0) {
-            *len = t[i].len;
-            return t[i].o;
-        }
-    }
-    return NULL;
-}
-
-/* Fills the USM part of a session (level by which keys are present, Ku keys from the pass
- * phrases). Returns 0 or -EINVAL (logged, never naming a key). */
+/* Fills the USM part of a session (lib/snmp_usm.c). Returns 0 or -EINVAL (logged, never naming
+ * a key). */
 static int session_set_usm(trap_t *t, netsnmp_session *s)
 {
-    bool auth = t->auth_key && *t->auth_key, priv = t->priv_key && *t->priv_key;
-    s->securityName = t->user;
-    s->securityNameLen = strlen(t->user);
-    s->securityModel = SNMP_SEC_MODEL_USM;
-    s->securityLevel = priv ? SNMP_SEC_LEVEL_AUTHPRIV
-                            : auth ? SNMP_SEC_LEVEL_AUTHNOPRIV : SNMP_SEC_LEVEL_NOAUTH;
-    if (!auth)
-        return priv ? -EINVAL : 0;
-    const char *ap = t->auth && *t->auth ? t->auth : "SHA";
-    s->securityAuthProto = (oid *)auth_oid(ap, &s->securityAuthProtoLen);
-    s->securityAuthKeyLen = USM_AUTH_KU_LEN;
-    if (!s->securityAuthProto ||
-        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)t->auth_key,
-                    strlen(t->auth_key), s->securityAuthKey, &s->securityAuthKeyLen) != 0)
-        return -EINVAL;
-    if (!priv)
-        return 0;
-    const char *pp = t->priv && *t->priv ? t->priv : "AES";
-    s->securityPrivProto = (oid *)priv_oid(pp, &s->securityPrivProtoLen);
-    s->securityPrivKeyLen = USM_PRIV_KU_LEN;
-    if (!s->securityPrivProto ||
-        generate_Ku(s->securityAuthProto, (u_int)s->securityAuthProtoLen, (u_char *)t->priv_key,
-                    strlen(t->priv_key), s->securityPrivKey, &s->securityPrivKeyLen) != 0)
-        return -EINVAL;
-    return 0;
-}
-
-/* Makes sure the USM table has the empty noAuthNoPriv user that engine id probes are sent as.
- * Returns 0 or -ENOMEM. */
-static int ensure_probe_user(void)
-{
-    if (usm_get_user(NULL, 0, ""))
-        return 0;
-    struct usmUser *u = usm_create_user();
-    if (!u)
-        return -ENOMEM;
-    u->name = strdup("");
-    u->secName = strdup("");
-    if (!u->name || !u->secName) {
-        usm_free_user(u);
-        return -ENOMEM;
-    }
-    usm_add_user(u);
-    return 0;
+    return rn_snmp_set_usm(s, t->user, t->auth, t->auth_key, t->priv, t->priv_key, t->base.why,
+                           sizeof t->base.why);
 }
 
 /* Sends the engine id discovery request (an empty GET from the empty user, answered by a
  * usmStatsUnknownEngineIDs Report). Returns 0 or RN_ESNMP with why set. */
 static int discover_send(trap_t *t)
 {
-    netsnmp_pdu *pdu = ensure_probe_user() == 0 ? snmp_pdu_create(SNMP_MSG_GET) : NULL;
-    if (!pdu || !(pdu->securityName = strdup(""))) {
-        snmp_free_pdu(pdu);
+    netsnmp_pdu *pdu = rn_snmp_discovery_pdu();
+    if (!pdu) {
         snprintf(t->base.why, sizeof t->base.why, "out of memory");
         return RN_ESNMP;
     }
-    pdu->version = SNMP_VERSION_3;
-    pdu->securityNameLen = 0;
-    pdu->securityLevel = SNMP_SEC_LEVEL_NOAUTH;
-    pdu->securityModel = SNMP_SEC_MODEL_USM;
     if (snmp_sess_async_send(t->sessp, pdu, on_pdu, t) == 0) {
         snprintf(t->base.why, sizeof t->base.why, "cannot send the engine id probe: %s",
                  snmp_api_errstring(snmp_sess_session(t->sessp)->s_snmp_errno));
@@ -272,44 +189,22 @@ static int discover_send(trap_t *t)
     return 0;
 }
 
-/* Installs the discovered engine id in the session and localises the user's keys for it
- * (replacing any USM entry for the same engine and name). Returns 0 or RN_ESNMP with why set. */
+/* Installs the discovered engine id and localises the user's keys for it (lib/snmp_usm.c).
+ * Returns 0 or RN_ESNMP with why set. */
 static int discover_done(trap_t *t)
 {
-    netsnmp_session *s = snmp_sess_session(t->sessp);
-    if (s->securityEngineIDLen == 0) {
-        s->securityEngineID = netsnmp_memdup(t->engine, t->engine_len);
-        if (!s->securityEngineID) {
-            snprintf(t->base.why, sizeof t->base.why, "out of memory");
-            return RN_ESNMP;
-        }
-        s->securityEngineIDLen = t->engine_len;
-    }
-    struct usmUser *old = usm_get_user(s->securityEngineID, s->securityEngineIDLen,
-                                       s->securityName);
-    if (old) {
-        usm_remove_user(old);
-        usm_free_user(old);
-    }
-    s->flags &= ~SNMP_FLAGS_USER_CREATED;
-    if (usm_create_user_from_session(s) != SNMPERR_SUCCESS) {
-        snprintf(t->base.why, sizeof t->base.why, "cannot set up the USM user for the NMS");
-        return RN_ESNMP;
-    }
-    return 0;
+    return rn_snmp_install_user(snmp_sess_session(t->sessp), t->engine, t->engine_len,
+                                t->base.why, sizeof t->base.why) == 0
+               ? 0
+               : RN_ESNMP;
 }
 
 /* Forgets the receiver's engine id so that the next inform discovers it again. */
 static void forget_engine(trap_t *t)
 {
     netsnmp_session *s = snmp_sess_session(t->sessp);
-    if (t->version != 3 || !s)
-        return;
-    SNMP_FREE(s->securityEngineID);
-    s->securityEngineIDLen = 0;
-    SNMP_FREE(s->contextEngineID);
-    s->contextEngineIDLen = 0;
-    s->flags &= ~SNMP_FLAGS_USER_CREATED;
+    if (t->version == 3 && s)
+        rn_snmp_forget_engine(s);
 }
 
 /* ---- the exchange ---------------------------------------------------------------------------- */
