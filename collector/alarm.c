@@ -395,8 +395,11 @@ static void isolation_update(rn_alarm_engine_t *e, size_t n, int64_t t)
 }
 
 /* Returns true if an end of link l reports ifOperStatus down and that report is not superseded:
- * on a node's only uplink, up_after rounds with replies, all newer than the report, show the
- * link carries traffic (polls are slower than probes: a heal must not wait for the next poll). */
+ * on a node's only uplink, up_after rounds with replies, all newer than the start of the down
+ * spell, show the link carries traffic (polls are slower than probes: a heal must not wait for
+ * the next poll). The spell's start, not its newest report, is what the rounds must outrank: a
+ * device that keeps answering "down" from a cache for a few seconds after the heal (snmpd keeps
+ * interface data about 5 s) repeats old news, while fresh rounds already carry traffic. */
 static bool if_down(const rn_alarm_engine_t *e, size_t l)
 {
     const link_st_t *ls = &e->links[l];
@@ -404,9 +407,9 @@ static bool if_down(const rn_alarm_engine_t *e, size_t l)
         return false;
     size_t n = e->ix->links[l].node;
     const hyst_t *ptp = &e->nodes[n].ptp;
-    int64_t t = ls->oper[0] < 0 ? ls->oper_t[0] : ls->oper_t[1];
-    if (ls->oper[0] < 0 && ls->oper[1] < 0 && ls->oper_t[1] > t)
-        t = ls->oper_t[1];
+    int64_t t = ls->oper[0] < 0 ? ls->oper_down_t[0] : ls->oper_down_t[1];
+    if (ls->oper[0] < 0 && ls->oper[1] < 0 && ls->oper_down_t[1] > t)
+        t = ls->oper_down_t[1];
     return !(e->ix->nodes[n].n_links == 1 && ptp->good >= ls->k.up_after && ptp->first_good > t);
 }
 
@@ -434,6 +437,8 @@ static void link_update(rn_alarm_engine_t *e, size_t l, int64_t t)
     bool down = ptp->on || if_down(e, l);
     if (down == ls->down)
         return;
+    /* the outage ends at the first good round after the cut, not up_after rounds later */
+    int64_t until = ptp->good && ptp->first_good > ls->changed ? ptp->first_good : t;
     ls->down = down;
     ls->changed = t;
     degrade_reset(ls);
@@ -442,7 +447,7 @@ static void link_update(rn_alarm_engine_t *e, size_t l, int64_t t)
         int64_t since = ptp->on && ptp->since < t ? ptp->since : t;
         rn__alarm_open(e, RN_ALARM_LINK_DOWN, n, l, RN_IMPACT_NONE, since);
     } else if (!down && ls->a_down) {
-        rn__alarm_close(e, ls->a_down);
+        rn__alarm_close_at(e, ls->a_down, until);
     }
     isolation_update(e, n, t);
 }
@@ -548,7 +553,7 @@ static void path_update(rn_alarm_engine_t *e, size_t n)
     if (lost && !ns->a_path)
         rn__alarm_open(e, RN_ALARM_PATH_LOST, n, RN_IMPACT_NONE, RN_IMPACT_NONE, ns->ptr.since);
     else if (!lost && ns->a_path)
-        rn__alarm_close(e, ns->a_path);
+        rn__alarm_close_at(e, ns->a_path, ns->ptr.on ? 0 : ns->ptr.first_good);
 }
 
 /* Handles a round from node n to its parent: evidence for its uplinks (see alarm.h). */
@@ -620,8 +625,11 @@ void rn_alarm_observe_ifstatus(rn_alarm_engine_t *e, const char *node, const cha
         e->stale++;
         return;
     }
+    int now = oper == 1 ? 1 : (oper == 2 || oper == 7) ? -1 : 0;
+    if (now < 0 && ls->oper[remote] >= 0)
+        ls->oper_down_t[remote] = t_ms;
     ls->oper_t[remote] = t_ms;
-    ls->oper[remote] = oper == 1 ? 1 : (oper == 2 || oper == 7) ? -1 : 0;
+    ls->oper[remote] = now;
     link_update(e, l, t_ms);
     if (e->dirty)
         rn__correlate(e);
@@ -646,7 +654,7 @@ void rn_alarm_observe_service(rn_alarm_engine_t *e, const char *node, const char
         if (sv->h.on && !sv->a)
             rn__alarm_open(e, RN_ALARM_SERVICE_UNREACHABLE, n, RN_IMPACT_NONE, s, sv->h.since);
         else if (!sv->h.on && sv->a)
-            rn__alarm_close(e, sv->a);
+            rn__alarm_close_at(e, sv->a, sv->h.first_good);
     }
     if (e->dirty)
         rn__correlate(e);

@@ -141,6 +141,8 @@ typedef struct {
     uint64_t root_id;             /* 0: a root; else the root it is a symptom of */
     int64_t since_ms;             /* time of the first bad evidence (the outage start) */
     int64_t raised_ms;            /* when first published, 0 if never */
+    int64_t until_ms;             /* CLEARED: time of the first good evidence (the outage end),
+                                   * 0 if not known (then the clear's own time is the end) */
     bool planned;                 /* inside a maintenance window */
     const char *const *impact_nodes; /* offices cut off, the alarm's own node first */
     size_t n_impact_nodes;

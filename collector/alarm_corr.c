@@ -307,6 +307,13 @@ static void emit(rn_alarm_engine_t *e, rn_alarm_event_kind_t kind, const alarm_t
         e->fn(e->ctx, kind, &snap, e->now);
 }
 
+void rn__alarm_close_at(rn_alarm_engine_t *e, alarm_t *a, int64_t until_ms)
+{
+    if (until_ms >= a->since_ms)
+        a->until_ms = until_ms;
+    rn__alarm_close(e, a);
+}
+
 void rn__alarm_close(rn_alarm_engine_t *e, alarm_t *a)
 {
     if (a->published)
@@ -354,7 +361,7 @@ void rn__alarm_snapshot(const alarm_t *a, rn_alarm_t *out)
         .id = a->id, .type = a->type, .severity = a->severity, .entity = a->entity,
         .node = a->node_id, .vendor = a->vendor, .circuit = a->circuit,
         .service = a->service_name, .root_id = a->announced_root, .since_ms = a->since_ms,
-        .raised_ms = a->raised_ms, .planned = planned,
+        .raised_ms = a->raised_ms, .until_ms = a->until_ms, .planned = planned,
         .impact_nodes = (const char *const *)a->inodes.v, .n_impact_nodes = a->inodes.n,
         .impact_services = (const char *const *)a->iservices.v,
         .n_impact_services = a->iservices.n, .text = a->text ? a->text : "" };

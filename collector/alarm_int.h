@@ -36,6 +36,7 @@ typedef struct alarm {
     struct alarm *cause;      /* scratch of correlate() */
     uint64_t announced_root;  /* root id in the last event */
     int64_t since_ms, deadline_ms, raised_ms;
+    int64_t until_ms;         /* set on clear: first good evidence (the outage end), 0 unknown */
     size_t node, link, service; /* indexes into e->ix, RN_IMPACT_NONE where not applicable */
     int severity;
     char *entity, *node_id, *vendor, *circuit, *service_name, *text;
@@ -65,7 +66,8 @@ typedef struct {
     rn_alarm_knobs_t k;
     double max_loss, max_latency, max_jitter; /* from the SLA class; 0 = no limit */
     int oper[2];              /* local, remote end: 0 unknown, 1 up, -1 down */
-    int64_t oper_t[2];
+    int64_t oper_t[2];        /* time of the newest report of each end (ordering) */
+    int64_t oper_down_t[2];   /* time of the first report of each end's current down spell */
     bool down, known;
     int64_t changed;          /* time of the last down/up change */
     int64_t flap_t[RN__FLAP_MAX]; /* ring of the last change times */
@@ -114,6 +116,10 @@ alarm_t *rn__alarm_open(rn_alarm_engine_t *e, rn_alarm_type_t type, size_t node,
 
 /* Ends an alarm: CLEARED if it was published, unlinks and frees it, empties its slot. */
 void rn__alarm_close(rn_alarm_engine_t *e, alarm_t *a);
+
+/* Same, with the time of the first good evidence of the clear (the outage's end) when it is known
+ * to be earlier than the evidence that cleared it (up_after good rounds later). */
+void rn__alarm_close_at(rn_alarm_engine_t *e, alarm_t *a, int64_t until_ms);
 
 /* Unlinks and frees an alarm without any event (engine teardown). */
 void rn__alarm_free(rn_alarm_engine_t *e, alarm_t *a);

@@ -130,8 +130,11 @@ void rn_alarm_log(rn_alarm_log_t *log, rn_alarm_event_kind_t kind, const rn_alar
         break;
     case RN_ALARM_EV_CLEARED:
         add_history(store, RN_HIST_CLEARED, a, at_ms);
+        /* The outage ends with the first good evidence, not up_after rounds later; both ends
+         * then come from the same (agent) clock, as the start does. */
         if (makes_outage(a) && !a->root_id)
-            rn_event_store_outage_close(store, a->id, at_ms, NULL, NULL);
+            rn_event_store_outage_close(store, a->id, a->until_ms ? a->until_ms : at_ms, NULL,
+                                        NULL);
         break;
     }
 }

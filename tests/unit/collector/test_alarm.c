@@ -31,7 +31,7 @@ typedef struct {
     uint64_t id, root_id;
     int severity;
     bool planned;
-    int64_t at, since;
+    int64_t at, since, until;
     char entity[64], node[64], vendor[32], circuit[64], text[800];
     char impact_nodes[256], impact_services[128]; /* joined with ',' */
 } event_t;
@@ -54,7 +54,7 @@ static void on_event(void *ctx, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
     event_t *ev = &events[n_events++];
     *ev = (event_t){ .kind = kind, .type = a->type, .id = a->id, .root_id = a->root_id,
                      .severity = a->severity, .planned = a->planned, .at = at,
-                     .since = a->since_ms };
+                     .since = a->since_ms, .until = a->until_ms };
     snprintf(ev->entity, sizeof ev->entity, "%s", a->entity);
     snprintf(ev->node, sizeof ev->node, "%s", a->node);
     snprintf(ev->vendor, sizeof ev->vendor, "%s", a->vendor ? a->vendor : "");
@@ -119,7 +119,9 @@ typedef struct {
     double rtt[N_NODES];        /* rtt to the parent, ms */
     bool mute[N_NODES];         /* its agent sends nothing */
     int64_t flap_period[N_NODES]; /* the cut uplink goes down and up with this period */
-    bool if_polls;              /* poll ifOperStatus every 5 s */
+    bool if_polls;              /* poll ifOperStatus every 5 s (or poll_every ms) */
+    int64_t poll_every;         /* ms between polls; 0: 5000 */
+    int64_t if_cache;           /* polls report the interface as it was this much earlier */
     bool sdc_if_only;           /* only sdc's agent reports interfaces */
     bool no_probes;             /* rounds are not fed */
 } sim_t;
@@ -171,7 +173,7 @@ static void sim_round(sim_t *s, int i, int64_t t, bool to_root)
  * by the node's own (unless only sdc's agent reports interfaces, or the agent is mute). */
 static void sim_poll(sim_t *s, int i, int64_t t)
 {
-    int oper = uplink_cut(s, i, t - s->lag[i]) ? 2 : 1;
+    int oper = uplink_cut(s, i, t - s->lag[i] - s->if_cache) ? 2 : 1;
     int p = sim_index(sim_nodes[i].parent);
     char dev[32], ifn[32];
     if (!s->mute[p] && (!s->sdc_if_only || p == 0)) {
@@ -204,7 +206,7 @@ static void sim_step(sim_t *s)
         if (strcmp(sim_nodes[i].parent, "sdc") != 0)
             sim_round(s, i, s->now - s->interval, true);
     }
-    if (s->if_polls && (s->now - T0) % 5000 == 0)
+    if (s->if_polls && (s->now - T0) % (s->poll_every ? s->poll_every : 5000) == 0)
         for (int i = 1; i < N_NODES; i++)
             sim_poll(s, i, s->now);
 }
@@ -365,6 +367,33 @@ static void test_race_block_first_is_held_and_reparented_within_budget(void **st
     assert_non_null(cl);
     assert_true(cl->at - heal <= 5000);
     assert_int_equal(count(RN_ALARM_EV_CLEARED, RN_ALARM_PATH_LOST), 2);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1) + count(RN_ALARM_EV_PROMOTED, -1), 0);
+    sim_stop(&s);
+}
+
+/* At 1 s probing and 1 s polling, a device that answers ifOperStatus from a 5 s cache keeps
+ * saying "down" for 5 s after the heal. The fresh rounds outrank that repeated old news: the link
+ * clears after the up_after good rounds (3 s), and the outage ends at the first good round, not
+ * at the clear, so SLA downtime is right to a probe interval. */
+static void test_cached_oper_down_does_not_hold_the_clear(void **state)
+{
+    sim_t s;
+    sim_start(&s, 1000, NULL);
+    s.poll_every = 1000;
+    s.if_cache = 5000;
+    int64_t cut = s.now + 500, heal = cut + 20000;
+    sim_cut(&s, "jaipur", cut, heal);
+    sim_run(&s, 20000);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN, "JPR-MPLS-0042");
+    assert_non_null(r);
+    n_events = 0;
+    sim_run(&s, 15000);
+    const event_t *cl = find(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DOWN, "JPR-MPLS-0042");
+    assert_non_null(cl);
+    assert_true(cl->at - heal <= 3500);
+    assert_true(cl->until >= heal - 1000 && cl->until <= heal + 1000); /* first good round */
+    assert_true(cl->until < cl->at);
+    assert_true(cl->since >= cut - 1000 && cl->since <= cut + 1000);
     assert_int_equal(count(RN_ALARM_EV_RAISED, -1) + count(RN_ALARM_EV_PROMOTED, -1), 0);
     sim_stop(&s);
 }
@@ -801,6 +830,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jaipur_cut_is_one_root_with_block_symptoms),
         cmocka_unit_test(test_race_block_first_is_held_and_reparented_within_budget),
+        cmocka_unit_test(test_cached_oper_down_does_not_hold_the_clear),
         cmocka_unit_test(test_flapping_link_is_one_alarm),
         cmocka_unit_test(test_one_percent_random_loss_raises_nothing),
         cmocka_unit_test(test_outage_edges_do_not_count_as_loss),
