@@ -759,6 +759,13 @@ int rn_alarm_set_maintenance(rn_alarm_engine_t *e, const char *entity, int64_t s
     return 0;
 }
 
+void rn_alarm_clear_maintenance(rn_alarm_engine_t *e)
+{
+    for (size_t i = 0; i < e->n_mw; i++)
+        free(e->mw[i].entity);
+    e->n_mw = 0;
+}
+
 /* ---- queries -------------------------------------------------------------------------------- */
 
 size_t rn_alarm_foreach(rn_alarm_engine_t *e, void (*fn)(void *ctx, const rn_alarm_t *a),

@@ -250,6 +250,9 @@ void rn_alarm_tick(rn_alarm_engine_t *e, int64_t now_ms);
 int rn_alarm_set_maintenance(rn_alarm_engine_t *e, const char *entity, int64_t start_ms,
                              int64_t end_ms);
 
+/* Forgets every maintenance window (before loading the current set again). */
+void rn_alarm_clear_maintenance(rn_alarm_engine_t *e);
+
 /* Calls fn for every published alarm: roots first (oldest first), then symptoms. Returns the
  * number of alarms visited. fn must not call back into the engine. */
 size_t rn_alarm_foreach(rn_alarm_engine_t *e, void (*fn)(void *ctx, const rn_alarm_t *a),

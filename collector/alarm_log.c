@@ -1,9 +1,12 @@
 #include "alarm_log.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 static const char *const severity_names[] = { "S0", "S1", "S2", "S3" };
 
@@ -137,6 +140,32 @@ void rn_alarm_log(rn_alarm_log_t *log, rn_alarm_event_kind_t kind, const rn_alar
                                         NULL);
         break;
     }
+}
+
+static void on_windows(void *data, int status, const rn_maintenance_rec_t *m, size_t n)
+{
+    rn_alarm_engine_t *e = *(rn_alarm_engine_t **)data;
+    if (status) {
+        rn_warn("maintenance windows not loaded from the event store: %s", strerror(-status));
+        return;
+    }
+    if (!e)
+        return;
+    rn_alarm_clear_maintenance(e);
+    size_t loaded = 0;
+    for (size_t i = 0; i < n; i++)
+        loaded += rn_alarm_set_maintenance(e, m[i].entity, m[i].start_ms, m[i].end_ms) == 0;
+    if (loaded < n)
+        rn_error("maintenance windows: %zu of %zu loaded (out of memory)", loaded, n);
+    else
+        rn_info("maintenance windows: %zu current or future loaded", n);
+}
+
+int rn_alarm_log_load_maintenance(rn_event_store_t *store, rn_alarm_engine_t **engine,
+                                  int64_t now_ms)
+{
+    return rn_event_store_maintenance_list(store, now_ms - 86400000LL, INT64_MAX, on_windows,
+                                           engine);
 }
 
 void rn_alarm_log_free(rn_alarm_log_t *log)

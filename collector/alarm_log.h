@@ -25,4 +25,11 @@ void rn_alarm_log(rn_alarm_log_t *log, rn_alarm_event_kind_t kind, const rn_alar
 
 void rn_alarm_log_free(rn_alarm_log_t *log);
 
+/* Replaces the engine's maintenance windows with the store's (those ending after now_ms minus a
+ * day; older ones cannot flag a new alarm), asynchronously: at startup, so a window declared
+ * before a restart still marks a cut inside it as planned, and after a window is deleted.
+ * *engine is read when the list arrives (NULL: dropped). Returns 0 or a negative errno. */
+int rn_alarm_log_load_maintenance(rn_event_store_t *store, rn_alarm_engine_t **engine,
+                                  int64_t now_ms);
+
 #endif

@@ -562,6 +562,11 @@ int rn__api_set_maintenance(rn_http_t *h, const char *entity, int64_t start_ms, 
     return rn_alarm_set_maintenance(h->c->alarms, entity, start_ms, end_ms);
 }
 
+int rn__api_reload_maintenance(rn_http_t *h)
+{
+    return rn_alarm_log_load_maintenance(h->events, &h->c->alarms, rn_clock_wall_ms());
+}
+
 bool rn__api_entity_known(rn_http_t *h, const char *entity)
 {
     const rn_topology_t *t = h->c->topo;

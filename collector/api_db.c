@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "event_store.h"
 #include "http_int.h"
+#include "log.h"
 
 #define DAY_MS 86400000LL
 #define NODE_CLEARED_MAX 20
@@ -535,6 +536,9 @@ static void maint_delete_done(void *data, int status)
         char detail[64];
         snprintf(detail, sizeof detail, "window %" PRIu64, id);
         audit(h, j->token, "maintenance_delete", detail);
+        if (rn__api_reload_maintenance(h) != 0)
+            rn_warn("maintenance window %" PRIu64 " deleted; the engine still has it until the "
+                    "next restart", id);
     }
     rn_http_req_t *r = rn__http_job_done(&j->job);
     if (!r)

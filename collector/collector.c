@@ -234,6 +234,8 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         return rc;
     }
     rn_alarm_engine_set_next_id(c->alarms, rn_event_store_max_alarm_id(c->events) + 1);
+    if ((rc = rn_alarm_log_load_maintenance(c->events, &c->alarms, rn_clock_wall_ms())) != 0)
+        rn_warn("maintenance windows not loaded: %s", rn_strerror(rc));
     rn_alarm_tick(c->alarms, rn_clock_wall_ms());
     rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
     if (rc) {

@@ -135,6 +135,8 @@ json_t *rn__api_engine_alarms(struct rn_http *h, const char *node);
 /* Tells the engine of a maintenance window. Returns 0 or -ENOMEM. */
 int rn__api_set_maintenance(struct rn_http *h, const char *entity, int64_t start_ms,
                             int64_t end_ms);
+/* Reloads the engine's maintenance windows from the event store (after a delete). */
+int rn__api_reload_maintenance(struct rn_http *h);
 /* Whether entity is a node id or circuit of the topology. */
 bool rn__api_entity_known(struct rn_http *h, const char *entity);
 /* The circuits of node's uplinks as a JSON array of strings (new reference). */
