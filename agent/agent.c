@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "privs.h"
 
 #define DEFAULT_PROBE_COUNT 5
 
@@ -127,6 +128,10 @@ static void on_flush_timer(uv_timer_t *t)
 static int send_to_uplink(void *ctx, uint8_t *frame, size_t len)
 {
     rn_agent_t *a = ctx;
+    if (!a->uplink) { /* never expected: the uplink is only replaced between two loop turns */
+        free(frame);
+        return -ENOTCONN;
+    }
     return rn_uplink_send(a->uplink, frame, len);
 }
 
@@ -159,8 +164,8 @@ static void on_connected(void *ctx)
     h.node_id = a->config->node_id;
     h.agent_version = RN_AGENT_VERSION;
     h.wall_time_ms = rn_clock_wall_ms();
-    h.has_next_seq = 1;
-    h.next_seq = rn_delivery_next_seq(a->delivery);
+    h.has_next_seq = a->delivery != NULL; /* NULL only while a reload reopens the spool */
+    h.next_seq = a->delivery ? rn_delivery_next_seq(a->delivery) : 0;
     if (a->plan_digest[0])
         h.plan_digest = a->plan_digest;
     f.body_case = RN__FRAME__BODY_HELLO;
@@ -168,6 +173,34 @@ static void on_connected(void *ctx)
     send_frame(a, &f);
     if (a->delivery)
         rn_delivery_connected(a->delivery); /* replays the spool, oldest first */
+}
+
+/* Gives up CAP_NET_RAW once the first plan is applied: the ICMP sockets (opened at start) and
+ * the plan's captures are open by then, and nothing else needs it (privs.h). */
+static void drop_privileges(rn_agent_t *a)
+{
+    int rc = rn_privs_drop_net_raw();
+    if (rc < 0)
+        rn_warn("cannot give up CAP_NET_RAW: %s; keeping it", strerror(-rc));
+    else if (rc == 1)
+        rn_info("gave up CAP_NET_RAW: the ICMP sockets and %zu VC captures are open",
+                a->vc ? rn_vc_quality_running(a->vc) : 0);
+    a->net_raw_dropped = rc == 1;
+}
+
+/* A capture that could not open for want of CAP_NET_RAW, after the agent gave it up, needs a
+ * restart: we chose restarting over keeping the capability for the agent's whole life, since a
+ * capture parses whatever the network sends. The plan is cached by now (a save running at the
+ * stop finishes first), so the restarted agent opens the capture before it drops the capability
+ * again; systemd restarts it (Restart=on-failure, RN_AGENT_EXIT_RESTART). */
+static void check_captures(rn_agent_t *a, int capture_rc)
+{
+    if (capture_rc != -EPERM || !a->net_raw_dropped || a->stopping)
+        return;
+    rn_error("plan %.12s: a new VC capture needs CAP_NET_RAW, given up after the first plan: "
+             "restarting the agent (exit %d)", a->plan_digest, RN_AGENT_EXIT_RESTART);
+    a->exit_status = RN_AGENT_EXIT_RESTART;
+    rn_agent_stop(a);
 }
 
 /* Applies a plan: devices to the poller, targets to the prober; a plan from the collector is also
@@ -185,18 +218,26 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
         rc = rn_service_prober_set_targets(a->services, p->services, p->n_services,
                                            p->probe_interval_s);
     /* VC media capture (agent/vc_quality.h): a capture that cannot open is logged and skipped */
+    int capture_rc = 0;
     if (rc == 0 && a->vc)
-        rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures);
+        capture_rc = rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures);
+    if (rc == 0 && a->echo) /* UDP echo between agents (agent/udp_echo.h) */
+        rc = rn_udp_echo_set_peers(a->echo, p->echo, p->n_echo, p->probe_interval_s,
+                                   DEFAULT_PROBE_COUNT);
     if (rc) {
         rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
         return;
     }
+    bool first = a->plan_digest[0] == '\0';
     snprintf(a->plan_digest, sizeof a->plan_digest, "%s", p->digest);
     if (a->plan_cache && !from_cache)
         rn_plan_cache_save(a->plan_cache, p);
     rn_info("plan %.12s applied: %zu devices every %u s, %zu ICMP and %zu service targets every "
             "%u s", p->digest, p->n_devices, p->poll_interval_s, p->n_icmp, p->n_services,
             p->probe_interval_s);
+    if (first)
+        drop_privileges(a);
+    check_captures(a, capture_rc);
 }
 
 static void on_frame(void *ctx, Rn__Frame *f)
@@ -213,9 +254,13 @@ static void on_frame(void *ctx, Rn__Frame *f)
     rn_wire_free(f);
 }
 
+static void replace_uplink(rn_agent_t *a);
+
 static void on_disconnected(void *ctx)
 {
     rn_agent_t *a = ctx;
+    if (a->uplink_stale && !a->stopping) /* a reload read new TLS files: use them now */
+        replace_uplink(a);
     if (!a->delivery)
         return;
     rn_delivery_disconnected(a->delivery);
@@ -224,11 +269,17 @@ static void on_disconnected(void *ctx)
     rn_warn("lost the collector; %" PRIu64 " bytes of batches wait in the spool", st.spool.bytes);
 }
 
+static void reload(rn_agent_t *a);
+
 static void on_signal(uv_signal_t *h, int signum)
 {
+    if (signum == SIGHUP)
+        return reload(h->data);
     rn_info("signal %d: shutting down", signum);
     rn_agent_stop(h->data);
 }
+
+static const rn_uplink_cbs_t uplink_cbs = { on_connected, on_frame, on_disconnected };
 
 /* Starts measuring with the last plan the collector sent, if one is cached, so an agent that
  * starts while cut off loses nothing. */
@@ -260,22 +311,177 @@ static int open_delivery(rn_agent_t *a, char *err, size_t err_len)
     return rn_delivery_open(a->loop, dir, &dc, send_to_uplink, a, &a->delivery, err, err_len);
 }
 
-int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
+/* ---- reload (SIGHUP) ----------------------------------------------------------------------- */
+
+static void on_part_closed(void *data);
+
+static void on_retired_uplink_closed(void *config)
 {
-    static const rn_uplink_cbs_t cbs = { on_connected, on_frame, on_disconnected };
+    rn_agent_config_free(config); /* NULL when the retired uplink borrowed the current config */
+}
+
+/* Replaces the uplink with one made from the current config (new TLS context, collectors);
+ * the new one connects at once. If it cannot be made the old one stays. */
+static void replace_uplink(rn_agent_t *a)
+{
+    rn_uplink_t *fresh;
+    char err[1024];
+    if (rn_uplink_new(a->loop, a->config, &uplink_cbs, a, &fresh, err, sizeof err) != 0) {
+        rn_error("reload: keeping the current collector connection: %s", err);
+        return;
+    }
+    rn_uplink_t *old = a->uplink;
+    rn_agent_config_t *retired = a->uplink_config != a->config ? a->uplink_config : NULL;
+    a->uplink = fresh;
+    a->uplink_config = a->config;
+    a->uplink_stale = false;
+    rn_uplink_close(old, on_retired_uplink_closed, retired); /* may call on_disconnected */
+}
+
+/* The old spool is closed (its queued writes done): open it again with the new limits. */
+static void on_spool_closed_for_reload(void *data)
+{
+    rn_agent_t *a = data;
+    a->delivery_reopening = false;
+    if (a->stopping) {
+        on_part_closed(a);
+        return;
+    }
+    char err[1024] = "";
+    int rc = open_delivery(a, err, sizeof err);
+    if (rc) {
+        rn_error("reload: cannot reopen the spool: %s; stopping", err[0] ? err : rn_strerror(rc));
+        a->exit_status = 1;
+        return rn_agent_stop(a);
+    }
+    rn_info("reload: spool reopened (spool_fsync, spool_max_mb, uplink_rate_kbps applied)");
+    if (a->uplink && rn_uplink_connected(a->uplink))
+        rn_delivery_connected(a->delivery); /* resends what is unacked; duplicates are dropped */
+    flush(a);
+}
+
+/* Closes the delivery and reopens it with the current config. Samples gather in the open batch
+ * meanwhile; the spool on disk is kept as it is. */
+static void reopen_delivery(rn_agent_t *a)
+{
+    if (a->delivery_reopening || !a->delivery)
+        return; /* the reopen under way reads the current config */
+    flush(a);
+    rn_delivery_t *d = a->delivery;
+    a->delivery = NULL;
+    a->delivery_reopening = true;
+    rn_delivery_close(d, on_spool_closed_for_reload, a);
+}
+
+/* Re-applies the cached plan: a plan not yet running is applied; when the cache holds the
+ * running plan, its captures that are not running are tried again while the agent still holds
+ * CAP_NET_RAW. Without it a retry could not tell a missing interface from the missing
+ * capability, and a restart on every reload would not help a missing interface: it is only
+ * logged. A cache older than the running plan (its save still under way) is left alone. */
+static void reapply_cached_plan(rn_agent_t *a)
+{
+    Rn__Frame *f;
+    if (!a->plan_cache || rn_plan_cache_load(a->plan_cache, &f) != 0)
+        return;
+    const Rn__Plan *p = f->plan;
+    size_t running = a->vc ? rn_vc_quality_running(a->vc) : 0;
+    if (!a->plan_digest[0]) {
+        on_plan(a, p, true);
+    } else if (strcmp(p->digest, a->plan_digest) == 0 && a->vc && running < p->n_captures) {
+        if (!a->net_raw_dropped)
+            rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures); /* logs failures */
+        else
+            rn_warn("reload: %zu of %zu VC captures are not running (see the log at the plan); "
+                    "opening them needs CAP_NET_RAW: restart the agent",
+                    p->n_captures - running, p->n_captures);
+    }
+    rn_wire_free(f);
+}
+
+/* Keeps node, state_dir and udp_echo_port of the running config in next (they need a restart),
+ * saying so. */
+static void keep_fixed(const char *path, rn_agent_config_t *cur, rn_agent_config_t *next)
+{
+    if (strcmp(cur->node_id, next->node_id) != 0)
+        rn_warn("reload: %s: node %s needs a restart; still %s", path, next->node_id,
+                cur->node_id);
+    if (strcmp(cur->state_dir, next->state_dir) != 0)
+        rn_warn("reload: %s: state_dir %s needs a restart; still %s", path, next->state_dir,
+                cur->state_dir);
+    if (cur->udp_echo_port != next->udp_echo_port) /* the reflector has no live rebind */
+        rn_warn("reload: %s: udp_echo_port %u needs a restart; still %u", path,
+                next->udp_echo_port, cur->udp_echo_port);
+    next->udp_echo_port = cur->udp_echo_port;
+    char *t = next->node_id;
+    next->node_id = cur->node_id;
+    cur->node_id = t;
+    t = next->state_dir;
+    next->state_dir = cur->state_dir;
+    cur->state_dir = t;
+}
+
+static void reload(rn_agent_t *a)
+{
+    static const char *const level_names[] = { "error", "warn", "info", "debug" };
+    const char *path = a->opts.config_path;
+    char err[1024] = "", tls_err[900] = "";
+    rn_agent_config_t *next;
+    if (a->stopping || !path)
+        return;
+    int rc = rn_agent_config_load(path, &next, err, sizeof err); /* err: "file:line: ..." */
+    if (rc == 0 && (rc = rn_agent_config_check_tls(next, tls_err, sizeof tls_err)) != 0) {
+        snprintf(err, sizeof err, "%s: %s", path, tls_err);
+        rn_agent_config_free(next);
+    }
+    if (rc) {
+        rn_error("reload: keeping the running configuration: %s", err);
+        return;
+    }
+    rn_agent_config_t *cur = a->config;
+    keep_fixed(path, cur, next);
+    a->config = next;
+    if (next->log_level != cur->log_level && !a->opts.log_verbose)
+        rn_log_open("rajnet-agent", next->log_level, a->opts.log_syslog);
+    bool spool_changed = next->spool_fsync != cur->spool_fsync ||
+                         next->spool_max_mb != cur->spool_max_mb ||
+                         next->uplink_rate_kbps != cur->uplink_rate_kbps;
+    bool collectors_changed = !rn_agent_config_same_collectors(cur, next);
+    if (cur != a->uplink_config)
+        rn_agent_config_free(cur); /* nothing borrows it */
+    if (spool_changed)
+        reopen_delivery(a);
+    /* TLS files are read again either way (a certificate renewed in place): the new context
+     * serves the next connection; a changed collector list is dialled now. */
+    a->uplink_stale = true;
+    if (collectors_changed || !rn_uplink_connected(a->uplink))
+        replace_uplink(a);
+    reapply_cached_plan(a);
+    rn_info("reload: %s applied (log_level %s%s%s)", path,
+            level_names[next->log_level],
+            spool_changed ? ", spool settings" : "",
+            collectors_changed ? ", new collectors: reconnecting" : "");
+}
+
+int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
+                   const rn_agent_opts_t *opts)
+{
     memset(a, 0, sizeof *a);
     a->loop = loop;
-    a->config = config;
+    a->config = a->uplink_config = config;
+    a->opts = *opts;
     uv_timer_init(loop, &a->flush_timer);
     uv_timer_init(loop, &a->heartbeat_timer);
     uv_signal_init(loop, &a->sigint);
     uv_signal_init(loop, &a->sigterm);
+    uv_signal_init(loop, &a->sighup);
     a->flush_timer.data = a->heartbeat_timer.data = a->sigint.data = a->sigterm.data = a;
+    a->sighup.data = a;
     uv_timer_start(&a->flush_timer, on_flush_timer, RN_AGENT_FLUSH_MS, RN_AGENT_FLUSH_MS);
     uv_timer_start(&a->heartbeat_timer, on_heartbeat_timer, RN_AGENT_HEARTBEAT_MS,
                    RN_AGENT_HEARTBEAT_MS);
     uv_signal_start(&a->sigint, on_signal, SIGINT);
     uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&a->sighup, on_signal, SIGHUP);
     int rc = rn_snmp_poller_new(loop, on_sample, a, &a->poller);
     if (rc == 0)
         rc = rn_icmp_prober_new(loop, on_sample, a, &a->prober);
@@ -285,6 +491,11 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     /* VC media capture */
     if (rc == 0 && rn_vc_quality_new(loop, on_sample, a, &a->vc) != 0)
         a->vc = NULL;
+    /* UDP echo between agents: the reflector is optional (port 0, or its port taken: logged) */
+    if (rc == 0 && rn_udp_echo_new(loop, on_sample, a, &a->echo) != 0)
+        a->echo = NULL;
+    if (a->echo && config->udp_echo_port)
+        rn_udp_echo_reflect(a->echo, NULL, (uint16_t)config->udp_echo_port);
     char err[1024] = "";
     if (rc == 0)
         rc = open_delivery(a, err, sizeof err);
@@ -293,7 +504,7 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config)
     if (rc == 0)
         apply_cached_plan(a);
     if (rc == 0)
-        rc = rn_uplink_new(loop, config, &cbs, a, &a->uplink, err, sizeof err);
+        rc = rn_uplink_new(loop, config, &uplink_cbs, a, &a->uplink, err, sizeof err);
     if (rc)
         rn_error("agent %s: cannot start: %s", config->node_id, err[0] ? err : rn_strerror(rc));
     else
@@ -309,6 +520,8 @@ static void on_part_closed(void *data)
     for (size_t i = 0; i < a->n_open; i++)
         free_sample(a->open[i]);
     free(a->open);
+    if (a->uplink_config != a->config)
+        rn_agent_config_free(a->uplink_config);
     rn_agent_config_free(a->config);
 }
 
@@ -324,12 +537,13 @@ void rn_agent_stop(rn_agent_t *a)
     a->stopping = true;
     if (a->delivery)
         flush(a);
-    a->closing_parts = 4 + !!a->poller + !!a->prober + !!a->uplink + !!a->delivery +
-                       !!a->plan_cache + !!a->services + !!a->vc /* VC media capture */;
+    a->closing_parts = 5 + a->delivery_reopening + !!a->poller + !!a->prober + !!a->uplink +
+                       !!a->delivery + !!a->plan_cache + !!a->services + !!a->vc /* VC media capture */;
     uv_close((uv_handle_t *)&a->flush_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->heartbeat_timer, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigterm, on_handle_closed);
+    uv_close((uv_handle_t *)&a->sighup, on_handle_closed);
     if (a->poller)
         rn_snmp_poller_close(a->poller, on_part_closed, a);
     if (a->prober)
@@ -338,6 +552,10 @@ void rn_agent_stop(rn_agent_t *a)
         rn_service_prober_close(a->services, on_part_closed, a);
     if (a->vc) /* VC media capture */
         rn_vc_quality_close(a->vc, on_part_closed, a);
+    if (a->echo) { /* UDP echo between agents */
+        a->closing_parts++;
+        rn_udp_echo_close(a->echo, on_part_closed, a);
+    }
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);
     if (a->plan_cache)

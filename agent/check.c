@@ -30,6 +30,7 @@
 #include "plan_cache.h"
 #include "service_probe.h"
 #include "snmp_poller.h"
+#include "udp_echo.h"
 #include "uplink.h"
 
 #define MAX_NAME 80
@@ -69,6 +70,13 @@ typedef struct {
     char why[128];
 } service_t;
 
+/* A UDP echo peer (agent/udp_echo.h): one round's figures. */
+typedef struct {
+    char name[MAX_NAME], addr[MAX_NAME];
+    bool have;
+    rn_value_t v[RN_UDPECHO_N];
+} echo_t;
+
 typedef struct {
     uv_loop_t loop;
     rn_agent_config_t *config;
@@ -94,6 +102,9 @@ typedef struct {
     size_t n_probes;
     service_t *svcs;
     size_t n_svcs;
+    rn_udp_echo_t *echo;     /* UDP echo: a sender only (the daemon's reflector holds the port) */
+    echo_t *echoes;
+    size_t n_echoes;
     int pending_closes;
 } check_t;
 
@@ -151,7 +162,14 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     check_t *c = ctx;
     if (strcmp(source, "if") == 0)
         return take_if(c, device, object, time_ms, values, n, speed_bps);
-    if (strcmp(source, "icmp") == 0) {
+    if (strcmp(source, "udpecho") == 0) { /* UDP echo */
+        for (size_t i = 0; i < c->n_echoes; i++)
+            if (strcmp(c->echoes[i].name, object) == 0 && n == RN_UDPECHO_N &&
+                !c->echoes[i].have) {
+                memcpy(c->echoes[i].v, values, sizeof c->echoes[i].v);
+                c->echoes[i].have = true;
+            }
+    } else if (strcmp(source, "icmp") == 0) {
         for (size_t i = 0; i < c->n_probes; i++)
             if (strcmp(c->probes[i].name, object) == 0 && n == RN_ICMP_N && !c->probes[i].have) {
                 memcpy(c->probes[i].v, values, sizeof c->probes[i].v);
@@ -189,6 +207,21 @@ static void on_report(void *ctx, const rn_snmp_report_t *r)
 }
 
 /* ---- the run -------------------------------------------------------------------------------- */
+
+/* UDP echo: a table row per peer of the plan, and one round with each. Returns 0 or -ENOMEM. */
+static int start_echo(check_t *c, const Rn__Plan *p, uint32_t count)
+{
+    c->echoes = calloc(p->n_echo ? p->n_echo : 1, sizeof *c->echoes);
+    if (!c->echoes)
+        return -ENOMEM;
+    for (size_t i = 0; i < p->n_echo; i++) {
+        snprintf(c->echoes[i].name, MAX_NAME, "%s", p->echo[i]->name);
+        snprintf(c->echoes[i].addr, MAX_NAME, "%s", p->echo[i]->addr);
+        p->echo[i]->has_count = 0; /* every peer gets `count`, as the ICMP targets */
+    }
+    c->n_echoes = p->n_echo;
+    return rn_udp_echo_set_peers(c->echo, p->echo, p->n_echo, RN_CHECK_GAP_S, count);
+}
 
 /* Makes the result tables for the plan and starts the poller and probers on it. Returns 0 or a
  * negative error (logged). */
@@ -228,6 +261,8 @@ static int start_measuring(check_t *c, const Rn__Plan *p)
         rc = rn_icmp_prober_set_targets(c->icmp, p->icmp, p->n_icmp, RN_CHECK_GAP_S, count);
     if (rc == 0 && c->svc)
         rc = rn_service_prober_set_targets(c->svc, p->services, p->n_services, RN_CHECK_GAP_S);
+    if (rc == 0 && c->echo) /* UDP echo: one round of RN_CHECK_GAP_S, like ICMP */
+        rc = start_echo(c, p, count);
     return rc;
 }
 
@@ -320,6 +355,9 @@ static bool complete(const check_t *c)
     for (size_t i = 0; i < c->n_svcs; i++)
         if (!c->svcs[i].have && c->have_svc)
             return false;
+    for (size_t i = 0; i < c->n_echoes; i++) /* UDP echo */
+        if (!c->echoes[i].have && c->echo)
+            return false;
     return true;
 }
 
@@ -353,6 +391,7 @@ static void finish(check_t *c)
     CLOSE_PART(c->poller, rn_snmp_poller_close);
     CLOSE_PART(c->icmp, rn_icmp_prober_close);
     CLOSE_PART(c->svc, rn_service_prober_close);
+    CLOSE_PART(c->echo, rn_udp_echo_close); /* UDP echo */
     CLOSE_PART(c->cache, rn_plan_cache_close);
 #undef CLOSE_PART
 }
@@ -388,6 +427,8 @@ static int start_parts(check_t *c)
         c->icmp = NULL; /* reported as "not probed" */
     if (rc == 0 && rn_service_prober_new(&c->loop, on_sample, c, &c->svc) != 0)
         c->svc = NULL;
+    if (rc == 0 && rn_udp_echo_new(&c->loop, on_sample, c, &c->echo) != 0)
+        c->echo = NULL; /* UDP echo: reported as "not measured" */
     c->have_icmp = c->icmp != NULL;
     c->have_svc = c->svc != NULL;
     if (rc == 0)
@@ -577,6 +618,28 @@ static verdict_t probe_json(const check_t *c, const probe_t *p, json_t *arr)
     return v;
 }
 
+/* Adds a UDP echo peer to arr. Returns its verdict: degraded when nothing came back (the peer's
+ * agent does not answer, or the path is down: the ICMP probes tell which). */
+static verdict_t echo_json(const echo_t *e, json_t *arr)
+{
+    const rn_value_t *v = e->v;
+    double recv = e->have ? val(&v[RN_UDPECHO_RECV]) : NAN;
+    verdict_t verdict = recv > 0 ? V_OK : V_DEGRADED;
+    const char *detail = !e->have ? "no round finished" : recv > 0 ? "" : "no reply";
+    json_array_append_new(
+        arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "peer",
+                       e->name, "addr", e->addr, "status", verdict_names[verdict], "rtt_ms",
+                       jnum(val(&v[RN_UDPECHO_RTT])), "fwd_loss_pct",
+                       jnum(val(&v[RN_UDPECHO_FWD_LOSS])), "bwd_loss_pct",
+                       jnum(val(&v[RN_UDPECHO_BWD_LOSS])), "fwd_jitter_ms",
+                       jnum(val(&v[RN_UDPECHO_FWD_JITTER])), "bwd_jitter_ms",
+                       jnum(val(&v[RN_UDPECHO_BWD_JITTER])), "reordered",
+                       jnum(val(&v[RN_UDPECHO_REORDERED])), "duplicates",
+                       jnum(val(&v[RN_UDPECHO_DUPLICATES])), "sent",
+                       jnum(val(&v[RN_UDPECHO_SENT])), "detail", detail));
+    return verdict;
+}
+
 /* Adds a service probe to arr. Returns its verdict. */
 static verdict_t service_json(const check_t *c, const service_t *s, json_t *arr)
 {
@@ -614,6 +677,9 @@ static json_t *report_json(const check_t *c, verdict_t *overall)
         all = worst(all, probe_json(c, &c->probes[i], probes));
     for (size_t i = 0; i < c->n_svcs; i++)
         all = worst(all, service_json(c, &c->svcs[i], svcs));
+    json_t *echoes = json_array(); /* UDP echo */
+    for (size_t i = 0; i < c->n_echoes; i++)
+        all = worst(all, echo_json(&c->echoes[i], echoes));
     verdict_t up = judge_uplink(c);
     all = worst(all, up);
     json_t *coll = json_array();
@@ -627,10 +693,10 @@ static json_t *report_json(const check_t *c, verdict_t *overall)
                                              "source", c->plan_source)
                                  : json_null();
     *overall = all;
-    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
                      c->config->node_id, "status", verdict_names[all], "exit", (int)all, "plan",
                      plan, "poll_gap_s", jnum(poll_gap_s(c)), "uplink", uplink, "devices", devs,
-                     "probes", probes, "services", svcs);
+                     "probes", probes, "services", svcs, "udp_echo", echoes);
 }
 
 /* Formats a JSON number with a unit into buf, "-" for null. Returns buf. */
@@ -733,6 +799,29 @@ static void text_probes(json_t *r, FILE *out)
     }
 }
 
+/* Prints the UDP echo peers as text (nothing when the plan has none). */
+static void text_echo(json_t *r, FILE *out)
+{
+    size_t i;
+    json_t *e;
+    char rtt[24], fl[24], bl[24], fj[24], bj[24], ro[24], dup[24];
+    if (json_array_size(json_object_get(r, "udp_echo")) == 0)
+        return;
+    fprintf(out, "\nUDP ECHO (with peer agents; forward = from this node)\n");
+    fprintf(out, "  %-16s %-15s %-9s %-9s %-9s %-9s %-9s %-9s %-5s %s\n", "PEER", "ADDR", "RTT",
+            "LOSS FWD", "LOSS BWD", "JIT FWD", "JIT BWD", "REORDER", "DUP", "VERDICT");
+    json_array_foreach(json_object_get(r, "udp_echo"), i, e)
+        fprintf(out, "  %-16s %-15s %-9s %-9s %-9s %-9s %-9s %-9s %-5s %s%s%s\n", str(e, "peer"),
+                str(e, "addr"), fmt(rtt, sizeof rtt, e, "rtt_ms", "%.1fms"),
+                fmt(fl, sizeof fl, e, "fwd_loss_pct", "%.0f%%"),
+                fmt(bl, sizeof bl, e, "bwd_loss_pct", "%.0f%%"),
+                fmt(fj, sizeof fj, e, "fwd_jitter_ms", "%.1fms"),
+                fmt(bj, sizeof bj, e, "bwd_jitter_ms", "%.1fms"),
+                fmt(ro, sizeof ro, e, "reordered", "%.0f"), fmt(dup, sizeof dup, e, "duplicates",
+                                                                 "%.0f"),
+                str(e, "status"), *str(e, "detail") ? ": " : "", str(e, "detail"));
+}
+
 /* Prints the report as text. */
 static void report_text(json_t *r, FILE *out)
 {
@@ -756,6 +845,7 @@ static void report_text(json_t *r, FILE *out)
         fprintf(out, ": %s\n", str(up, "detail"));
     text_devices(r, out);
     text_probes(r, out);
+    text_echo(r, out); /* UDP echo */
     fprintf(out, "\nRESULT: %s (exit %d)\n", strcmp(str(r, "status"), "ok") == 0 ? "healthy"
                                                                                : str(r, "status"),
             (int)json_integer_value(json_object_get(r, "exit")));
@@ -799,7 +889,7 @@ int rn_check_run(const rn_check_opts_t *opts, FILE *out)
     uv_loop_close(&c.loop);
     for (size_t i = 0; i < c.n_devs; i++)
         free(c.devs[i].ifs);
-    free(c.devs), free(c.probes), free(c.svcs);
+    free(c.devs), free(c.probes), free(c.svcs), free(c.echoes);
     rn_wire_free(c.plan_frame);
     rn_agent_config_free(c.config);
     return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfgpath.h"
+#include "tls.h"
 #include "wire.h"
 #include "yamldoc.h"
 
@@ -13,6 +14,7 @@ typedef struct {
     char *node, *state_dir, *log_level, *spool_fsync;
     yaml_node_t *collectors, *tls;
     uint32_t spool_max_mb, uplink_rate_kbps;
+    uint32_t udp_echo_port; /* UDP echo reflector */
 } raw_t;
 
 typedef struct {
@@ -81,6 +83,7 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_agent_config_t *c)
                             r->spool_fsync);
     c->spool_max_mb = r->spool_max_mb;
     c->uplink_rate_kbps = r->uplink_rate_kbps;
+    c->udp_echo_port = r->udp_echo_port;
     c->node_id = r->node;
     r->node = NULL;
     if (read_tls(y, r->tls, path, c))
@@ -101,8 +104,9 @@ int rn_agent_config_load(const char *path, rn_agent_config_t **out, char *err, s
         F("spool_fsync", RN_YF_STR, false, spool_fsync),
         { "spool_max_mb", RN_YF_U32, false, offsetof(raw_t, spool_max_mb), 16, 1048576 },
         { "uplink_rate_kbps", RN_YF_U32, false, offsetof(raw_t, uplink_rate_kbps), 0, 10000000 },
+        { "udp_echo_port", RN_YF_U32, false, offsetof(raw_t, udp_echo_port), 0, 65535 },
     };
-    raw_t raw = { .spool_max_mb = 256 };
+    raw_t raw = { .spool_max_mb = 256, .udp_echo_port = 8862 /* RN_UDP_ECHO_DEFAULT_PORT */ };
     rn_agent_config_t *c = calloc(1, sizeof *c);
     rn_yaml_t y;
     int rc = c ? rn_yaml_load(&y, path, err, err_len) : -ENOMEM;
@@ -141,4 +145,21 @@ void rn_agent_config_free(rn_agent_config_t *c)
     free(c->tls_ca);
     free(c->collector_name);
     free(c);
+}
+
+int rn_agent_config_check_tls(const rn_agent_config_t *c, char *err, size_t err_len)
+{
+    return rn_tls_check_files(RN_TLS_CLIENT, "tls", c->tls_cert, c->tls_key, c->tls_ca, err,
+                              err_len);
+}
+
+bool rn_agent_config_same_collectors(const rn_agent_config_t *a, const rn_agent_config_t *b)
+{
+    if (a->n_collectors != b->n_collectors || strcmp(a->collector_name, b->collector_name) != 0)
+        return false;
+    for (size_t i = 0; i < a->n_collectors; i++)
+        if (a->collectors[i].port != b->collectors[i].port ||
+            strcmp(a->collectors[i].host, b->collectors[i].host) != 0)
+            return false;
+    return true;
 }

@@ -13,10 +13,12 @@
  *   spool_fsync: interval            # always, interval (once a second) or never
  *   spool_max_mb: 256                # oldest batches beyond this are dropped, counted, logged
  *   uplink_rate_kbps: 0              # cap on replay and live sending over a thin link; 0 = none
+ *   udp_echo_port: 8862              # UDP echo reflector (agent/udp_echo.h) port; 0 = off
  */
 #ifndef RN_AGENT_CONFIG_H
 #define RN_AGENT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,11 +38,22 @@ typedef struct {
     char *tls_cert, *tls_key, *tls_ca, *collector_name;
     int spool_fsync;            /* rn_spool_fsync_t */
     uint32_t spool_max_mb, uplink_rate_kbps;
+    uint32_t udp_echo_port;     /* UDP echo reflector; 0 = off */
 } rn_agent_config_t;
 
 /* Loads path. Returns 0, or a negative error with "file:line: field: why" in err. */
 int rn_agent_config_load(const char *path, rn_agent_config_t **out, char *err, size_t err_len);
 
 void rn_agent_config_free(rn_agent_config_t *c);
+
+/* Opens the tls files of c as the uplink would and makes a TLS client context from them (then
+ * frees it), for --check-config and before a reload is applied. Returns 0, or a negative error
+ * with the key and file named in err ("tls.key: cannot read /etc/rajnet/tls/node.key:
+ * Permission denied"). */
+int rn_agent_config_check_tls(const rn_agent_config_t *c, char *err, size_t err_len);
+
+/* True when a and b name the same collectors, in the same order, and the same collector_name:
+ * a reload that keeps them keeps the connection. */
+bool rn_agent_config_same_collectors(const rn_agent_config_t *a, const rn_agent_config_t *b);
 
 #endif

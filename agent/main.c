@@ -17,7 +17,10 @@ static void usage(FILE *to)
                 "      --check-config  load the configuration, report, exit\n"
                 "      --syslog        log to syslog instead of stderr\n"
                 "  -v, --verbose       log debug messages\n"
-                "exit codes: 0 ok, 1 runtime failure, 2 configuration error\n");
+                "exit codes: 0 ok, 1 runtime failure, 2 configuration error (also a TLS file that\n"
+                "            cannot be read or used), 3 restart needed (a new capture needs\n"
+                "            CAP_NET_RAW, given up after the first plan)\n"
+                "SIGHUP reloads the configuration (rajnet-agent(8), RELOADING)\n");
 }
 
 int main(int argc, char **argv)
@@ -48,19 +51,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "rajnet-agent: %s\n", err);
         return 2;
     }
-    if (check) {
-        printf("%s: ok (node %s)\n", config_path, config->node_id);
+    if (check) { /* the TLS files too: a wrong path or an unreadable key fails here, not at start */
+        int rc = rn_agent_config_check_tls(config, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "rajnet-agent: %s: %s\n", config_path, err);
+        else
+            printf("%s: ok (node %s, TLS files load)\n", config_path, config->node_id);
         rn_agent_config_free(config);
-        return 0;
+        return rc ? 2 : 0;
     }
     rn_log_open("rajnet-agent", verbose ? RN_LOG_DEBUG : config->log_level, use_syslog);
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     rn_agent_t agent;
-    int rc = rn_agent_start(&agent, loop, config);
+    rn_agent_opts_t agent_opts = { config_path, use_syslog, verbose };
+    int rc = rn_agent_start(&agent, loop, config, &agent_opts);
     if (rc)
         rn_agent_stop(&agent);
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);
-    return rc ? 1 : 0;
+    return rc ? 1 : agent.exit_status;
 }

@@ -3,17 +3,15 @@
 #include "pcap_capture.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "log.h"
+#include "privs.h"
 
 #define DISPATCH_BATCH 512 /* frames per pcap_dispatch before the loop gets a turn */
 #define BUFFER_BYTES (2 << 20)
@@ -28,24 +26,6 @@ struct rn_pcap_capture {
     void (*done)(void *);
     void *done_data;
 };
-
-/* Sets or clears CAP_NET_RAW in the effective set (raw capset(2): no libcap dependency).
- * Returns 0, or -errno (e.g. -EPERM when it is not in the permitted set). */
-static int net_raw_effective(bool on)
-{
-    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct __user_cap_data_struct d[2];
-    if (syscall(SYS_capget, &h, d) != 0)
-        return -errno;
-    uint32_t bit = 1u << (CAP_NET_RAW % 32);
-    if (!(d[CAP_NET_RAW / 32].permitted & bit))
-        return -EPERM;
-    if (on)
-        d[CAP_NET_RAW / 32].effective |= bit;
-    else
-        d[CAP_NET_RAW / 32].effective &= ~bit;
-    return syscall(SYS_capset, &h, d) == 0 ? 0 : -errno;
-}
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -102,10 +82,10 @@ static int activate(rn_pcap_capture_t *c, char *err, size_t err_len)
     pcap_set_immediate_mode(c->p, 1);
     pcap_set_buffer_size(c->p, BUFFER_BYTES);
     pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
-    bool raised = net_raw_effective(true) == 0;
+    bool raised = rn_privs_net_raw_effective(true) == 0;
     int rc = pcap_activate(c->p);
     if (raised)
-        net_raw_effective(false);
+        rn_privs_net_raw_effective(false);
     if (rc < 0) {
         snprintf(err, err_len, "capture on %s: %s%s", c->ifname, pcap_geterr(c->p),
                  rc == PCAP_ERROR_PERM_DENIED ? " (needs CAP_NET_RAW)" : "");

@@ -6,9 +6,9 @@
  * readable, pcap_dispatch hands each captured frame to the callback. Frames are never copied.
  *
  * Privileges: capture needs CAP_NET_RAW. The capability is raised in the effective set only
- * around pcap_activate and cleared from it afterwards (it stays in the permitted set, so a new
- * plan can open another interface); see rn_pcap_capture_open. Running as root without the
- * capability model (no capabilities at all in the permitted set) just opens the interface. */
+ * around pcap_activate and cleared from it afterwards (agent/privs.h); once the agent has applied
+ * its first plan it gives the capability up altogether, and a capture opened later fails with
+ * -EPERM (the agent then restarts to open it: agent.h). */
 #ifndef RN_PCAP_CAPTURE_H
 #define RN_PCAP_CAPTURE_H
 

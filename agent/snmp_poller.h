@@ -4,8 +4,14 @@
  * asynchronous API (one session and one uv_poll per device socket, one uv_timer for net-snmp's
  * retransmission timeouts): no blocking call and no extra thread. Each poll walks IF-MIB columns
  * with GETBULK (ifName, ifHCInOctets, ifHCOutOctets, ifOperStatus, ifIn/OutErrors,
- * ifIn/OutDiscards, ifHighSpeed) and emits one "if" sample per interface through the sample
- * callback. A device that does not answer costs its own timeout only, never a stall of others. */
+ * ifIn/OutDiscards, ifHighSpeed, ifCounterDiscontinuityTime) plus sysUpTime.0, and emits one
+ * "if" sample per interface through the sample callback. When counters cannot be compared with
+ * the last successful poll (sysUpTime went back, ifCounterDiscontinuityTime moved, or an ifIndex
+ * now names another interface), that poll's counters are sent as unknown and the reason is
+ * logged once at info level. A device's extra OIDs (plan Device.extra) are fetched with one GET
+ * after the walk and emitted as one "gauge" or "counter" sample each (lib/metrics.h), object =
+ * the extra's name; a missing or mistyped one is sent as unknown and logged once. A device that
+ * does not answer costs its own timeout only, never a stall of others. */
 #ifndef RN_SNMP_POLLER_H
 #define RN_SNMP_POLLER_H
 
@@ -37,8 +43,8 @@ typedef struct {
 } rn_snmp_report_t;
 typedef void (*rn_snmp_report_fn)(void *ctx, const rn_snmp_report_t *r);
 
-/* Calls fn after every poll of every device, after that poll's samples, and adds sysName.0 and
- * sysUpTime.0 to each poll's walk (the daemon leaves this off: two more varbinds per request).
+/* Calls fn after every poll of every device, after that poll's samples, and adds sysName.0 to
+ * each poll's walk (the daemon leaves this off: one more varbind in the first request).
  * NULL turns it off. Takes effect from the next poll. */
 void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *ctx);
 

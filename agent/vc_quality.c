@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pcap_capture.h"
+#include "privs.h"
 
 typedef struct cap cap_t;
 
@@ -146,8 +147,11 @@ static int cap_open(rn_vc_quality_t *q, const Rn__Capture *p, cap_t **out)
     if (err == 0)
         err = rn_pcap_capture_open(q->loop, c->ifname, c->filter, on_capture_frame, c, &c->pcap,
                                    why, sizeof why);
-    if (err) {
+    if (err == -EPERM && !rn_privs_have_net_raw()) /* given up after the first plan: privs.h */
+        rn_error("vc capture %s needs CAP_NET_RAW: restart the agent (%s)", p->name, why);
+    else if (err)
         rn_error("vc capture %s: not started: %s", p->name, why[0] ? why : strerror(-err));
+    if (err) {
         cap_free(c);
         return err;
     }

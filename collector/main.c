@@ -7,12 +7,27 @@
 
 #include "collector.h"
 #include "log.h"
+#include "tls.h"
+
+/* --check-config: the agents' TLS files (and the HTTPS ones, if set) must be readable by this
+ * user and make a context, or the daemon would fail only when it starts. Returns 0 or an error
+ * with the key and file named in err. */
+static int check_tls_files(const rn_collector_config_t *c, char *err, size_t err_len)
+{
+    int rc = rn_tls_check_files(RN_TLS_SERVER, "tls", c->tls_cert, c->tls_key, c->tls_ca, err,
+                                err_len);
+    if (rc == 0 && c->http.enabled && c->http.tls_cert)
+        rc = rn_tls_check_files(RN_TLS_SERVER, "http.tls", c->http.tls_cert, c->http.tls_key,
+                                NULL, err, err_len);
+    return rc;
+}
 
 static void usage(FILE *to)
 {
     fprintf(to, "usage: rajnet-collector [-c CONFIG] [--check-config] [--syslog] [-v]\n"
                 "  -c, --config FILE   collector configuration (default /etc/rajnet/collector.yaml)\n"
-                "      --check-config  load the configuration, topology and secrets, report, exit\n"
+                "      --check-config  load the configuration, topology, secrets and TLS files,\n"
+                "                      report, exit\n"
                 "      --syslog        log to syslog instead of stderr\n"
                 "  -v, --verbose       log debug messages\n"
                 "exit codes: 0 ok, 1 runtime failure, 2 configuration error\n");
@@ -51,11 +66,15 @@ int main(int argc, char **argv)
         return 2;
     }
     if (check) {
-        printf("%s: ok (%zu nodes, %zu services)\n", config->topology_path, topo->n_nodes,
-               topo->n_services);
+        int rc = check_tls_files(config, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "rajnet-collector: %s: %s\n", config_path, err);
+        else
+            printf("%s: ok (%zu nodes, %zu services; TLS files load)\n", config->topology_path,
+                   topo->n_nodes, topo->n_services);
         rn_topology_free(topo);
         rn_collector_config_free(config);
-        return 0;
+        return rc ? 2 : 0;
     }
     rn_log_open("rajnet-collector", verbose ? RN_LOG_DEBUG : config->log_level, use_syslog);
     signal(SIGPIPE, SIG_IGN);

@@ -22,6 +22,10 @@ typedef struct {
     Rn__Capture capture;           /* VC capture: one per node, on its primary uplink */
     Rn__Capture *capture_ptr;
     char capture_filter[RN_WIRE_MAX_NAME + 1];
+    Rn__EchoPeer *echo;            /* UDP echo peers */
+    Rn__EchoPeer **echo_ptrs;
+    Rn__ExtraOid *extras;          /* the devices' extra SNMP objects, all devices in a row */
+    Rn__ExtraOid **extra_ptrs;
 } plan_parts_t;
 
 static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentials *cred)
@@ -41,6 +45,32 @@ static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentia
     out->has_timeout_ms = out->has_retries = 1;
     out->timeout_ms = d->timeout_ms;
     out->retries = d->retries;
+}
+
+/* Copies the extra SNMP objects of node n's devices into the plan's devices. Returns 0 or
+ * -ENOMEM. */
+static int add_extras(const rn_node_t *n, plan_parts_t *p)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < n->n_devices; i++)
+        total += n->devices[i].n_extra;
+    p->extras = calloc(total ? total : 1, sizeof *p->extras);
+    p->extra_ptrs = calloc(total ? total : 1, sizeof *p->extra_ptrs);
+    if (!p->extras || !p->extra_ptrs)
+        return -ENOMEM;
+    for (size_t i = 0; i < n->n_devices; i++) {
+        const rn_device_t *d = &n->devices[i];
+        p->devices[i].extra = &p->extra_ptrs[k];
+        p->devices[i].n_extra = d->n_extra;
+        for (size_t j = 0; j < d->n_extra; j++, k++) {
+            rn__extra_oid__init(&p->extras[k]);
+            p->extras[k].name = d->extra[j].name;
+            p->extras[k].oid = d->extra[j].oid;
+            p->extras[k].kind = d->extra[j].kind;
+            p->extra_ptrs[k] = &p->extras[k];
+        }
+    }
+    return 0;
 }
 
 /* Returns the SLA class of node n's primary uplink (the first one if none says primary), or
@@ -213,6 +243,34 @@ static void add_capture(const rn_topology_t *topo, const rn_node_t *n, plan_part
     p->plan.n_captures = 1;
 }
 
+/* UDP echo (agent/udp_echo.h): for every topology pair that names n, the other node as a peer,
+ * at its first device's address (as for ICMP targets), on the reflector's default port.
+ * Returns 0 or -ENOMEM. */
+static int add_echo_peers(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    size_t max = topo->n_echo_pairs;
+    p->echo = calloc(max ? max : 1, sizeof *p->echo);
+    p->echo_ptrs = calloc(max ? max : 1, sizeof *p->echo_ptrs);
+    if (!p->echo || !p->echo_ptrs)
+        return -ENOMEM;
+    p->plan.echo = p->echo_ptrs;
+    for (size_t i = 0; i < topo->n_echo_pairs; i++) {
+        const rn_echo_pair_t *e = &topo->echo_pairs[i];
+        const char *other = !strcmp(e->a, n->id) ? e->b : !strcmp(e->b, n->id) ? e->a : NULL;
+        const rn_node_t *peer = other ? rn_topology_node(topo, other) : NULL;
+        if (!peer || peer->n_devices == 0) /* the topology checked both */
+            continue;
+        Rn__EchoPeer *ep = &p->echo[p->plan.n_echo];
+        rn__echo_peer__init(ep);
+        ep->name = peer->id;
+        ep->addr = peer->devices[0].addr;
+        ep->has_count = 1;
+        ep->count = e->count ? e->count : topo->settings.probe_count;
+        p->echo_ptrs[p->plan.n_echo++] = ep;
+    }
+    return 0;
+}
+
 /* Fills parts with the plan of node n. Returns 0 or -ENOMEM. */
 static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
@@ -232,12 +290,16 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     }
     p->plan.n_devices = nd;
     p->plan.devices = p->device_ptrs;
+    if (add_extras(n, p) != 0) /* extra SNMP objects */
+        return -ENOMEM;
     p->plan.icmp = p->target_ptrs;
     const rn_node_t *root = rn_topology_root(topo);
     add_target(p, topo, n, n->parent, topo->settings.probe_count);
     if (root && root != n && root != n->parent)
         add_target(p, topo, n, root, topo->settings.probe_count);
     add_capture(topo, n, p); /* VC capture */
+    if (add_echo_peers(topo, n, p) != 0) /* UDP echo */
+        return -ENOMEM;
     return add_services(topo, n, p);
 }
 
@@ -249,6 +311,10 @@ static void free_parts(plan_parts_t *p)
     free(p->services);
     free(p->service_ptrs);
     free(p->objects);
+    free(p->echo);
+    free(p->echo_ptrs);
+    free(p->extras);
+    free(p->extra_ptrs);
 }
 
 /* Hex SHA-256 of the plan packed with an empty digest. Returns 0 or -ENOMEM. */

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
-libuv1-dev libsnmp-dev librrd-dev libpcap-dev libssl-dev libsqlite3-dev
+libuv1-dev libsnmp-dev librrd-dev libpcap-dev libcap-dev libssl-dev libsqlite3-dev
 libyaml-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libnetfilter-queue-dev libmnl-dev zlib1g-dev faketime
 libcurl4-openssl-dev libmicrohttpd-dev

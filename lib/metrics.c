@@ -51,6 +51,27 @@ static const rn_metric_t tcphs_metrics[RN_TCPHS_N] = {
     [RN_TCPHS_RTT_MS] = { "rtt_ms", RN_METRIC_GAUGE, 0, NAN },
 };
 
+/* UDP echo between agents (agent/udp_echo.h) */
+static const rn_metric_t udpecho_metrics[RN_UDPECHO_N] = {
+    [RN_UDPECHO_RTT] = { "rtt_ms", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_FWD_LOSS] = { "fwd_loss", RN_METRIC_GAUGE, 0, 100 },      /* percent */
+    [RN_UDPECHO_BWD_LOSS] = { "bwd_loss", RN_METRIC_GAUGE, 0, 100 },
+    [RN_UDPECHO_FWD_JITTER] = { "fwd_jitter_ms", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_BWD_JITTER] = { "bwd_jitter_ms", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_REORDERED] = { "reordered", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_DUPLICATES] = { "duplicates", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_SENT] = { "sent", RN_METRIC_GAUGE, 0, NAN },
+    [RN_UDPECHO_RECV] = { "recv", RN_METRIC_GAUGE, 0, NAN },
+};
+
+/* extra SNMP objects of a device (topology devices[].extra) */
+static const rn_metric_t extra_gauge_metrics[RN_EXTRA_N] = {
+    [RN_EXTRA_VALUE] = { "value", RN_METRIC_GAUGE, NAN, NAN },
+};
+static const rn_metric_t extra_counter_metrics[RN_EXTRA_N] = {
+    [RN_EXTRA_VALUE] = { "value", RN_METRIC_COUNTER, 0, NAN },
+};
+
 static const rn_template_t templates[] = {
     { "if", if_metrics, RN_IF_N },
     { "icmp", icmp_metrics, RN_ICMP_N },
@@ -58,6 +79,9 @@ static const rn_template_t templates[] = {
     { "http", http_metrics, RN_HTTP_N },
     { "rtp", rtp_metrics, RN_RTP_N },     /* VC media quality */
     { "tcphs", tcphs_metrics, RN_TCPHS_N },
+    { "gauge", extra_gauge_metrics, RN_EXTRA_N },     /* extra SNMP objects */
+    { "counter", extra_counter_metrics, RN_EXTRA_N },
+    { "udpecho", udpecho_metrics, RN_UDPECHO_N }, /* UDP echo between agents */
 };
 
 const rn_template_t *rn_template_find(const char *source)

@@ -44,6 +44,19 @@ enum { RN_RTP_PACKETS, RN_RTP_LOST_PCT, RN_RTP_JITTER_MS, RN_RTP_MOS, RN_RTP_STR
  * capture): handshakes matched in the interval, their mean time (unknown when none). */
 enum { RN_TCPHS_COUNT, RN_TCPHS_RTT_MS, RN_TCPHS_N };
 
+/* Indexes of the "udpecho" template (one probe round of UDP echo with a peer agent;
+ * agent/udp_echo.h): RTT mean (ms, reflector's turnaround excluded), forward and backward loss
+ * (%), forward and backward RFC 3550 jitter of the one-way transit times (ms; clock offsets
+ * cancel), replies that came back out of order, duplicate replies, packets sent and replies
+ * taken. RTT, loss and jitter are unknown when nothing came back. */
+enum { RN_UDPECHO_RTT, RN_UDPECHO_FWD_LOSS, RN_UDPECHO_BWD_LOSS, RN_UDPECHO_FWD_JITTER,
+       RN_UDPECHO_BWD_JITTER, RN_UDPECHO_REORDERED, RN_UDPECHO_DUPLICATES, RN_UDPECHO_SENT,
+       RN_UDPECHO_RECV, RN_UDPECHO_N };
+
+/* The "gauge" and "counter" templates: one value, "value", for a device's extra SNMP objects
+ * (topology devices[].extra; agent/snmp_poller.h), the object being the extra's name. */
+enum { RN_EXTRA_VALUE, RN_EXTRA_N };
+
 /* Returns the template of a source name, or NULL if there is none. */
 const rn_template_t *rn_template_find(const char *source);
 

@@ -375,6 +375,43 @@ void rn_tls_ctx_free(rn_tls_ctx_t *ctx)
     free(ctx);
 }
 
+int rn_tls_check_files(rn_tls_role_t role, const char *section, const char *cert_file,
+                       const char *key_file, const char *ca_file, char *err, size_t err_len)
+{
+    const char *files[] = { cert_file, key_file, ca_file };
+    static const char *const keys[] = { "cert", "key", "ca" };
+    for (size_t i = 0; i < 3; i++) {
+        FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+        if (files[i] && !f) {
+            int e = errno;
+            return set_err(-e, err, err_len, "%s.%s: cannot read %s: %s", section, keys[i],
+                           files[i], strerror(e));
+        }
+        if (f)
+            fclose(f);
+    }
+    char why[512] = "";
+    rn_tls_ctx_t *c = NULL;
+    int rc;
+    if (ca_file) {
+        rc = rn_tls_ctx_new(role, cert_file, key_file, ca_file, &c, why, sizeof why);
+    } else { /* the certificate and key alone (an HTTPS listener): load them as a server would */
+        c = calloc(1, sizeof *c);
+        rc = -ENOMEM;
+        if (c) {
+            c->role = RN_TLS_SERVER;
+            rc = configure(c);
+        }
+        if (rc == 0 && cert_file && key_file)
+            rc = load_identity(c, cert_file, key_file, why, sizeof why);
+        ERR_clear_error();
+    }
+    rn_tls_ctx_free(c);
+    if (rc)
+        return set_err(rc, err, err_len, "%s: %s", section, why[0] ? why : strerror(-rc));
+    return 0;
+}
+
 /* ---- output ---------------------------------------------------------------------------- */
 
 /* Moves everything in the write BIO to the end of *w, growing it. Returns 0 or -ENOMEM. */

@@ -41,6 +41,16 @@ typedef struct rn_tls_stream rn_tls_stream_t;
 int rn_tls_ctx_new(rn_tls_role_t role, const char *cert_file, const char *key_file,
                    const char *ca_file, rn_tls_ctx_t **out, char *err, size_t err_len);
 
+/* For --check-config: checks that the TLS files a daemon would load can be read by this process
+ * and make a working context. section is the config section, for the message ("tls",
+ * "http.tls"). Each given file is opened first (err then reads "tls.key: cannot read
+ * /etc/rajnet/tls/node.key: Permission denied"); then, with ca_file, a context of role is made
+ * from all three and freed (err: "tls: <reason of rn_tls_ctx_new>"); without ca_file only the
+ * certificate and key are loaded and matched. NULL files are skipped. Returns 0 or a negative
+ * error as rn_tls_ctx_new does. */
+int rn_tls_check_files(rn_tls_role_t role, const char *section, const char *cert_file,
+                       const char *key_file, const char *ca_file, char *err, size_t err_len);
+
 /* Sets how long a new stream may take from TCP connect/accept to `ready` before `error` fires
  * with -ETIMEDOUT "TLS handshake timed out"; default RN_TLS_HANDSHAKE_TIMEOUT_MS. Applies to
  * streams started afterwards. */

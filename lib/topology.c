@@ -2,6 +2,7 @@
  * checks that the pieces fit (parents exist and form one tree, links name known vendors, SLA
  * classes, devices and interfaces, services sit on known nodes) and copies each device's secret
  * into it. Every failure names file, line and field. */
+#include "metrics.h"
 #include "topology.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ typedef struct {
 
 typedef struct {
     yaml_node_t *settings, *vendors, *sla_classes, *services, *nodes;
+    yaml_node_t *udp_echo; /* UDP echo pairs */
 } top_t;
 
 /* Reports an error found after reading, at a remembered line. Returns RN_ETOPOLOGY. */
@@ -186,13 +188,74 @@ static void read_settings(rn_yaml_t *y, yaml_node_t *node, rn_settings_t *s)
         rn_yaml_read_map(y, node, "settings", fields, sizeof fields / sizeof fields[0], s);
 }
 
+/* True if s is a numeric OID: 2 to 128 arcs of decimal digits (each below 2^32) joined by '.',
+ * a leading '.' allowed. */
+static bool numeric_oid(const char *s)
+{
+    size_t arcs = 0;
+    if (*s == '.')
+        s++;
+    for (;;) {
+        size_t n = strspn(s, "0123456789");
+        if (n == 0 || n > 10 || (n == 10 && strncmp(s, "4294967295", 10) > 0) || ++arcs > 128)
+            return false;
+        s += n;
+        if (*s == '\0')
+            return arcs >= 2;
+        if (*s++ != '.')
+            return false;
+    }
+}
+
+/* Reads a device's `extra:` list of SNMP objects polled with its interfaces:
+ * { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }. */
+static void read_extras(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_device_t *d)
+{
+    static const rn_yaml_field_t fields[] = {
+        F("name", RN_YF_STR, true, rn_extra_oid_t, name, 0, 0),
+        F("oid", RN_YF_STR, true, rn_extra_oid_t, oid, 0, 0),
+        F("kind", RN_YF_STR, true, rn_extra_oid_t, kind, 0, 0),
+    };
+    static const char *const kinds[] = { "gauge", "counter", NULL };
+    char path[700];
+    snprintf(path, sizeof path, "%s.extra", where);
+    if (!rn_yaml_is_seq(y, seq, path))
+        return;
+    size_t n = rn_yaml_seq_len(seq);
+    if (n > RN_TOPOLOGY_MAX_EXTRA) {
+        rn_yaml_fail(y, seq, path, "%zu extra OIDs, at most %d", n, RN_TOPOLOGY_MAX_EXTRA);
+        return;
+    }
+    if (!(d->extra = alloc_array(y, n, sizeof *d->extra)))
+        return;
+    for (size_t i = 0; i < n && !y->rc; i++) {
+        yaml_node_t *item = rn_yaml_seq_item(y, seq, i);
+        rn_extra_oid_t *e = &d->extra[i];
+        snprintf(path, sizeof path, "%s.extra[%zu]", where, i);
+        d->n_extra = i + 1;
+        if (rn_yaml_read_map(y, item, path, fields, sizeof fields / sizeof fields[0], e))
+            return;
+        size_t len = strlen(e->name);
+        if (len == 0 || len > 63 || strspn(e->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+            rn_yaml_fail(y, item, path, "name '%s' is not 1-63 of [a-z0-9_-]", e->name);
+        else if (!numeric_oid(e->oid))
+            rn_yaml_fail(y, item, path, "oid '%s' is not a numeric OID (e.g. 1.3.6.1.2.1.1.3.0)",
+                         e->oid);
+        else if (!in_list(e->kind, kinds))
+            rn_yaml_fail(y, item, path, "kind '%s' is not gauge or counter", e->kind);
+        for (size_t j = 0; j < i && !y->rc; j++)
+            if (strcmp(d->extra[j].name, e->name) == 0)
+                rn_yaml_fail(y, item, path, "name '%s' used twice in this device", e->name);
+    }
+}
+
 /* Reads a node's devices list. A device's snmp mapping names a version, a user and a secret;
  * the secret's fields are copied in by resolve_devices(). */
 static void read_devices(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_node_t *node)
 {
     typedef struct {
         char *name, *addr;
-        yaml_node_t *snmp;
+        yaml_node_t *snmp, *extra;
         uint32_t timeout_ms, retries;
         uint32_t version;
         char *user, *secret;
@@ -203,6 +266,7 @@ static void read_devices(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_n
         F("snmp", RN_YF_NODE, true, dev_raw_t, snmp, 0, 0),
         F("timeout_ms", RN_YF_U32, false, dev_raw_t, timeout_ms, 10, 60000),
         F("retries", RN_YF_U32, false, dev_raw_t, retries, 0, 10),
+        F("extra", RN_YF_NODE, false, dev_raw_t, extra, 0, 0), /* extra SNMP objects */
     };
     static const rn_yaml_field_t snmp_fields[] = {
         F("version", RN_YF_SNMPVER, true, dev_raw_t, version, 0, 0),
@@ -228,6 +292,8 @@ static void read_devices(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_n
                             .line = rn_yaml_line(item) };
         d->snmp.version = raw.version;
         d->snmp.user = raw.user;
+        if (!y->rc && raw.extra)
+            read_extras(y, raw.extra, path, d);
         if (!y->rc && raw.version == 3 && !raw.user)
             rn_yaml_fail(y, raw.snmp, spath, "version 3 needs user");
         for (size_t j = 0; j < i && !y->rc; j++)
@@ -309,7 +375,7 @@ static bool id_segments_free(const char *id)
     while (*id) {
         size_t n = strcspn(id, "/");
         snprintf(seg, sizeof seg, "%.*s", (int)n, id);
-        if (strcmp(seg, "if") == 0 || strcmp(seg, "icmp") == 0)
+        if (rn_template_find(seg))
             return false;
         id += n;
         if (*id == '/')
@@ -347,7 +413,8 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
         n->line = rn_yaml_line(k);
         if (!rn_wire_node_id_valid(id) || !id_segments_free(id)) {
             rn_yaml_fail(y, k, path, "'%s' is not a valid node id (lowercase segments of "
-                         "[a-z0-9_-] joined by '/'; 'if' and 'icmp' are reserved)", id);
+                         "[a-z0-9_-] joined by '/'; sample source names such as 'if', 'icmp', "
+                         "'tcp', 'http', 'udpecho' are reserved)", id);
             return;
         }
         node_raw_t raw = { 0 };
@@ -680,6 +747,59 @@ static int read_sla_extras(rn_yaml_t *y, sla_raw_t *raw, rn_sla_class_t *c)
     return y->rc;
 }
 
+/* Reads the `udp_echo:` list of pairs, { a: NODE, b: NODE, count: N }, once the nodes are known:
+ * both nodes must exist, differ, have a device (the address the peer's agent is reached at), and
+ * a pair may be named once (in either order). */
+static void read_echo_pairs(rn_yaml_t *y, yaml_node_t *seq, rn_topology_t *t)
+{
+    static const rn_yaml_field_t fields[] = {
+        F("a", RN_YF_STR, true, rn_echo_pair_t, a, 0, 0),
+        F("b", RN_YF_STR, true, rn_echo_pair_t, b, 0, 0),
+        F("count", RN_YF_U32, false, rn_echo_pair_t, count, 1, 1000),
+    };
+    char where[64];
+    if (!rn_yaml_is_seq(y, seq, "udp_echo"))
+        return;
+    size_t n = rn_yaml_seq_len(seq);
+    if (!(t->echo_pairs = alloc_array(y, n, sizeof *t->echo_pairs)))
+        return;
+    for (size_t i = 0; i < n && !y->rc; i++) {
+        yaml_node_t *item = rn_yaml_seq_item(y, seq, i);
+        rn_echo_pair_t *e = &t->echo_pairs[i];
+        snprintf(where, sizeof where, "udp_echo[%zu]", i);
+        t->n_echo_pairs = i + 1;
+        e->line = item ? rn_yaml_line(item) : 0;
+        if (rn_yaml_read_map(y, item, where, fields, sizeof fields / sizeof fields[0], e))
+            return;
+        const char *ends[2] = { e->a, e->b };
+        for (size_t k = 0; k < 2; k++) {
+            const rn_node_t *nd = rn_topology_node(t, ends[k]);
+            if (!nd)
+                return (void)fail_line(y, e->line, where, "unknown node '%s'", ends[k]);
+            if (nd->n_devices == 0)
+                return (void)fail_line(y, e->line, where, "node '%s' has no device: no address "
+                                       "to reach its agent at", ends[k]);
+        }
+        if (strcmp(e->a, e->b) == 0)
+            return (void)fail_line(y, e->line, where, "a node cannot echo with itself ('%s')",
+                                   e->a);
+        size_t uses[2] = { 1, 1 }; /* pairs naming a, b: each is a peer in the node's plan */
+        for (size_t j = 0; j < i; j++) {
+            const rn_echo_pair_t *o = &t->echo_pairs[j];
+            if ((!strcmp(o->a, e->a) && !strcmp(o->b, e->b)) ||
+                (!strcmp(o->a, e->b) && !strcmp(o->b, e->a)))
+                return (void)fail_line(y, e->line, where, "pair %s - %s is already at line %d",
+                                       e->a, e->b, o->line);
+            for (size_t k = 0; k < 2; k++)
+                uses[k] += !strcmp(o->a, ends[k]) || !strcmp(o->b, ends[k]);
+        }
+        for (size_t k = 0; k < 2; k++)
+            if (uses[k] > RN_WIRE_MAX_ECHO_PEERS)
+                return (void)fail_line(y, e->line, where, "node '%s' is in more than %u pairs",
+                                       ends[k], RN_WIRE_MAX_ECHO_PEERS);
+    }
+}
+
 /* Reads the sections of an already parsed topology document into t. */
 static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
 {
@@ -689,6 +809,7 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
         F("sla_classes", RN_YF_NODE, true, top_t, sla_classes, 0, 0),
         F("services", RN_YF_NODE, false, top_t, services, 0, 0),
         F("nodes", RN_YF_NODE, true, top_t, nodes, 0, 0),
+        F("udp_echo", RN_YF_NODE, false, top_t, udp_echo, 0, 0),
     };
     static const rn_yaml_field_t vendor_fields[] = {
         F("name", RN_YF_STR, true, rn_vendor_t, display, 0, 0),
@@ -706,7 +827,8 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
         F("partial_loss_counts", RN_YF_NODE, false, sla_raw_t, partial_loss, 0, 0),
     };
     top_t top = { 0 };
-    rn_yaml_read_map(y, rn_yaml_root(y), "(top)", top_fields, 5, &top);
+    rn_yaml_read_map(y, rn_yaml_root(y), "(top)", top_fields,
+                     sizeof top_fields / sizeof top_fields[0], &top);
     read_settings(y, top.settings, &t->settings);
     t->vendors = read_named(y, top.vendors, "vendors", vendor_fields, 2, sizeof *t->vendors,
                             &t->n_vendors);
@@ -736,6 +858,8 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
         resolve_devices(y, t, sec);
     if (!y->rc)
         resolve_links(y, t);
+    if (!y->rc && top.udp_echo)
+        read_echo_pairs(y, top.udp_echo, t);
     return y->rc;
 }
 
@@ -806,6 +930,9 @@ static void free_node(rn_node_t *n)
         free(d->addr);
         free(d->secret_name);
         free_cred(&d->snmp);
+        for (size_t j = 0; d->extra && j < d->n_extra; j++)
+            free(d->extra[j].name), free(d->extra[j].oid), free(d->extra[j].kind);
+        free(d->extra);
     }
     free(n->devices);
     for (size_t i = 0; n->uplinks && i < n->n_uplinks; i++) {
@@ -855,6 +982,9 @@ void rn_topology_free(rn_topology_t *t)
         free(s->endpoints);
     }
     free(t->services);
+    for (size_t i = 0; t->echo_pairs && i < t->n_echo_pairs; i++)
+        free(t->echo_pairs[i].a), free(t->echo_pairs[i].b);
+    free(t->echo_pairs);
     free(t->path);
     free(t);
 }

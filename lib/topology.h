@@ -19,14 +19,25 @@ typedef struct {
     char *auth_proto, *auth_key, *priv_proto, *priv_key; /* v3: from the secrets file */
 } rn_snmp_cred_t;
 
+/* An extra SNMP object of a device, polled with its interfaces (devices[].extra). */
+typedef struct {
+    char *name;                /* the series object, [a-z0-9_-], unique in the device */
+    char *oid;                 /* numeric, e.g. "1.3.6.1.4.1.9.9.109.1.1.1.1.8.1" */
+    char *kind;                /* "gauge" or "counter": the sample source */
+} rn_extra_oid_t;
+
 typedef struct {
     char *name;
     char *addr;
     rn_snmp_cred_t snmp;       /* resolved: secrets copied in */
     char *secret_name;
     uint32_t timeout_ms, retries;
+    rn_extra_oid_t *extra;     /* extra SNMP objects, at most RN_TOPOLOGY_MAX_EXTRA */
+    size_t n_extra;
     int line;
 } rn_device_t;
+
+#define RN_TOPOLOGY_MAX_EXTRA 32 /* extra OIDs per device: the agent GETs them in one request */
 
 typedef struct {
     char *device, *ifname;
@@ -100,6 +111,14 @@ typedef struct {
     uint32_t probe_count;      /* echo requests per round; default 5 */
 } rn_settings_t;
 
+/* UDP echo (agent/udp_echo.h): two nodes whose agents measure the path between them, each
+ * from its own end (top-level `udp_echo:` list). */
+typedef struct {
+    char *a, *b;               /* node ids, distinct, each with a device (its address) */
+    uint32_t count;            /* packets per probe interval; 0: settings.probe_count */
+    int line;
+} rn_echo_pair_t;
+
 typedef struct {
     char *path;
     rn_settings_t settings;
@@ -111,6 +130,8 @@ typedef struct {
     size_t n_sla_classes;
     rn_service_t *services;
     size_t n_services;
+    rn_echo_pair_t *echo_pairs; /* UDP echo pairs, in file order */
+    size_t n_echo_pairs;
 } rn_topology_t;
 
 /* Loads and checks a topology and its secrets file (secrets_path may be NULL when no device

@@ -105,6 +105,7 @@ static const struct {
     { &rn__plan__descriptor, 5, RN_WIRE_MAX_TARGETS },
     { &rn__plan__descriptor, 6, RN_WIRE_MAX_TARGETS },
     { &rn__plan__descriptor, 7, 8 }, /* VC capture: RN_WIRE_MAX_CAPTURES below */
+    { &rn__plan__descriptor, 8, RN_WIRE_MAX_ECHO_PEERS }, /* UDP echo peers */
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
 };
 
@@ -615,6 +616,43 @@ static int validate_captures(val_t *v, const Rn__Plan *p)
     return 0;
 }
 
+/* ---- UDP echo peers (agent/udp_echo.h) ---- */
+
+/* An echo peer: a node id as its name (unique in the plan), a numeric address, a port and a
+ * count in range when set. */
+static int validate_echo_peers(val_t *v, const Rn__Plan *p)
+{
+    char path[PATH_MAX_LEN], q[48];
+    int err;
+    if (p->n_echo > RN_WIRE_MAX_ECHO_PEERS)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.echo: %zu, at most %u", p->n_echo,
+                    RN_WIRE_MAX_ECHO_PEERS);
+    for (size_t i = 0; i < p->n_echo; i++) {
+        const Rn__EchoPeer *e = p->echo[i];
+        pathf(path, "plan.echo[%zu]", i);
+        if ((err = check_str(v, e->name, path, "name", STR_REQUIRED)) ||
+            (err = check_str(v, e->addr, path, "addr", STR_REQUIRED)))
+            return err;
+        if (!rn_wire_node_id_valid(e->name))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" is not a node id", path,
+                        quoted(e->name, q));
+        if (!is_ip(e->addr, strlen(e->addr)))
+            return fail(v->why, v->why_len, RN_EFRAME,
+                        "%s.addr: not a numeric IPv4 or IPv6 address", path);
+        if (e->has_port && (e->port < 1 || e->port > 65535))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.port: %u, expected 1..65535", path,
+                        e->port);
+        if (e->has_count && (e->count < 1 || e->count > RN_WIRE_MAX_PROBE_COUNT))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.count: %u, expected 1..%u", path,
+                        e->count, RN_WIRE_MAX_PROBE_COUNT);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->echo[j]->name, e->name) == 0)
+                return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" used twice", path,
+                            quoted(e->name, q));
+    }
+    return 0;
+}
+
 /* Checks an interval in seconds: 1 second to 1 day. */
 static int check_interval(val_t *v, uint32_t s, const char *name)
 {
@@ -656,6 +694,8 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
         if ((err = validate_service(v, p->services[i], path)))
             return err;
     }
+    if ((err = validate_echo_peers(v, p))) /* UDP echo peers */
+        return err;
     return validate_captures(v, p); /* VC capture */
 }
 

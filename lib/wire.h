@@ -1,4 +1,4 @@
-/* Wire protocol v1: framing, encoding and validation of the messages in lib/rajnet.proto.
+/* Wire protocol (RN_WIRE_VERSION): framing, encoding and validation of the messages in lib/rajnet.proto.
  *
  * A frame on the stream is a 4-byte big-endian body length followed by the body, one encoded
  * rn.Frame. The daemons build and read the protobuf-c generated structs (Rn__Frame and friends)
@@ -13,7 +13,7 @@
 
 #include "rajnet.pb-c.h"
 
-#define RN_WIRE_VERSION 1u
+#define RN_WIRE_VERSION 2u        /* 2: Plan.echo (UDP echo peers) */
 #define RN_WIRE_HEADER_LEN 4u
 #define RN_WIRE_MAX_FRAME (1u << 20)   /* body bytes */
 #define RN_WIRE_MAX_NAME 255u          /* node id, device, object, source, address, strings */
@@ -24,6 +24,7 @@
 #define RN_WIRE_MAX_TIMEOUT_MS 60000u  /* device timeout_ms, when set, is 1 .. this */
 #define RN_WIRE_MAX_RETRIES 10u        /* device retries, when set */
 #define RN_WIRE_MAX_PROBE_COUNT 1000u  /* icmp target count, when set, is 1 .. this */
+#define RN_WIRE_MAX_ECHO_PEERS 64u     /* UDP echo peers per plan */
 
 /* Encodes frame (its version field is set to RN_WIRE_VERSION) with the length prefix into a new
  * buffer. On success *out is malloc'd and owned by the caller. Returns 0, -ENOMEM, or RN_ETOOBIG

@@ -10,9 +10,11 @@
 #  - the collector starts as rajnet with the unit's ExecStartPre/ExecStart command lines (no
 #    systemd as PID 1 here), serves /api/v1/status, runs with a non-root uid and no
 #    capabilities, survives the unit's reload (SIGHUP); an agent enrolled with rajnet-enroll
-#    runs as rajnet-agent with CAP_NET_RAW only and connects;
+#    runs as rajnet-agent with CAP_NET_RAW only, connects, gives the capability up once its plan
+#    is applied (CapPrm empty) and survives the unit's reload (SIGHUP);
 #  - man -l renders every page; groff -ww finds nothing to warn about;
-#  - rajnet-collector --check-config passes on the full-state topology, and a slice of it runs in
+#  - rajnet-collector --check-config passes on the full-state topology with issued certificates
+#    (and, without them, names the missing certificate and exits 2), and a slice of it runs in
 #    the simulated RajNet;
 #  - dpkg --purge removes packages, users and state (operator-placed TLS files are kept).
 # Needs root. Leaves nothing installed and nothing in the repository.
@@ -59,12 +61,20 @@ listen: 127.0.0.1:7400
 topology: $rajasthan/topology.yaml
 secrets: $rajasthan/secrets.yaml
 data_dir: $work/state/rrd
-tls: { cert: c.crt, key: c.key, ca: ca.crt }
+tls: { cert: collector.crt, key: collector.key, ca: ca.crt }
 EOF
 if [ -n "$collector_bin" ]; then
+    # --check-config opens the TLS files: first without any, then with issued ones
     out=$("$collector_bin" --check-config -c "$work/state/collector.yaml" 2>&1)
-    if [ $? -eq 0 ]; then ok "check-config passes on the full-state topology: $out"
-    else not_ok "check-config passes on the full-state topology" "$out"; fi
+    rc=$?
+    check "check-config without certificates names the missing one and exits 2 (exit $rc: $out)" \
+        sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q 'tls.cert: cannot read $work/state/collector.crt: No such file'"
+    "$repo/deploy/pki/rajnet-pki" ca "$work/state/pki" >/dev/null &&
+        "$repo/deploy/pki/rajnet-pki" collector "$work/state/pki" collector --ip 127.0.0.1 >/dev/null &&
+        cp "$work/state/pki/ca.crt" "$work/state/pki/collector.crt" "$work/state/pki/collector.key" "$work/state/"
+    out=$("$collector_bin" --check-config -c "$work/state/collector.yaml" 2>&1)
+    if [ $? -eq 0 ]; then ok "check-config passes on the full-state topology with issued certificates: $out"
+    else not_ok "check-config passes on the full-state topology with issued certificates" "$out"; fi
     districts=$(grep -c "^    tier: district" "$rajasthan/topology.yaml")
     blocks=$(grep -c "^    tier: block" "$rajasthan/topology.yaml")
     check "the full state has sdc, 50 districts ($districts) and 300-400 blocks ($blocks)" \
@@ -123,8 +133,11 @@ check "collector.yaml and secrets.yaml are root:rajnet 0640, agent.yaml root:raj
     [ "$(stat -c %U:%G:%a /etc/rajnet/collector.yaml /etc/rajnet/secrets.yaml /etc/rajnet/agent.yaml | tr '\n' ' ')" \
       = "root:rajnet:640 root:rajnet:640 root:rajnet-agent:640 " ]
 out=$(runuser -u rajnet -- /usr/sbin/rajnet-collector --check-config 2>&1)
-check "the packaged default configuration (full-state topology) passes --check-config as rajnet: $out" \
-    [ $? -eq 0 ]
+rc=$?
+# No certificates are issued yet: the check must name the missing file and exit 2 (no restart
+# loop under systemd); with issued ones it passes (ExecStartPre in section 4).
+check "the packaged default configuration (full-state topology) loads, and --check-config as rajnet names the certificate not issued yet (exit $rc: $out)" \
+    sh -c "[ $rc -eq 2 ] && echo '$out' | grep -q 'tls.cert: cannot read /etc/rajnet/tls/collector.crt: No such file or directory'"
 out=$(runuser -u rajnet-agent -- /usr/sbin/rajnet-agent --check-config 2>&1)
 rc=$?
 check "the packaged agent.yaml refuses to start until the node id is set (exit $rc: $out)" [ $rc -eq 2 ]
@@ -144,6 +157,9 @@ for u in rajnet-collector rajnet-agent; do
         not_ok "systemd-analyze security $u.service exposure <= $limit" "score '${score}': $(tail -3 "$work/$u.security")"
     fi
 done
+check "both units reload with SIGHUP (ExecReload=/bin/kill -HUP \$MAINPID)" \
+    sh -c 'grep -qxF "ExecReload=/bin/kill -HUP \$MAINPID" /lib/systemd/system/rajnet-agent.service &&
+           grep -qxF "ExecReload=/bin/kill -HUP \$MAINPID" /lib/systemd/system/rajnet-collector.service'
 check "agent unit: CAP_NET_RAW only; collector unit: no capabilities" \
     sh -c 'grep -qx "CapabilityBoundingSet=CAP_NET_RAW" /lib/systemd/system/rajnet-agent.service &&
            grep -qx "CapabilityBoundingSet=" /lib/systemd/system/rajnet-collector.service'
@@ -211,6 +227,10 @@ install -m 0644 "$b/node.crt" /etc/rajnet/tls/node.crt
 install -m 0600 -o rajnet-agent "$b/node.key" /etc/rajnet/tls/node.key
 install -m 0640 -g rajnet-agent "$b/agent.yaml" /etc/rajnet/agent.yaml
 acmd=$(unit_cmd rajnet-agent.service ExecStart)
+apre=$(unit_cmd rajnet-agent.service ExecStartPre)
+# shellcheck disable=SC2086
+out=$(runuser -u rajnet-agent -- $apre 2>&1)
+check "the agent's ExecStartPre (--check-config, TLS files opened) passes as rajnet-agent: $out" [ $? -eq 0 ]
 # The unit's User=, AmbientCapabilities=CAP_NET_RAW, CapabilityBoundingSet=CAP_NET_RAW, NoNewPrivileges.
 # shellcheck disable=SC2086
 setpriv --reuid=rajnet-agent --regid=rajnet-agent --init-groups --inh-caps=-all,+net_raw \
@@ -222,11 +242,18 @@ connected() { curl -sf "http://127.0.0.1:$http_port/api/v1/status" | grep -q '"a
 if wait_for 15 connected; then ok "the enrolled agent (jaipur/sanganer) connects to the collector over mutual TLS"
 else not_ok "the enrolled agent connects" "$(tail -5 "$work/agent.log")"; fi
 auid=$(awk '/^Uid:/ { print $2 }' "/proc/$apid/status" 2>/dev/null)
-# CAP_NET_RAW is permitted and bounded; the agent keeps it effective only while it opens a capture.
+# CAP_NET_RAW is bounded; the agent gives it up (permitted, effective, inheritable, ambient) once
+# its first plan is applied, and says so.
+wait_for 10 grep -q "gave up CAP_NET_RAW" "$work/agent.log"
 acap=$(awk '/^CapPrm:/ { print $2 }' "/proc/$apid/status" 2>/dev/null)
+aamb=$(awk '/^CapAmb:/ { print $2 }' "/proc/$apid/status" 2>/dev/null)
 abnd=$(awk '/^CapBnd:/ { print $2 }' "/proc/$apid/status" 2>/dev/null)
-check "the agent runs as rajnet-agent (uid $auid) with CAP_NET_RAW only (CapPrm $acap, CapBnd $abnd)" \
-    [ "$auid" = "$(id -u rajnet-agent)" -a "$acap" = 0000000000002000 -a "$abnd" = 0000000000002000 ]
+check "the agent runs as rajnet-agent (uid $auid), bounded to CAP_NET_RAW (CapBnd $abnd), and gives it up once its plan is applied (CapPrm $acap, CapAmb $aamb)" \
+    [ "$auid" = "$(id -u rajnet-agent)" -a "$acap" = 0000000000000000 -a "$aamb" = 0000000000000000 -a "$abnd" = 0000000000002000 ]
+kill -HUP "$apid" 2>/dev/null   # ExecReload=/bin/kill -HUP $MAINPID
+reloaded() { grep -q "reload: /etc/rajnet/agent.yaml applied" "$work/agent.log"; }
+if wait_for 5 reloaded && kill -0 "$apid"; then ok "systemctl reload (SIGHUP) re-reads agent.yaml and the agent keeps running"
+else not_ok "systemctl reload (SIGHUP) re-reads agent.yaml and the agent keeps running" "$(tail -3 "$work/agent.log")"; fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 pids=()

@@ -95,6 +95,21 @@ static int run_cmd(char *out, size_t out_len, const char *fmt, ...)
     return pclose(f);
 }
 
+/* Returns how many lines of the poller's log (our redirected stderr) contain s. */
+static int log_count(const char *s)
+{
+    fflush(stderr);
+    FILE *f = fopen(T.log_path, "r");
+    if (!f)
+        return 0;
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, s) != NULL;
+    fclose(f);
+    return n;
+}
+
 /* Returns true if the poller's log (our redirected stderr) contains s. */
 static bool log_contains(const char *s)
 {
@@ -110,10 +125,44 @@ static bool log_contains(const char *s)
     return found;
 }
 
+/* Samples of extra OIDs ("gauge"/"counter"), kept apart from the "if" ones. */
+typedef struct {
+    char source[16], object[64];
+    rn_value_t v;
+} got_extra_t;
+static got_extra_t got_extra[64];
+static size_t n_got_extra;
+
+static void on_extra_sample(const char *source, const char *object, const rn_value_t *values,
+                            size_t n_values)
+{
+    assert_int_equal(n_values, RN_EXTRA_N);
+    assert_true(strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0);
+    if (n_got_extra == sizeof got_extra / sizeof got_extra[0])
+        return;
+    got_extra_t *g = &got_extra[n_got_extra++];
+    snprintf(g->source, sizeof g->source, "%s", source);
+    snprintf(g->object, sizeof g->object, "%s", object);
+    g->v = values[0];
+}
+
+/* Returns the latest sample of extra object, or NULL. */
+static const got_extra_t *find_extra(const char *object)
+{
+    for (size_t i = n_got_extra; i-- > 0;)
+        if (strcmp(got_extra[i].object, object) == 0)
+            return &got_extra[i];
+    return NULL;
+}
+
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
                       int64_t time_ms, const rn_value_t *values, size_t n_values,
                       uint64_t speed_bps)
 {
+    if (strcmp(source, "if") != 0) {
+        on_extra_sample(source, object, values, n_values);
+        return;
+    }
     assert_string_equal(source, "if");
     assert_int_equal(n_values, RN_IF_N);
     if (T.n_got == sizeof T.got / sizeof T.got[0])
@@ -594,6 +643,115 @@ static void test_close_during_poll_frees_everything(void **state)
     close_poller(q); /* a poller that never had devices closes too */
 }
 
+/* Stops the snmpd of the fixture and starts it again on the same port: its sysUpTime starts
+ * again from 0, as a rebooted router's does (the kernel's lo counters do not). */
+static void restart_snmpd(void)
+{
+    kill(T.pid, SIGTERM);
+    waitpid(T.pid, NULL, 0);
+    T.pid = 0;
+    assert_int_equal(start_snmpd(), 0);
+}
+
+static size_t n_lo_samples(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < T.n_got; i++)
+        n += strcmp(T.got[i].object, "lo") == 0;
+    return n;
+}
+static size_t lo_wanted;
+static bool got_lo_wanted(void) { return n_lo_samples() >= lo_wanted; }
+
+static void test_reboot_gives_unknown_counters_for_one_poll(void **state)
+{
+    NEED_SNMPD();
+    Rn__Device d;
+    Rn__SnmpCredentials c;
+    char addr[64];
+    Rn__Device *devs[] = { make_dev(&d, &c, "rtr1", T.port, 2, addr, sizeof addr) };
+    rn_snmp_poller_t *p = start_poller(devs, 1, 1);
+    lo_wanted = 2;
+    run_loop(4000, got_lo_wanted);
+    assert_int_equal(n_lo_samples(), 2);
+    assert_false(log_contains("rtr1: sysUpTime went back"));
+    const got_t *g = find_got("rtr1", "lo");
+    assert_int_equal(g->v[RN_IF_IN].kind, RN_VALUE_COUNTER); /* no reboot: counters go out */
+
+    restart_snmpd(); /* its sysUpTime is now lower than the last poll's, at least ~1 s ago */
+    lo_wanted = 3;
+    run_loop(4000, got_lo_wanted);
+    g = find_got("rtr1", "lo");
+    assert_non_null(g);
+    assert_int_equal(g->v[RN_IF_IN].kind, RN_VALUE_UNKNOWN);
+    assert_int_equal(g->v[RN_IF_OUT].kind, RN_VALUE_UNKNOWN);
+    assert_int_equal(g->v[RN_IF_INERR].kind, RN_VALUE_UNKNOWN);
+    assert_int_equal(g->v[RN_IF_OUTDISC].kind, RN_VALUE_UNKNOWN);
+    assert_int_equal(g->v[RN_IF_OPER].kind, RN_VALUE_GAUGE); /* gauges stay */
+    assert_true(g->v[RN_IF_OPER].gauge == 1.0);
+    assert_true(log_contains("rtr1: sysUpTime went back (reboot): counters of this poll sent "
+                             "as unknown"));
+
+    lo_wanted = 4; /* the poll after the reboot compares with the rebooted device: counters */
+    run_loop(3000, got_lo_wanted);
+    g = find_got("rtr1", "lo");
+    assert_int_equal(n_lo_samples(), 4);
+    assert_int_equal(g->v[RN_IF_IN].kind, RN_VALUE_COUNTER);
+    assert_int_equal(g->v[RN_IF_OUT].kind, RN_VALUE_COUNTER);
+    close_poller(p);
+}
+
+static size_t extra_polls_wanted;
+static bool got_extra_polls(void) { return n_got_extra >= 4 * extra_polls_wanted; }
+
+static void test_extra_oids_give_gauges_counters_and_unknowns(void **state)
+{
+    NEED_SNMPD();
+    Rn__Device d;
+    Rn__SnmpCredentials c;
+    char addr[64];
+    Rn__ExtraOid x[4] = { RN__EXTRA_OID__INIT, RN__EXTRA_OID__INIT, RN__EXTRA_OID__INIT,
+                          RN__EXTRA_OID__INIT };
+    Rn__ExtraOid *xp[] = { &x[0], &x[1], &x[2], &x[3] };
+    x[0].name = "uptime", x[0].oid = "1.3.6.1.2.1.1.3.0", x[0].kind = "gauge"; /* TimeTicks */
+    x[1].name = "snmp-in", x[1].oid = ".1.3.6.1.2.1.11.1.0", x[1].kind = "counter"; /* snmpInPkts */
+    x[2].name = "nothing", x[2].oid = "1.3.6.1.4.1.99999.1.0", x[2].kind = "gauge";
+    x[3].name = "sysname", x[3].oid = "1.3.6.1.2.1.1.5.0", x[3].kind = "gauge"; /* a string */
+    Rn__Device *devs[] = { make_dev(&d, &c, "rtrx", T.port, 2, addr, sizeof addr) };
+    d.n_extra = 4;
+    d.extra = xp;
+    n_got_extra = 0;
+    extra_polls_wanted = 3;
+    rn_snmp_poller_t *p = start_poller(devs, 1, 1);
+    run_loop(5000, got_extra_polls);
+    assert_int_equal(n_got_extra, 12);
+    assert_non_null(find_got("rtrx", "lo")); /* the interfaces still come */
+
+    const got_extra_t *up = find_extra("uptime"), *in = find_extra("snmp-in");
+    assert_string_equal(up->source, "gauge");
+    assert_int_equal(up->v.kind, RN_VALUE_GAUGE);
+    assert_true(up->v.gauge > 0);
+    assert_string_equal(in->source, "counter");
+    assert_int_equal(in->v.kind, RN_VALUE_COUNTER);
+    assert_true(in->v.counter > got_extra[1].v.counter); /* our own polls are SNMP packets */
+    assert_int_equal(find_extra("nothing")->v.kind, RN_VALUE_UNKNOWN);
+    assert_int_equal(find_extra("sysname")->v.kind, RN_VALUE_UNKNOWN);
+    /* each problem is logged once, not once per poll */
+    assert_int_equal(log_count("device rtrx (" ), 2);
+    assert_int_equal(log_count("extra nothing (1.3.6.1.4.1.99999.1.0): noSuchObject; sent as "
+                               "unknown"), 1);
+    assert_int_equal(log_count("extra sysname (1.3.6.1.2.1.1.5.0): ASN.1 type 0x04, not "
+                               "INTEGER/Gauge32/TimeTicks"), 1);
+    close_poller(p);
+
+    /* a bad extra makes the device's configuration unusable, named in the log */
+    x[1].oid = "1.3.6.one";
+    p = start_poller(devs, 1, 1);
+    assert_true(log_contains("device rtrx (" ));
+    assert_true(log_contains("extra[1] (snmp-in): oid is not a numeric OID; not polled"));
+    close_poller(p);
+}
+
 static void test_bad_config_is_skipped(void **state)
 {
     NEED_SNMPD();
@@ -629,6 +787,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_during_poll_frees_everything, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_is_skipped, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_reboot_gives_unknown_counters_for_one_poll,
+                                        test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_extra_oids_give_gauges_counters_and_unknowns,
+                                        test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_report_gives_sysname_and_uptime_once_per_poll,
                                         test_setup, test_teardown),
     };

@@ -130,7 +130,10 @@ static void test_bad_node_id(void **state)
     const char *err = load_error("  ajmer:\n", "  Ajmer:\n", RN_ESCHEMA);
     assert_non_null(strstr(err, "nodes.Ajmer: 'Ajmer' is not a valid node id"));
     err = load_error("  ajmer:\n", "  icmp:\n", RN_ESCHEMA);
-    assert_non_null(strstr(err, "'icmp' are reserved"));
+    assert_non_null(strstr(err, "'icmp', 'tcp', 'http', 'udpecho' are reserved"));
+    /* every sample source is a directory of the RRD tree: a node segment must not be one */
+    err = load_error("  ajmer:\n", "  udpecho:\n", RN_ESCHEMA);
+    assert_non_null(strstr(err, "nodes.udpecho: 'udpecho' is not a valid node id"));
 }
 
 static void test_yaml_syntax_error_has_line(void **state)

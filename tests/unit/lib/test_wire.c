@@ -578,7 +578,7 @@ static void test_wrong_version_is_refused(void **state)
 {
     fx_t fx;
     Rn__Frame *f = fx_heartbeat(&fx);
-    f->version = 2;
+    f->version = RN_WIRE_VERSION + 1;
     bytes_t b = pack_raw(f);
     assert_rejects(b.buf, b.len, RN_EVERSION, "version");
     free(b.buf);
@@ -586,8 +586,8 @@ static void test_wrong_version_is_refused(void **state)
 
 static void test_wrong_version_wins_over_an_unknown_body(void **state)
 {
-    static const uint8_t body[] = { 0x08, 0x02, 0x3a, 0x01, 0xff }; /* version 2, field 7 */
-    assert_rejects(body, sizeof body, RN_EVERSION, "version: 2");
+    static const uint8_t body[] = { 0x08, 0x7f, 0x3a, 0x01, 0xff }; /* version 127, field 7 */
+    assert_rejects(body, sizeof body, RN_EVERSION, "version: 127");
 }
 
 static void test_frame_without_body_is_refused(void **state)
@@ -599,8 +599,9 @@ static void test_frame_without_body_is_refused(void **state)
 
 static void test_frame_with_two_bodies_is_refused(void **state)
 {
-    /* version 1, ack{seq 1}, heartbeat{wall_time_ms 5} */
-    static const uint8_t body[] = { 0x08, 0x01, 0x2a, 0x02, 0x08, 0x01, 0x32, 0x02, 0x08, 0x05 };
+    /* version, ack{seq 1}, heartbeat{wall_time_ms 5} */
+    static const uint8_t body[] = { 0x08, RN_WIRE_VERSION, 0x2a, 0x02, 0x08, 0x01, 0x32, 0x02,
+                                    0x08, 0x05 };
     assert_rejects(body, sizeof body, RN_EFRAME, "heartbeat: second body");
 }
 
@@ -638,12 +639,12 @@ static void test_wrong_wire_type_is_refused_naming_the_field(void **state)
 
 static void test_missing_required_field_is_refused_naming_it(void **state)
 {
-    /* version 1, hello{node_id "jaipur", wall_time_ms 5}: no agent_version */
-    static const uint8_t hello[] = { 0x08, 0x01, 0x12, 0x0a, 0x0a, 0x06, 'j', 'a', 'i', 'p',
-                                     'u',  'r',  0x18, 0x05 };
-    /* version 1, batch{seq 1, samples[0]{source "if", device "", time_ms 5}}: no object */
-    static const uint8_t batch[] = { 0x08, 0x01, 0x22, 0x0c, 0x08, 0x01, 0x12, 0x08, 0x0a,
-                                     0x02, 'i',  'f',  0x12, 0x00, 0x20, 0x05 };
+    /* version, hello{node_id "jaipur", wall_time_ms 5}: no agent_version */
+    static const uint8_t hello[] = { 0x08, RN_WIRE_VERSION, 0x12, 0x0a, 0x0a, 0x06, 'j', 'a',
+                                     'i',  'p',  'u',  'r',  0x18, 0x05 };
+    /* version, batch{seq 1, samples[0]{source "if", device "", time_ms 5}}: no object */
+    static const uint8_t batch[] = { 0x08, RN_WIRE_VERSION, 0x22, 0x0c, 0x08, 0x01, 0x12, 0x08,
+                                     0x0a, 0x02, 'i',  'f',  0x12, 0x00, 0x20, 0x05 };
     static const uint8_t no_version[] = { 0x2a, 0x02, 0x08, 0x01 };
     assert_rejects(hello, sizeof hello, RN_EFRAME, "hello.agent_version: missing");
     assert_rejects(batch, sizeof batch, RN_EFRAME, "batch.samples[0].object: missing");
@@ -652,17 +653,17 @@ static void test_missing_required_field_is_refused_naming_it(void **state)
 
 static void test_nul_byte_inside_a_string_is_refused(void **state)
 {
-    /* version 1, hello{node_id "ab\0c", agent_version "1", wall_time_ms 5} */
-    static const uint8_t body[] = { 0x08, 0x01, 0x12, 0x0b, 0x0a, 0x04, 'a', 'b', 0x00, 'c',
-                                    0x12, 0x01, '1',  0x18, 0x05 };
+    /* version, hello{node_id "ab\0c", agent_version "1", wall_time_ms 5} */
+    static const uint8_t body[] = { 0x08, RN_WIRE_VERSION, 0x12, 0x0b, 0x0a, 0x04, 'a', 'b',
+                                    0x00, 'c',  0x12, 0x01, '1',  0x18, 0x05 };
     assert_rejects(body, sizeof body, RN_EFRAME, "hello.node_id: contains a NUL");
 }
 
 static void test_unknown_fields_are_skipped(void **state)
 {
-    /* version 1, ack{seq 3, field 9 varint 1}, field 15 string "x" */
-    static const uint8_t body[] = { 0x08, 0x01, 0x2a, 0x04, 0x08, 0x03, 0x48, 0x01, 0x7a, 0x01,
-                                    'x' };
+    /* version, ack{seq 3, field 9 varint 1}, field 15 string "x" */
+    static const uint8_t body[] = { 0x08, RN_WIRE_VERSION, 0x2a, 0x04, 0x08, 0x03, 0x48, 0x01,
+                                    0x7a, 0x01, 'x' };
     Rn__Frame *f = decode_ok(body, sizeof body);
     assert_int_equal(f->ack->seq, 3);
     rn_wire_free(f);
@@ -832,6 +833,42 @@ static void test_plan_intervals_out_of_range_are_refused(void **state)
     bytes_t b = encode(f);
     rn_wire_free(decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN));
     free(b.buf);
+}
+
+/* UDP echo peers (agent/udp_echo.h): a node id, a numeric address, port and count in range,
+ * each peer once. */
+static void test_plan_echo_peers_are_checked(void **state)
+{
+    fx_t fx;
+    Rn__EchoPeer e[2], *ep[2] = { &e[0], &e[1] };
+    for (int i = 0; i < 2; i++) {
+        rn__echo_peer__init(&e[i]);
+        e[i].name = i ? "sdc" : "jaipur/sanganer";
+        e[i].addr = i ? "10.77.0.1" : "fd00::1";
+        e[i].has_count = e[i].has_port = 1;
+        e[i].count = 50;
+        e[i].port = 8862;
+    }
+    Rn__Frame *f = fx_plan(&fx);
+    fx.plan.echo = ep;
+    fx.plan.n_echo = 2;
+    bytes_t b = encode(f);
+    Rn__Frame *back = decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN);
+    assert_int_equal(back->plan->n_echo, 2);
+    assert_string_equal(back->plan->echo[0]->name, "jaipur/sanganer");
+    assert_int_equal(back->plan->echo[1]->count, 50);
+    rn_wire_free(back);
+    free(b.buf);
+    e[1].addr = "sdc.example";
+    assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].addr: not a numeric");
+    e[1].addr = "10.77.0.1", e[1].port = 70000;
+    assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].port: 70000");
+    e[1].port = 8862, e[1].count = 0;
+    assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].count: 0");
+    e[1].count = 5, e[1].name = "jaipur/sanganer";
+    assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].name: \"jaipur/sanganer\" used twice");
+    e[1].name = "../etc";
+    assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].name");
 }
 
 static void test_bad_snmp_credentials_are_refused(void **state)
@@ -1127,6 +1164,11 @@ static void write_corpus(const char *dir)
     fx.hello.plan_digest = NULL;
     write_frame_seed(dir, "hello-minimal.bin", f);
     write_frame_seed(dir, "plan.bin", fx_plan(&fx));
+    Rn__EchoPeer echo = RN__ECHO_PEER__INIT, *echop = &echo; /* UDP echo peers */
+    echo.name = "sdc", echo.addr = "10.77.0.1", echo.has_count = 1, echo.count = 50;
+    f = fx_plan(&fx);
+    fx.plan.echo = &echop, fx.plan.n_echo = 1;
+    write_frame_seed(dir, "plan-echo.bin", f);
     f = fx_plan(&fx);
     fx.plan.n_devices = fx.plan.n_icmp = 0;
     write_frame_seed(dir, "plan-empty.bin", f);
@@ -1162,13 +1204,13 @@ static void write_corpus(const char *dir)
     f = fx_batch(&fx);
     fx.smp[0].object = "\xe0\xa4\x9c\xe0\xa4\xaf\xe0\xa4\xaa\xe0\xa5\x81\xe0\xa4\xb0";
     write_frame_seed(dir, "batch-utf8-object.bin", f);
-    static const uint8_t two_bodies[] = { 0, 0, 0, 10, 0x08, 0x01, 0x2a, 0x02, 0x08, 0x01,
-                                          0x32, 0x02, 0x08, 0x05 };
+    static const uint8_t two_bodies[] = { 0, 0, 0, 10, 0x08, RN_WIRE_VERSION, 0x2a, 0x02, 0x08,
+                                          0x01, 0x32, 0x02, 0x08, 0x05 };
     write_seed(dir, "bad-two-bodies.bin", two_bodies, sizeof two_bodies);
-    static const uint8_t oversize[] = { 0x00, 0x10, 0x00, 0x01, 0x08, 0x01 };
+    static const uint8_t oversize[] = { 0x00, 0x10, 0x00, 0x01, 0x08, RN_WIRE_VERSION };
     write_seed(dir, "bad-oversize-prefix.bin", oversize, sizeof oversize);
-    static const uint8_t truncated[] = { 0, 0, 0, 9, 0x08, 0x01, 0x12, 0x0a, 0x0a, 0x06, 'j',
-                                         'a', 'i' };
+    static const uint8_t truncated[] = { 0, 0, 0, 9, 0x08, RN_WIRE_VERSION, 0x12, 0x0a, 0x0a,
+                                         0x06, 'j', 'a', 'i' };
     write_seed(dir, "bad-truncated.bin", truncated, sizeof truncated);
 }
 
@@ -1183,6 +1225,7 @@ int main(void)
         cmocka_unit_test(test_plan_round_trips_with_devices_targets_and_v3_credentials),
         cmocka_unit_test(test_batch_round_trips_if_and_icmp_samples_with_unknown_values),
         cmocka_unit_test(test_ack_round_trips),
+        cmocka_unit_test(test_plan_echo_peers_are_checked), /* UDP echo peers */
         cmocka_unit_test(test_heartbeat_round_trips),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_in_one_piece),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_one_byte_at_a_time),
