@@ -82,6 +82,7 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, "icmp", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "tcp", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, "udpecho", c->topo->settings.probe_interval_s);
     /* VC capture: the interval collector/plan.c gives every capture */
     rn_rrd_store_set_step(c->store, "rtp", 5);
     rn_rrd_store_set_step(c->store, "tcphs", 5);
@@ -104,9 +105,16 @@ static void reload_topology(rn_collector_t *c)
     c->topo = t;
     apply_steps(c);
     rn_info("reload: topology %s loaded (%zu nodes)", t->path, t->n_nodes);
+    /* Sessions stay open: a node still in the topology gets its new plan on its session; one
+     * that is gone has its session closed by rn_session_send_plan ("no longer in the
+     * topology"), and its agent's reconnects are refused until it is back. */
+    size_t sent = 0;
     for (rn_session_t *s = c->sessions; s; s = s->next)
-        if (s->node && !s->closing)
+        if (s->node && !s->closing) {
             rn_session_send_plan(s);
+            sent += !s->closing;
+        }
+    rn_info("reload: plans sent to %zu connected agents", sent);
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -21,14 +21,19 @@
  * librrd keeps its error text per thread (rrd_get_context()), so the worker clears it before each
  * call and reads it right after.
  *
- * RRAs (each for AVERAGE, MIN and MAX, xff 0.5) come from these tiers, in seconds per row and
- * seconds of history: 1 step for 2 days, 60 s for 14 days, 300 s for 60 days, 3600 s for 400 days,
- * 86400 s for 5 years (1826 days). steps per row = round(resolution / step), a tier finer than the
- * step is skipped, and a tier with the same steps per row as the one before it is merged into it
- * (keeping the longer history); rows = ceil(history / (steps per row * step)). That gives:
- *   step 60 ("if"):  1 x 20160 (14 d), 5 x 17280, 60 x 9600, 1440 x 1826       (~8.2 MB, 7 DS)
- *   step 10 ("icmp"): 1 x 17280, 6 x 20160, 30 x 17280, 360 x 9600, 8640 x 1826 (~12.7 MB, 8 DS)
- *   step 5:           1 x 34560, 12 x 20160, 60 x 17280, 720 x 9600, 17280 x 1826
+ * RRAs (xff 0.5) come from these tiers, sized for all of RajNet (docs/storage.md has the why and
+ * the sums): AVERAGE at one step for 2 days (no MIN/MAX there: over one step they equal AVERAGE,
+ * and librrd 1.7's fetch, so rrd_graph too, serves any function from a one-step RRA); then
+ * AVERAGE, MIN and MAX at 5 min for 40 days (a month's SLA report reads its p50/p95 here:
+ * rrd_fetch takes the finest RRA that covers the whole month, so a report rerun by hand until
+ * the 9th of the next month gives the same figures), 1 h for 400 days (an SLA year), 1 day for
+ * 5 years (1826 days). steps per row = round(resolution / step), a tier finer than the step is
+ * skipped, and a (function, steps per row) pair two tiers give is one RRA with the longer
+ * history; rows = ceil(history / (steps per row * step)). Files, as librrd 1.7.2 makes them:
+ *   step 60 ("if", 7 DS):   AVERAGE 1 x 2880, then x3: 5 x 11520, 60 x 9600, 1440 x 1826
+ *                           = 4,024,856 bytes (was 8,219,512 with 5 tiers x 3 functions)
+ *   step 10 ("icmp", 8 DS): AVERAGE 1 x 17280, then x3: 30 x 11520, 360 x 9600, 8640 x 1826
+ *                           = 5,521,232 bytes (was 12,713,552)
  * Data sources: counters DERIVE (min 0; max = speed_bps / 8 for the octet counters "in"/"out" when
  * the first sample carries a speed, else U), gauges GAUGE with the template's bounds; heartbeat is
  * 3 steps. A new file starts one step before its first sample and is built under "<path>.tmp",
@@ -61,7 +66,7 @@
 #define HEARTBEAT_STEPS 3u
 #define NAME_ROOM (255 - 8) /* an escaped file name plus ".rrd.tmp" must fit NAME_MAX */
 #define MAX_DS 32            /* data sources per template, at most */
-#define MAX_RRAS 15         /* 5 tiers x 3 consolidation functions */
+#define MAX_RRAS 10         /* (function, steps per row) pairs the tiers give, at most */
 #define DAEMON_PORT "42217"  /* rrdcached's default TCP port */
 #define DAEMON_TIMEOUT_S 30  /* a BATCH round trip that takes longer fails the job */
 
@@ -372,7 +377,11 @@ static uint32_t step_of(const step_t *steps, size_t n, const char *source)
     for (size_t i = 0; i < n; i++)
         if (strcmp(steps[i].source, source) == 0)
             return steps[i].step;
-    return strcmp(source, "icmp") == 0 ? 10u : DEFAULT_STEP;
+    /* a device's extra SNMP objects are polled with its interfaces: the "if" step */
+    if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0)
+        return step_of(steps, n, "if");
+    /* probe rounds ("udpecho": UDP echo between agents) default to the ICMP step */
+    return strcmp(source, "icmp") == 0 || strcmp(source, "udpecho") == 0 ? 10u : DEFAULT_STEP;
 }
 
 /* Formats a bound for a DS definition: "U" when unbounded. */
@@ -407,37 +416,43 @@ static void ds_def(char *buf, size_t len, const rn_template_t *tmpl, size_t i, u
              m->kind == RN_METRIC_COUNTER ? "DERIVE" : "GAUGE", step * HEARTBEAT_STEPS, lo, hi);
 }
 
-/* Writes the RRA definitions for a step into defs (see the header comment of this file).
+/* Writes the RRA definitions for a step into defs (see the header comment of this file): one
+ * per tier and consolidation function, a tier finer than the step skipped, and a (function,
+ * steps per row) pair that two tiers give merged into one RRA with the longer history.
  * Returns how many. */
 static int rra_defs(char defs[][48], uint32_t step)
 {
-    static const struct { uint32_t res, span; } tiers[] = {
-        { 0, 2 * 86400 }, /* res 0 = one step */
-        { 60, 14 * 86400 },
-        { 300, 60 * 86400 },
-        { 3600, 400 * 86400 },
-        { 86400, 1826 * 86400 },
+    enum { CF_AVG = 1, CF_MIN = 2, CF_MAX = 4 }; /* bit (1 << i) is cf_name[i] */
+    static const struct { uint32_t res, span; unsigned cfs; } tiers[] = {
+        { 0, 2 * 86400, CF_AVG },        /* res 0 = one step; librrd reads MIN/MAX from it too */
+        { 300, 40 * 86400, CF_AVG | CF_MIN | CF_MAX },
+        { 3600, 400 * 86400, CF_AVG | CF_MIN | CF_MAX },
+        { 86400, 1826 * 86400, CF_AVG | CF_MIN | CF_MAX },
     };
-    static const char *const cfs[] = { "AVERAGE", "MIN", "MAX" };
-    uint32_t pdp[5], rows[5];
-    int n = 0, out = 0;
+    static const char *const cf_name[] = { "AVERAGE", "MIN", "MAX" };
+    struct rra { unsigned cf; uint32_t pdp, rows; } rra[MAX_RRAS];
+    int n = 0;
     for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
         uint32_t res = tiers[i].res ? tiers[i].res : step;
         if (res < step)
             continue;
         uint32_t p = (res + step / 2) / step;
         uint32_t r = (tiers[i].span + p * step - 1) / (p * step);
-        if (n > 0 && pdp[n - 1] == p) {
-            rows[n - 1] = r > rows[n - 1] ? r : rows[n - 1];
-            continue;
+        for (unsigned cf = 0; cf < 3; cf++) {
+            if (!(tiers[i].cfs & (1u << cf)))
+                continue;
+            int k = 0;
+            while (k < n && !(rra[k].cf == cf && rra[k].pdp == p))
+                k++;
+            if (k == n && n < MAX_RRAS)
+                rra[n++] = (struct rra){ cf, p, 0 };
+            if (k < n && r > rra[k].rows)
+                rra[k].rows = r;
         }
-        pdp[n] = p;
-        rows[n++] = r;
     }
     for (int i = 0; i < n; i++)
-        for (size_t c = 0; c < 3; c++)
-            snprintf(defs[out++], 48, "RRA:%s:0.5:%u:%u", cfs[c], pdp[i], rows[i]);
-    return out;
+        snprintf(defs[i], 48, "RRA:%s:0.5:%u:%u", cf_name[rra[i].cf], rra[i].pdp, rra[i].rows);
+    return n;
 }
 
 /* Logs librrd's error for path (this thread's context) and clears it. */

@@ -10,8 +10,9 @@
  *
  * Files are created on first sample from the source's template (lib/metrics.h): counters as
  * DERIVE (min 0, max from the interface speed when known), gauges as GAUGE; step is the source's
- * interval; RRAs keep AVERAGE, MIN and MAX at 1 step for 2 days, 1 min for 14 days, 5 min for
- * 60 days, 1 h for 400 days, 1 day for 5 years (see rrd_store.c for the exact rows).
+ * interval; RRAs keep AVERAGE at 1 step for 2 days, and AVERAGE, MIN and MAX at 5 min for
+ * 40 days, 1 h for 400 days, 1 day for 5 years (rows and file sizes in rrd_store.c, the design
+ * in docs/storage.md).
  *
  * Writes of one node's batches are applied in submission order on a worker thread; a sample at or
  * before a file's last update is not written but counted in the result (never silently lost). */

@@ -269,16 +269,18 @@ static void test_if_batch_creates_file_from_template(void **state)
     assert_info(path, "ds[outdisc].max = NaN\n");
     assert_info(path, "ds[oper].min = 1.0000000000e+00\n");
     assert_info(path, "ds[oper].max = 7.0000000000e+00\n");
-    /* 5 tiers x AVERAGE/MIN/MAX; step 5: 1 x 34560 ... 17280 x 1826 */
+    /* step 5: AVERAGE 1 x 34560 (2 days), then AVERAGE/MIN/MAX at 60 x 11520, 720 x 9600,
+     * 17280 x 1826 */
     assert_info(path, "rra[0].cf = \"AVERAGE\"\n");
     assert_info(path, "rra[0].rows = 34560\n");
-    assert_info(path, "rra[1].cf = \"MIN\"\n");
-    assert_info(path, "rra[2].cf = \"MAX\"\n");
-    assert_info(path, "rra[3].pdp_per_row = 12\n");
-    assert_info(path, "rra[14].pdp_per_row = 17280\n");
-    assert_info(path, "rra[14].rows = 1826\n");
+    assert_info(path, "rra[1].cf = \"AVERAGE\"\n");
+    assert_info(path, "rra[1].pdp_per_row = 60\n");
+    assert_info(path, "rra[2].cf = \"MIN\"\n");
+    assert_info(path, "rra[3].cf = \"MAX\"\n");
+    assert_info(path, "rra[9].pdp_per_row = 17280\n");
+    assert_info(path, "rra[9].rows = 1826\n");
     assert_info(path, "rra[0].xff = 5.0000000000e-01\n");
-    assert_null(strstr(run("rrdtool info '%s'", path), "rra[15]"));
+    assert_null(strstr(run("rrdtool info '%s'", path), "rra[10]"));
 
     assert_int_equal(lastupdate(path, vals, sizeof vals), fx->t0);
     assert_string_equal(vals, "1000 2000 1 2 3 4 1");
@@ -369,7 +371,7 @@ static void test_counter_rate_over_a_step(void **state)
     assert_int_equal(o.r.written, 2);
     snprintf(path, sizeof path, "%s/jaipur/sanganer/if/rtr1/wan0.rrd", fx->dir);
     assert_info(path, "step = 60\n");
-    assert_info(path, "rra[0].rows = 20160\n"); /* 1 step and 60 s tiers merged: 14 days */
+    assert_info(path, "rra[0].rows = 2880\n"); /* 1 step for 2 days */
     assert_int_equal(fetch_row(path, "AVERAGE", 60, fx->t0 + 60, row), 7);
     assert_true(fabs(row[0] - 100.0) < 1e-9); /* +6000 octets / 60 s */
     assert_true(fabs(row[1] - 10.0) < 1e-9);
@@ -628,6 +630,100 @@ static void test_malformed_samples_are_counted_failed(void **state)
     assert_int_equal(o.r.written, 1);
 }
 
+/* Asserts the (function, steps per row, rows) of every RRA of path, in order. */
+static void assert_rras(const char *path, const char *const cf[], const unsigned pdp[],
+                        const unsigned rows[], size_t n)
+{
+    char want[128];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(want, sizeof want, "rra[%zu].cf = \"%s\"\n", i, cf[i]);
+        assert_info(path, want);
+        snprintf(want, sizeof want, "rra[%zu].pdp_per_row = %u\n", i, pdp[i]);
+        assert_info(path, want);
+        snprintf(want, sizeof want, "rra[%zu].rows = %u\n", i, rows[i]);
+        assert_info(path, want);
+    }
+    snprintf(want, sizeof want, "rra[%zu]", n);
+    assert_null(strstr(run("rrdtool info '%s'", path), want));
+}
+
+/* Returns the size of path, and checks it is the RRAs' rows (8 bytes a value) plus a header. */
+static long long file_size(const char *path, size_t n_ds, const unsigned rows[], size_t n)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    long long data = 0;
+    for (size_t i = 0; i < n; i++)
+        data += (long long)rows[i] * (long long)n_ds * 8;
+    assert_true(st.st_size >= data && st.st_size < data + 64 * 1024);
+    return (long long)st.st_size;
+}
+
+static void test_tiers_at_the_default_steps_fit_the_budget(void **state)
+{
+    fixture_t *fx = *state;
+    static const char *const cf[] = { "AVERAGE", "AVERAGE", "MIN", "MAX", "AVERAGE",
+                                      "MIN", "MAX", "AVERAGE", "MIN", "MAX" };
+    static const unsigned if_pdp[] = { 1, 5, 5, 5, 60, 60, 60, 1440, 1440, 1440 };
+    static const unsigned if_rows[] = { 2880, 11520, 11520, 11520, 9600, 9600, 9600,
+                                        1826, 1826, 1826 };
+    static const unsigned icmp_pdp[] = { 1, 30, 30, 30, 360, 360, 360, 8640, 8640, 8640 };
+    static const unsigned icmp_rows[] = { 17280, 11520, 11520, 11520, 9600, 9600, 9600,
+                                          1826, 1826, 1826 };
+    char ifp[512], icmpp[512];
+    rn_rrd_store_set_step(fx->store, "if", 60); /* the topology's defaults: poll 60 s, probe 10 s */
+    ts_t s[] = {
+        if_sample("wan0", fx->t0, 0, C(1), C(2), G(1)),
+        { "icmp", "", "sdc", (int64_t)fx->t0 * 1000, 0, 8,
+          { G(1), G(2), G(3), G(0), G(0), G(0), G(5), G(5) } },
+    };
+    assert_int_equal(write_batch(fx, "jaipur", s, 2).r.written, 2);
+    snprintf(ifp, sizeof ifp, "%s/jaipur/if/rtr1/wan0.rrd", fx->dir);
+    snprintf(icmpp, sizeof icmpp, "%s/jaipur/icmp/sdc.rrd", fx->dir);
+    assert_rras(ifp, cf, if_pdp, if_rows, 10);
+    assert_rras(icmpp, cf, icmp_pdp, icmp_rows, 10);
+    long long if_size = file_size(ifp, 7, if_rows, 10);
+    long long icmp_size = file_size(icmpp, 8, icmp_rows, 10);
+    print_message("if file %lld bytes, icmp file %lld bytes\n", if_size, icmp_size);
+    /* the budget of docs/storage.md: 10,000 nodes x 50 series in about 2-3 TB */
+    assert_true(if_size < 4100000);
+    assert_true(icmp_size < 5600000);
+}
+
+/* The step rrdtool fetch picks for [end - span, end] (the one librrd's rrd_fetch_r gives the SLA
+ * report and rrd_graph: the finest RRA of cf that covers the whole range). */
+static long fetch_step(const char *path, const char *cf, time_t end, long span)
+{
+    const char *out = run("rrdtool fetch '%s' %s -s %lld -e %lld 2>&1 | grep -E '^[0-9]+:' | "
+                          "head -2 | cut -d: -f1 | tr '\\n' ' '", path, cf,
+                          (long long)(end - span), (long long)end);
+    long long a = 0, b = 0;
+    if (sscanf(out, "%lld %lld", &a, &b) != 2)
+        fail_msg("rrdtool fetch %s %s: no two rows: %s", path, cf, out);
+    return (long)(b - a);
+}
+
+static void test_reads_get_the_resolution_their_range_needs(void **state)
+{
+    fixture_t *fx = *state;
+    char path[512];
+    ts_t s = { "icmp", "", "sdc", (int64_t)fx->t0 * 1000, 0, 8,
+               { G(1), G(2), G(3), G(0), G(0), G(0), G(5), G(5) } };
+    assert_int_equal(write_batch(fx, "ajmer", &s, 1).r.written, 1);
+    snprintf(path, sizeof path, "%s/ajmer/icmp/sdc.rrd", fx->dir);
+    const long day = 86400;
+    assert_int_equal(fetch_step(path, "AVERAGE", fx->t0, day), 10);       /* graphs, outages */
+    /* MIN and MAX at one step come from the AVERAGE RRA (librrd: any function over one step) */
+    assert_int_equal(fetch_step(path, "MAX", fx->t0, 3600), 10);          /* the dashboard's hour */
+    assert_int_equal(fetch_step(path, "MIN", fx->t0, day), 10);
+    assert_int_equal(fetch_step(path, "MIN", fx->t0, 3 * day), 300);
+    assert_int_equal(fetch_step(path, "AVERAGE", fx->t0, 31 * day), 300); /* a month's report */
+    assert_int_equal(fetch_step(path, "AVERAGE", fx->t0, 39 * day), 300); /* ... rerun by the 9th */
+    assert_int_equal(fetch_step(path, "AVERAGE", fx->t0, 45 * day), 3600);
+    assert_int_equal(fetch_step(path, "MAX", fx->t0, 399 * day), 3600);   /* an SLA year */
+    assert_int_equal(fetch_step(path, "AVERAGE", fx->t0, 1800 * day), day);
+}
+
 static void test_bad_node_id_is_refused(void **state)
 {
     fixture_t *fx = *state;
@@ -678,6 +774,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_malformed_samples_are_counted_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_node_id_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tiers_at_the_default_steps_fit_the_budget, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reads_get_the_resolution_their_range_needs, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
