@@ -372,8 +372,41 @@ static double speed_of(rn_http_t *h, const rn_latest_series_t *s)
 
 typedef struct {
     rn_http_t *h;
-    json_t *ifs, *probes, *series;
+    json_t *ifs, *probes, *vc;
 } node_detail_t;
+
+/* One VC capture's latest figures (docs/api.md, VcCapture): its "rtp" and "tcphs" series, either
+ * of which may be missing (NULL). A value the agent sent as unknown (no stream in the interval)
+ * is null. */
+static json_t *vc_capture_json(const rn_latest_series_t *rtp, const rn_latest_series_t *hs)
+{
+    const rn_latest_series_t *any = rtp ? rtp : hs;
+    double nan = NAN;
+    const double *v = rtp && rtp->n >= RN_RTP_N ? rtp->v : NULL;
+    const double *t = hs && hs->n >= RN_TCPHS_N ? hs->v : NULL;
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "capture", any->object,
+                     "packets", num_or_null(v ? v[RN_RTP_PACKETS] : nan), "loss_pct",
+                     num_or_null(v ? v[RN_RTP_LOST_PCT] : nan), "jitter_ms",
+                     num_or_null(v ? v[RN_RTP_JITTER_MS] : nan), "mos",
+                     num_or_null(v ? v[RN_RTP_MOS] : nan), "streams",
+                     num_or_null(v ? v[RN_RTP_STREAMS] : nan), "handshakes",
+                     num_or_null(t ? t[RN_TCPHS_COUNT] : nan), "handshake_ms",
+                     num_or_null(t ? t[RN_TCPHS_RTT_MS] : nan), "time_ms",
+                     (json_int_t)(rtp ? rtp->time_ms : hs->time_ms));
+}
+
+/* A capture's entry, made when its "rtp" series is visited (it sorts before "tcphs"), or by its
+ * "tcphs" series when it has no "rtp" one. */
+static void vc_capture_add(const rn_latest_t *l, const rn_latest_series_t *s, json_t *out)
+{
+    rn_latest_series_t other;
+    if (!strcmp(s->source, "rtp")) {
+        const rn_latest_series_t *hs = rn_latest_find(l, s->node, "tcphs", "", s->object, &other);
+        json_array_append_new(out, vc_capture_json(s, hs));
+    } else if (!rn_latest_find(l, s->node, "rtp", "", s->object, &other)) {
+        json_array_append_new(out, vc_capture_json(NULL, s));
+    }
+}
 
 static void detail_series(void *ctx, const rn_latest_series_t *s)
 {
@@ -394,6 +427,8 @@ static void detail_series(void *ctx, const rn_latest_series_t *s)
                                  num_or_null(s->v[RN_ICMP_LOSS]), "jitter_ms",
                                  num_or_null(s->v[RN_ICMP_JITTER]), "time_ms",
                                  (json_int_t)s->time_ms));
+    } else if (!strcmp(s->source, "rtp") || !strcmp(s->source, "tcphs")) {
+        vc_capture_add(d->h->c->latest, s, d->vc);
     }
 }
 
@@ -405,12 +440,13 @@ void rn__api_node(rn_http_req_t *r, const char *id)
     const rn_node_t *n = rn_topology_node(h->c->topo, id);
     if (!n)
         return rn__http_error(r, 404, "id: no node '%.200s' in the topology", id);
-    node_detail_t d = { h, json_array(), json_array(), NULL };
+    node_detail_t d = { h, json_array(), json_array(), json_array() };
     if (h->c->latest)
         rn_latest_foreach(h->c->latest, n->id, detail_series, &d);
     json_t *j = node_json(h, n);
     json_object_set_new(j, "interfaces", d.ifs);
     json_object_set_new(j, "probes", d.probes);
+    json_object_set_new(j, "vc", d.vc);
     if (!h->events) {
         json_object_set_new(j, "alarms", rn__api_engine_alarms(h, n->id));
         json_object_set_new(j, "outages", json_array());
@@ -468,6 +504,31 @@ static void find_why(void *ctx, const rn_alarm_t *a)
     }
 }
 
+typedef struct {
+    const rn_latest_t *l;
+    json_t *out;
+} vc_offices_t;
+
+static void vc_office(void *ctx, const rn_latest_series_t *s)
+{
+    vc_offices_t *k = ctx;
+    if (strcmp(s->source, "rtp") && strcmp(s->source, "tcphs"))
+        return;
+    size_t before = json_array_size(k->out);
+    vc_capture_add(k->l, s, k->out);
+    if (json_array_size(k->out) > before)
+        json_object_set_new(json_array_get(k->out, before), "node", json_string(s->node));
+}
+
+/* Every office whose agent captures VC media, with its captures' latest figures. */
+static json_t *vc_offices(rn_http_t *h)
+{
+    vc_offices_t k = { h->c->latest, json_array() };
+    if (h->c->latest)
+        rn_latest_foreach(h->c->latest, NULL, vc_office, &k);
+    return k.out;
+}
+
 void rn__api_services(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
@@ -490,11 +551,13 @@ void rn__api_services(rn_http_req_t *r, const char *arg)
                                                   "reason", w.rank ? w.reason
                                                                    : "a link on its path is down"));
         }
-        json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o}", "name", svc->name, "kind",
-                                             str_or_null(svc->kind), "host",
-                                             str_or_null(svc->n_endpoints ? svc->endpoints[0].node
-                                                                          : NULL),
-                                             "unreachable_from", from));
+        json_t *sj = json_pack("{s:s, s:o, s:o, s:o}", "name", svc->name, "kind",
+                               str_or_null(svc->kind), "host",
+                               str_or_null(svc->n_endpoints ? svc->endpoints[0].node : NULL),
+                               "unreachable_from", from);
+        if (svc->kind && !strcmp(svc->kind, "vc"))
+            json_object_set_new(sj, "vc_quality", vc_offices(h));
+        json_array_append_new(out, sj);
     }
     rn__http_json(r, 200, json_pack("{s:o}", "services", out));
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <rrd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,95 +44,314 @@ const char *rn_graph_escape(const char *path, char *buf, size_t len)
     return buf;
 }
 
-static int add(char **argv, int *argc, int max, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* An argument vector under construction; the first failure sticks. */
+typedef struct {
+    char **argv;
+    int n, max, rc;
+} args_t;
 
-static int add(char **argv, int *argc, int max, const char *fmt, ...)
+static void arg(args_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void arg(args_t *a, const char *fmt, ...)
 {
-    if (*argc >= max)
-        return -ENOMEM;
+    if (a->rc)
+        return;
+    if (a->n >= a->max) {
+        a->rc = -ENOMEM;
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
-    int rc = vasprintf(&argv[*argc], fmt, ap);
+    int rc = vasprintf(&a->argv[a->n], fmt, ap);
     va_end(ap);
     if (rc < 0)
-        return -ENOMEM;
-    (*argc)++;
-    return 0;
+        a->rc = -ENOMEM;
+    else
+        a->n++;
+}
+
+/* Columns shaded by a loss percentage, as SmokePing does: light up to 5%, orange up to 50%,
+ * red above. loss is a CDEF/DEF name. */
+static void loss_columns(args_t *a, const char *loss)
+{
+    arg(a, "CDEF:l1=%s,0.001,5,LIMIT,UN,UNKN,INF,IF", loss);
+    arg(a, "CDEF:l2=%s,5.001,50,LIMIT,UN,UNKN,INF,IF", loss);
+    arg(a, "CDEF:l3=%s,50.001,100,LIMIT,UN,UNKN,INF,IF", loss);
+    arg(a, "AREA:l1#ffe08a:loss <= 5%%");
+    arg(a, "AREA:l2#ffa040:loss <= 50%%");
+    arg(a, "AREA:l3#ff4040:loss > 50%%");
+}
+
+/* Columns where a service probe failed (its "up" below 1; unknown stays blank). */
+static void down_columns(args_t *a, const char *p)
+{
+    arg(a, "DEF:up=%s:up:AVERAGE", p);
+    arg(a, "CDEF:down=up,UN,UNKN,up,0.999,LT,INF,UNKN,IF,IF");
+    arg(a, "AREA:down#ff4040:probe failed");
+}
+
+/* The last and average value of a series under the legend, so the figure reads without the
+ * axis. */
+static void legend_values(args_t *a, const char *name, const char *unit)
+{
+    arg(a, "VDEF:%s_last=%s,LAST", name, name);
+    arg(a, "VDEF:%s_avg=%s,AVERAGE", name, name);
+    arg(a, "GPRINT:%s_last:now %%.2lf%s", name, unit);
+    arg(a, "GPRINT:%s_avg:avg %%.2lf%s\\n", name, unit);
+}
+
+static void view_traffic(args_t *a, const char *p, double speed_bps)
+{
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "bit/s");
+    arg(a, "DEF:in=%s:in:AVERAGE", p);
+    arg(a, "DEF:out=%s:out:AVERAGE", p);
+    arg(a, "CDEF:inb=in,8,*");
+    arg(a, "CDEF:outb=out,8,*");
+    arg(a, "AREA:inb#4caf50:In");
+    arg(a, "LINE1:outb#1f4e99:Out");
+    if (speed_bps > 0)
+        arg(a, "HRULE:%.0f#cc0000:Speed %.1f Mbit/s", speed_bps, speed_bps / 1e6);
+}
+
+static void view_rtt(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    arg(a, "DEF:min=%s:rttmin:MIN", p);
+    arg(a, "DEF:avg=%s:rttavg:AVERAGE", p);
+    arg(a, "DEF:max=%s:rttmax:MAX", p);
+    arg(a, "DEF:loss=%s:loss:AVERAGE", p);
+    loss_columns(a, "loss");
+    arg(a, "CDEF:range=max,min,-");
+    arg(a, "LINE:min");
+    arg(a, "AREA:range#9ab8d8:RTT min-max:STACK");
+    arg(a, "LINE1:avg#1f4e99:RTT avg");
+}
+
+static void view_icmp_jitter(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    arg(a, "DEF:jit=%s:jitter:AVERAGE", p);
+    arg(a, "DEF:sd=%s:rttsd:AVERAGE", p);
+    arg(a, "LINE1:jit#aa3377:Jitter");
+    arg(a, "LINE1:sd#777777:RTT std dev");
+}
+
+/* MOS on its own 1..5 scale, with the dashboard's verdict lines (bad below 3.6, warn below 4.0)
+ * and columns shaded by RTP loss, so a dip can be read as loss or as jitter at a glance. */
+static void view_mos(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "1");
+    arg(a, "--upper-limit");
+    arg(a, "5");
+    arg(a, "--rigid");
+    arg(a, "--vertical-label");
+    arg(a, "MOS");
+    arg(a, "DEF:mos=%s:mos:AVERAGE", p);
+    arg(a, "DEF:mosmin=%s:mos:MIN", p);
+    arg(a, "DEF:loss=%s:lost_pct:AVERAGE", p);
+    loss_columns(a, "loss");
+    arg(a, "HRULE:4.0#e0a000:warn < 4.0");
+    arg(a, "HRULE:3.6#cc0000:bad < 3.6\\n");
+    arg(a, "LINE1:mosmin#9ab8d8:MOS min");
+    arg(a, "LINE2:mos#1f4e99:MOS (estimated)");
+    legend_values(a, "mos", "");
+}
+
+static void view_rtp_loss(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "%% lost");
+    arg(a, "DEF:loss=%s:lost_pct:AVERAGE", p);
+    arg(a, "DEF:lossmax=%s:lost_pct:MAX", p);
+    arg(a, "AREA:loss#ffa040:RTP loss");
+    arg(a, "LINE1:lossmax#cc0000:max");
+    legend_values(a, "loss", " %%");
+}
+
+static void view_rtp_jitter(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    arg(a, "DEF:jit=%s:jitter_ms:AVERAGE", p);
+    arg(a, "DEF:jitmax=%s:jitter_ms:MAX", p);
+    arg(a, "LINE1:jitmax#d8a0c8:max");
+    arg(a, "LINE2:jit#aa3377:RTP jitter (RFC 3550)");
+    legend_values(a, "jit", " ms");
+}
+
+static void view_handshake(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    arg(a, "DEF:hs=%s:rtt_ms:AVERAGE", p);
+    arg(a, "DEF:hsmax=%s:rtt_ms:MAX", p);
+    arg(a, "LINE1:hsmax#9ab8d8:max");
+    arg(a, "LINE2:hs#1f4e99:TCP handshake (SYN to SYN/ACK)");
+    legend_values(a, "hs", " ms");
+}
+
+static void view_connect(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    down_columns(a, p);
+    arg(a, "DEF:conn=%s:connect_ms:AVERAGE", p);
+    arg(a, "LINE2:conn#1f4e99:TCP connect");
+    legend_values(a, "conn", " ms");
+}
+
+static void view_ttfb(args_t *a, const char *p, double speed_bps)
+{
+    (void)speed_bps;
+    arg(a, "--lower-limit");
+    arg(a, "0");
+    arg(a, "--vertical-label");
+    arg(a, "ms");
+    down_columns(a, p);
+    arg(a, "DEF:total=%s:total_ms:AVERAGE", p);
+    arg(a, "DEF:ttfb=%s:ttfb_ms:AVERAGE", p);
+    arg(a, "LINE1:total#9ab8d8:total");
+    arg(a, "LINE2:ttfb#1f4e99:time to first byte");
+    legend_values(a, "ttfb", " ms");
+}
+
+/* Every view of every source; a source's first view is its default. */
+static const struct {
+    const char *source, *view;
+    void (*build)(args_t *a, const char *p, double speed_bps);
+} views[] = {
+    { "if", "traffic", view_traffic },
+    { "icmp", "rtt", view_rtt },
+    { "icmp", "jitter", view_icmp_jitter },
+    { "rtp", "mos", view_mos },
+    { "rtp", "loss", view_rtp_loss },
+    { "rtp", "jitter", view_rtp_jitter },
+    { "tcphs", "handshake", view_handshake },
+    { "tcp", "connect", view_connect },
+    { "http", "ttfb", view_ttfb },
+};
+#define N_VIEWS (sizeof views / sizeof views[0])
+
+const char *rn_graph_default_view(const char *source)
+{
+    for (size_t i = 0; source && i < N_VIEWS; i++)
+        if (!strcmp(views[i].source, source))
+            return views[i].view;
+    return NULL;
+}
+
+size_t rn_graph_views_of(const char *source, char *buf, size_t len)
+{
+    size_t n = 0, o = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; source && i < N_VIEWS; i++) {
+        if (strcmp(views[i].source, source))
+            continue;
+        int w = snprintf(buf + o, len > o ? len - o : 0, "%s%s", n ? ", " : "", views[i].view);
+        if (w > 0 && o + (size_t)w < len)
+            o += (size_t)w;
+        n++;
+    }
+    return n;
+}
+
+/* The index of (source, view) in views (source NULL: any source), or N_VIEWS. */
+static size_t find_view(const char *source, const char *view)
+{
+    size_t v = 0;
+    while (v < N_VIEWS &&
+           (strcmp(views[v].view, view) || (source && strcmp(views[v].source, source))))
+        v++;
+    return v;
+}
+
+bool rn_graph_has_view(const char *source, const char *view)
+{
+    return source && view && find_view(source, view) < N_VIEWS;
+}
+
+int rn_graph_source_args(const char *source, const char *view, const char *path,
+                         const char *title, const char *format, long long start_s, long long end_s,
+                         int width, int height, double speed_bps, char **argv, int max)
+{
+    size_t v = find_view(source, view);
+    if (v == N_VIEWS)
+        return -EINVAL;
+    char p[4200];
+    rn_graph_escape(path, p, sizeof p);
+    args_t a = { argv, 0, max, 0 };
+    arg(&a, "graph");
+    arg(&a, "-");
+    arg(&a, "--imgformat");
+    arg(&a, "%s", format);
+    arg(&a, "--start");
+    arg(&a, "%lld", start_s);
+    arg(&a, "--end");
+    arg(&a, "%lld", end_s);
+    arg(&a, "--width");
+    arg(&a, "%d", width);
+    arg(&a, "--height");
+    arg(&a, "%d", height);
+    arg(&a, "--title");
+    arg(&a, "%s", title);
+    views[v].build(&a, p, speed_bps);
+    if (a.rc) {
+        for (int i = 0; i < a.n; i++)
+            free(argv[i]);
+        return a.rc;
+    }
+    return a.n;
 }
 
 int rn_graph_args(const char *view, const char *path, const char *title, const char *format,
                   long long start_s, long long end_s, int width, int height, double speed_bps,
                   char **argv, int max)
 {
-    char p[4200];
-    int n = 0, rc = 0;
-    rn_graph_escape(path, p, sizeof p);
-#define A(...) (rc |= add(argv, &n, max, __VA_ARGS__))
-    A("graph");
-    A("-");
-    A("--imgformat");
-    A("%s", format);
-    A("--start");
-    A("%lld", start_s);
-    A("--end");
-    A("%lld", end_s);
-    A("--width");
-    A("%d", width);
-    A("--height");
-    A("%d", height);
-    A("--title");
-    A("%s", title);
-    A("--lower-limit");
-    A("0");
-    if (!strcmp(view, "traffic")) {
-        A("--vertical-label");
-        A("bit/s");
-        A("DEF:in=%s:in:AVERAGE", p);
-        A("DEF:out=%s:out:AVERAGE", p);
-        A("CDEF:inb=in,8,*");
-        A("CDEF:outb=out,8,*");
-        A("AREA:inb#4caf50:In");
-        A("LINE1:outb#1f4e99:Out");
-        if (speed_bps > 0)
-            A("HRULE:%.0f#cc0000:Speed %.1f Mbit/s", speed_bps, speed_bps / 1e6);
-    } else if (!strcmp(view, "rtt")) {
-        A("--vertical-label");
-        A("ms");
-        A("DEF:min=%s:rttmin:MIN", p);
-        A("DEF:avg=%s:rttavg:AVERAGE", p);
-        A("DEF:max=%s:rttmax:MAX", p);
-        A("DEF:loss=%s:loss:AVERAGE", p);
-        A("CDEF:l1=loss,0.001,5,LIMIT,UN,UNKN,INF,IF");
-        A("CDEF:l2=loss,5.001,50,LIMIT,UN,UNKN,INF,IF");
-        A("CDEF:l3=loss,50.001,100,LIMIT,UN,UNKN,INF,IF");
-        A("AREA:l1#ffe08a:loss <= 5%%");
-        A("AREA:l2#ffa040:loss <= 50%%");
-        A("AREA:l3#ff4040:loss > 50%%");
-        A("CDEF:range=max,min,-");
-        A("LINE:min");
-        A("AREA:range#9ab8d8:RTT min-max:STACK");
-        A("LINE1:avg#1f4e99:RTT avg");
-    } else if (!strcmp(view, "jitter")) {
-        A("--vertical-label");
-        A("ms");
-        A("DEF:jit=%s:jitter:AVERAGE", p);
-        A("DEF:sd=%s:rttsd:AVERAGE", p);
-        A("LINE1:jit#aa3377:Jitter");
-        A("LINE1:sd#777777:RTT std dev");
-    } else {
-        rc = -EINVAL;
-    }
-#undef A
-    if (rc) {
-        for (int i = 0; i < n; i++)
-            free(argv[i]);
-        return rc == -EINVAL ? -EINVAL : -ENOMEM;
-    }
-    return n;
+    return rn_graph_source_args(NULL, view, path, title, format, start_s, end_s, width, height,
+                                speed_bps, argv, max);
 }
 
 /* ---------------------------------------------------------------- the render queue */
+
+/* rrd_graph_v keeps process-wide state: every render in the process (this queue and the SLA
+ * report's graphs, report_graph.c) holds this lock around it. */
+static pthread_mutex_t rrd_graph_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void rn_rrd_graph_lock(void)
+{
+    pthread_mutex_lock(&rrd_graph_mutex);
+}
+
+void rn_rrd_graph_unlock(void)
+{
+    pthread_mutex_unlock(&rrd_graph_mutex);
+}
 
 static void start_next(rn_http_t *h);
 
@@ -145,7 +365,9 @@ static void render(uv_work_t *w)
         return;
     }
     rrd_clear_error();
+    rn_rrd_graph_lock();
     rrd_info_t *info = rrd_graph_v(j->argc, j->argv);
+    rn_rrd_graph_unlock();
     for (rrd_info_t *i = info; i; i = i->next)
         if (!strcmp(i->key, "image") && i->type == RD_I_BLO) {
             j->image = malloc(i->value.u_blo.size ? i->value.u_blo.size : 1);
@@ -245,6 +467,20 @@ static bool one_of(const char *s, const char *a, const char *b, const char *c)
     return !strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c));
 }
 
+/* The graph's title: what a NOC engineer calls the series. */
+static void title_of(char *buf, size_t len, const char *node, const char *source,
+                     const char *device, const char *object, const char *view)
+{
+    if (!strcmp(source, "if"))
+        snprintf(buf, len, "%s %s %s %s", node, device, object, view);
+    else if (!strcmp(source, "icmp"))
+        snprintf(buf, len, "%s to %s %s", node, object, view);
+    else if (!strcmp(source, "rtp") || !strcmp(source, "tcphs"))
+        snprintf(buf, len, "%s VC media (capture %s) %s", node, object, view);
+    else
+        snprintf(buf, len, "%s service %s %s", node, object, view);
+}
+
 void rn__graph_request(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
@@ -263,22 +499,28 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
         return rn__http_error(r, 400, "node: required");
     if (!rn_topology_node(c->topo, node))
         return rn__http_error(r, 404, "node: no node '%.200s' in the topology", node);
-    if (!source || !one_of(source, "if", "icmp", NULL))
-        return rn__http_error(r, 400, "source: '%.32s' is not if or icmp", source ? source : "");
+    if (!source || !rn_graph_default_view(source))
+        return rn__http_error(r, 400, "source: '%.32s' is not if, icmp, rtp, tcphs, tcp or http",
+                              source ? source : "");
     bool is_if = !strcmp(source, "if");
     if (is_if && (!device || !*device))
         return rn__http_error(r, 400, "device: required for source if");
+    if (!is_if && device && *device)
+        return rn__http_error(r, 400, "device: only for source if, not %s", source);
     if (!object || !*object)
-        return rn__http_error(r, 400, "object: required (ifName or probe target)");
+        return rn__http_error(r, 400,
+                              "object: required (ifName, probe target, capture or service)");
     if (!format)
         format = "png";
     if (!one_of(format, "png", "svg", NULL))
         return rn__http_error(r, 400, "format: '%.32s' is not png or svg", format);
     if (!view)
-        view = is_if ? "traffic" : "rtt";
-    if (is_if ? strcmp(view, "traffic") != 0 : !one_of(view, "rtt", "jitter", NULL))
-        return rn__http_error(r, 400, "view: '%.32s' is not %s", view,
-                              is_if ? "traffic" : "rtt or jitter");
+        view = rn_graph_default_view(source);
+    char names[128];
+    rn_graph_views_of(source, names, sizeof names);
+    if (!rn_graph_has_view(source, view))
+        return rn__http_error(r, 400, "view: '%.32s' is not %s (for source %s)", view, names,
+                              source);
     if (rn__http_parse_time(from ? from : "-3600", now_s, &start))
         return rn__http_error(r, 400, "from: '%.64s' is not a time (now, -SECONDS, Unix s or ms)",
                               from);
@@ -310,8 +552,7 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
             !strcmp(n->uplinks[k].local.ifname, object))
             speed = n->uplinks[k].mbps * 1e6;
     char title[512];
-    snprintf(title, sizeof title, "%s %s%s%s %s", node, is_if ? device : "", is_if ? " " : "to ",
-             object, view);
+    title_of(title, sizeof title, node, source, is_if ? device : "", object, view);
     graph_job_t *j = rn__http_job_new(r, sizeof *j);
     if (!j || !(j->path = strdup(path))) {
         if (j)
@@ -319,7 +560,7 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
         return rn__http_error(r, 503, "out of memory");
     }
     j->svg = !strcmp(format, "svg");
-    j->argc = rn_graph_args(view, path, title, j->svg ? "SVG" : "PNG", (long long)start,
+    j->argc = rn_graph_source_args(source, view, path, title, j->svg ? "SVG" : "PNG", (long long)start,
                             (long long)end, (int)width, (int)height, isnan(speed) ? 0 : speed,
                             j->argv, MAX_ARGS);
     if (j->argc < 0) {

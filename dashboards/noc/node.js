@@ -1,15 +1,17 @@
 // The node page: what a NOC engineer needs while on the phone with an office or a vendor —
 // status and path, uplinks (circuit, vendor, kind, bandwidth, SLA), interfaces with rates,
-// traffic and RTT graphs rendered by the collector, services the office reaches now, the
-// offices below it, recent alarms and outages.
+// traffic, RTT and service-probe graphs rendered by the collector, VC media quality per capture
+// (MOS, loss, jitter, streams, TCP handshake time, with a verdict and the graphs), services the
+// office reaches now, the offices below it, recent alarms and outages.
 
 import { api, nodePath } from './api.js';
-import { html, raw, esc, nodeHref, serviceHref, statusPill, fmtAge, fmtTime, fmtBps, fmtNum, TYPE_LABEL } from './util.js';
+import { html, raw, esc, nodeHref, serviceHref, statusPill, fmtAge, fmtTime, fmtBps, fmtNum, fmtUnit, vcPill, vcVerdict, TYPE_LABEL } from './util.js';
 
-function graphUrl(id, source, device, object, from = -3600) {
+function graphUrl(id, source, device, object, from = -3600, view = '') {
   const q = new URLSearchParams({ node: id, source });
   if (device) q.set('device', device);
   q.set('object', object);
+  if (view) q.set('view', view);
   q.set('from', String(from));
   q.set('to', 'now');
   q.set('format', 'png');
@@ -22,6 +24,22 @@ function pathTo(store, id) {
   while (n && out.length < 20) { out.unshift(n); n = n.parent ? store.byId.get(n.parent) : null; }
   return out;
 }
+
+/** The VC figure's views: graph source and view per button (docs/api.md, /api/v1/graph). */
+const VC_VIEWS = [
+  { key: 'mos', label: 'MOS', source: 'rtp', view: 'mos' },
+  { key: 'loss', label: 'Loss %', source: 'rtp', view: 'loss' },
+  { key: 'jitter', label: 'Jitter', source: 'rtp', view: 'jitter' },
+  { key: 'handshake', label: 'TCP handshake', source: 'tcphs', view: 'handshake' },
+];
+
+/** Graph order and captions of the series in the graphs card (VC captures have their own). */
+const GRAPH_KINDS = {
+  if: { rank: 0, title: (g) => `Traffic ${g.device} ${g.object}` },
+  icmp: { rank: 1, title: (g) => `RTT / loss to ${g.object}` },
+  tcp: { rank: 2, title: (g) => `Service ${g.object}: TCP connect` },
+  http: { rank: 3, title: (g) => `Service ${g.object}: HTTP time to first byte` },
+};
 
 function table(head, rows, empty, cls = '') {
   if (!rows.length) return `<p class="muted">${esc(empty)}</p>`;
@@ -64,14 +82,14 @@ export class NodePage {
     const list = [];
     if (this.series && this.series.length) {
       for (const s of this.series) {
-        if (s.source !== 'if' && s.source !== 'icmp') continue;
+        if (!GRAPH_KINDS[s.source]) continue;
         list.push({ source: s.source, device: s.device || '', object: s.object });
       }
     } else {
       for (const i of n.interfaces || []) list.push({ source: 'if', device: i.device, object: i.ifname });
       for (const p of n.probes || []) list.push({ source: 'icmp', device: '', object: p.target });
     }
-    list.sort((a, b) => (a.source === b.source ? 0 : a.source === 'if' ? -1 : 1));
+    list.sort((a, b) => GRAPH_KINDS[a.source].rank - GRAPH_KINDS[b.source].rank);
     return list;
   }
 
@@ -136,14 +154,19 @@ export class NodePage {
 
     if (!this.topEl) {
       page.innerHTML = `<div class="node-top"></div>
-        <section class="card full graphs-card" aria-labelledby="h-gr"><h2 id="h-gr">Graphs <span class="muted">(last hour, rendered by the collector)</span></h2><div class="graphs"></div></section>
+        <section class="card full vc-card" aria-labelledby="h-vc"><h2 id="h-vc">VC media quality <span class="muted">(RTP seen on the wire by this office's agent)</span></h2><div class="vc-now"></div><div class="graphs vc-graphs"></div></section>
+        <section class="card full graphs-card" aria-labelledby="h-gr"><h2 id="h-gr">Graphs <span class="muted">(last hour, rendered by the collector)</span></h2><div class="graphs main-graphs"></div></section>
         <div class="node-bottom cols"></div>`;
       this.topEl = page.querySelector('.node-top');
       this.bottomEl = page.querySelector('.node-bottom');
-      this.graphsEl = page.querySelector('.graphs');
+      this.vcEl = page.querySelector('.vc-now');
+      this.vcGraphsEl = page.querySelector('.vc-graphs');
+      this.graphsEl = page.querySelector('.main-graphs');
       this.graphKeys = '';
+      this.vcKeys = null;
       this.syncGraphs(n);
     }
+    this.drawVc(n);
     this.topEl.innerHTML = html`
       <nav class="crumbs" aria-label="path"><a href="#/">Overview</a>${raw(path.map((p) => ` › <a href="${esc(nodeHref(p.id))}">${esc(p.id)}</a>`).join(''))}</nav>
       <header class="page-head">
@@ -172,6 +195,50 @@ export class NodePage {
           ${raw(table(['Kind', 'Entity', 'Vendor', 'Root cause', 'Start', 'End', 'Duration', ''], outages, 'No outages in the last 30 days.', 'outages'))}</section>`.__raw;
   }
 
+  /** The VC panel: one row per capture with the latest figures and a verdict, and one figure
+   *  per capture whose buttons switch between MOS, loss, jitter and handshake graphs. */
+  drawVc(n) {
+    const caps = n.vc || [];
+    const now = Date.now();
+    const rows = caps.map((c) => {
+      const v = vcVerdict(c, now);
+      return html`<tr data-capture="${c.capture}" data-verdict="${v.word}" class="${v.word === 'bad' ? 'bad' : ''}">
+        <td class="mono">${c.capture}</td><td>${vcPill(c, now)}</td>
+        <td class="num" data-k="mos">${fmtNum(c.mos, 2)}</td><td class="num" data-k="loss_pct">${fmtUnit(c.loss_pct, 2, '%')}</td>
+        <td class="num" data-k="jitter_ms">${fmtUnit(c.jitter_ms, 1, 'ms')}</td><td class="num" data-k="streams">${fmtNum(c.streams, 0)}</td>
+        <td class="num" data-k="packets">${fmtNum(c.packets, 0)}</td>
+        <td class="num" data-k="handshake_ms">${fmtUnit(c.handshake_ms, 2, 'ms')}${c.handshakes ? raw(` <span class="muted">(${esc(fmtNum(c.handshakes, 0))})</span>`) : ''}</td>
+        <td>${fmtTime(c.time_ms)}${now - c.time_ms > 15000 ? raw(` <span class="muted">(<span data-since="${esc(c.time_ms)}">${esc(fmtAge(now - c.time_ms))}</span> ago)</span>`) : ''}</td></tr>`.__raw;
+    });
+    this.vcEl.innerHTML = table(['Capture', 'Verdict', 'MOS', 'Loss', 'Jitter', 'Streams', 'Packets', 'TCP handshake', 'At'],
+      rows, 'This office captures no VC media (no capture in its plan, or no report yet).', 'vc');
+    const keys = caps.map((c) => c.capture).join('|');
+    if (keys === this.vcKeys) return;
+    this.vcKeys = keys;
+    this.vcGraphsEl.innerHTML = caps.map((c) => {
+      const buttons = VC_VIEWS.map((v, i) => html`<button type="button" data-view="${v.key}" aria-pressed="${i === 0}">${v.label}</button>`.__raw).join(' ');
+      const first = VC_VIEWS[0];
+      return html`<figure class="graph vc-graph" data-source="${first.source}" data-object="${c.capture}" data-url="${graphUrl(n.id, first.source, '', c.capture, -3600, first.view)}">
+        <div class="vc-views" role="group" aria-label="graph of capture ${c.capture}">${raw(buttons)}</div>
+        <img alt="VC ${first.label} of capture ${c.capture}, last hour" width="497" height="237">
+        <figcaption>VC media, capture ${c.capture}: <span class="vc-what">${first.label}</span> <span class="gerr error"></span></figcaption></figure>`.__raw;
+    }).join('');
+    for (const fig of this.vcGraphsEl.querySelectorAll('figure.vc-graph')) {
+      fig.querySelector('.vc-views').addEventListener('click', (ev) => {
+        const b = ev.target.closest('button[data-view]');
+        const v = b && VC_VIEWS.find((x) => x.key === b.dataset.view);
+        if (!v) return;
+        for (const x of fig.querySelectorAll('button[data-view]')) x.setAttribute('aria-pressed', String(x === b));
+        fig.dataset.source = v.source;
+        fig.dataset.url = graphUrl(n.id, v.source, '', fig.dataset.object, -3600, v.view);
+        fig.querySelector('.vc-what').textContent = v.label;
+        fig.querySelector('img').alt = `VC ${v.label} of capture ${fig.dataset.object}, last hour`;
+        this.refreshGraphs([fig]);
+      });
+    }
+    this.refreshGraphs([...this.vcGraphsEl.querySelectorAll('figure.graph')]);
+  }
+
   /** Builds one figure per series (once per series list) and loads each image. */
   syncGraphs(n) {
     if (!this.graphsEl) return;
@@ -180,27 +247,29 @@ export class NodePage {
     if (keys === this.graphKeys) return;
     this.graphKeys = keys;
     this.graphsEl.innerHTML = list.length ? list.map((g) => {
-      const title = g.source === 'if' ? `Traffic ${g.device} ${g.object}` : `RTT / loss to ${g.object}`;
+      const title = GRAPH_KINDS[g.source].title(g);
       return html`<figure class="graph" data-source="${g.source}" data-object="${g.object}" data-url="${graphUrl(n.id, g.source, g.device, g.object)}">
         <img alt="${title}, last hour" width="497" height="237">
         <figcaption>${title} <span class="gerr error"></span></figcaption></figure>`.__raw;
     }).join('') : '<p class="muted">No series stored yet.</p>';
-    this.refreshGraphs();
+    this.refreshGraphs([...this.graphsEl.querySelectorAll('figure.graph')]);
     clearInterval(this.graphTimer);
     this.graphTimer = setInterval(() => this.refreshGraphs(), 60000);
   }
 
   /** Fetches every graph afresh (no-store: a graph is only as good as its last minute) and
    *  shows the collector's error text where one cannot be drawn. */
-  refreshGraphs() {
-    for (const fig of this.graphsEl.querySelectorAll('figure.graph')) {
-      fetch(fig.dataset.url, { cache: 'no-store' }).then(async (res) => {
+  refreshGraphs(figs = this.el.querySelectorAll('.node-page figure.graph')) {
+    for (const fig of figs) {
+      const url = fig.dataset.url;
+      fetch(url, { cache: 'no-store' }).then(async (res) => {
         if (!res.ok) {
           let msg = res.statusText;
           try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
           throw new Error(`${res.status}: ${msg}`);
         }
         const blob = await res.blob();
+        if (fig.dataset.url !== url) return; /* another view was picked meanwhile */
         const img = fig.querySelector('img');
         if (img.dataset.blob) URL.revokeObjectURL(img.dataset.blob);
         img.dataset.blob = URL.createObjectURL(blob);
@@ -209,6 +278,7 @@ export class NodePage {
         fig.classList.remove('failed');
         fig.querySelector('.gerr').textContent = '';
       }).catch((e) => {
+        if (fig.dataset.url !== url) return;
         fig.classList.add('failed');
         fig.querySelector('.gerr').textContent = `— graph unavailable: ${e.message}`;
       });

@@ -1,8 +1,28 @@
-// The service page: one VC or e-governance application, where it is hosted, and every office
-// that cannot reach it now with the reason and the alarm that explains it. Lives off the shared
-// store (services, nodes, alarms), so it follows the live feed like the overview.
+// The service page: one VC or e-governance application, where it is hosted, every office that
+// cannot reach it now with the reason and the alarm that explains it, and for a VC service the
+// latest media quality (MOS, loss, jitter) at each office whose agent captures VC. Lives off the
+// shared store (services, nodes, alarms), so it follows the live feed like the overview.
 
-import { html, raw, esc, nodeHref, serviceHref, statusPill, fmtAge, TYPE_LABEL } from './util.js';
+import { html, raw, esc, nodeHref, serviceHref, statusPill, fmtAge, fmtNum, fmtUnit, fmtTime, vcPill, vcVerdict, TYPE_LABEL } from './util.js';
+
+/** Worst first: bad, warn, no media, stale, good; then by office. */
+const VERDICT_RANK = { bad: 0, warn: 1, 'no media': 2, stale: 3, good: 4 };
+
+/** The "VC media quality by office" card of a vc service (API services[].vc_quality). */
+function vcQualityCard(st, s) {
+  const now = Date.now();
+  const list = (s.vc_quality || []).map((c) => ({ ...c, verdict: vcVerdict(c, now).word }))
+    .sort((a, b) => VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] || a.node.localeCompare(b.node));
+  const rows = list.map((c) => html`<tr data-node="${c.node}" data-capture="${c.capture}" data-verdict="${c.verdict}" class="${c.verdict === 'bad' ? 'bad' : ''}">
+    <td><a href="${nodeHref(c.node)}">${c.node}</a></td><td>${(st.byId.get(c.node) || {}).tier || ''}</td><td class="mono">${c.capture}</td>
+    <td>${vcPill(c, now)}</td><td class="num" data-k="mos">${fmtNum(c.mos, 2)}</td>
+    <td class="num" data-k="loss_pct">${fmtUnit(c.loss_pct, 2, '%')}</td><td class="num" data-k="jitter_ms">${fmtUnit(c.jitter_ms, 1, 'ms')}</td>
+    <td class="num" data-k="streams">${fmtNum(c.streams, 0)}</td><td>${fmtTime(c.time_ms)}</td></tr>`.__raw);
+  const head = ['Office', 'Tier', 'Capture', 'Verdict', 'MOS', 'Loss', 'Jitter', 'Streams', 'At'];
+  return html`<section class="card full" aria-labelledby="h-vcq"><h2 id="h-vcq">VC media quality by office <span class="muted">(latest interval seen by each office's agent)</span></h2>
+    ${rows.length ? raw(`<table class="grid vc-quality"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`)
+      : raw('<p class="muted">No office reports VC media quality yet.</p>')}</section>`.__raw;
+}
 import { groupAlarms } from './alarms.js';
 
 export class ServicePage {
@@ -53,7 +73,8 @@ export class ServicePage {
       <section class="card full" aria-labelledby="h-un"><h2 id="h-un">Offices that cannot reach ${s.name}</h2>
         ${un.length ? raw(`<table class="grid unreachable"><thead><tr><th scope="col">Office</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Root cause</th><th scope="col">For</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)
           : raw(`<p class="allgood">✓ Every office reaches ${esc(s.name)} now.</p>`)}
-      </section>`.__raw;
+      </section>
+      ${s.kind === 'vc' ? raw(vcQualityCard(st, s)) : ''}`.__raw;
   }
 
   destroy() {}

@@ -40,7 +40,7 @@ export const STATUS_GLYPH = { up: '', down: '▼', degraded: '!', silent: '…',
 export const TYPE_LABEL = {
   link_down: 'Link down', link_degraded: 'Link degraded', link_flapping: 'Link flapping',
   node_silent: 'Node silent', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',
-  service_unreachable: 'Service unreachable', path_lost: 'Path lost',
+  service_unreachable: 'Service unreachable', path_lost: 'Path lost', vc_quality: 'VC quality low',
 };
 
 /** "4s", "12m 03s", "3h 07m", "2d 4h" for a duration in ms. */
@@ -77,10 +77,39 @@ export function fmtBps(v) {
 export const fmtNum = (v, digits = 1) =>
   (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(digits));
 
+/** A number with its unit ("1.4 ms"), or a bare "—" when unknown. */
+export const fmtUnit = (v, digits, unit) => {
+  const t = fmtNum(v, digits);
+  return t === '—' ? t : `${t} ${unit}`;
+};
+
 /** A status pill: coloured, with the status in words. */
 export function statusPill(status) {
   const s = status || 'unknown';
   // ifOperStatus names map onto the node/link colours; the words stay the device's own.
   const colour = { lowerlayerdown: 'down', notpresent: 'down', testing: 'degraded', dormant: 'unknown' }[s] || (s in STATUS_LABEL ? s : 'unknown');
   return html`<span class="pill st-${colour}" title="${STATUS_LABEL[s] || s}"><span class="glyph" aria-hidden="true">${STATUS_GLYPH[colour] || ''}</span>${s}</span>`;
+}
+
+/** VC media verdict bands on the estimated MOS (ITU-T G.107 user satisfaction): 4.0 and up
+ *  good, 3.6 to 4.0 some users dissatisfied (warn), below 3.6 many dissatisfied (bad). */
+export const MOS_WARN = 4.0;
+export const MOS_BAD = 3.6;
+/** Figures older than this are the last word of an agent that stopped reporting, not "now". */
+export const VC_STALE_MS = 60000;
+
+/** The verdict of one VC capture (an API VcCapture): good, warn, bad, "no media" (no RTP stream
+ *  in the last interval) or stale; with the status colour it borrows. */
+export function vcVerdict(c, now = Date.now()) {
+  if (!c || !c.time_ms || now - c.time_ms > VC_STALE_MS) return { word: 'stale', colour: 'silent', glyph: '…' };
+  if (c.mos === null || c.mos === undefined || !c.streams) return { word: 'no media', colour: 'unknown', glyph: '?' };
+  if (c.mos < MOS_BAD) return { word: 'bad', colour: 'down', glyph: '▼' };
+  if (c.mos < MOS_WARN) return { word: 'warn', colour: 'degraded', glyph: '!' };
+  return { word: 'good', colour: 'up', glyph: '' };
+}
+
+/** A verdict pill: coloured, with a glyph and the verdict in words. */
+export function vcPill(c, now = Date.now()) {
+  const v = vcVerdict(c, now);
+  return html`<span class="pill vc-verdict st-${v.colour}" data-verdict="${v.word}" title="MOS bands: good >= ${MOS_WARN}, warn >= ${MOS_BAD}, bad below"><span class="glyph" aria-hidden="true">${v.glyph}</span>${v.word}</span>`;
 }

@@ -7,9 +7,13 @@
 //                                      (default <repo>/deploy/sim/rajnet-sim) cut JPR-MPLS-0042
 //   node dashboard.test.mjs --mock     against tests/browser/mock-api.mjs (started here)
 //
+// VC media quality: RAJNET_VC_NODE (default ajmer) is an office whose agent sees live RTP (the
+// integration script runs a sender there); its node page must show the VC panel with a MOS, loss
+// and jitter and a verdict, and the rtp graph; the vc service page must list it with its MOS.
+//
 // Screenshots go to RAJNET_SCREENSHOTS (default <repo>/tests/out/screenshots, or its mock/
 // subfolder with --mock): overview.png,
-// alarm.png, node.png, service.png (and wall.png, a 400-node RajNet, in --mock mode).
+// alarm.png, node.png, vc.png, service.png (and wall.png, a 400-node RajNet, in --mock mode).
 
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -28,6 +32,7 @@ const SHOTS = process.env.RAJNET_SCREENSHOTS || path.join(repo, 'tests/out/scree
 const TOPOLOGY = process.env.RAJNET_TOPOLOGY || path.join(repo, 'deploy/sim/topology.yaml');
 const CIRCUIT = 'JPR-MPLS-0042';
 const CUT_NODES = ['jaipur', 'jaipur/sanganer', 'jaipur/amer'];
+const VC_NODE = process.env.RAJNET_VC_NODE || 'ajmer';
 const DEADLINE_MS = 10000;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -231,6 +236,46 @@ async function main() {
     await page.screenshot({ path: path.join(SHOTS, 'node.png'), fullPage: true });
     ok(`screenshot ${path.join(SHOTS, 'node.png')}`);
 
+    // --- 4b. VC media quality on the node page of an office with live RTP ------------------------
+    await page.evaluate((id) => { location.hash = `#/node/${encodeURIComponent(id)}`; }, VC_NODE);
+    const vcRow = await until(30000, () => page.evaluate(() => {
+      const r = document.querySelector('.node-page .vc-card table.vc tr[data-capture]');
+      if (!r) return null;
+      const v = (k) => (r.querySelector(`td[data-k="${k}"]`) || {}).textContent || '';
+      const row = { capture: r.dataset.capture, verdict: r.dataset.verdict, mos: parseFloat(v('mos')), loss: parseFloat(v('loss_pct')),
+        jitter: parseFloat(v('jitter_ms')), streams: parseFloat(v('streams')), pill: (r.querySelector('.vc-verdict') || {}).className || '' };
+      return Number.isFinite(row.mos) ? row : null;
+    }), 500);
+    const vcShown = vcRow || await page.$eval('.node-page .vc-card', (c) => c.innerText.replace(/\s+/g, ' ').slice(0, 200)).catch((e) => e.message);
+    check(vcRow && vcRow.mos >= 1 && vcRow.mos <= 5 && Number.isFinite(vcRow.loss) && Number.isFinite(vcRow.jitter) && vcRow.streams >= 1,
+      `node page of ${VC_NODE}: the VC media quality panel shows capture ${vcRow && vcRow.capture}: MOS ${vcRow && vcRow.mos}, loss ${vcRow && vcRow.loss} %, jitter ${vcRow && vcRow.jitter} ms, ${vcRow && vcRow.streams} streams`,
+      JSON.stringify(vcShown));
+    const expectVerdict = (m) => (m < 3.6 ? 'bad' : m < 4.0 ? 'warn' : 'good');
+    const colourOf = { good: 'st-up', warn: 'st-degraded', bad: 'st-down' };
+    check(vcRow && vcRow.verdict === expectVerdict(vcRow.mos) && vcRow.pill.includes(colourOf[vcRow.verdict]),
+      `... with the verdict of its MOS in words and colour (${vcRow && vcRow.verdict}, ${vcRow && vcRow.pill})`, JSON.stringify(vcRow));
+    const vcGraph = await until(20000, () => page.evaluate(() => {
+      const f = document.querySelector('.node-page .vc-card figure.vc-graph');
+      const i = f && f.querySelector('img');
+      return i && i.complete && i.naturalWidth > 0 && i.getAttribute('src') ? { url: f.dataset.url, w: i.naturalWidth } : null;
+    }), 500);
+    check(vcGraph && /source=rtp/.test(vcGraph.url) && /view=mos/.test(vcGraph.url), `... and its MOS graph loads (${vcGraph ? `${vcGraph.w} px wide, ${vcGraph.url}` : 'no image'})`,
+      await page.$eval('.node-page .vc-card figure', (f) => f.innerText).catch((e) => e.message));
+    if (vcGraph) {
+      const before = await page.$eval('.node-page .vc-card figure.vc-graph img', (i) => i.getAttribute('src'));
+      await page.locator('.node-page .vc-card figure.vc-graph button[data-view="jitter"]').first().click();
+      const jit = await until(10000, () => page.evaluate((old) => {
+        const f = document.querySelector('.node-page .vc-card figure.vc-graph');
+        const i = f.querySelector('img');
+        return /view=jitter/.test(f.dataset.url) && i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0 ? f.dataset.url : null;
+      }, before), 300);
+      check(jit, `... and its Jitter button loads the jitter graph (${jit})`);
+      await page.locator('.node-page .vc-card figure.vc-graph button[data-view="mos"]').first().click();
+      await sleep(1000);
+    }
+    await page.locator('.node-page .vc-card').screenshot({ path: path.join(SHOTS, 'vc.png') });
+    ok(`screenshot ${path.join(SHOTS, 'vc.png')}`);
+
     // --- 5. service page -----------------------------------------------------------------------
     await page.evaluate(() => { location.hash = '#/service/vc'; });
     const listed = await until(10000, () => page.evaluate((nodes) => {
@@ -241,6 +286,13 @@ async function main() {
     check(listed, `service page of vc lists the cut offices as unable to reach it (${rows.join(', ')})`);
     const why = await page.$$eval('.service-page table.unreachable tr[data-node]', (rs) => rs.map((r) => r.cells[3].innerText + ' / ' + r.cells[4].innerText)).catch(() => []);
     check(why.length && why.every((w) => w.length > 6), `each with the reason and root cause (${why[0] || ''})`);
+    const vcOffice = await until(20000, () => page.evaluate((id) => {
+      const r = document.querySelector(`.service-page table.vc-quality tr[data-node="${id}"]`);
+      const mos = r && parseFloat(r.querySelector('td[data-k="mos"]').textContent);
+      return r && Number.isFinite(mos) ? { mos, verdict: r.dataset.verdict, n: document.querySelectorAll('.service-page table.vc-quality tr[data-node]').length } : null;
+    }, VC_NODE), 500);
+    check(vcOffice, `service page of vc shows the media quality per office: ${VC_NODE} MOS ${vcOffice && vcOffice.mos} (${vcOffice && vcOffice.verdict}), ${vcOffice && vcOffice.n} offices capturing`,
+      await page.$eval('.service-page', (e) => e.innerText.replace(/\s+/g, ' ').slice(-300)).catch((e) => e.message));
     await page.screenshot({ path: path.join(SHOTS, 'service.png') });
     ok(`screenshot ${path.join(SHOTS, 'service.png')}`);
 

@@ -92,6 +92,19 @@ export function createMock({ scale = false, cutDelayMs = 3000 } = {}) {
     last_seen_ms: Date.now() - 800, uplinks: n.uplinks.map((l) => link(n, l)),
     reaches: Object.fromEntries(Object.keys(topo.services).map((s) => [s, !nodeDown(n.id)])) });
   const active = () => alarms.filter((a) => a.cleared_ms === null);
+  // VC media quality per capture (API VcCapture): ajmer good, ajmer/kishangarh warn, jaipur/amer
+  // bad, the rest capture no media; an office cut off keeps the figures of its last report.
+  const VC = { ajmer: [4.38, 0, 1.4, 2], 'ajmer/kishangarh': [3.82, 1.8, 22.5, 1], 'jaipur/amer': [3.1, 7.5, 41, 1] };
+  const lastVc = new Map();
+  const vcCapture = (n) => {
+    if (!n.parent) return null;
+    const [mos, loss, jit, streams] = VC[n.id] || [null, null, null, 0];
+    if (!nodeDown(n.id) || !lastVc.has(n.id)) {
+      lastVc.set(n.id, { capture: 'vc', packets: streams * 250, loss_pct: loss, jitter_ms: jit, mos, streams,
+        handshakes: 3, handshake_ms: 0.4, time_ms: nodeDown(n.id) ? Date.now() - 90000 : Date.now() - 2000 });
+    }
+    return lastVc.get(n.id);
+  };
   const withSymptoms = (a) => ({ ...a, symptoms: alarms.filter((s) => s.root_id === a.id && (s.cleared_ms === null || a.cleared_ms !== null)) });
 
   function send(event, data) {
@@ -187,6 +200,7 @@ export function createMock({ scale = false, cutDelayMs = 3000 } = {}) {
           ...topo.nodes.filter((c) => c.parent === n.id).map((c) => ({ device: n.devices[0], ifname: c.id.split('/').pop().slice(0, 15), oper: 1, in_bps: 50000, out_bps: 120000, speed_bps: 10e9 }))],
         probes: n.parent ? [{ target: n.parent, rtt_ms: down ? null : 0.08, loss_pct: down ? 100 : 0, jitter_ms: 0.01, time_ms: Date.now() - 1000 },
           ...(n.parent !== 'sdc' ? [{ target: 'sdc', rtt_ms: down ? null : 0.12, loss_pct: down ? 100 : 0, jitter_ms: 0.02, time_ms: Date.now() - 1000 }] : [])] : [],
+        vc: [vcCapture(n)].filter(Boolean),
         alarms: alarms.filter((a) => a.node === n.id).slice(-40),
         outages: outages.filter((o) => subtree(byId.get(topo.nodes.find((x) => x.uplinks.some((l) => l.circuit === o.circuit)).id).id).includes(n.id)) });
     }
@@ -197,6 +211,7 @@ export function createMock({ scale = false, cutDelayMs = 3000 } = {}) {
       if (n.uplinks.length) s.push({ node: n.id, source: 'if', device: n.devices[0], object: 'wan0', path: '' });
       if (n.parent) s.push({ node: n.id, source: 'icmp', device: null, object: n.parent, path: '' });
       if (n.parent && n.parent !== 'sdc') s.push({ node: n.id, source: 'icmp', device: null, object: 'sdc', path: '' });
+      if (n.parent) s.push({ node: n.id, source: 'rtp', device: '', object: 'vc', path: '' }, { node: n.id, source: 'tcphs', device: '', object: 'vc', path: '' });
       return json(res, 200, { series: s });
     }
     if (p === '/api/v1/graph') {
@@ -210,7 +225,8 @@ export function createMock({ scale = false, cutDelayMs = 3000 } = {}) {
         unreachable_from: topo.nodes.filter((n) => nodeDown(n.id)).map((n) => {
           const root = active().find((a) => !a.root_id && subtree(a.node).includes(n.id));
           return { node: n.id, alarm_id: root ? root.id : 0, reason: root ? `path to ${s.host} broken: ${root.circuit || root.entity} down` : 'path down' };
-        }) })) });
+        }),
+        ...(s.kind === 'vc' ? { vc_quality: topo.nodes.map((n) => (vcCapture(n) ? { node: n.id, ...vcCapture(n) } : null)).filter(Boolean) } : {}) })) });
     }
     if (p === '/api/v1/alarms') {
       const list = url.searchParams.get('state') === 'all' ? alarms : active();

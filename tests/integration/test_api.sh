@@ -146,6 +146,49 @@ else not_ok "traffic graph SVG parses" "$code $(head -c 200 "$run/body")"; fi
 get "/api/v1/graph?node=jaipur&source=icmp&object=sdc&view=jitter"
 check "jitter graph renders" [ "$code" = 200 ]
 
+# VC media quality and service probes (issue 8): jaipur's agent reports its VC capture "vc" every
+# 5 s (no media flows here, so MOS is unknown but the series exist) and probes vc and emitra.
+is_png() { [ "$code" = 200 ] && [ "$(head -c 8 "$run/body" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+vc_series() { [ -f "$(stack_rrd jaipur rtp vc)" ] && [ -f "$(stack_rrd jaipur tcphs vc)" ] &&
+              [ -f "$(stack_rrd jaipur tcp vc-1720)" ] && [ -f "$(stack_rrd jaipur http emitra-http)" ]; }
+check "jaipur has rtp, tcphs, tcp and http series" wait_for 30 vc_series
+for q in "rtp&object=vc" "rtp&object=vc&view=loss" "rtp&object=vc&view=jitter" "tcphs&object=vc" \
+         "tcp&object=vc-1720" "http&object=emitra-http"; do
+    get "/api/v1/graph?node=jaipur&source=$q&from=-600&format=png"
+    if is_png; then ok "graph source=$q is a PNG: $(stat -c %s "$run/body") bytes in ${secs}s"
+    else not_ok "graph source=$q is a PNG" "$code $(head -c 200 "$run/body")"; fi
+done
+get "/api/v1/graph?node=jaipur&source=rtp&object=vc"
+check "graph source=rtp defaults to the MOS view" is_png
+expect "graph: a view of another source" 400 "view" "/api/v1/graph?node=jaipur&source=rtp&object=vc&view=rtt"
+expect "graph: the error lists the source's views" 400 "mos, loss, jitter" "/api/v1/graph?node=jaipur&source=rtp&object=vc&view=pie"
+expect "graph: device on a capture" 400 "device" "/api/v1/graph?node=jaipur&source=rtp&device=rtr1&object=vc"
+expect "graph: capture without object" 400 "object" "/api/v1/graph?node=jaipur&source=tcphs"
+expect "graph: bad width" 400 "width" "/api/v1/graph?node=jaipur&source=rtp&object=vc&width=5"
+expect "graph: unknown capture" 404 "RRD" "/api/v1/graph?node=jaipur&source=rtp&object=nosuch"
+get "/api/v1/nodes/jaipur"
+"$PY" - "$run/body" <<'PY' && ok "node detail lists jaipur's VC capture with packets, MOS/loss/jitter (null without media), handshakes and a fresh time" || not_ok "node detail has the VC capture" "$(head -c 600 "$run/body")"
+import json, sys, time
+j = json.load(open(sys.argv[1]))
+v = [x for x in j.get("vc", []) if x["capture"] == "vc"]
+keys = {"capture", "packets", "loss_pct", "jitter_ms", "mos", "streams", "handshakes", "handshake_ms", "time_ms"}
+sys.exit(not (v and keys <= v[0].keys() and v[0]["packets"] is not None and
+              abs(time.time() * 1000 - v[0]["time_ms"]) < 30000 and
+              all(v[0][k] is None or isinstance(v[0][k], (int, float)) for k in keys - {"capture"})))
+PY
+vc_offices() { get "/api/v1/services" && "$PY" - "$run/body" <<'PY'
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["services"]}
+q = s["vc"].get("vc_quality", [])
+nodes = sorted(x["node"] for x in q)
+sys.exit(not (nodes == sorted(["jaipur", "ajmer", "jaipur/sanganer", "jaipur/amer", "ajmer/kishangarh"]) and
+              all(x["capture"] == "vc" and "mos" in x and "loss_pct" in x and "jitter_ms" in x for x in q) and
+              "vc_quality" not in s["emitra"]))
+PY
+}
+if wait_for 20 vc_offices; then ok "services: vc lists vc_quality per capturing office (every node but sdc), egov services do not"
+else not_ok "services carry vc_quality" "$(head -c 600 "$run/body")"; fi
+
 # --- 5. idle connections do not slow ingest -------------------------------------------------------
 rrd=$(stack_rrd ajmer icmp sdc)
 "$PY" "$here/idle_clients.py" "$STACK_HTTP_ADDR" "$STACK_HTTP_PORT" 127.0.0.2 500 14 > "$run/idle" &
