@@ -49,6 +49,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* A whole-state HTML or PDF report draws two graphs per link (hundreds of links): minutes, not
+ * seconds; every other request is answered at once. */
+static long request_timeout_s = 30;
+
 /* Performs one request; returns the HTTP status (or -1 when there is no answer), body in *out. */
 static long request(const char *method, const char *path, const char *body, buf_t *out)
 {
@@ -64,7 +68,7 @@ static long request(const char *method, const char *path, const char *body, buf_
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, request_timeout_s);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
@@ -517,6 +521,7 @@ static int fetch_report(const char *query, const char *path)
     char url[2048];
     snprintf(url, sizeof url, "/api/v1/report?%s", query);
     buf_t out;
+    request_timeout_s = 600;
     long st = request("GET", url, NULL, &out);
     if (st != 200) {
         json_t *j = out.len ? json_loadb(out.data, out.len, 0, NULL) : NULL;

@@ -358,6 +358,8 @@ void rn_report_free(rn_report_t *r)
         for (size_t k = 0; k < L->n_listed; k++)
             free(L->outages[k].root_cause);
         free(L->outages);
+        free(L->latency_graph.data);
+        free(L->loss_graph.data);
     }
     free(r->links);
     for (size_t i = 0; i < r->n_vendors; i++) {

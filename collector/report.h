@@ -1,7 +1,8 @@
 /* SLA reports to link vendors: per link availability, downtime, outages, MTTR, latency/loss/
  * jitter percentiles against the SLA class's limits, breach flags and the penalty; per vendor
  * totals. This module only computes (no I/O, no clock, no librrd): report_run.c gathers the
- * inputs off the loop thread, report_csv.c / report_html.c / report_pdf.c render the result.
+ * inputs off the loop thread, report_graph.c draws each link's graphs into the result, and
+ * report_csv.c / report_html.c / report_pdf.c render it.
  *
  * The rules (the same ones vendors are paid on):
  *  - the period is [from_ms, to_ms); planned maintenance is the union of the windows on the
@@ -70,6 +71,12 @@ typedef struct {
     char *root_cause;
 } rn_report_outage_t;
 
+/* A PNG image in memory (data NULL: none). */
+typedef struct {
+    unsigned char *data;
+    size_t len;
+} rn_report_png_t;
+
 typedef struct {
     char *node, *circuit, *vendor, *sla, *kind;
     double monthly_charge;
@@ -82,6 +89,10 @@ typedef struct {
     double max_latency_ms, max_loss_pct, max_jitter_ms, restore_s;
     bool breach_availability, breach_latency, breach_loss, breach_jitter, breach_restore;
     double penalty_pct, penalty_amount;
+    /* The period's graphs from the link's probe file (report_graph.c; none without the file):
+     * latency (RTT avg and max) and loss, outages and maintenance marked. Owned: freed by
+     * rn_report_free. The renderers embed them (HTML: data: URIs; PDF: images). */
+    rn_report_png_t latency_graph, loss_graph;
 } rn_report_link_t;
 
 typedef struct {

@@ -1,6 +1,8 @@
 /* SLA report as one self-contained, print-ready HTML page (A4, page break per vendor): a
  * summary table of vendors, then per vendor a table of links (breaches in red) with an inline
- * SVG bar of each link's availability against its target, and the list of outages. */
+ * SVG bar of each link's availability against its target, the list of outages, and each link's
+ * latency and loss graphs (librrd PNGs, report_graph.c) embedded as data: URIs, so the page is
+ * one file that can be mailed or printed as it is. */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,7 @@ static void esc(FILE *f, const char *s)
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
         default: fputc(*s, f);
         }
     }
@@ -55,6 +58,50 @@ static void bar(FILE *f, double avail, double target)
     fprintf(f, "<svg width=160 height=14><rect width=160 height=14 fill='#eee'/>"
                "<rect width='%.1f' height=14 fill='%s'/><line x1='%.1f' x2='%.1f' y1=0 y2=14 "
                "stroke='#000'/></svg>", x, avail < target ? "#c33" : "#3a3", tx, tx);
+}
+
+/* Writes a PNG as a base64 data: URI (RFC 4648 alphabet, padded). */
+static void data_uri(FILE *f, const rn_report_png_t *png)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *d = png->data;
+    fputs("data:image/png;base64,", f);
+    for (size_t i = 0; i < png->len; i += 3) {
+        size_t left = png->len - i;
+        unsigned v = (unsigned)d[i] << 16 | (left > 1 ? (unsigned)d[i + 1] << 8 : 0) |
+                     (left > 2 ? d[i + 2] : 0);
+        char q[4] = { b64[v >> 18 & 63], b64[v >> 12 & 63],
+                      left > 1 ? b64[v >> 6 & 63] : '=', left > 2 ? b64[v & 63] : '=' };
+        fwrite(q, 1, 4, f);
+    }
+}
+
+/* The latency and loss graphs of the vendor's links that have them. */
+static void graphs(FILE *f, const rn_report_t *r, const rn_report_vendor_t *v)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->n_links; i++) {
+        const rn_report_link_t *L = &r->links[i];
+        if (strcmp(L->vendor, v->name) != 0 || !L->latency_graph.data || !L->loss_graph.data)
+            continue;
+        if (!any)
+            fputs("<h3>Latency and loss (outages red, maintenance blue)</h3>\n", f);
+        any = true;
+        fputs("<div class=graphs><h4>", f);
+        esc(f, L->circuit);
+        fputs(" <small>", f);
+        esc(f, L->node);
+        fputs("</small></h4><img alt='latency of ", f);
+        esc(f, L->circuit);
+        fputs("' src='", f);
+        data_uri(f, &L->latency_graph);
+        fputs("'><img alt='loss of ", f);
+        esc(f, L->circuit);
+        fputs("' src='", f);
+        data_uri(f, &L->loss_graph);
+        fputs("'></div>\n", f);
+    }
 }
 
 static void vendor_section(FILE *f, const rn_report_t *r, const rn_report_vendor_t *v)
@@ -124,7 +171,9 @@ static void vendor_section(FILE *f, const rn_report_t *r, const rn_report_vendor
     }
     if (!listed)
         fputs("<tr><td colspan=6>None.</td></tr>\n", f);
-    fputs("</table></section>\n", f);
+    fputs("</table>\n", f);
+    graphs(f, r, v);
+    fputs("</section>\n", f);
 }
 
 int rn_report_html(const rn_report_t *r, const char *vendor, FILE *f)
@@ -134,6 +183,8 @@ int rn_report_html(const rn_report_t *r, const char *vendor, FILE *f)
           "table{border-collapse:collapse;width:100%;margin-bottom:8px}th,td{border:1px solid "
           "#999;padding:2px 4px;text-align:left}th{background:#ddd}.bad{color:#c00;"
           "font-weight:bold}.total{font-weight:bold}section.vendor{page-break-before:always}"
+          ".graphs{break-inside:avoid;page-break-inside:avoid}.graphs h4{margin:6px 0 2px}"
+          ".graphs img{width:49%;margin-right:1%}"
           "</style></head><body>\n<h1>RajNet SLA report</h1>\n<p>Period ", f);
     when(f, r->from_ms);
     fputs(" to ", f);

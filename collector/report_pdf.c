@@ -1,6 +1,7 @@
 /* SLA report as PDF through cairo and pango (both already pulled in by librrd): A4 landscape,
- * a summary page, then per vendor its links (breaches in red) and its outages. Rows are drawn
- * as text in fixed columns; a new page starts when a page is full. */
+ * a summary page, then per vendor its links (breaches in red), its outages and each link's
+ * latency and loss graphs (the librrd PNGs of report_graph.c, side by side). Rows are drawn as
+ * text in fixed columns; a new page starts when a page is full. */
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <errno.h>
@@ -93,6 +94,81 @@ static void fmt_pct(char *buf, size_t len, const rn_report_pct_t *v)
         snprintf(buf, len, "-");
 }
 
+typedef struct {
+    const rn_report_png_t *png;
+    size_t at;
+} png_reader_t;
+
+static cairo_status_t read_png(void *closure, unsigned char *data, unsigned int len)
+{
+    png_reader_t *r = closure;
+    if (len > r->png->len - r->at)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, r->png->data + r->at, len);
+    r->at += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Decodes png; NULL if it cannot be. */
+static cairo_surface_t *load_png(const rn_report_png_t *png)
+{
+    png_reader_t rd = { .png = png };
+    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(read_png, &rd);
+    if (cairo_surface_status(img) == CAIRO_STATUS_SUCCESS &&
+        cairo_image_surface_get_width(img) > 0)
+        return img;
+    cairo_surface_destroy(img);
+    return NULL;
+}
+
+/* The height of img scaled to width w. */
+static double scaled_h(cairo_surface_t *img, double w)
+{
+    return img ? cairo_image_surface_get_height(img) * w / cairo_image_surface_get_width(img) : 0;
+}
+
+/* Paints img (may be NULL) scaled to width w at (x, y). */
+static void paint_at(pdf_t *p, cairo_surface_t *img, double x, double y, double w)
+{
+    if (!img)
+        return;
+    double k = w / cairo_image_surface_get_width(img);
+    cairo_save(p->cr);
+    cairo_translate(p->cr, x, y);
+    cairo_scale(p->cr, k, k);
+    cairo_set_source_surface(p->cr, img, 0, 0);
+    cairo_paint(p->cr);
+    cairo_restore(p->cr);
+}
+
+/* The latency and loss graphs of the vendor's links, two a row. */
+static void graph_rows(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t *v)
+{
+    const double w = (PAGE_W - 2 * MARGIN - 8) / 2, label_h = 11;
+    bool any = false;
+    for (size_t i = 0; i < r->n_links; i++) {
+        const rn_report_link_t *L = &r->links[i];
+        if (strcmp(L->vendor, v->name) != 0 || !L->latency_graph.data || !L->loss_graph.data)
+            continue;
+        cairo_surface_t *lat = load_png(&L->latency_graph), *loss = load_png(&L->loss_graph);
+        double h = scaled_h(lat, w) > scaled_h(loss, w) ? scaled_h(lat, w) : scaled_h(loss, w);
+        if (h > 0) {
+            if (!any)
+                line(p, "Sans Bold 10", 16, "Latency and loss (outages red, maintenance blue)");
+            any = true;
+            need(p, label_h + h);
+            line(p, "Sans Bold 7", label_h, "%s  (%s)", L->circuit, L->node);
+            paint_at(p, lat, MARGIN, p->y, w);
+            paint_at(p, loss, MARGIN + w + 8, p->y, w);
+            p->y += h + 6;
+        }
+        if (lat)
+            cairo_surface_destroy(lat);
+        if (loss)
+            cairo_surface_destroy(loss);
+    }
+}
+
 static void vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t *v)
 {
     static const double xs[] = { 0, 88, 190, 220, 305, 345, 385, 430, 475, 550, 620, 690 };
@@ -153,6 +229,7 @@ static void vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_
             row(p, ox, cells, NULL, 6, false);
         }
     }
+    graph_rows(p, r, v);
 }
 
 int rn_report_pdf(const rn_report_t *r, const char *vendor, const char *path)

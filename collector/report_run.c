@@ -1,7 +1,7 @@
 /* Runs an SLA report for the collector (see report_run.h): three event store queries chained on
  * the loop, then one uv_queue_work job that does everything that touches the disk. librrd is
  * read here (rrd_fetch_r, which is reentrant) besides rrd_store.c and graph.c: read-only, and
- * only the probe files of links. */
+ * only the probe files of links; report_graph.c draws the links' graphs for HTML and PDF. */
 #include "report_run.h"
 
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include "event_store.h"
 #include "log.h"
 #include "report.h"
+#include "report_graph.h"
 #include "rrd_store.h"
 
 typedef struct {
@@ -422,6 +423,25 @@ static void refine_outage(const rn_collector_t *c, const rn_topology_t *topo, rn
     free(loss);
 }
 
+/* Draws the latency and loss graphs of every link of r that has a probe file (for HTML and PDF;
+ * a graph that fails is left out, the report still renders). */
+static void link_graphs(const job_t *j, const rn_topology_t *topo, rn_report_t *r)
+{
+    char path[4096];
+    size_t drawn = 0;
+    for (size_t i = 0; j->c->store && i < r->n_links; i++) {
+        rn_report_link_t *L = &r->links[i];
+        const rn_node_t *node = rn_topology_node(topo, L->node);
+        for (size_t u = 0; node && u < node->n_uplinks; u++)
+            if (!strcmp(node->uplinks[u].circuit, L->circuit) &&
+                !rn_rrd_store_path(j->c->store, node->id, "icmp", "",
+                                   node->uplinks[u].remote_node, path, sizeof path) &&
+                !rn_report_link_graphs(L, path, r->from_ms, r->to_ms, j->maint, j->n_maint))
+                drawn++;
+    }
+    rn_debug("report: graphs of %zu of %zu links drawn", drawn, r->n_links);
+}
+
 static void on_work(uv_work_t *w)
 {
     job_t *j = w->data;
@@ -451,6 +471,8 @@ static void on_work(uv_work_t *w)
                              .perf = perf, .n_perf = k, .now_ms = j->now_ms };
     rn_report_t *r = NULL;
     rc = perf ? rn_report_compute(topo, &in, j->from_ms, j->to_ms, j->vendor, &r) : -ENOMEM;
+    if (!rc && (j->out_dir || j->format == RN_REPORT_HTML || j->format == RN_REPORT_PDF))
+        link_graphs(j, topo, r);
     if (!rc)
         rc = j->out_dir ? render_dir(r, j->out_dir, j->prefix, &j->body, &j->len)
                         : render_mem(r, j->vendor, j->format, &j->body, &j->len);

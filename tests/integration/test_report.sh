@@ -10,7 +10,8 @@
 #  - 5% loss on JPR-SNG-MPLS-3301 (partial loss does not count as down in the sim's classes);
 #  then each link's downtime must be within ±2 s of what was injected, and the penalty of each
 #  link and vendor equal to a hand computation from the topology's slabs and charges. The report
-#  renders as CSV (one file per vendor), HTML and PDF (page 1 to PNG with pdftoppm, non-empty).
+#  renders as CSV (one file per vendor), HTML with every link's latency and loss graphs embedded
+#  (each decodes to a PNG) and PDF carrying them (pages to PNG with pdftoppm, non-empty).
 #  SAVE_SAMPLE=DIR copies the rendered report there (docs/sample-report was made this way).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,14 +115,41 @@ check "the BSNL CSV lists its district link's outage" grep -q "^bsnl,JPR-MPLS-00
 ctl report --from "$t0" --to "$t1" --format html -o "$run/out/report.html" >/dev/null
 check "HTML renders (vendors' sections, ends with </html>)" \
     bash -c "grep -q 'AirJaldi Radio' '$run/out/report.html' && tail -1 '$run/out/report.html' | grep -q '</html>'"
+# every link's latency and loss graphs (librrd PNGs) are embedded as data: URIs
+/usr/bin/python3 - "$run/out/report.html" 5 <<'PY'
+import base64, re, struct, sys
+html = open(sys.argv[1]).read()
+want = 2 * int(sys.argv[2])
+imgs = re.findall(r"<img alt='(latency|loss) of ([^']+)' src='data:image/png;base64,([A-Za-z0-9+/=]*)'", html)
+bad = []
+for kind, circuit, b64 in imgs:
+    png = base64.b64decode(b64, validate=True)
+    w, h = struct.unpack(">II", png[16:24]) if len(png) > 24 else (0, 0)
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 2000 or w < 560 or h < 100:
+        bad.append("%s of %s: %d bytes, %dx%d" % (kind, circuit, len(png), w, h))
+links = {c for k, c, b in imgs}
+ok = len(imgs) == want and len(links) == want // 2 and not bad
+sizes = sorted(len(base64.b64decode(b)) for k, c, b in imgs)
+print(("ok - " if ok else "not ok - ") + "HTML embeds %d graphs (want %d: latency and loss of %d links), "
+      "each a PNG of at least 560x100 (%s bytes)%s" % (len(imgs), want, len(links),
+      "%d..%d" % (sizes[0], sizes[-1]) if sizes else "no", ": " + "; ".join(bad) if bad else ""))
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] || TEST_FAILS=$((TEST_FAILS + 1))
 ctl report --from "$t0" --to "$t1" --format pdf -o "$run/out/report.pdf" >/dev/null
 check "PDF renders" bash -c "head -c 5 '$run/out/report.pdf' | grep -q '%PDF-'"
-pdftoppm -png -r 60 -f 1 -l 1 "$run/out/report.pdf" "$run/out/page" 2>/dev/null
+n_img=$(pdfimages -list "$run/out/report.pdf" 2>/dev/null | awk 'NR > 2 && $3 == "image"' | wc -l)
+check "the PDF carries the 10 graphs as images (pdfimages: $n_img)" test "$n_img" -ge 10
+pages=$(pdfinfo "$run/out/report.pdf" 2>/dev/null | awk '/^Pages:/ { print $2 }')
+pdftoppm -png -r 60 "$run/out/report.pdf" "$run/out/page" 2>/dev/null
+n_png=0
+for png in "$run/out"/page*.png; do [ -s "$png" ] && n_png=$((n_png + 1)); done
+check "pdftoppm turns each of the ${pages:-?} pages into a non-empty PNG" test "$n_png" = "${pages:-x}"
 png=$(ls "$run/out"/page*.png 2>/dev/null | head -1)
-check "pdftoppm turns page 1 into a non-empty PNG" test -s "${png:-/nonexistent}"
 if [ -n "${SAVE_SAMPLE:-}" ]; then
     mkdir -p "$SAVE_SAMPLE"
+    rm -f "$SAVE_SAMPLE"/*.csv "$SAVE_SAMPLE"/report-page*.png
     cp "$run/out"/*.csv "$run/out/report.html" "$run/out/report.pdf" "$SAVE_SAMPLE/"
-    [ -n "$png" ] && cp "$png" "$SAVE_SAMPLE/report-page1.png"
+    for p in "$run/out"/page*.png; do [ -s "$p" ] && cp "$p" "$SAVE_SAMPLE/report-$(basename "$p")"; done
 fi
 exit $((TEST_FAILS > 0))

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Monthly SLA report delivery on the simulated RajNet, without waiting for the 1st: the collector
+# is restarted with RAJNET_REPORT_CLOCK_SKEW_MS so that its monthly schedule (and nothing else)
+# sees 00:05 UTC on the 1st of next month a few seconds later; the same cron code path as in
+# production then must
+#  - write this month's reports, CSV, HTML and PDF per vendor, into <state_dir>/reports, the
+#    HTML with every link's latency and loss graphs embedded (each decodes to a PNG) and the PDF
+#    readable by pdftoppm;
+#  - run the exec hook once with RAJNET_EVENT=report, RAJNET_REPORT_MONTH and
+#    RAJNET_REPORT_FILES (the files written, one a line);
+#  - POST {"event": "report", "month", "files"} to the webhook (a python receiver on 127.0.0.1);
+#  - do it once only.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+source "$here/../../deploy/stack.sh"
+
+run=$(mktemp -d /tmp/rn-report-delivery-XXXXXX)
+hook_pid=""
+trap 'stack_stop; [ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null; rm -rf "$run"' EXIT
+port=17191
+python3 "$here/helpers/notify-receiver.py" http "$port" "$run/webhook.log" & hook_pid=$!
+wait_for 10 test -f "$run/webhook.log.ready" || { not_ok "webhook receiver on 127.0.0.1:$port"; exit 1; }
+
+# The exec hook keeps what a report delivery hands it (alarms go to the same hook: skipped).
+cat > "$run/hook.sh" <<'SH'
+#!/bin/sh
+[ "$RAJNET_EVENT" = report ] || { cat >/dev/null; exit 0; }
+d=$(dirname "$0")
+printf '%s\n' "$RAJNET_REPORT_MONTH" > "$d/hook.month"
+printf '%s\n' "$RAJNET_REPORT_FILES" | grep . > "$d/hook.files"
+echo x >> "$d/hook.runs"
+SH
+chmod +x "$run/hook.sh"
+export RAJNET_COLLECTOR_EXTRA="notify:
+  webhooks: [{ url: \"http://127.0.0.1:$port/hook\", timeout_ms: 2000 }]
+  exec: [{ command: \"$run/hook.sh\", timeout_ms: 5000 }]"
+
+stack_start "$run" || { not_ok "stack starts"; exit 1; }
+sleep 15 # a few probe rounds in every link's RRD file
+reports=$run/rrd/reports # state_dir defaults to data_dir
+check "no reports before the 1st" test ! -e "$reports"
+
+# 00:05:00 UTC on the 1st of next month, as the collector's monthly schedule will see it 6 s after
+# this restart; the reports are then this month's.
+month=$(date -u +%Y-%m)
+due_ms=$(( $(date -u -d "$month-01 +1 month" +%s) * 1000 + 300000 ))
+stack_stop_collector
+export RAJNET_REPORT_CLOCK_SKEW_MS=$(( due_ms - ($(date +%s%3N) + 6000) ))
+stack_start_collector || { not_ok "collector restarts"; exit 1; }
+unset RAJNET_REPORT_CLOCK_SKEW_MS
+t_start=$(date +%s)
+
+delivered() { [ -s "$run/hook.files" ] && grep -q '"event": *"report"' "$run/webhook.log"; }
+wait_for 40 delivered
+echo "# delivered $(( $(date +%s) - t_start )) s after the restart (due after 6 s)"
+check "the collector logs the monthly run of $month" \
+    grep -q "report: generating the SLA reports of $month" "$run/collector.log"
+ls "$reports" 2>/dev/null | sed 's/^/# /'
+want=""
+for v in airjaldi bsnl railtel; do
+    for ext in csv html pdf; do want+="$reports/$month-$v.$ext"$'\n'; done
+done
+got=$(ls -d "$reports"/* 2>/dev/null | sort)
+check "9 files in <state_dir>/reports: CSV, HTML and PDF of each vendor" \
+    test "$got" = "$(printf '%s' "$want" | sort)"
+empty=$(find "$reports" -type f -empty 2>/dev/null)
+check "none of them is empty" test -z "$empty"
+check "exec hook: RAJNET_REPORT_MONTH=$month" test "$(cat "$run/hook.month" 2>/dev/null)" = "$month"
+check "exec hook: RAJNET_REPORT_FILES lists the 9 files" \
+    test "$(sort "$run/hook.files" 2>/dev/null)" = "$got"
+/usr/bin/python3 - "$run/webhook.log" "$month" "$got" <<'PY'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+posts = []
+for l in lines:
+    try:
+        j = json.loads(l)
+    except ValueError:
+        continue
+    if j.get("event") == "report":
+        posts.append(j)
+want = sorted(sys.argv[3].split("\n"))
+ok = len(posts) >= 1 and posts[0].get("month") == sys.argv[2] and sorted(posts[0].get("files", [])) == want
+print(("ok - " if ok else "not ok - ") + "webhook: {\"event\": \"report\", \"month\": \"%s\", \"files\": [9 files]} (got %s)"
+      % (sys.argv[2], json.dumps(posts[0])[:200] if posts else "nothing"))
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] || TEST_FAILS=$((TEST_FAILS + 1))
+
+# graphs in the delivered HTML: every link of the vendor, latency and loss, each a PNG
+/usr/bin/python3 - "$reports" "$month" <<'PY'
+import base64, re, struct, sys
+want = {"airjaldi": 1, "bsnl": 2, "railtel": 2}  # links per vendor (deploy/sim/topology.yaml)
+fails = 0
+for v, n in want.items():
+    html = open("%s/%s-%s.html" % (sys.argv[1], sys.argv[2], v)).read()
+    imgs = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]*)'", html)
+    good = 0
+    for b in imgs:
+        png = base64.b64decode(b, validate=True)
+        w, h = struct.unpack(">II", png[16:24]) if len(png) > 24 else (0, 0)
+        good += png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000 and w >= 560 and h >= 100
+    ok = len(imgs) == 2 * n and good == len(imgs)
+    fails += not ok
+    print(("ok - " if ok else "not ok - ") + "%s HTML embeds %d graphs of its %d links, %d decode to PNGs"
+          % (v, len(imgs), n, good))
+sys.exit(1 if fails else 0)
+PY
+[ $? = 0 ] || TEST_FAILS=$((TEST_FAILS + 1))
+pdftoppm -png -r 40 -f 2 -l 2 "$reports/$month-bsnl.pdf" "$run/page" 2>/dev/null
+png=$(ls "$run"/page*.png 2>/dev/null | head -1)
+check "pdftoppm turns the BSNL PDF's vendor page into a non-empty PNG" test -s "${png:-/nonexistent}"
+
+sleep 3 # past the due second: the schedule must not fire again
+check "the exec hook ran once" test "$(wc -l < "$run/hook.runs" 2>/dev/null)" = 1
+check "the webhook got one report POST" test "$(grep -c '"event": *"report"' "$run/webhook.log")" = 1
+check "one monthly run" test "$(grep -c 'report: generating the SLA reports' "$run/collector.log")" = 1
+exit $((TEST_FAILS > 0))
