@@ -120,11 +120,13 @@ stack_stop_collector() {
 # The simulated RajNet's namespaces and addresses are machine-wide: one stack at a time. The lock
 # is held from stack_start to stack_stop (or the end of the process), so a second run waits.
 stack_lock() {
-    exec {STACK_LOCK_FD}>/tmp/rajnet-stack.lock
-    if ! flock -n "$STACK_LOCK_FD"; then
+    local fd
+    exec {fd}>/tmp/rajnet-stack.lock
+    if ! flock -n "$fd"; then
         echo "stack: another simulated RajNet is running; waiting for it (up to 15 min)" >&2
-        flock -w 900 "$STACK_LOCK_FD" || { echo "stack: gave up waiting" >&2; return 1; }
+        flock -w 900 "$fd" || { echo "stack: gave up waiting" >&2; exec {fd}>&-; return 1; }
     fi
+    STACK_LOCK_FD=$fd # held from here on: only now may stack_stop tear the simulation down
 }
 
 stack_start() {
