@@ -394,23 +394,38 @@ static void isolation_update(rn_alarm_engine_t *e, size_t n, int64_t t)
         rn__alarm_close(e, ns->a_isolated);
 }
 
+/* How old the interface state in an ifOperStatus report may be at its time stamp: snmpd serves
+ * its interface table from a cache refreshed about every 5 s, so "down" stamped T may describe
+ * the link as it was at T - 5 s. */
+#define IF_REPORT_AGE_MS 5000
+
+/* Returns the time of the first report of link l's current ifOperStatus down spell (the later
+ * of the two ends if both are down), or INT64_MIN if neither end reports down. */
+static int64_t oper_down_since(const link_st_t *ls)
+{
+    int64_t t = INT64_MIN;
+    for (int end = 0; end < 2; end++)
+        if (ls->oper[end] < 0 && ls->oper_down_t[end] > t)
+            t = ls->oper_down_t[end];
+    return t;
+}
+
 /* Returns true if an end of link l reports ifOperStatus down and that report is not superseded:
- * on a node's only uplink, up_after rounds with replies, all newer than the start of the down
- * spell, show the link carries traffic (polls are slower than probes: a heal must not wait for
- * the next poll). The spell's start, not its newest report, is what the rounds must outrank: a
- * device that keeps answering "down" from a cache for a few seconds after the heal (snmpd keeps
- * interface data about 5 s) repeats old news, while fresh rounds already carry traffic. */
+ * on a node's only uplink, up_after rounds with replies in a row, all newer than the state the
+ * first report of the down spell describes, show the link carries traffic (polls are slower than
+ * probes: a heal must not wait for the next poll). The spell's first report, not its newest, is
+ * what the rounds must outrank: a device that keeps answering "down" from its cache for a few
+ * seconds after the heal repeats old news, while fresh rounds already carry traffic; and that
+ * first report may itself describe the link up to IF_REPORT_AGE_MS before its time stamp. A real
+ * cut is still seen: its rounds lose every echo, which resets the count and takes the link down
+ * by the probes' own hysteresis. */
 static bool if_down(const rn_alarm_engine_t *e, size_t l)
 {
     const link_st_t *ls = &e->links[l];
     if (ls->oper[0] >= 0 && ls->oper[1] >= 0)
         return false;
     size_t n = e->ix->links[l].node;
-    const hyst_t *ptp = &e->nodes[n].ptp;
-    int64_t t = ls->oper[0] < 0 ? ls->oper_down_t[0] : ls->oper_down_t[1];
-    if (ls->oper[0] < 0 && ls->oper[1] < 0 && ls->oper_down_t[1] > t)
-        t = ls->oper_down_t[1];
-    return !(e->ix->nodes[n].n_links == 1 && ptp->good >= ls->k.up_after && ptp->first_good > t);
+    return !(e->ix->nodes[n].n_links == 1 && ls->good_after_down >= ls->k.up_after);
 }
 
 /* Forgets link l's loss and latency windows. The rounds around a cut or a heal (a partial round
@@ -573,8 +588,16 @@ static void round_to_parent(rn_alarm_engine_t *e, size_t n, int64_t t, uint32_t 
     const rn_alarm_knobs_t *k = node_knobs(e, n);
     bool bad = loss >= 100.0;
     bool changed = hyst_feed(&ns->ptp, bad, t, k->down_after, k->up_after);
-    for (size_t l = in->first_link; l < in->first_link + in->n_links; l++)
+    for (size_t l = in->first_link; l < in->first_link + in->n_links; l++) {
+        link_st_t *ls = &e->links[l];
+        int64_t down_since = oper_down_since(ls);
+        if (bad)
+            ls->good_after_down = 0;
+        else if ((down_since == INT64_MIN || t > down_since - IF_REPORT_AGE_MS) &&
+                 ls->good_after_down < UINT32_MAX)
+            ls->good_after_down++;
         link_update(e, l, t);
+    }
     if (changed)
         path_update(e, n);
     size_t active = bad ? RN_IMPACT_NONE : active_uplink(e, n);
@@ -626,8 +649,10 @@ void rn_alarm_observe_ifstatus(rn_alarm_engine_t *e, const char *node, const cha
         return;
     }
     int now = oper == 1 ? 1 : (oper == 2 || oper == 7) ? -1 : 0;
-    if (now < 0 && ls->oper[remote] >= 0)
+    if (now < 0 && ls->oper[remote] >= 0) {
         ls->oper_down_t[remote] = t_ms;
+        ls->good_after_down = 0;
+    }
     ls->oper_t[remote] = t_ms;
     ls->oper[remote] = now;
     link_update(e, l, t_ms);

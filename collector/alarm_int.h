@@ -68,6 +68,7 @@ typedef struct {
     int oper[2];              /* local, remote end: 0 unknown, 1 up, -1 down */
     int64_t oper_t[2];        /* time of the newest report of each end (ordering) */
     int64_t oper_down_t[2];   /* time of the first report of each end's current down spell */
+    uint32_t good_after_down; /* rounds with replies, in a row, newer than that report */
     bool down, known;
     int64_t changed;          /* time of the last down/up change */
     int64_t flap_t[RN__FLAP_MAX]; /* ring of the last change times */

@@ -398,6 +398,26 @@ static void test_cached_oper_down_does_not_hold_the_clear(void **state)
     sim_stop(&s);
 }
 
+/* The same cache the other way round: a 5 s cut whose first ifOperStatus "down" is read only
+ * after the heal (6 s cache). The rounds with replies that follow that report outrank it. */
+static void test_late_first_oper_down_does_not_hold_the_clear(void **state)
+{
+    sim_t s;
+    sim_start(&s, 1000, NULL);
+    s.poll_every = 1000;
+    s.if_cache = 6000;
+    int64_t cut = s.now + 500, heal = cut + 5000;
+    sim_cut(&s, "jaipur", cut, heal);
+    sim_run(&s, 5000);
+    assert_non_null(find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN, "JPR-MPLS-0042"));
+    sim_run(&s, 15000);
+    const event_t *cl = find(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DOWN, "JPR-MPLS-0042");
+    assert_non_null(cl);
+    assert_true(cl->at - heal <= 4500);
+    assert_true(cl->until >= heal - 1000 && cl->until <= heal + 1000);
+    sim_stop(&s);
+}
+
 /* A link that goes down and up every 8 s for two minutes: one FLAPPING alarm, at most the first
  * outage raised before it (it cannot be told from a real cut), no raise/clear per flap. */
 static void test_flapping_link_is_one_alarm(void **state)
@@ -831,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_jaipur_cut_is_one_root_with_block_symptoms),
         cmocka_unit_test(test_race_block_first_is_held_and_reparented_within_budget),
         cmocka_unit_test(test_cached_oper_down_does_not_hold_the_clear),
+        cmocka_unit_test(test_late_first_oper_down_does_not_hold_the_clear),
         cmocka_unit_test(test_flapping_link_is_one_alarm),
         cmocka_unit_test(test_one_percent_random_loss_raises_nothing),
         cmocka_unit_test(test_outage_edges_do_not_count_as_loss),
