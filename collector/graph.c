@@ -100,12 +100,30 @@ static void legend_values(args_t *a, const char *name, const char *unit)
     arg(a, "GPRINT:%s_avg:avg %%.2lf%s\\n", name, unit);
 }
 
-static void view_traffic(args_t *a, const char *p, double speed_bps)
+/* A y axis from 0 with its unit as the label. */
+static void axis_from_zero(args_t *a, const char *unit)
 {
     arg(a, "--lower-limit");
     arg(a, "0");
     arg(a, "--vertical-label");
-    arg(a, "bit/s");
+    arg(a, "%s", unit);
+}
+
+/* A series' average as a bold line over its maximum as a thin one, with the legend values. */
+static void avg_over_max(args_t *a, const char *p, const char *ds, const char *name,
+                         const char *max_colour, const char *colour, const char *label,
+                         const char *unit)
+{
+    arg(a, "DEF:%s=%s:%s:AVERAGE", name, p, ds);
+    arg(a, "DEF:%smax=%s:%s:MAX", name, p, ds);
+    arg(a, "LINE1:%smax#%s:max", name, max_colour);
+    arg(a, "LINE2:%s#%s:%s", name, colour, label);
+    legend_values(a, name, unit);
+}
+
+static void view_traffic(args_t *a, const char *p, double speed_bps)
+{
+    axis_from_zero(a, "bit/s");
     arg(a, "DEF:in=%s:in:AVERAGE", p);
     arg(a, "DEF:out=%s:out:AVERAGE", p);
     arg(a, "CDEF:inb=in,8,*");
@@ -119,10 +137,7 @@ static void view_traffic(args_t *a, const char *p, double speed_bps)
 static void view_rtt(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
+    axis_from_zero(a, "ms");
     arg(a, "DEF:min=%s:rttmin:MIN", p);
     arg(a, "DEF:avg=%s:rttavg:AVERAGE", p);
     arg(a, "DEF:max=%s:rttmax:MAX", p);
@@ -137,10 +152,7 @@ static void view_rtt(args_t *a, const char *p, double speed_bps)
 static void view_icmp_jitter(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
+    axis_from_zero(a, "ms");
     arg(a, "DEF:jit=%s:jitter:AVERAGE", p);
     arg(a, "DEF:sd=%s:rttsd:AVERAGE", p);
     arg(a, "LINE1:jit#aa3377:Jitter");
@@ -173,10 +185,7 @@ static void view_mos(args_t *a, const char *p, double speed_bps)
 static void view_rtp_loss(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "%% lost");
+    axis_from_zero(a, "% lost");
     arg(a, "DEF:loss=%s:lost_pct:AVERAGE", p);
     arg(a, "DEF:lossmax=%s:lost_pct:MAX", p);
     arg(a, "AREA:loss#ffa040:RTP loss");
@@ -187,38 +196,22 @@ static void view_rtp_loss(args_t *a, const char *p, double speed_bps)
 static void view_rtp_jitter(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
-    arg(a, "DEF:jit=%s:jitter_ms:AVERAGE", p);
-    arg(a, "DEF:jitmax=%s:jitter_ms:MAX", p);
-    arg(a, "LINE1:jitmax#d8a0c8:max");
-    arg(a, "LINE2:jit#aa3377:RTP jitter (RFC 3550)");
-    legend_values(a, "jit", " ms");
+    axis_from_zero(a, "ms");
+    avg_over_max(a, p, "jitter_ms", "jit", "d8a0c8", "aa3377", "RTP jitter (RFC 3550)", " ms");
 }
 
 static void view_handshake(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
-    arg(a, "DEF:hs=%s:rtt_ms:AVERAGE", p);
-    arg(a, "DEF:hsmax=%s:rtt_ms:MAX", p);
-    arg(a, "LINE1:hsmax#9ab8d8:max");
-    arg(a, "LINE2:hs#1f4e99:TCP handshake (SYN to SYN/ACK)");
-    legend_values(a, "hs", " ms");
+    axis_from_zero(a, "ms");
+    avg_over_max(a, p, "rtt_ms", "hs", "9ab8d8", "1f4e99", "TCP handshake (SYN to SYN/ACK)",
+                 " ms");
 }
 
 static void view_connect(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
+    axis_from_zero(a, "ms");
     down_columns(a, p);
     arg(a, "DEF:conn=%s:connect_ms:AVERAGE", p);
     arg(a, "LINE2:conn#1f4e99:TCP connect");
@@ -228,10 +221,7 @@ static void view_connect(args_t *a, const char *p, double speed_bps)
 static void view_ttfb(args_t *a, const char *p, double speed_bps)
 {
     (void)speed_bps;
-    arg(a, "--lower-limit");
-    arg(a, "0");
-    arg(a, "--vertical-label");
-    arg(a, "ms");
+    axis_from_zero(a, "ms");
     down_columns(a, p);
     arg(a, "DEF:total=%s:total_ms:AVERAGE", p);
     arg(a, "DEF:ttfb=%s:ttfb_ms:AVERAGE", p);
@@ -540,7 +530,8 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
     if (rc)
         return rn__http_error(r, 400, "%s: not a valid series name", is_if ? "device" : "object");
     if (h->graph_queued >= RN_GRAPH_QUEUE_MAX)
-        return rn__http_error(r, 503, "the graph renderer is busy (%d waiting)", RN_GRAPH_QUEUE_MAX);
+        return rn__http_error(r, 503, "the graph renderer is busy (%d waiting)",
+                              RN_GRAPH_QUEUE_MAX);
     double speed = NAN;
     rn_latest_series_t ls;
     if (is_if && c->latest && rn_latest_find(c->latest, node, "if", device, object, &ls) &&
@@ -560,9 +551,9 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
         return rn__http_error(r, 503, "out of memory");
     }
     j->svg = !strcmp(format, "svg");
-    j->argc = rn_graph_source_args(source, view, path, title, j->svg ? "SVG" : "PNG", (long long)start,
-                            (long long)end, (int)width, (int)height, isnan(speed) ? 0 : speed,
-                            j->argv, MAX_ARGS);
+    j->argc = rn_graph_source_args(source, view, path, title, j->svg ? "SVG" : "PNG",
+                                   (long long)start, (long long)end, (int)width, (int)height,
+                                   isnan(speed) ? 0 : speed, j->argv, MAX_ARGS);
     if (j->argc < 0) {
         j->argc = 0;
         free(j->path);
