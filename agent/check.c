@@ -47,6 +47,16 @@ typedef struct {
     uint64_t speed_bps;
 } iface_t;
 
+/* An extra OID of a device (topology `extra:`): its first and last reading, as an interface. */
+typedef struct {
+    char name[MAX_NAME];
+    const char *oid;        /* borrowed from the plan */
+    bool counter;           /* kind counter, else gauge */
+    int n;                  /* readings so far */
+    int64_t t[2];
+    rn_value_t v[2];
+} extra_t;
+
 typedef struct {
     char name[MAX_NAME], addr[MAX_NAME], sys_name[MAX_NAME], why[160];
     int polls;              /* reports received */
@@ -54,6 +64,8 @@ typedef struct {
     long uptime_cs;
     iface_t *ifs;
     size_t n_ifs;
+    extra_t *extra;         /* as many as the plan's device has */
+    size_t n_extra;
 } device_t;
 
 typedef struct {
@@ -155,6 +167,22 @@ static void take_if(check_t *c, const char *device, const char *object, int64_t 
     f->n++;
 }
 
+/* Keeps a "gauge" or "counter" sample of an extra OID: its first reading and its latest. */
+static void take_extra(check_t *c, const char *device, const char *object, int64_t t,
+                       const rn_value_t *v, size_t n)
+{
+    device_t *d = find_dev(c, device);
+    for (size_t i = 0; d && n == RN_EXTRA_N && i < d->n_extra; i++) {
+        extra_t *e = &d->extra[i];
+        if (strcmp(e->name, object) != 0)
+            continue;
+        int k = e->n == 0 ? 0 : 1;
+        e->t[k] = t;
+        e->v[k] = v[0];
+        e->n++;
+    }
+}
+
 /* The sample callback of every prober and the poller: files the sample in its table. */
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
                       int64_t time_ms, const rn_value_t *values, size_t n, uint64_t speed_bps)
@@ -162,6 +190,8 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     check_t *c = ctx;
     if (strcmp(source, "if") == 0)
         return take_if(c, device, object, time_ms, values, n, speed_bps);
+    if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0) /* extra OIDs */
+        return take_extra(c, device, object, time_ms, values, n);
     if (strcmp(source, "udpecho") == 0) { /* UDP echo */
         for (size_t i = 0; i < c->n_echoes; i++)
             if (strcmp(c->echoes[i].name, object) == 0 && n == RN_UDPECHO_N &&
@@ -233,12 +263,22 @@ static int start_measuring(check_t *c, const Rn__Plan *p)
     c->svcs = calloc(p->n_services ? p->n_services : 1, sizeof *c->svcs);
     if (!c->devs || !c->probes || !c->svcs)
         return -ENOMEM;
+    c->n_devs = p->n_devices; /* set first: a failure below leaves extra tables to free */
     for (size_t i = 0; i < p->n_devices; i++) {
-        snprintf(c->devs[i].name, MAX_NAME, "%s", p->devices[i]->name);
-        snprintf(c->devs[i].addr, MAX_NAME, "%s", p->devices[i]->addr);
-        c->devs[i].uptime_cs = -1;
+        const Rn__Device *pd = p->devices[i];
+        device_t *d = &c->devs[i];
+        snprintf(d->name, MAX_NAME, "%s", pd->name);
+        snprintf(d->addr, MAX_NAME, "%s", pd->addr);
+        d->uptime_cs = -1;
+        if (!(d->extra = calloc(pd->n_extra ? pd->n_extra : 1, sizeof *d->extra)))
+            return -ENOMEM;
+        for (size_t k = 0; k < pd->n_extra; k++) { /* checked by lib/wire.c */
+            snprintf(d->extra[k].name, MAX_NAME, "%s", pd->extra[k]->name);
+            d->extra[k].oid = pd->extra[k]->oid;
+            d->extra[k].counter = strcmp(pd->extra[k]->kind, "counter") == 0;
+        }
+        d->n_extra = pd->n_extra;
     }
-    c->n_devs = p->n_devices;
     for (size_t i = 0; i < p->n_icmp; i++) {
         snprintf(c->probes[i].name, MAX_NAME, "%s", p->icmp[i]->name);
         snprintf(c->probes[i].addr, MAX_NAME, "%s", p->icmp[i]->addr);
@@ -532,6 +572,16 @@ static double rate(const iface_t *f, int m)
     return m == RN_IF_IN || m == RN_IF_OUT ? per_s * 8 : per_s;
 }
 
+/* Returns an extra counter's increase per second between its two readings, NAN if unknown or
+ * when it went backwards (a reboot). */
+static double extra_rate(const extra_t *e)
+{
+    if (!e->counter || e->n < 2 || e->t[1] <= e->t[0] || e->v[0].kind != RN_VALUE_COUNTER ||
+        e->v[1].kind != RN_VALUE_COUNTER || e->v[1].counter < e->v[0].counter)
+        return NAN;
+    return (double)(e->v[1].counter - e->v[0].counter) * 1000.0 / (double)(e->t[1] - e->t[0]);
+}
+
 /* Returns the errors (in + out) per second of an interface, NAN if unknown. */
 static double err_rate(const iface_t *f)
 {
@@ -588,12 +638,23 @@ static verdict_t device_json(const device_t *d, json_t *arr)
                                              jnum(rate(f, RN_IF_OUT)), "errors_per_s",
                                              jnum(err_rate(f))));
     }
+    json_t *extra = json_array(); /* value: the last reading; per_s: a counter's rate */
+    for (size_t i = 0; i < d->n_extra; i++) {
+        const extra_t *e = &d->extra[i];
+        json_t *value = e->n ? jnum(val(&e->v[e->n > 1 ? 1 : 0])) : json_null();
+        if (e->n && e->v[e->n > 1 ? 1 : 0].kind == RN_VALUE_COUNTER) /* exact, past 2^53 too */
+            json_decref(value), value = json_integer((json_int_t)e->v[e->n > 1 ? 1 : 0].counter);
+        json_array_append_new(extra, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", e->name,
+                                               "oid", e->oid, "kind",
+                                               e->counter ? "counter" : "gauge", "value", value,
+                                               "per_s", jnum(extra_rate(e))));
+    }
     double uptime = d->uptime_cs >= 0 ? (double)d->uptime_cs / 100.0 : NAN;
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o}", "name",
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o, s:o}", "name",
                                          d->name, "addr", d->addr, "status", verdict_names[v],
                                          "reachable", d->ok, "sys_name", d->sys_name,
                                          "uptime_s", jnum(uptime), "detail", detail,
-                                         "interfaces", ifs));
+                                         "interfaces", ifs, "extra", extra));
     return v;
 }
 
@@ -735,6 +796,30 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
+/* Prints a device's extra OIDs as text, if it has any: the last value, and a counter's rate. */
+static void text_extra(json_t *d, FILE *out)
+{
+    size_t k;
+    json_t *x, *extra = json_object_get(d, "extra");
+    char v[40], r[32], both[80];
+    if (json_array_size(extra) == 0)
+        return;
+    fprintf(out, "  %-16s %-8s %-24s %s\n", "EXTRA", "KIND", "VALUE", "OID");
+    json_array_foreach(extra, k, x) {
+        if (json_is_integer(json_object_get(x, "value")))
+            snprintf(v, sizeof v, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(x, "value")));
+        else
+            fmt(v, sizeof v, x, "value", "%g");
+        if (json_is_number(json_object_get(x, "per_s")))
+            snprintf(both, sizeof both, "%s (%s)", v, fmt(r, sizeof r, x, "per_s", "%.1f/s"));
+        else
+            snprintf(both, sizeof both, "%s", v);
+        fprintf(out, "  %-16s %-8s %-24s %s\n", str(x, "name"), str(x, "kind"), both,
+                str(x, "oid"));
+    }
+}
+
 /* Prints the devices and their interfaces as text. */
 static void text_devices(json_t *r, FILE *out)
 {
@@ -761,6 +846,7 @@ static void text_devices(json_t *r, FILE *out)
                     fmt_bps(sp, sizeof sp, f, "speed_bps"), fmt_bps(a, sizeof a, f, "in_bps"),
                     fmt_bps(b, sizeof b, f, "out_bps"),
                     fmt(e, sizeof e, f, "errors_per_s", "%.1f/s"));
+        text_extra(d, out);
     }
 }
 
@@ -888,7 +974,7 @@ int rn_check_run(const rn_check_opts_t *opts, FILE *out)
     int rc = report(&c, opts->json, out);
     uv_loop_close(&c.loop);
     for (size_t i = 0; i < c.n_devs; i++)
-        free(c.devs[i].ifs);
+        free(c.devs[i].ifs), free(c.devs[i].extra);
     free(c.devs), free(c.probes), free(c.svcs), free(c.echoes);
     rn_wire_free(c.plan_frame);
     rn_agent_config_free(c.config);

@@ -12,8 +12,13 @@
  *   tick timer ─▶ poll_begin ─▶ [v3 without engine id: discovery GET ─▶ Report] ─▶ walk request
  *   ─▶ reply absorbed column by column ─▶ next request for the columns not finished ─▶ … ─▶
  *   [extra OIDs: one GET] ─▶ poll_finish: one "if" sample per interface (counters unknown where
- *   a discontinuity shows, see below) and one sample per extra OID through emit, or one log line
- *   on a state change.
+ *   a discontinuity shows) and one sample per extra OID through emit, or one log line on a
+ *   state change.
+ * Two jobs live in their own files: agent/snmp_counters.c keeps the last successful poll, judges
+ * which counters cannot be compared with it (reboot, ifCounterDiscontinuityTime, an ifIndex that
+ * changed names) and emits the "if" samples so judged; agent/snmp_extra.c checks the plan's extra
+ * OIDs, builds their GET, absorbs the answer and emits their samples. This file keeps the
+ * sessions, the schedule, the walk and the devices.
  * The net-snmp callback (on_snmp_pdu) only records what happened in dev->event; the step that
  * follows (send the next request, emit, log) runs after snmp_sess_read2/snmp_sess_timeout have
  * returned (dev_advance), so no user callback and no send runs inside net-snmp's own stack.
@@ -22,8 +27,8 @@
  * (sysUpTime, sysName) first as non-repeaters: reply varbind i belongs to scalar i, then the
  * repeated columns take turns (reply_col). A column stops at the end of its subtree, at
  * endOfMibView/noSuchObject/noSuchInstance, or if the agent goes backwards. Rows are kept sorted by
- * ifIndex in two buffers that swap after each successful poll: the last one is kept to compare
- * counters with, the other is reused for the next walk.
+ * ifIndex in two buffers that swap after each successful poll: the last one is kept (by
+ * agent/snmp_counters.c) to compare counters with, the other is reused for the next walk.
  *
  * SNMPv3: snmp_sess_open() would probe the engine id with a blocking synchronous request, so we
  * open sessions with SNMP_FLAGS_DONT_PROBE and discover the engine id asynchronously with the same
@@ -35,6 +40,8 @@
  * `anchor`, that only exists so that closing a poller with no devices still completes
  * asynchronously. */
 #include "snmp_poller.h"
+#include "snmp_counters.h"
+#include "snmp_extra.h"
 #include "snmp_usm.h"
 
 #include <errno.h>
@@ -55,21 +62,15 @@
 
 #define MAX_REPS 25            /* GETBULK max-repetitions */
 #define MAX_ROWS 4096          /* interfaces kept per device and poll */
-#define NAME_LEN 64            /* ifName bytes kept */
 #define DEFAULT_TIMEOUT_MS 1000
 #define DEFAULT_RETRIES 2
 #define MAX_JITTER_NS 1000000000ull
-#define MAX_EXTRA 32           /* extra OIDs per device: all in one GET */
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-/* The IF-MIB columns we walk; then two scalars asked for as GETBULK non-repeaters (their one
- * varbind is the value): sysUpTime on every poll, to tell a reboot from a counter wrap, and
- * sysName only when a report is wanted (rn_snmp_poller_set_report). */
-enum { COL_NAME, COL_HCIN, COL_HCOUT, COL_HSPEED, COL_OPER, COL_IN, COL_INDISC, COL_INERR,
-       COL_OUT, COL_OUTDISC, COL_OUTERR, COL_DISCTIME, COL_SYSUPTIME, COL_SYSNAME, COL_N };
-#define FIRST_SCALAR COL_SYSUPTIME
-
+/* The OIDs of the IF-MIB columns we walk and of the two scalars asked for as GETBULK
+ * non-repeaters (their one varbind is the value), indexed by RN_COL_* (agent/snmp_counters.h):
+ * sysUpTime on every poll, sysName only when a report is wanted (rn_snmp_poller_set_report). */
 typedef struct {
     oid prefix[11];
     size_t len;
@@ -78,43 +79,26 @@ typedef struct {
 
 #define IFX(n) { 1, 3, 6, 1, 2, 1, 31, 1, 1, 1, n }, 11 /* ifXTable column n */
 #define IFT(n) { 1, 3, 6, 1, 2, 1, 2, 2, 1, n }, 10       /* ifTable column n */
-static const column_t columns[COL_N] = {
-    [COL_NAME] = { IFX(1), ASN_OCTET_STR },
-    [COL_HCIN] = { IFX(6), ASN_COUNTER64 },
-    [COL_HCOUT] = { IFX(10), ASN_COUNTER64 },
-    [COL_HSPEED] = { IFX(15), ASN_GAUGE },
-    [COL_OPER] = { IFT(8), ASN_INTEGER },
-    [COL_IN] = { IFT(10), ASN_COUNTER },
-    [COL_INDISC] = { IFT(13), ASN_COUNTER },
-    [COL_INERR] = { IFT(14), ASN_COUNTER },
-    [COL_OUT] = { IFT(16), ASN_COUNTER },
-    [COL_OUTDISC] = { IFT(19), ASN_COUNTER },
-    [COL_OUTERR] = { IFT(20), ASN_COUNTER },
-    [COL_DISCTIME] = { IFX(19), ASN_TIMETICKS }, /* ifCounterDiscontinuityTime */
-    [COL_SYSUPTIME] = { { 1, 3, 6, 1, 2, 1, 1, 3 }, 8, ASN_TIMETICKS }, /* SNMPv2-MIB sysUpTime */
-    [COL_SYSNAME] = { { 1, 3, 6, 1, 2, 1, 1, 5 }, 8, ASN_OCTET_STR },   /* sysName */
+static const column_t columns[RN_COL_N] = {
+    [RN_COL_NAME] = { IFX(1), ASN_OCTET_STR },
+    [RN_COL_HCIN] = { IFX(6), ASN_COUNTER64 },
+    [RN_COL_HCOUT] = { IFX(10), ASN_COUNTER64 },
+    [RN_COL_HSPEED] = { IFX(15), ASN_GAUGE },
+    [RN_COL_OPER] = { IFT(8), ASN_INTEGER },
+    [RN_COL_IN] = { IFT(10), ASN_COUNTER },
+    [RN_COL_INDISC] = { IFT(13), ASN_COUNTER },
+    [RN_COL_INERR] = { IFT(14), ASN_COUNTER },
+    [RN_COL_OUT] = { IFT(16), ASN_COUNTER },
+    [RN_COL_OUTDISC] = { IFT(19), ASN_COUNTER },
+    [RN_COL_OUTERR] = { IFT(20), ASN_COUNTER },
+    [RN_COL_DISCTIME] = { IFX(19), ASN_TIMETICKS }, /* ifCounterDiscontinuityTime */
+    [RN_COL_SYSUPTIME] = { { 1, 3, 6, 1, 2, 1, 1, 3 }, 8, ASN_TIMETICKS }, /* SNMPv2-MIB */
+    [RN_COL_SYSNAME] = { { 1, 3, 6, 1, 2, 1, 1, 5 }, 8, ASN_OCTET_STR },   /* sysName */
 };
-
-typedef struct {
-    oid ifindex;
-    uint32_t have; /* bit per column */
-    uint64_t v[COL_N];
-    char name[NAME_LEN];
-} if_row_t;
 
 /* What the last net-snmp callback reported, consumed by dev_advance(). */
 typedef enum { EV_NONE, EV_DISCOVERED, EV_REPLY, EV_TIMEOUT, EV_ERROR } dev_event_t;
 typedef enum { PH_IDLE, PH_DISCOVER, PH_WALK, PH_EXTRA } dev_phase_t;
-
-/* An extra object of the device (plan Device.extra): GET after the walk, one sample each. */
-typedef struct {
-    char *name, *oid_text;  /* as in the plan: the series object, the numeric OID */
-    bool counter;           /* source "counter" (DERIVE) rather than "gauge" */
-    oid id[MAX_OID_LEN];
-    size_t len;
-    rn_value_t value;       /* this poll's, unknown until the GET answers */
-    bool complained;        /* a problem was logged: say so when it answers again */
-} extra_oid_t;
 
 typedef struct snmp_dev {
     rn_snmp_poller_t *poller;
@@ -125,8 +109,7 @@ typedef struct snmp_dev {
     void *sessp;
     /* configuration, copied from the plan */
     char *name, *addr, *community, *user, *auth_proto, *auth_key, *priv_proto, *priv_key;
-    extra_oid_t *extra;
-    size_t n_extra;
+    rn_snmp_extras_t extras; /* extra OIDs (agent/snmp_extra.h) */
     uint32_t version, timeout_ms, retries;
     /* schedule */
     rn_mono_ns_t start;
@@ -137,22 +120,19 @@ typedef struct snmp_dev {
     int reqid, reps;
     int64_t poll_wall_ms;
     rn_mono_ns_t poll_mono;
-    oid last[COL_N][MAX_OID_LEN];
-    size_t last_len[COL_N];
-    bool col_done[COL_N];
-    int req_cols[COL_N], n_req_cols, n_nonrep; /* scalars first, as non-repeaters */
+    oid last[RN_COL_N][MAX_OID_LEN];
+    size_t last_len[RN_COL_N];
+    bool col_done[RN_COL_N];
+    int req_cols[RN_COL_N], n_req_cols, n_nonrep; /* scalars first, as non-repeaters */
     unsigned n_requests, n_varbinds, n_wrong_type;
     u_char engine[SNMP_MAXBUF_SMALL];
     size_t engine_len;
-    if_row_t *rows;
+    rn_snmp_row_t *rows;
     size_t n_rows, cap_rows;
-    char sys_name[NAME_LEN]; /* sysName.0 of this poll, "" unknown (reports only) */
+    char sys_name[RN_SNMP_NAME_LEN]; /* sysName.0 of this poll, "" unknown (reports only) */
     long sys_uptime;         /* sysUpTime.0 in hundredths of a second, -1 unknown */
-    /* the last successful poll, to see counter discontinuities: its rows (the two buffers swap
-     * after each successful poll, so memory stays bounded) and its sysUpTime (-1 unknown) */
-    if_row_t *prev_rows;
-    size_t n_prev, cap_prev;
-    long prev_uptime;
+    /* the last successful poll, to see counter discontinuities (agent/snmp_counters.h) */
+    rn_snmp_counters_t counters;
     char why[160];  /* why the poll failed */
     char note[160]; /* a remark on a poll that succeeded */
     /* what we last said about this device, so a repeated failure is logged once */
@@ -316,7 +296,7 @@ static void dev_arm_retx(snmp_dev_t *d)
 
 /* Returns the row of ifIndex idx, inserting it in order; NULL when the table is full or memory
  * runs out. Rows arrive mostly in increasing order, so the common case appends. */
-static if_row_t *row_get(snmp_dev_t *d, oid idx)
+static rn_snmp_row_t *row_get(snmp_dev_t *d, oid idx)
 {
     size_t lo = 0, hi = d->n_rows;
     if (hi && d->rows[hi - 1].ifindex < idx)
@@ -334,7 +314,7 @@ static if_row_t *row_get(snmp_dev_t *d, oid idx)
         if (d->cap_rows >= MAX_ROWS)
             return NULL;
         size_t cap = d->cap_rows ? d->cap_rows * 2 : 16;
-        if_row_t *r = realloc(d->rows, cap * sizeof *r);
+        rn_snmp_row_t *r = realloc(d->rows, cap * sizeof *r);
         if (!r)
             return NULL;
         d->rows = r;
@@ -349,14 +329,14 @@ static if_row_t *row_get(snmp_dev_t *d, oid idx)
 
 /* Stores one varbind's value in its row if the type is the one the column has. Returns false
  * when the type is wrong (the value then stays unknown). */
-static bool row_store(if_row_t *row, int col, const netsnmp_variable_list *vb)
+static bool row_store(rn_snmp_row_t *row, int col, const netsnmp_variable_list *vb)
 {
     u_char want = columns[col].type;
     if (vb->type != want && !(want == ASN_GAUGE && vb->type == ASN_UNSIGNED))
         return false;
     switch (vb->type) {
     case ASN_OCTET_STR: {
-        size_t n = vb->val_len < NAME_LEN - 1 ? vb->val_len : NAME_LEN - 1;
+        size_t n = vb->val_len < RN_SNMP_NAME_LEN - 1 ? vb->val_len : RN_SNMP_NAME_LEN - 1;
         for (size_t i = 0; i < n; i++) {
             u_char c = vb->val.string[i];
             row->name[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
@@ -382,11 +362,11 @@ static bool row_store(if_row_t *row, int col, const netsnmp_variable_list *vb)
 /* Stores sysUpTime.0 or sysName.0 and ends its column. Returns true. */
 static bool absorb_scalar(snmp_dev_t *d, int col, const netsnmp_variable_list *vb)
 {
-    if_row_t tmp = { 0 };
+    rn_snmp_row_t tmp = { 0 };
     d->col_done[col] = true;
     if (!row_store(&tmp, col, vb))
         d->n_wrong_type++;
-    else if (col == COL_SYSNAME)
+    else if (col == RN_COL_SYSNAME)
         memcpy(d->sys_name, tmp.name, sizeof d->sys_name);
     else
         d->sys_uptime = (long)tmp.v[col];
@@ -412,11 +392,11 @@ static bool walk_absorb_one(snmp_dev_t *d, int col, const netsnmp_variable_list 
     }
     memcpy(d->last[col], vb->name, vb->name_length * sizeof(oid));
     d->last_len[col] = vb->name_length;
-    if (col >= FIRST_SCALAR) /* a scalar: its .0 instance is all there is */
+    if (col >= RN_COL_FIRST_SCALAR) /* a scalar: its .0 instance is all there is */
         return absorb_scalar(d, col, vb);
     if (vb->name_length != c->len + 1)
         return true; /* not a plain ifIndex row: walk past it */
-    if_row_t *row = row_get(d, vb->name[c->len]);
+    rn_snmp_row_t *row = row_get(d, vb->name[c->len]);
     if (row && !row_store(row, col, vb))
         d->n_wrong_type++;
     return true;
@@ -485,13 +465,13 @@ static int walk_send(snmp_dev_t *d)
         return RN_ESNMP;
     }
     d->n_req_cols = d->n_nonrep = 0;
-    for (int k = 0; k < COL_N; k++) { /* scalars first: GETBULK wants its non-repeaters there */
-        int c = (FIRST_SCALAR + k) % COL_N;
+    for (int k = 0; k < RN_COL_N; k++) { /* scalars first: GETBULK wants its non-repeaters there */
+        int c = (RN_COL_FIRST_SCALAR + k) % RN_COL_N;
         if (d->col_done[c])
             continue;
         snmp_add_null_var(pdu, d->last[c], d->last_len[c]);
         d->req_cols[d->n_req_cols++] = c;
-        if (c >= FIRST_SCALAR && d->version != 1)
+        if (c >= RN_COL_FIRST_SCALAR && d->version != 1)
             d->n_nonrep++;
     }
     pdu->non_repeaters = d->n_nonrep;
@@ -514,100 +494,15 @@ static int walk_send(snmp_dev_t *d)
     return 0;
 }
 
-/* ---- extra OIDs ------------------------------------------------------------------------------
- * A device's extra objects (CPU, memory, temperature, optical power, modem status) are scalars:
- * after the walk one GET asks for all of them, and each becomes one sample of source "gauge" or
- * "counter" whose object is its name. A value that is missing or of the wrong type is sent as
- * unknown and logged once per extra, until it answers again. */
-
-/* Logs a problem with extra e once (until it answers again). Returns nothing. */
-static void extra_problem(const snmp_dev_t *d, extra_oid_t *e, const char *why)
-{
-    if (e->complained)
-        return;
-    e->complained = true;
-    rn_warn("device %s (%s): extra %s (%s): %s; sent as unknown", d->name, d->addr, e->name,
-            e->oid_text, why);
-}
-
-/* Stores the GET's varbind for extra e as its value when its type fits the kind, else logs why.
- * Returns nothing. */
-static void extra_store(const snmp_dev_t *d, extra_oid_t *e, const netsnmp_variable_list *vb)
-{
-    char why[64];
-    bool counter_type = vb->type == ASN_COUNTER || vb->type == ASN_COUNTER64;
-    bool gauge_type = vb->type == ASN_INTEGER || vb->type == ASN_GAUGE ||
-                      vb->type == ASN_TIMETICKS;
-    if (snmp_oid_compare(vb->name, vb->name_length, e->id, e->len) != 0) {
-        extra_problem(d, e, "the answer names another OID");
-        return;
-    }
-    if (vb->type == SNMP_NOSUCHOBJECT || vb->type == SNMP_NOSUCHINSTANCE ||
-        vb->type == SNMP_ENDOFMIBVIEW) {
-        extra_problem(d, e, vb->type == SNMP_NOSUCHOBJECT     ? "noSuchObject"
-                            : vb->type == SNMP_NOSUCHINSTANCE ? "noSuchInstance"
-                                                              : "endOfMibView");
-        return;
-    }
-    if (e->counter ? !counter_type : !gauge_type) {
-        snprintf(why, sizeof why, "ASN.1 type 0x%02x, not %s", vb->type,
-                 e->counter ? "Counter32/Counter64" : "INTEGER/Gauge32/TimeTicks");
-        extra_problem(d, e, why);
-        return;
-    }
-    if (vb->type == ASN_COUNTER64 ? !vb->val.counter64 || vb->val_len < sizeof(struct counter64)
-                                  : !vb->val.integer || vb->val_len < sizeof(long)) {
-        extra_problem(d, e, "value too short");
-        return;
-    }
-    if (vb->type == ASN_COUNTER64) {
-        e->value.kind = RN_VALUE_COUNTER;
-        e->value.counter = ((uint64_t)vb->val.counter64->high << 32) | vb->val.counter64->low;
-    } else if (e->counter) {
-        e->value.kind = RN_VALUE_COUNTER;
-        e->value.counter = (uint64_t)(*vb->val.integer & 0xffffffffL);
-    } else {
-        e->value.kind = RN_VALUE_GAUGE; /* INTEGER is signed; Gauge32 and TimeTicks are not */
-        e->value.gauge = vb->type == ASN_INTEGER ? (double)*vb->val.integer
-                                                 : (double)(*vb->val.integer & 0xffffffffL);
-    }
-    if (e->complained)
-        rn_info("device %s (%s): extra %s answers again", d->name, d->addr, e->name);
-    e->complained = false;
-}
-
-/* Absorbs the answer to the extra GET: varbind i belongs to extra i. An error-status (SNMPv1
- * says noSuchName for the whole request) leaves every value unknown and is logged. Returns 0. */
-static int extra_absorb(snmp_dev_t *d, const netsnmp_pdu *pdu)
-{
-    char why[96];
-    if (pdu->errstat != SNMP_ERR_NOERROR) {
-        snprintf(why, sizeof why, "the GET was answered with error-status %s (index %ld)",
-                 snmp_errstring((int)pdu->errstat), pdu->errindex);
-        for (size_t i = 0; i < d->n_extra; i++)
-            extra_problem(d, &d->extra[i], why);
-        return 0;
-    }
-    size_t i = 0;
-    for (const netsnmp_variable_list *vb = pdu->variables; vb && i < d->n_extra;
-         vb = vb->next_variable, i++)
-        extra_store(d, &d->extra[i], vb);
-    for (; i < d->n_extra; i++)
-        extra_problem(d, &d->extra[i], "missing from the answer");
-    return 0;
-}
-
-/* Sends one GET for every extra OID of the device. Returns 0 when it is in flight, RN_ESNMP
- * with d->why set on failure. */
+/* Sends one GET for every extra OID of the device (agent/snmp_extra.h). Returns 0 when it is
+ * in flight, RN_ESNMP with d->why set on failure. */
 static int extra_send(snmp_dev_t *d)
 {
-    netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
+    netsnmp_pdu *pdu = rn_snmp_extras_get_pdu(&d->extras);
     if (!pdu) {
         snprintf(d->why, sizeof d->why, "out of memory");
         return RN_ESNMP;
     }
-    for (size_t i = 0; i < d->n_extra; i++)
-        snmp_add_null_var(pdu, d->extra[i].id, d->extra[i].len);
     d->reqid = pdu->reqid;
     if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
         snprintf(d->why, sizeof d->why, "cannot send the extra OIDs' GET: %s",
@@ -708,190 +603,16 @@ static int on_snmp_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, 
         d->event = EV_ERROR;
         return 1;
     }
-    int rc = d->phase == PH_EXTRA                ? extra_absorb(d, pdu)
-             : pdu->errstat != SNMP_ERR_NOERROR ? walk_error_status(d, pdu)
-                                                : walk_absorb(d, pdu);
+    int rc = 0;
+    if (d->phase == PH_EXTRA)
+        rn_snmp_extras_absorb(&d->extras, pdu); /* a bad answer leaves values unknown */
+    else
+        rc = pdu->errstat != SNMP_ERR_NOERROR ? walk_error_status(d, pdu) : walk_absorb(d, pdu);
     d->event = rc == 0 ? EV_REPLY : EV_ERROR;
     return 1;
 }
 
 /* ---- one poll --------------------------------------------------------------------------- */
-
-/* Sets v from a counter column of row if present. Returns true if it was. */
-static bool set_counter(rn_value_t *v, const if_row_t *row, int col)
-{
-    if (!(row->have & (1u << col)))
-        return false;
-    v->kind = RN_VALUE_COUNTER;
-    v->counter = row->v[col];
-    return true;
-}
-
-/* ---- counter discontinuities ----------------------------------------------------------------
- * The collector stores counters as DERIVE (min 0): a counter that went down gives unknown there
- * by itself, but one that restarted and has already climbed past its old value (a reboot, a line
- * card reset, an ifIndex that now names another port) would give a plausible-looking wrong rate
- * or a spike. IF-MIB tells us when counters cannot be compared with the last poll: sysUpTime went
- * back, ifCounterDiscontinuityTime moved, or the ifIndex -> ifName map changed. Such a poll's
- * counters are sent as unknown, which also makes the RRD restart its rate from the next poll. A
- * 32-bit counter that wrapped between two polls is left to the DERIVE rule: one unknown. */
-
-static bool has(const if_row_t *row, int col)
-{
-    return (row->have & (1u << col)) != 0;
-}
-
-/* Returns the row of ifIndex idx in a sorted row array, or NULL. */
-static const if_row_t *row_find(const if_row_t *rows, size_t n, oid idx)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (rows[mid].ifindex == idx)
-            return &rows[mid];
-        if (rows[mid].ifindex < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* Returns true if the device rebooted since the last successful poll: sysUpTime went back. (It
- * also goes back when it wraps after 497 days; one poll of unknown counters then is harmless.) */
-static bool dev_rebooted(const snmp_dev_t *d)
-{
-    return d->prev_uptime >= 0 && d->sys_uptime >= 0 && d->sys_uptime < d->prev_uptime;
-}
-
-/* Returns why the counters of row cannot be compared with the last successful poll's, or NULL
- * when they can (or when there is nothing to compare with). */
-static const char *row_discontinuity(const snmp_dev_t *d, const if_row_t *row)
-{
-    if (d->n_prev == 0)
-        return NULL;
-    const if_row_t *prev = row_find(d->prev_rows, d->n_prev, row->ifindex);
-    if (!prev) { /* a new ifIndex: did its name live under another one last time? */
-        for (size_t i = 0; row->name[0] && i < d->n_prev; i++)
-            if (strcmp(d->prev_rows[i].name, row->name) == 0)
-                return "moved to another ifIndex";
-        return NULL;
-    }
-    if (strcmp(prev->name, row->name) != 0)
-        return "its ifIndex named another interface before";
-    if (has(prev, COL_DISCTIME) && has(row, COL_DISCTIME) &&
-        prev->v[COL_DISCTIME] != row->v[COL_DISCTIME])
-        return "ifCounterDiscontinuityTime changed";
-    if (has(prev, COL_HCIN) != has(row, COL_HCIN) || has(prev, COL_HCOUT) != has(row, COL_HCOUT))
-        return "octet counters switched between 32 and 64 bits";
-    return NULL;
-}
-
-/* Writes the series object of row into buf: its ifName, or "ifIndex<n>" without one. */
-static void row_object(const if_row_t *row, char *buf, size_t len)
-{
-    if (row->name[0])
-        snprintf(buf, len, "%s", row->name);
-    else
-        snprintf(buf, len, "ifIndex%lu", (unsigned long)row->ifindex);
-}
-
-/* Logs, at info level and once per poll, why some counters of this poll go out as unknown:
- * the reboot, or the first interface with a discontinuity and how many more there are. */
-static void log_discontinuity(const snmp_dev_t *d, bool rebooted, const if_row_t *first,
-                              const char *why, size_t n_broken)
-{
-    char obj[NAME_LEN + 16];
-    if (rebooted) {
-        rn_info("%s: sysUpTime went back (reboot): counters of this poll sent as unknown",
-                d->name);
-        return;
-    }
-    if (n_broken == 0)
-        return;
-    row_object(first, obj, sizeof obj);
-    if (n_broken == 1)
-        rn_info("%s: %s (ifIndex %lu) %s: its counters of this poll sent as unknown", d->name,
-                obj, (unsigned long)first->ifindex, why);
-    else
-        rn_info("%s: %s (ifIndex %lu) %s, and %zu more interfaces have a counter "
-                "discontinuity: their counters of this poll sent as unknown",
-                d->name, obj, (unsigned long)first->ifindex, why, n_broken - 1);
-}
-
-/* Fills the counter values of an "if" sample from row: HC octets where the device has them,
- * else the 32-bit ones. Returns nothing; what the row lacks stays unknown. */
-static void set_counters(rn_value_t *v, const if_row_t *row)
-{
-    if (!set_counter(&v[RN_IF_IN], row, COL_HCIN))
-        set_counter(&v[RN_IF_IN], row, COL_IN);
-    if (!set_counter(&v[RN_IF_OUT], row, COL_HCOUT))
-        set_counter(&v[RN_IF_OUT], row, COL_OUT);
-    set_counter(&v[RN_IF_INERR], row, COL_INERR);
-    set_counter(&v[RN_IF_OUTERR], row, COL_OUTERR);
-    set_counter(&v[RN_IF_INDISC], row, COL_INDISC);
-    set_counter(&v[RN_IF_OUTDISC], row, COL_OUTDISC);
-}
-
-/* Emits one "if" sample per interface of the finished walk; counters are unknown where they
- * cannot be compared with the last poll, gauges (oper status) are sent regardless. Returns the
- * number emitted. */
-static size_t emit_rows(snmp_dev_t *d)
-{
-    rn_snmp_poller_t *p = d->poller;
-    bool rebooted = dev_rebooted(d);
-    const if_row_t *first_broken = NULL;
-    const char *first_why = NULL;
-    size_t n = 0, n_broken = 0;
-    for (size_t i = 0; i < d->n_rows && !d->closing; i++) {
-        const if_row_t *row = &d->rows[i];
-        rn_value_t v[RN_IF_N];
-        memset(v, 0, sizeof v); /* RN_VALUE_UNKNOWN */
-        const char *why = rebooted ? NULL : row_discontinuity(d, row);
-        if (why && n_broken++ == 0)
-            first_broken = row, first_why = why;
-        if (!rebooted && !why)
-            set_counters(v, row);
-        if (has(row, COL_OPER)) {
-            v[RN_IF_OPER].kind = RN_VALUE_GAUGE;
-            v[RN_IF_OPER].gauge = (double)row->v[COL_OPER];
-        }
-        char obj[NAME_LEN + 16];
-        row_object(row, obj, sizeof obj);
-        uint64_t speed = has(row, COL_HSPEED) ? row->v[COL_HSPEED] * 1000000ull : 0;
-        p->emit(p->ctx, "if", d->name, obj, d->poll_wall_ms, v, RN_IF_N, speed);
-        n++;
-    }
-    log_discontinuity(d, rebooted, first_broken, first_why, n_broken);
-    return n;
-}
-
-/* Emits one "gauge" or "counter" sample per extra OID of the device. Counters are unknown after
- * a reboot, as the interfaces' are. Returns nothing. */
-static void emit_extras(snmp_dev_t *d)
-{
-    rn_snmp_poller_t *p = d->poller;
-    bool rebooted = dev_rebooted(d);
-    for (size_t i = 0; i < d->n_extra && !d->closing; i++) {
-        extra_oid_t *e = &d->extra[i];
-        rn_value_t v = e->value;
-        if (e->counter && rebooted)
-            v.kind = RN_VALUE_UNKNOWN;
-        p->emit(p->ctx, e->counter ? "counter" : "gauge", d->name, e->name, d->poll_wall_ms, &v,
-                RN_EXTRA_N, 0);
-    }
-}
-
-/* Keeps this poll as the one the next poll compares with: the row buffers swap, so the next
- * walk reuses the older buffer. Returns nothing. */
-static void keep_as_previous(snmp_dev_t *d)
-{
-    if_row_t *rows = d->prev_rows;
-    size_t cap = d->cap_prev;
-    d->prev_rows = d->rows, d->n_prev = d->n_rows, d->cap_prev = d->cap_rows;
-    d->rows = rows, d->n_rows = 0, d->cap_rows = cap;
-    d->prev_uptime = d->sys_uptime;
-}
 
 /* Hands the outcome of a poll to the report callback, if one is set. Returns nothing. */
 static void report(snmp_dev_t *d, bool ok, const char *why, size_t n_ifs)
@@ -927,10 +648,12 @@ static void poll_finish(snmp_dev_t *d, bool ok)
         dev_problem(d, d->note);
     else
         dev_recovered(d);
-    size_t n = emit_rows(d);
-    emit_extras(d);
+    size_t n = rn_snmp_counters_emit(&d->counters, d->rows, d->n_rows, d->sys_uptime, d->name,
+                                     d->poll_wall_ms, d->poller->emit, d->poller->ctx, &d->closing);
+    rn_snmp_extras_emit(&d->extras, d->poller->emit, d->poller->ctx, d->poll_wall_ms,
+                        rn_snmp_counters_rebooted(&d->counters, d->sys_uptime), &d->closing);
     report(d, true, "", n);
-    keep_as_previous(d);
+    rn_snmp_counters_keep(&d->counters, &d->rows, &d->n_rows, &d->cap_rows, d->sys_uptime);
     rn_debug("device %s: %zu interfaces, %u varbinds in %u requests, %.2f ms", d->name, n,
              d->n_varbinds, d->n_requests, (double)(rn_clock_mono_ns() - d->poll_mono) / 1e6);
 }
@@ -954,7 +677,7 @@ static void dev_advance(snmp_dev_t *d)
         break;
     case EV_REPLY:
         rc = d->phase == PH_EXTRA ? 1 : walk_send(d);
-        if (rc == 1 && d->phase == PH_WALK && d->n_extra) {
+        if (rc == 1 && d->phase == PH_WALK && d->extras.n) {
             d->phase = PH_EXTRA;
             rc = extra_send(d);
         }
@@ -992,12 +715,11 @@ static void poll_begin(snmp_dev_t *d)
     d->sys_name[0] = '\0';
     d->sys_uptime = -1;
     d->event = EV_NONE;
-    for (size_t i = 0; i < d->n_extra; i++)
-        d->extra[i].value.kind = RN_VALUE_UNKNOWN;
-    for (int c = 0; c < COL_N; c++) {
+    rn_snmp_extras_reset(&d->extras);
+    for (int c = 0; c < RN_COL_N; c++) {
         memcpy(d->last[c], columns[c].prefix, columns[c].len * sizeof(oid));
         d->last_len[c] = columns[c].len;
-        d->col_done[c] = c == COL_SYSNAME && !d->poller->report;
+        d->col_done[c] = c == RN_COL_SYSNAME && !d->poller->report;
     }
     int rc;
     if (d->version == 3 && snmp_sess_session(d->sessp)->securityEngineIDLen == 0) {
@@ -1088,10 +810,9 @@ static void on_dev_handle_closed(uv_handle_t *h)
             explicit_bzero(secrets[i], strlen(secrets[i]));
     free(d->name), free(d->addr), free(d->community), free(d->user);
     free(d->auth_proto), free(d->auth_key), free(d->priv_proto), free(d->priv_key);
-    for (size_t i = 0; i < d->n_extra; i++)
-        free(d->extra[i].name), free(d->extra[i].oid_text);
-    free(d->extra);
-    free(d->rows), free(d->prev_rows);
+    rn_snmp_extras_free(&d->extras);
+    free(d->rows);
+    rn_snmp_counters_free(&d->counters);
     rn_snmp_poller_t *p = d->poller;
     free(d);
     poller_unref(p);
@@ -1110,27 +831,13 @@ static void dev_close(snmp_dev_t *d)
     }
 }
 
-/* Returns true if the device polls exactly the extra OIDs of src. */
-static bool extras_same(const snmp_dev_t *d, const Rn__Device *src)
-{
-    if (d->n_extra != src->n_extra)
-        return false;
-    for (size_t i = 0; i < d->n_extra; i++) {
-        const extra_oid_t *e = &d->extra[i];
-        const Rn__ExtraOid *x = src->extra[i];
-        if (!x->name || !x->oid || !x->kind || strcmp(e->name, x->name) ||
-            strcmp(e->oid_text, x->oid) || e->counter != (strcmp(x->kind, "counter") == 0))
-            return false;
-    }
-    return true;
-}
-
 /* Returns true if the device already runs exactly the configuration of src. */
 static bool dev_same(const snmp_dev_t *d, const Rn__Device *src)
 {
     const Rn__SnmpCredentials *c = src->snmp;
 #define SAME(a, b) (strcmp((a), (b) ? (b) : "") == 0)
-    return extras_same(d, src) && SAME(d->name, src->name) && SAME(d->addr, src->addr) && d->version == c->version &&
+    return rn_snmp_extras_same(&d->extras, src) && SAME(d->name, src->name) &&
+           SAME(d->addr, src->addr) && d->version == c->version &&
            SAME(d->community, c->community) && SAME(d->user, c->user) &&
            SAME(d->auth_proto, c->auth_proto) && SAME(d->auth_key, c->auth_key) &&
            SAME(d->priv_proto, c->priv_proto) && SAME(d->priv_key, c->priv_key) &&
@@ -1138,64 +845,6 @@ static bool dev_same(const snmp_dev_t *d, const Rn__Device *src)
                                                                      : DEFAULT_TIMEOUT_MS) &&
            d->retries == (src->has_retries ? src->retries : DEFAULT_RETRIES);
 #undef SAME
-}
-
-/* Parses a numeric OID ("1.3.6.1.2.1.1.3.0", a leading dot allowed) into id/len. Returns true
- * if it is one: 2 to MAX_OID_LEN arcs of decimal digits, each below 2^32. */
-static bool parse_oid(const char *text, oid *id, size_t *len)
-{
-    const char *p = text && *text == '.' ? text + 1 : text;
-    size_t n = 0;
-    while (p && *p) {
-        if (n == MAX_OID_LEN || *p < '0' || *p > '9')
-            return false;
-        uint64_t arc = 0;
-        while (*p >= '0' && *p <= '9' && arc <= 0xffffffffull)
-            arc = arc * 10 + (uint64_t)(*p++ - '0');
-        if (arc > 0xffffffffull || (*p && *p != '.') || (*p == '.' && !p[1]))
-            return false;
-        id[n++] = (oid)arc;
-        p += *p == '.';
-    }
-    *len = n;
-    return n >= 2;
-}
-
-/* Returns true if name can be a series object: 1 to NAME_LEN - 1 of [a-z0-9_-]. */
-static bool extra_name_ok(const char *name)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n >= NAME_LEN)
-        return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
-/* Checks the extra OIDs of a device. Returns NULL if they are usable, else a reason written
- * into buf (naming the extra). */
-static const char *extras_config_error(const Rn__Device *src, char *buf, size_t len)
-{
-    oid id[MAX_OID_LEN];
-    size_t n;
-    if (src->n_extra > MAX_EXTRA) {
-        snprintf(buf, len, "%zu extra OIDs, at most %d", src->n_extra, MAX_EXTRA);
-        return buf;
-    }
-    for (size_t i = 0; i < src->n_extra; i++) {
-        const Rn__ExtraOid *x = src->extra[i];
-        const char *bad = !extra_name_ok(x->name)             ? "name is not 1-63 of [a-z0-9_-]"
-                          : !parse_oid(x->oid, id, &n)        ? "oid is not a numeric OID"
-                          : !x->kind || (strcmp(x->kind, "gauge") && strcmp(x->kind, "counter"))
-                              ? "kind is not gauge or counter"
-                              : NULL;
-        for (size_t j = 0; !bad && j < i; j++)
-            if (strcmp(src->extra[j]->name, x->name) == 0)
-                bad = "name used twice";
-        if (bad) {
-            snprintf(buf, len, "extra[%zu] (%.64s): %s", i, x->name ? x->name : "?", bad);
-            return buf;
-        }
-    }
-    return NULL;
 }
 
 /* Checks a device's configuration. Returns NULL if it is usable, else a reason (no secrets),
@@ -1206,7 +855,7 @@ static const char *dev_config_error(const Rn__Device *src, char *buf, size_t buf
     size_t len;
     if (!src->name || !src->addr || !c)
         return "incomplete device";
-    const char *bad_extra = extras_config_error(src, buf, buf_len);
+    const char *bad_extra = rn_snmp_extras_config_error(src, buf, buf_len);
     if (bad_extra)
         return bad_extra;
     if (c->version < 1 || c->version > 3)
@@ -1247,26 +896,15 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
     d->version = c->version;
     d->timeout_ms = src->has_timeout_ms && src->timeout_ms ? src->timeout_ms : DEFAULT_TIMEOUT_MS;
     d->retries = src->has_retries ? src->retries : DEFAULT_RETRIES;
-    d->prev_uptime = -1;
-    d->extra = calloc(src->n_extra ? src->n_extra : 1, sizeof *d->extra);
-    for (size_t i = 0; d->extra && i < src->n_extra; i++) {
-        extra_oid_t *e = &d->extra[i];
-        d->n_extra = i + 1;
-        e->name = strdup(src->extra[i]->name);
-        e->oid_text = strdup(src->extra[i]->oid);
-        e->counter = strcmp(src->extra[i]->kind, "counter") == 0;
-        parse_oid(e->oid_text, e->id, &e->len); /* checked by dev_config_error */
-    }
+    rn_snmp_counters_init(&d->counters);
+    int extras_rc = rn_snmp_extras_init(&d->extras, src, d->name, d->addr);
     uv_timer_init(p->loop, &d->tick);
     uv_timer_init(p->loop, &d->retx);
     d->tick.data = d->retx.data = d->sock.data = d;
     d->open_handles = 2;
     *out = d;
-    bool extras_ok = d->extra != NULL;
-    for (size_t i = 0; i < d->n_extra; i++)
-        extras_ok = extras_ok && d->extra[i].name && d->extra[i].oid_text;
     if (!d->name || !d->addr || !d->community || !d->user || !d->auth_proto || !d->auth_key ||
-        !d->priv_proto || !d->priv_key || !extras_ok) {
+        !d->priv_proto || !d->priv_key || extras_rc != 0) {
         dev_close(d);
         return -ENOMEM;
     }

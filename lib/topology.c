@@ -188,25 +188,6 @@ static void read_settings(rn_yaml_t *y, yaml_node_t *node, rn_settings_t *s)
         rn_yaml_read_map(y, node, "settings", fields, sizeof fields / sizeof fields[0], s);
 }
 
-/* True if s is a numeric OID: 2 to 128 arcs of decimal digits (each below 2^32) joined by '.',
- * a leading '.' allowed. */
-static bool numeric_oid(const char *s)
-{
-    size_t arcs = 0;
-    if (*s == '.')
-        s++;
-    for (;;) {
-        size_t n = strspn(s, "0123456789");
-        if (n == 0 || n > 10 || (n == 10 && strncmp(s, "4294967295", 10) > 0) || ++arcs > 128)
-            return false;
-        s += n;
-        if (*s == '\0')
-            return arcs >= 2;
-        if (*s++ != '.')
-            return false;
-    }
-}
-
 /* Reads a device's `extra:` list of SNMP objects polled with its interfaces:
  * { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }. */
 static void read_extras(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_device_t *d)
@@ -238,7 +219,7 @@ static void read_extras(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_de
         size_t len = strlen(e->name);
         if (len == 0 || len > 63 || strspn(e->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
             rn_yaml_fail(y, item, path, "name '%s' is not 1-63 of [a-z0-9_-]", e->name);
-        else if (!numeric_oid(e->oid))
+        else if (!rn_wire_numeric_oid(e->oid))
             rn_yaml_fail(y, item, path, "oid '%s' is not a numeric OID (e.g. 1.3.6.1.2.1.1.3.0)",
                          e->oid);
         else if (!in_list(e->kind, kinds))

@@ -1,5 +1,5 @@
-/* Wire protocol v1: length-prefixed framing, encoding, and the validation gate every received frame
- * passes through.
+/* Wire protocol (RN_WIRE_VERSION): length-prefixed framing, encoding, and the validation gate
+ * every received frame passes through.
  *
  * Decoding a frame body happens in three steps, each stricter than the last:
  *   1. scan: a bounds-checked cursor walks the raw protobuf bytes against the generated
@@ -106,6 +106,7 @@ static const struct {
     { &rn__plan__descriptor, 6, RN_WIRE_MAX_TARGETS },
     { &rn__plan__descriptor, 7, 8 }, /* VC capture: RN_WIRE_MAX_CAPTURES below */
     { &rn__plan__descriptor, 8, RN_WIRE_MAX_ECHO_PEERS }, /* UDP echo peers */
+    { &rn__device__descriptor, 6, RN_WIRE_MAX_EXTRA }, /* extra OIDs */
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
 };
 
@@ -469,6 +470,65 @@ static int validate_creds(val_t *v, const Rn__SnmpCredentials *c, const char *pa
     return 0;
 }
 
+/* ---- extra SNMP objects of a device (Device.extra) ---- */
+
+int rn_wire_numeric_oid(const char *s)
+{
+    size_t arcs = 0;
+    if (*s == '.')
+        s++;
+    for (;;) {
+        size_t n = strspn(s, "0123456789");
+        if (n == 0 || n > 10 || (n == 10 && strncmp(s, "4294967295", 10) > 0) || ++arcs > 128)
+            return 0;
+        s += n;
+        if (*s == '\0')
+            return arcs >= 2;
+        if (*s++ != '.')
+            return 0;
+    }
+}
+
+/* Extra OIDs: at most RN_WIRE_MAX_EXTRA; each has a name usable as a series object (1 to
+ * RN_WIRE_MAX_EXTRA_NAME of [a-z0-9_-], unique in the device), a numeric OID and a kind of
+ * gauge or counter (the sample source), as the topology's `extra:` list. */
+static int validate_extras(val_t *v, const Rn__Device *d, const char *path)
+{
+    char sub[PATH_MAX_LEN], q[48];
+    int err;
+    if (d->n_extra > RN_WIRE_MAX_EXTRA)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "%s.extra: %zu, at most %u", path,
+                    d->n_extra, RN_WIRE_MAX_EXTRA);
+    for (size_t i = 0; i < d->n_extra; i++) {
+        const Rn__ExtraOid *x = d->extra[i];
+        pathf(sub, "%s.extra[%zu]", path, i);
+        /* the oid is not held to RN_WIRE_MAX_NAME: 128 arcs of 10 digits are a valid OID, and
+         * rn_wire_numeric_oid() lets through only digits and dots */
+        if ((err = check_str(v, x->name, sub, "name", STR_REQUIRED)) ||
+            (err = check_str(v, x->kind, sub, "kind", STR_REQUIRED)))
+            return err;
+        if (!x->oid || !x->oid[0])
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.oid: empty", sub);
+        size_t n = strlen(x->name);
+        if (n > RN_WIRE_MAX_EXTRA_NAME ||
+            strspn(x->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" is not 1-%u of [a-z0-9_-]",
+                        sub, quoted(x->name, q), RN_WIRE_MAX_EXTRA_NAME);
+        if (!rn_wire_numeric_oid(x->oid))
+            return fail(v->why, v->why_len, RN_EFRAME,
+                        "%s.oid: \"%s\" is not a numeric OID (e.g. 1.3.6.1.2.1.1.3.0)", sub,
+                        quoted(x->oid, q));
+        if (strcmp(x->kind, "gauge") != 0 && strcmp(x->kind, "counter") != 0)
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.kind: \"%s\", expected gauge or counter",
+                        sub, quoted(x->kind, q));
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d->extra[j]->name, x->name) == 0)
+                return fail(v->why, v->why_len, RN_EFRAME,
+                            "%s.name: \"%s\" used twice in the device", sub, quoted(x->name, q));
+    }
+    return 0;
+}
+
 static int validate_device(val_t *v, const Rn__Device *d, const char *path)
 {
     char sub[PATH_MAX_LEN];
@@ -487,7 +547,9 @@ static int validate_device(val_t *v, const Rn__Device *d, const char *path)
     if (!d->snmp)
         return fail(v->why, v->why_len, RN_EFRAME, "%s.snmp: missing", path);
     pathf(sub, "%s.snmp", path);
-    return validate_creds(v, d->snmp, sub);
+    if ((err = validate_creds(v, d->snmp, sub)))
+        return err;
+    return validate_extras(v, d, path);
 }
 
 /* Checks an optional SLA limit: finite, >= 0, and at most max when max > 0. */

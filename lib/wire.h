@@ -25,6 +25,8 @@
 #define RN_WIRE_MAX_RETRIES 10u        /* device retries, when set */
 #define RN_WIRE_MAX_PROBE_COUNT 1000u  /* icmp target count, when set, is 1 .. this */
 #define RN_WIRE_MAX_ECHO_PEERS 64u     /* UDP echo peers per plan */
+#define RN_WIRE_MAX_EXTRA 32u          /* extra OIDs per device (the topology's limit) */
+#define RN_WIRE_MAX_EXTRA_NAME 63u     /* extra OID name: 1 .. this of [a-z0-9_-] */
 
 /* Encodes frame (its version field is set to RN_WIRE_VERSION) with the length prefix into a new
  * buffer. On success *out is malloc'd and owned by the caller. Returns 0, -ENOMEM, or RN_ETOOBIG
@@ -41,6 +43,10 @@ void rn_wire_free(Rn__Frame *frame);
 /* True if s is a valid node id: segments of [a-z0-9_-] (starting with a letter or digit)
  * joined by '/', at most RN_WIRE_MAX_NAME bytes. */
 int rn_wire_node_id_valid(const char *s);
+
+/* True if s is a numeric OID: 2 to 128 arcs of decimal digits (each below 2^32) joined by '.',
+ * a leading '.' allowed. The topology and the plan check extra SNMP objects with it. */
+int rn_wire_numeric_oid(const char *s);
 
 /* Splits a byte stream into frame bodies. */
 typedef struct {

@@ -232,6 +232,168 @@ static void test_bad_monthly_charge(void **state)
     assert_non_null(strstr(err, "nodes.jaipur.uplinks[0].monthly_charge: 'lots' is not a number"));
 }
 
+/* ---- extra OIDs of a device (devices[].extra) ------------------------------------------- */
+
+#define JAIPUR_DEVICE "devices: [{ name: rtr1, addr: 10.77.1.1, snmp: { version: 2c, secret: jaipur-ro } }]"
+
+/* Jaipur's device in block style with the given `extra:` items (lines 37 on, one a line). */
+static const char *jaipur_extras(const char *items)
+{
+    static char text[8192];
+    snprintf(text, sizeof text,
+             "devices:\n"
+             "      - name: rtr1\n"
+             "        addr: 10.77.1.1\n"
+             "        snmp: { version: 2c, secret: jaipur-ro }\n"
+             "        extra:\n%s",
+             items);
+    return text;
+}
+
+/* Loads the simulated topology with one substitution that must load. */
+static rn_topology_t *load_ok(const char *from, const char *to)
+{
+    char err[1024] = "";
+    rn_topology_t *t = NULL;
+    const char *path = mutated(from, to);
+    int rc = rn_topology_load(path, SIM_SECRETS, &t, err, sizeof err);
+    unlink(path);
+    if (rc != 0)
+        fail_msg("load failed (%d): %s", rc, err);
+    return t;
+}
+
+/* Asserts that err is "<file>:<line>: <rest>". */
+static void assert_at(const char *err, int line, const char *rest)
+{
+    char want[512];
+    snprintf(want, sizeof want, ":%d: %s", line, rest);
+    if (!strstr(err, want) || strncmp(err, "/tmp/rn-topo-test-", 18) != 0)
+        fail_msg("expected \"<file>%s\", got \"%s\"", want, err);
+}
+
+static void test_extra_oids_load(void **state)
+{
+    rn_topology_t *t = load_ok(JAIPUR_DEVICE, jaipur_extras(
+        "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"
+        "          - { name: modem-resets, oid: .1.3.6.1.4.1.99999.2.1.0, kind: counter }\n"));
+    const rn_node_t *jpr = rn_topology_node(t, "jaipur");
+    assert_non_null(jpr);
+    assert_int_equal(jpr->devices[0].n_extra, 2);
+    assert_string_equal(jpr->devices[0].extra[0].name, "cpu");
+    assert_string_equal(jpr->devices[0].extra[0].oid, "1.3.6.1.4.1.9.9.109.1.1.1.1.8.1");
+    assert_string_equal(jpr->devices[0].extra[0].kind, "gauge");
+    assert_string_equal(jpr->devices[0].extra[1].name, "modem-resets");
+    assert_string_equal(jpr->devices[0].extra[1].kind, "counter");
+    assert_int_equal(rn_topology_node(t, "ajmer")->devices[0].n_extra, 0);
+    rn_topology_free(t);
+}
+
+static void test_extra_oid_bad_kind(void **state)
+{
+    const char *err = load_error(JAIPUR_DEVICE, jaipur_extras(
+        "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"
+        "          - { name: resets, oid: 1.3.6.1.4.1.99999.2.1.0, kind: rate }\n"),
+        RN_ESCHEMA);
+    assert_at(err, 38, "nodes.jaipur.devices[0].extra[1]: kind 'rate' is not gauge or counter");
+}
+
+static void test_extra_oid_bad_oid(void **state)
+{
+    static const char *const bad[] = { "1", "1.3.6.", "1..3", "iso.3.6.1.2", "1.3.4294967296" };
+    char item[256];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(item, sizeof item, "          - { name: cpu, oid: '%s', kind: gauge }\n", bad[i]);
+        const char *err = load_error(JAIPUR_DEVICE, jaipur_extras(item), RN_ESCHEMA);
+        char want[256];
+        snprintf(want, sizeof want, "nodes.jaipur.devices[0].extra[0]: oid '%s' is not a numeric "
+                 "OID (e.g. 1.3.6.1.2.1.1.3.0)", bad[i]);
+        assert_at(err, 37, want);
+    }
+}
+
+static void test_extra_oid_duplicate_name(void **state)
+{
+    const char *err = load_error(JAIPUR_DEVICE, jaipur_extras(
+        "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"
+        "          - { name: temp, oid: 1.3.6.1.4.1.9.9.13.1.3.1.3.1, kind: gauge }\n"
+        "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.5.1, kind: gauge }\n"),
+        RN_ESCHEMA);
+    assert_at(err, 39, "nodes.jaipur.devices[0].extra[2]: name 'cpu' used twice in this device");
+    err = load_error(JAIPUR_DEVICE, jaipur_extras(
+        "          - { name: CPU, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"),
+        RN_ESCHEMA);
+    assert_at(err, 37, "nodes.jaipur.devices[0].extra[0]: name 'CPU' is not 1-63 of [a-z0-9_-]");
+}
+
+static void test_extra_oids_at_most_32(void **state)
+{
+    char items[4096] = "";
+    for (int i = 0; i < 33; i++) {
+        char item[128];
+        snprintf(item, sizeof item, "          - { name: x%d, oid: 1.3.6.1.4.1.99999.%d.0, "
+                 "kind: gauge }\n", i, i);
+        strcat(items, item);
+    }
+    const char *err = load_error(JAIPUR_DEVICE, jaipur_extras(items), RN_ESCHEMA);
+    assert_at(err, 37, "nodes.jaipur.devices[0].extra: 33 extra OIDs, at most 32");
+    items[strlen(items) - 1] = '\0'; /* 32 load */
+    *strrchr(items, '\n') = '\0';
+    strcat(items, "\n");
+    rn_topology_t *t = load_ok(JAIPUR_DEVICE, jaipur_extras(items));
+    assert_int_equal(rn_topology_node(t, "jaipur")->devices[0].n_extra, 32);
+    rn_topology_free(t);
+}
+
+/* ---- UDP echo pairs (top-level udp_echo:) ------------------------------------------------- */
+
+/* The `udp_echo:` section with the given pairs (lines 25 on, one a line), before `nodes:`. */
+static const char *echo_pairs(const char *pairs)
+{
+    static char text[4096];
+    snprintf(text, sizeof text, "udp_echo:\n%s\nnodes:\n  sdc:\n", pairs);
+    return text;
+}
+
+static void test_udp_echo_pairs_load(void **state)
+{
+    rn_topology_t *t = load_ok("nodes:\n  sdc:\n", echo_pairs(
+        "  - { a: jaipur, b: ajmer, count: 20 }\n"
+        "  - { a: jaipur/sanganer, b: sdc }\n"));
+    assert_int_equal(t->n_echo_pairs, 2);
+    assert_string_equal(t->echo_pairs[0].a, "jaipur");
+    assert_string_equal(t->echo_pairs[0].b, "ajmer");
+    assert_int_equal(t->echo_pairs[0].count, 20);
+    assert_int_equal(t->echo_pairs[0].line, 25);
+    assert_string_equal(t->echo_pairs[1].a, "jaipur/sanganer");
+    assert_int_equal(t->echo_pairs[1].count, 0); /* settings.probe_count */
+    rn_topology_free(t);
+}
+
+static void test_udp_echo_unknown_node(void **state)
+{
+    const char *err = load_error("nodes:\n  sdc:\n", echo_pairs(
+        "  - { a: jaipur, b: ajmer }\n"
+        "  - { a: jaipur/sanganer, b: bikaner }\n"), RN_ETOPOLOGY);
+    assert_at(err, 26, "udp_echo[1]: unknown node 'bikaner'");
+}
+
+static void test_udp_echo_self_pair(void **state)
+{
+    const char *err = load_error("nodes:\n  sdc:\n", echo_pairs(
+        "  - { a: ajmer, b: ajmer }\n"), RN_ETOPOLOGY);
+    assert_at(err, 25, "udp_echo[0]: a node cannot echo with itself ('ajmer')");
+}
+
+static void test_udp_echo_duplicate_pair(void **state)
+{
+    const char *err = load_error("nodes:\n  sdc:\n", echo_pairs(
+        "  - { a: jaipur, b: ajmer }\n"
+        "  - { a: sdc, b: ajmer }\n"
+        "  - { a: ajmer, b: jaipur, count: 10 }\n"), RN_ETOPOLOGY);
+    assert_at(err, 27, "udp_echo[2]: pair ajmer - jaipur is already at line 25");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +416,15 @@ int main(void)
         cmocka_unit_test(test_penalty_slab_shape),
         cmocka_unit_test(test_bad_monthly_charge),
         cmocka_unit_test(test_vc_rtp_ports), /* VC capture */
+        cmocka_unit_test(test_extra_oids_load), /* extra OIDs */
+        cmocka_unit_test(test_extra_oid_bad_kind),
+        cmocka_unit_test(test_extra_oid_bad_oid),
+        cmocka_unit_test(test_extra_oid_duplicate_name),
+        cmocka_unit_test(test_extra_oids_at_most_32),
+        cmocka_unit_test(test_udp_echo_pairs_load), /* UDP echo pairs */
+        cmocka_unit_test(test_udp_echo_unknown_node),
+        cmocka_unit_test(test_udp_echo_self_pair),
+        cmocka_unit_test(test_udp_echo_duplicate_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -871,6 +871,104 @@ static void test_plan_echo_peers_are_checked(void **state)
     assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].name");
 }
 
+/* Fills x[0..2] with the extra OIDs of the plan-extra seed: a gauge, a counter and one whose
+ * OID has a leading dot, as the topology allows. xp points at them. */
+static void fx_extras(Rn__ExtraOid x[3], Rn__ExtraOid *xp[3])
+{
+    static const char *const f[3][3] = {
+        { "cpu", "1.3.6.1.4.1.9.9.109.1.1.1.1.8.1", "gauge" },
+        { "modem-resets", "1.3.6.1.4.1.99999.2.1.0", "counter" },
+        { "temp_c", ".1.3.6.1.4.1.9.9.13.1.3.1.3.1", "gauge" },
+    };
+    for (int i = 0; i < 3; i++) {
+        rn__extra_oid__init(&x[i]);
+        x[i].name = (char *)f[i][0], x[i].oid = (char *)f[i][1], x[i].kind = (char *)f[i][2];
+        xp[i] = &x[i];
+    }
+}
+
+/* Extra OIDs of a device (topology `extra:`): at most 32, each with a [a-z0-9_-] name of 1-63
+ * bytes unique in the device, a numeric OID and kind gauge or counter. */
+static void test_device_extra_oids_are_checked(void **state)
+{
+    fx_t fx;
+    Rn__ExtraOid x[3], *xp[3];
+    fx_extras(x, xp);
+    Rn__Frame *f = fx_plan(&fx);
+    fx.dev[1].extra = xp, fx.dev[1].n_extra = 3;
+    bytes_t b = encode(f);
+    Rn__Frame *back = decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN);
+    assert_int_equal(back->plan->devices[1]->n_extra, 3);
+    assert_string_equal(back->plan->devices[1]->extra[1]->name, "modem-resets");
+    assert_string_equal(back->plan->devices[1]->extra[1]->kind, "counter");
+    assert_string_equal(back->plan->devices[1]->extra[2]->oid, ".1.3.6.1.4.1.9.9.13.1.3.1.3.1");
+    rn_wire_free(back);
+    free(b.buf);
+    x[1].kind = "rate";
+    assert_frame_rejected(f, RN_EFRAME,
+                          "plan.devices[1].extra[1].kind: \"rate\", expected gauge or counter");
+    x[1].kind = "Gauge";
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[1].kind: \"Gauge\"");
+    x[1].kind = "";
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[1].kind: empty");
+    x[1].kind = "counter";
+    static const char *const bad_oids[] = { "1", "1.3.6.", "1..3", "1.3.6.1.x", "iso.3.6.1",
+                                            "1.3.4294967296", "-1.3", "1.3.6 ", "." };
+    for (size_t i = 0; i < sizeof bad_oids / sizeof bad_oids[0]; i++) {
+        x[0].oid = (char *)bad_oids[i];
+        assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[0].oid: \"");
+        assert_frame_rejected(f, RN_EFRAME, "is not a numeric OID");
+    }
+    /* 128 arcs of up to 10 digits is the longest OID the topology takes: longer than other
+     * strings on the wire, and accepted */
+    char long_oid[1500] = "1.3";
+    for (int i = 0; i < 126; i++)
+        strcat(long_oid, ".4294967295");
+    x[0].oid = long_oid;
+    b = encode(f);
+    rn_wire_free(decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN));
+    free(b.buf);
+    strcat(long_oid, ".1"); /* 129 arcs */
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[0].oid: \"1.3.4294967295");
+    x[0].oid = "";
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[0].oid: empty");
+    x[0].oid = "1.3.6.1.4.1.9.9.109.1.1.1.1.8.1";
+    x[2].name = "Temp";
+    assert_frame_rejected(f, RN_EFRAME,
+                          "plan.devices[1].extra[2].name: \"Temp\" is not 1-63 of [a-z0-9_-]");
+    x[2].name = "temp c";
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[2].name: \"temp c\"");
+    char name64[65];
+    memset(name64, 'a', 64), name64[64] = '\0';
+    x[2].name = name64;
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[1].extra[2].name: \"aaaa");
+    name64[63] = '\0'; /* 63 bytes: accepted */
+    b = encode(f);
+    rn_wire_free(decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN));
+    free(b.buf);
+    x[2].name = "cpu";
+    assert_frame_rejected(f, RN_EFRAME,
+                          "plan.devices[1].extra[2].name: \"cpu\" used twice in the device");
+    x[2].name = "temp_c";
+    /* more than 32: refused before unpacking, by the scan */
+    Rn__ExtraOid many[RN_WIRE_MAX_EXTRA + 1], *manyp[RN_WIRE_MAX_EXTRA + 1];
+    char names[RN_WIRE_MAX_EXTRA + 1][8];
+    for (size_t i = 0; i <= RN_WIRE_MAX_EXTRA; i++) {
+        rn__extra_oid__init(&many[i]);
+        snprintf(names[i], sizeof names[i], "x%zu", i);
+        many[i].name = names[i], many[i].oid = "1.3.6.1.2.1.1.3.0", many[i].kind = "gauge";
+        manyp[i] = &many[i];
+    }
+    fx.dev[1].extra = manyp, fx.dev[1].n_extra = RN_WIRE_MAX_EXTRA;
+    b = encode(f);
+    back = decode_ok(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN);
+    assert_int_equal(back->plan->devices[1]->n_extra, RN_WIRE_MAX_EXTRA);
+    rn_wire_free(back);
+    free(b.buf);
+    fx.dev[1].n_extra = RN_WIRE_MAX_EXTRA + 1;
+    assert_frame_rejected(f, RN_ETOOBIG, "plan.devices[1].extra[32]: more than 32 entries");
+}
+
 static void test_bad_snmp_credentials_are_refused(void **state)
 {
     fx_t fx;
@@ -1169,6 +1267,15 @@ static void write_corpus(const char *dir)
     f = fx_plan(&fx);
     fx.plan.echo = &echop, fx.plan.n_echo = 1;
     write_frame_seed(dir, "plan-echo.bin", f);
+    Rn__ExtraOid extra[3], *extrap[3]; /* extra OIDs of a device */
+    fx_extras(extra, extrap);
+    f = fx_plan(&fx);
+    fx.dev[1].extra = extrap, fx.dev[1].n_extra = 3;
+    write_frame_seed(dir, "plan-extra.bin", f);
+    extra[1].kind = "rate";
+    write_frame_seed(dir, "bad-extra-kind.bin", f);
+    extra[1].kind = "counter", extra[0].oid = "1.3.6.1.x";
+    write_frame_seed(dir, "bad-extra-oid.bin", f);
     f = fx_plan(&fx);
     fx.plan.n_devices = fx.plan.n_icmp = 0;
     write_frame_seed(dir, "plan-empty.bin", f);
@@ -1226,6 +1333,7 @@ int main(void)
         cmocka_unit_test(test_batch_round_trips_if_and_icmp_samples_with_unknown_values),
         cmocka_unit_test(test_ack_round_trips),
         cmocka_unit_test(test_plan_echo_peers_are_checked), /* UDP echo peers */
+        cmocka_unit_test(test_device_extra_oids_are_checked), /* extra OIDs */
         cmocka_unit_test(test_heartbeat_round_trips),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_in_one_piece),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_one_byte_at_a_time),
