@@ -10,11 +10,27 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "notify_systemd.h" /* readiness for systemd (Type=notify) */
 #include "privs.h"
 
 #define DEFAULT_PROBE_COUNT 5
 
 static void on_flush_timer(uv_timer_t *t);
+
+/* systemd's STATUS= line (with READY=1 when ready): the plan running and the uplink's state. */
+static void notify_status(const rn_agent_t *a, bool ready)
+{
+    const char *link = a->uplink && rn_uplink_connected(a->uplink) ? "connected to a collector"
+                                                                   : "no collector connected";
+    if (!a->plan_digest[0] && ready)
+        rn_notify_ready("no plan yet, %s", link);
+    else if (!a->plan_digest[0])
+        rn_notify_status("no plan yet, %s", link);
+    else if (ready)
+        rn_notify_ready("plan %.12s, %s", a->plan_digest, link);
+    else
+        rn_notify_status("plan %.12s, %s", a->plan_digest, link);
+}
 
 /* Copies one sample from a poller or prober into the open batch. */
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
@@ -173,6 +189,7 @@ static void on_connected(void *ctx)
     send_frame(a, &f);
     if (a->delivery)
         rn_delivery_connected(a->delivery); /* replays the spool, oldest first */
+    notify_status(a, false);
 }
 
 /* Gives up CAP_NET_RAW once the first plan is applied: the ICMP sockets (opened at start) and
@@ -237,6 +254,7 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
             p->probe_interval_s);
     if (first)
         drop_privileges(a);
+    notify_status(a, false);
     check_captures(a, capture_rc);
 }
 
@@ -259,6 +277,8 @@ static void replace_uplink(rn_agent_t *a);
 static void on_disconnected(void *ctx)
 {
     rn_agent_t *a = ctx;
+    if (!a->stopping)
+        notify_status(a, false);
     if (a->uplink_stale && !a->stopping) /* a reload read new TLS files: use them now */
         replace_uplink(a);
     if (!a->delivery)
@@ -273,8 +293,15 @@ static void reload(rn_agent_t *a);
 
 static void on_signal(uv_signal_t *h, int signum)
 {
-    if (signum == SIGHUP)
-        return reload(h->data);
+    if (signum == SIGHUP) {
+        rn_notify_reloading();
+        reload(h->data);
+        /* Done, applied or refused (the old configuration runs on); a spool reopen it started
+         * finishes on its own. Not while stopping: STOPPING=1 was sent. */
+        if (!((rn_agent_t *)h->data)->stopping)
+            notify_status(h->data, true);
+        return;
+    }
     rn_info("signal %d: shutting down", signum);
     rn_agent_stop(h->data);
 }
@@ -509,6 +536,11 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
         rn_error("agent %s: cannot start: %s", config->node_id, err[0] ? err : rn_strerror(rc));
     else
         rn_info("agent %s started", config->node_id);
+    /* Ready: the spool takes samples, a cached plan is measuring, the first connection attempt
+     * is under way. Not waiting for a collector is on purpose: a node cut off at boot must
+     * measure and spool, not fail its start (rajnet-agent(8), READINESS). */
+    if (rc == 0)
+        notify_status(a, true);
     return rc;
 }
 
@@ -535,6 +567,7 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->stopping)
         return;
     a->stopping = true;
+    rn_notify_stopping();
     if (a->delivery)
         flush(a);
     a->closing_parts = 5 + a->delivery_reopening + !!a->poller + !!a->prober + !!a->uplink +

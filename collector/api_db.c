@@ -132,6 +132,13 @@ static void audit(rn_http_t *h, const rn_http_token_t *t, const char *action, co
     rn_event_store_audit_add(h->events, &a, NULL, NULL);
 }
 
+/* report.h: the audit entry of POST /api/v1/report/deliver (report_api.c). */
+void rn__db_audit(rn_http_req_t *r, const char *action, const char *detail)
+{
+    if (r->http->events && r->token && !r->http->closing)
+        audit(r->http, r->token, action, detail);
+}
+
 /* Replies 503 and returns false without an event store. */
 static bool need_store(rn_http_req_t *r)
 {

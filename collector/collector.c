@@ -13,6 +13,7 @@
 #include "http.h"   /* HTTP API */
 #include "latest.h" /* HTTP API: latest values */
 #include "log.h"
+#include "notify_systemd.h" /* readiness for systemd (Type=notify) */
 #include "session.h"
 #include "report_run.h" /* SLA reports: monthly generation */
 
@@ -88,6 +89,20 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, "tcphs", 5);
 }
 
+/* Agents connected (a hello received) and the topology's size: systemd's STATUS= line. */
+static void notify_status(rn_collector_t *c, bool ready)
+{
+    size_t agents = 0;
+    for (rn_session_t *s = c->sessions; s; s = s->next)
+        agents += s->node && !s->closing;
+    if (ready)
+        rn_notify_ready("%zu agents connected, %zu nodes in the topology", agents,
+                        c->topo->n_nodes);
+    else
+        rn_notify_status("%zu agents connected, %zu nodes in the topology", agents,
+                         c->topo->n_nodes);
+}
+
 /* SIGHUP: loads the topology again; keeps the old one if the new one has an error. Connected
  * agents get their plans again (an agent ignores a plan whose digest it already runs). */
 static void reload_topology(rn_collector_t *c)
@@ -98,7 +113,7 @@ static void reload_topology(rn_collector_t *c)
                               sizeof err);
     if (rc) {
         rn_error("reload: keeping the current topology: %s", err);
-        return;
+        return notify_status(c, true); /* the old topology runs on: ready again */
     }
     rn_alarm_engine_set_topology(c->alarms, t); /* before the old topology goes */
     rn_topology_free(c->topo);
@@ -115,13 +130,16 @@ static void reload_topology(rn_collector_t *c)
             sent += !s->closing;
         }
     rn_info("reload: plans sent to %zu connected agents", sent);
+    notify_status(c, true);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     rn_collector_t *c = h->data;
-    if (signum == SIGHUP)
+    if (signum == SIGHUP) {
+        rn_notify_reloading(); /* READY=1 again when reload_topology is done */
         return reload_topology(c);
+    }
     rn_info("signal %d: shutting down", signum);
     rn_collector_stop(c);
 }
@@ -144,6 +162,7 @@ static void on_cron(uv_timer_t *t)
             rn_info("node %s: heard from again", n->id);
         n->silent_logged = silent;
     }
+    notify_status(c, false); /* sent only when it changed */
 }
 
 static void seed_acked_seq(void *data, const char *node, uint64_t seq)
@@ -338,6 +357,7 @@ void rn_collector_stop(rn_collector_t *c)
     if (c->stopping)
         return;
     c->stopping = true;
+    rn_notify_stopping();
     if (c->http)
         rn_http_close(c->http, on_http_closed, c); /* HTTP API */
     for (rn_session_t *s = c->sessions; s; s = s->next)

@@ -54,6 +54,7 @@ typedef struct rn_collector {
     bool reading_paused;       /* backpressure: the store is behind */
     struct rn_http *http;      /* HTTP API, NULL when config has no http: section */
     struct rn_latest *latest;  /* last samples per series, fed by session.c */
+    unsigned report_runs;      /* monthly report runs (cron or by hand) still writing */
     bool stopping, store_closed, events_closed, finished;
     int handles_open;
 } rn_collector_t;

@@ -16,7 +16,7 @@
 #include "collector.h"
 #include "http_int.h"
 #include "log.h"
-#include "report_run.h" /* SLA reports: GET /api/v1/report */
+#include "report_run.h" /* SLA reports: GET /api/v1/report, POST /api/v1/report/deliver */
 
 #define MAX_SSE_CLIENTS 64
 #define SSE_BUF_MAX (256 * 1024)    /* a client this far behind is dropped */
@@ -599,6 +599,7 @@ static const route_t routes[] = {
     { "GET", "/api/v1/series", false, rn__api_series },
     { "GET", "/api/v1/graph", false, rn__graph_request },
     { "GET", "/api/v1/report", false, rn__api_report }, /* SLA reports (report_api.c) */
+    { "POST", "/api/v1/report/deliver", false, rn__api_report_deliver }, /* again, by hand */
     { "GET", "/api/v1/events", false, api_events },
     { "GET", "/metrics", false, rn__metrics },
     { "GET", "/", false, api_root },

@@ -153,6 +153,8 @@ void rn__db_maintenance_add(rn_http_req_t *r, const char *arg);
 void rn__db_maintenance_delete(rn_http_req_t *r, const char *arg);
 void rn__db_alarm_ack(rn_http_req_t *r, const char *arg);
 void rn__db_alarm_comment(rn_http_req_t *r, const char *arg);
+/* Records an operator write of r's token in the audit log. detail may be NULL. */
+void rn__db_audit(rn_http_req_t *r, const char *action, const char *detail);
 /* Groups a flat array of Alarm objects (taken) into roots with "symptoms", newest root first,
  * at most limit roots (0: all). Returns a new array. */
 json_t *rn__api_group_alarms(json_t *flat, int64_t limit);

@@ -7,6 +7,7 @@
 
 #include "collector.h"
 #include "log.h"
+#include "notify_systemd.h"
 #include "tls.h"
 
 /* --check-config: the agents' TLS files (and the HTTPS ones, if set) must be readable by this
@@ -83,6 +84,9 @@ int main(int argc, char **argv)
     int rc = rn_collector_start(&c, loop, config_path, config, topo);
     if (rc)
         rn_collector_stop(&c);
+    else /* listening for agents, and serving HTTP when configured (Type=notify) */
+        rn_notify_ready("listening for agents on %s:%u, %zu nodes in the topology",
+                        config->listen_host, config->listen_port, topo->n_nodes);
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);
     return rc ? 1 : 0;

@@ -9,10 +9,14 @@
  *     maintenance list
  *     maintenance add ENTITY --start T --end T [--reason TEXT]   (T: now, +2h, -30m, Unix ms)
  *     maintenance delete ID
- *     graph NODE --source if|icmp [--device D] --object O [--from -3600] [--to now]
- *           [--format png|svg] [--view traffic|rtt|jitter] [-o FILE]   saves the image
+ *     graph NODE --source if|icmp|rtp|tcphs|tcp|http [--device D] --object O [--from -3600]
+ *           [--to now] [--format png|svg] [--view V] [-o FILE]   saves the image; views by
+ *           source (first is the default): if traffic, icmp rtt|jitter, rtp mos|loss|jitter,
+ *           tcphs handshake, tcp connect, http ttfb; --device only (and always) for if
  *     report --month YYYY-MM | --from T --to T [--vendor V] [--format csv|html|pdf|json]
  *           [-o FILE | --dir DIR]   SLA report; CSV without --vendor: one file per vendor
+ *     report --deliver --month YYYY-MM   the monthly reports again, to the delivery hooks
+ *           (operator token)
  *
  * URL defaults to $RAJNET_URL or http://127.0.0.1:8080, TOKEN to $RAJNET_TOKEN. --json prints the
  * API's answer as is. Exit codes: 0 ok, 1 the API refused or failed (its reason is printed), 2
@@ -165,10 +169,14 @@ static int usage(void)
             "  ack ID [--comment TEXT] | comment ID TEXT\n"
             "  maintenance list | maintenance add ENTITY --start T --end T [--reason TEXT]\n"
             "  maintenance delete ID\n"
-            "  graph NODE --source if|icmp [--device D] --object O [--from -3600] [--to now]\n"
-            "        [--format png|svg] [--view traffic|rtt|jitter] [-o FILE]\n"
+            "  graph NODE --source if|icmp|rtp|tcphs|tcp|http [--device D] --object O\n"
+            "        [--from -3600] [--to now] [--format png|svg] [--view V] [-o FILE]\n"
+            "        views (first is the default): if: traffic; icmp: rtt, jitter;\n"
+            "        rtp: mos, loss, jitter; tcphs: handshake; tcp: connect; http: ttfb.\n"
+            "        --device only, and always, with --source if\n"
             "  report --month YYYY-MM | --from T --to T [--vendor V]\n"
             "        [--format csv|html|pdf|json] [-o FILE | --dir DIR]   SLA report\n"
+            "  report --deliver --month YYYY-MM   monthly reports again, to the delivery hooks\n"
             "URL: $RAJNET_URL or http://127.0.0.1:8080; TOKEN: $RAJNET_TOKEN\n");
     return 2;
 }
@@ -543,8 +551,31 @@ static int fetch_report(const char *query, const char *path)
     return 0;
 }
 
+/* report --deliver --month YYYY-MM: the collector writes the month's reports again and hands
+ * them to its delivery hooks (POST /api/v1/report/deliver); prints the files. */
+static int deliver_report(const char *month)
+{
+    json_t *body = json_pack("{s:s}", "month", month), *f;
+    request_timeout_s = 600; /* answered once the files are written, like a report */
+    json_t *j = call("POST", "/api/v1/report/deliver", body, NULL);
+    json_decref(body);
+    if (!j)
+        return 1;
+    if (as_json)
+        return print_json(j);
+    json_t *files = json_object_get(j, "files");
+    size_t i;
+    printf("reports of %s written again and handed to the delivery hooks: %zu files\n", month,
+           json_array_size(files));
+    json_array_foreach(files, i, f)
+        printf("  %s\n", json_string_value(f));
+    json_decref(j);
+    return 0;
+}
+
 /* report --month YYYY-MM | --from T --to T [--vendor V] [--format csv|html|pdf|json]
- *        [-o FILE | --dir DIR]: CSV without --vendor is one file per vendor. */
+ *        [-o FILE | --dir DIR]: CSV without --vendor is one file per vendor.
+ * report --deliver --month YYYY-MM: deliver_report. */
 static int cmd_report(int argc, char **argv)
 {
     const char *month = NULL, *from = NULL, *to = NULL, *vendor = NULL, *format = "html";
@@ -553,11 +584,15 @@ static int cmd_report(int argc, char **argv)
         { "month", required_argument, NULL, 'm' },  { "from", required_argument, NULL, 'f' },
         { "to", required_argument, NULL, 't' },     { "vendor", required_argument, NULL, 'V' },
         { "format", required_argument, NULL, 'F' }, { "output", required_argument, NULL, 'o' },
-        { "dir", required_argument, NULL, 'd' },    { NULL, 0, NULL, 0 } };
+        { "dir", required_argument, NULL, 'd' },    { "deliver", no_argument, NULL, 'D' },
+        { NULL, 0, NULL, 0 } };
     int c;
+    bool deliver = false, shaped = false; /* shaped: an option --deliver does not take */
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:f:t:V:F:o:d:", o, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, "m:f:t:V:F:o:d:", o, NULL)) != -1) {
+        shaped |= c != 'm' && c != 'D';
         switch (c) {
+        case 'D': deliver = true; break;
         case 'm': month = optarg; break;
         case 'f': from = optarg; break;
         case 't': to = optarg; break;
@@ -567,6 +602,14 @@ static int cmd_report(int argc, char **argv)
         case 'd': dir = optarg; break;
         default: return usage();
         }
+    }
+    if (deliver) {
+        if (optind != argc || !month || shaped) {
+            fprintf(stderr, "rajnetctl: report --deliver takes --month YYYY-MM only\n");
+            return 2;
+        }
+        return deliver_report(month);
+    }
     if (optind != argc || (!month && (!from || !to)) || (month && (from || to)))
         return usage();
     char period[256], label[128], ev[512];

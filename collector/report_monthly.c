@@ -12,7 +12,12 @@
  * Testing the delivery without waiting for the 1st: RAJNET_REPORT_CLOCK_SKEW_MS (signed ms) in
  * the collector's environment shifts the clock that this schedule sees, and nothing else, so a
  * test can make 00:05 on the 1st come a few seconds after the collector starts and check the
- * files and the hooks (tests/integration/test_report_delivery.sh). */
+ * files and the hooks (tests/integration/test_report_delivery.sh).
+ *
+ * Redelivery by hand: POST /api/v1/report/deliver (report_api.c, `rajnetctl report --deliver`)
+ * runs rn_report_monthly_deliver, the same path as the cron, for any month that has begun. One
+ * run at a time is asked of the API (409 otherwise): two runs of one month would write the same
+ * files from two pool threads. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -99,7 +104,14 @@ static void on_post_done(uv_work_t *w, int status)
 typedef struct {
     rn_collector_t *c;
     char month[8];
+    rn_report_deliver_cb cb; /* NULL for the cron's run */
+    void *cb_data;
 } monthly_t;
+
+bool rn_report_monthly_busy(const rn_collector_t *c)
+{
+    return c->report_runs > 0;
+}
 
 /* Calls the exec and webhook hooks with the files written. */
 static void deliver(rn_collector_t *c, const char *month, const char *files)
@@ -155,17 +167,21 @@ static void deliver(rn_collector_t *c, const char *month, const char *files)
 static void on_monthly_done(void *data, int status, char *body, size_t len)
 {
     monthly_t *m = data;
+    m->c->report_runs--;
     if (status) {
         rn_error("report: monthly reports for %s: %s", m->month, strerror(-status));
     } else {
         rn_info("report: monthly reports for %s written (%zu bytes of file names)", m->month, len);
         deliver(m->c, m->month, body ? body : "");
     }
+    if (m->cb)
+        m->cb(m->cb_data, status, status ? "" : body ? body : "");
     free(body);
     free(m);
 }
 
-int rn_report_monthly_run(rn_collector_t *c, const char *month)
+int rn_report_monthly_deliver(rn_collector_t *c, const char *month, rn_report_deliver_cb cb,
+                              void *data)
 {
     rn_report_req_t req = { .prefix = month };
     char dir[4096];
@@ -177,11 +193,21 @@ int rn_report_monthly_run(rn_collector_t *c, const char *month)
     if (!m)
         return -ENOMEM;
     m->c = c;
+    m->cb = cb;
+    m->cb_data = data;
     snprintf(m->month, sizeof m->month, "%s", month);
+    c->report_runs++; /* before: on_monthly_done takes it back */
     int rc = rn_report_run(c, &req, on_monthly_done, m);
-    if (rc)
+    if (rc) {
+        c->report_runs--;
         free(m);
+    }
     return rc;
+}
+
+int rn_report_monthly_run(rn_collector_t *c, const char *month)
+{
+    return rn_report_monthly_deliver(c, month, NULL, NULL);
 }
 
 /* RAJNET_REPORT_CLOCK_SKEW_MS, or 0 when unset or not a number. */
@@ -199,6 +225,12 @@ void rn_report_monthly_tick(rn_collector_t *c, int64_t now_ms, int64_t window_ms
     now_ms += clock_skew_ms();
     if (c->events && rn_report_monthly_due(now_ms, window_ms, month)) {
         rn_info("report: generating the SLA reports of %s", month);
+        if (rn_report_monthly_busy(c)) { /* a run by hand is writing: never two at once */
+            rn_error("report: monthly reports for %s skipped: a run started by hand is still "
+                     "writing; redo it with `rajnetctl report --deliver --month %s`", month,
+                     month);
+            return;
+        }
         int rc = rn_report_monthly_run(c, month);
         if (rc)
             rn_error("report: monthly reports for %s: %s", month, strerror(-rc));

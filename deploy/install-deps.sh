@@ -8,7 +8,7 @@ build-essential autoconf automake libtool pkg-config
 libuv1-dev libsnmp-dev librrd-dev libpcap-dev libcap-dev libssl-dev libsqlite3-dev
 libyaml-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libnetfilter-queue-dev libmnl-dev zlib1g-dev faketime
-libcurl4-openssl-dev libmicrohttpd-dev
+libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev
 libcairo2-dev libpango1.0-dev poppler-utils
 collectd-core liboping0 fping smitools prometheus linux-perf sqlite3
 libcmocka-dev clang libclang-rt-14-dev

@@ -160,6 +160,10 @@ done
 check "both units reload with SIGHUP (ExecReload=/bin/kill -HUP \$MAINPID)" \
     sh -c 'grep -qxF "ExecReload=/bin/kill -HUP \$MAINPID" /lib/systemd/system/rajnet-agent.service &&
            grep -qxF "ExecReload=/bin/kill -HUP \$MAINPID" /lib/systemd/system/rajnet-collector.service'
+check "both units are Type=notify with NotifyAccess=main (readiness via sd_notify)" \
+    sh -c 'for u in rajnet-agent rajnet-collector; do
+               grep -qx "Type=notify" /lib/systemd/system/$u.service &&
+               grep -qx "NotifyAccess=main" /lib/systemd/system/$u.service || exit 1; done'
 check "agent unit: CAP_NET_RAW only; collector unit: no capabilities" \
     sh -c 'grep -qx "CapabilityBoundingSet=CAP_NET_RAW" /lib/systemd/system/rajnet-agent.service &&
            grep -qx "CapabilityBoundingSet=" /lib/systemd/system/rajnet-collector.service'

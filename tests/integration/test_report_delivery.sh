@@ -9,15 +9,20 @@
 #  - run the exec hook once with RAJNET_EVENT=report, RAJNET_REPORT_MONTH and
 #    RAJNET_REPORT_FILES (the files written, one a line);
 #  - POST {"event": "report", "month", "files"} to the webhook (a python receiver on 127.0.0.1);
-#  - do it once only.
+#  - do it once only;
+#  - deliver it again by hand (POST /api/v1/report/deliver, `rajnetctl report --deliver`): a viewer
+#    token gets 403, a bad or future month 400; the operator's call answers 202 with the same
+#    files, the exec hook and the webhook get a second delivery with the same list, the audit log
+#    has a report_deliver entry, and a call while a run is still writing gets 409.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"
 
 run=$(mktemp -d /tmp/rn-report-delivery-XXXXXX)
-hook_pid=""
-trap 'stack_stop; [ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null; rm -rf "$run"' EXIT
+hook_pid="" cpid=""
+# (a collector paused by the test below is resumed first, or stack_stop would wait on it)
+trap '[ -n "$cpid" ] && kill -CONT "$cpid" 2>/dev/null; stack_stop; [ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null; rm -rf "$run"' EXIT
 port=17191
 python3 "$here/helpers/notify-receiver.py" http "$port" "$run/webhook.log" & hook_pid=$!
 wait_for 10 test -f "$run/webhook.log.ready" || { not_ok "webhook receiver on 127.0.0.1:$port"; exit 1; }
@@ -116,4 +121,65 @@ sleep 3 # past the due second: the schedule must not fire again
 check "the exec hook ran once" test "$(wc -l < "$run/hook.runs" 2>/dev/null)" = 1
 check "the webhook got one report POST" test "$(grep -c '"event": *"report"' "$run/webhook.log")" = 1
 check "one monthly run" test "$(grep -c 'report: generating the SLA reports' "$run/collector.log")" = 1
+
+# --- redelivery by hand: POST /api/v1/report/deliver -----------------------------------------------
+api=http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT
+# post_deliver TOKEN BODY OUT: prints the HTTP status of the call
+post_deliver() {
+    curl -s -o "$3" -w '%{http_code}' -X POST -H "Authorization: Bearer $1" \
+        -H 'Content-Type: application/json' -d "$2" "$api/api/v1/report/deliver"
+}
+code=$(post_deliver "$STACK_VIEWER_TOKEN" "{\"month\": \"$month\"}" "$run/viewer.out")
+check "redelivery with a viewer token: 403 (got $code: $(head -c 120 "$run/viewer.out"))" test "$code" = 403
+code=$(post_deliver "$STACK_OPERATOR_TOKEN" '{"month": "2026-13"}' "$run/bad.out")
+check "redelivery of month 2026-13: 400 (got $code: $(head -c 120 "$run/bad.out"))" test "$code" = 400
+next=$(date -u -d "$month-01 +1 month" +%Y-%m)
+code=$(post_deliver "$STACK_OPERATOR_TOKEN" "{\"month\": \"$next\"}" "$run/future.out")
+check "redelivery of $next, not begun: 400 (got $code: $(head -c 120 "$run/future.out"))" test "$code" = 400
+t0=$(date +%s%3N)
+out=$(RAJNET_URL=$api RAJNET_TOKEN=$STACK_OPERATOR_TOKEN \
+    "$RAJNET_BUILD/collector/rajnetctl" --json report --deliver --month "$month" 2>&1)
+rc=$?
+echo "# rajnetctl report --deliver answered in $(( $(date +%s%3N) - t0 )) ms"
+listed=$(printf '%s' "$out" | /usr/bin/python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin)["files"])))' 2>/dev/null)
+check "rajnetctl report --deliver --month $month: exit 0, the 9 files listed (rc $rc)" \
+    test "$rc" = 0 -a "$listed" = "$got"
+redelivered() { [ "$(wc -l < "$run/hook.runs")" = 2 ] && [ "$(grep -c '"event": *"report"' "$run/webhook.log")" = 2 ]; }
+wait_for 20 redelivered
+check "redelivery: the exec hook ran a second time" test "$(wc -l < "$run/hook.runs")" = 2
+check "redelivery: the exec hook got the same 9 files" test "$(sort "$run/hook.files")" = "$got"
+/usr/bin/python3 - "$run/webhook.log" "$month" "$got" <<'PY'
+import json, sys
+posts = []
+for l in open(sys.argv[1]):
+    try:
+        j = json.loads(l)
+    except ValueError:
+        continue
+    if j.get("event") == "report":
+        posts.append(j)
+want = sorted(sys.argv[3].split("\n"))
+ok = len(posts) == 2 and posts[1].get("month") == sys.argv[2] and sorted(posts[1].get("files", [])) == want
+print(("ok - " if ok else "not ok - ") + "redelivery: the webhook got a second POST with the same 9 files (%d report POSTs)" % len(posts))
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] || TEST_FAILS=$((TEST_FAILS + 1))
+audit=$(sqlite3 "$run/rrd/events.db" "SELECT actor, role, action, detail FROM audit WHERE action = 'report_deliver'" 2>&1)
+check "audit log: demo-operator|operator|report_deliver|month $month (got '$audit')" \
+    test "$audit" = "demo-operator|operator|report_deliver|month $month"
+check "the collector logs the redelivery" \
+    grep -q "report: delivering the SLA reports of $month again, asked by demo-operator" "$run/collector.log"
+# Two calls at once. A run writes in ~0.1 s here, too short to aim a second call into, so the
+# collector is paused (SIGSTOP) while both connect and send, then resumed: it reads both before
+# the first run can finish, and exactly one of them must be refused.
+cpid=$(cat "$run/collector.pid")
+kill -STOP "$cpid"
+post_deliver "$STACK_OPERATOR_TOKEN" "{\"month\": \"$month\"}" "$run/a.out" >"$run/a.code" & pa=$!
+post_deliver "$STACK_OPERATOR_TOKEN" "{\"month\": \"$month\"}" "$run/b.out" >"$run/b.code" & pb=$!
+sleep 1
+kill -CONT "$cpid"
+wait "$pa" "$pb"
+codes=$(printf '%s\n%s\n' "$(cat "$run/a.code")" "$(cat "$run/b.code")" | sort | tr '\n' ' ')
+check "two calls at once: one 202, one 409 while the other writes (got $codes: $(cat "$run/a.out" "$run/b.out" | grep -o '"error":"[^"]*"'))" \
+    test "$codes" = "202 409 "
 exit $((TEST_FAILS > 0))
