@@ -44,8 +44,17 @@ void rn_collector_check_backpressure(rn_collector_t *c)
     if (pause == c->reading_paused || c->stopping)
         return;
     c->reading_paused = pause;
-    rn_info("RRD store %s (%zu batches queued): %s reading from agents", pause ? "behind" : "caught up",
-            pending, pause ? "pausing" : "resuming");
+    /* Under a steady overload reading pauses and resumes many times a second: say it once per
+     * 10 s with the count, so the log stays readable (/metrics has the live gauge). */
+    int64_t now = (int64_t)(rn_clock_mono_ns() / 1000000);
+    if (pause && now - c->pause_logged_ms >= 10000) {
+        rn_info("RRD store behind (%zu batches queued): pausing reading from agents (%u more "
+                "pauses since the last report)", pending, c->pauses_unlogged);
+        c->pause_logged_ms = now;
+        c->pauses_unlogged = 0;
+    } else if (pause) {
+        c->pauses_unlogged++;
+    }
     for (rn_session_t *s = c->sessions; s; s = s->next)
         rn_session_set_reading(s, !pause);
 }

@@ -52,6 +52,8 @@ typedef struct rn_collector {
     struct rn_session *sessions;
     rn_node_state_t *nodes;
     bool reading_paused;       /* backpressure: the store is behind */
+    unsigned pauses_unlogged;  /* pauses since the last one logged (one line per 10 s at most) */
+    int64_t pause_logged_ms;
     struct rn_http *http;      /* HTTP API, NULL when config has no http: section */
     struct rn_latest *latest;  /* last samples per series, fed by session.c */
     unsigned report_runs;      /* monthly report runs (cron or by hand) still writing */

@@ -4,11 +4,14 @@
  * thread only queues batches here and gets a callback with the outcome. This is the only module
  * that includes <rrd.h>.
  *
- * How: rn_rrd_store_write() appends a job to a FIFO. At most one job runs at a time, on the libuv
- * thread pool (uv_queue_work); its after_work callback, on the loop thread, starts the next job
- * and then fires the caller's callback. So batches are applied in submission order and the worker
- * side state (the cache of each file's last update time) is touched by one thread at a time; the
- * hand-over through libuv's queue orders those accesses. A job:
+ * How: rn_rrd_store_write() appends a job to a FIFO. At most one run of jobs is on the libuv
+ * thread pool at a time (uv_queue_work): the queued jobs, up to MAX_RUN of them, applied one after
+ * the other by one worker, so a busy store pays one thread hand-over per run, not per batch (that
+ * hand-over, not librrd, bounded ingest once the files got small). Its after_work callback, on the
+ * loop thread, starts the next run and then fires the callers' callbacks in order. So batches are
+ * applied in submission order and the worker side state (the cache of each file's last update
+ * time) is touched by one thread at a time; the hand-over through libuv's queue orders those
+ * accesses. A job:
  *   1. checks that the data directory is still a writable directory (else the whole batch fails
  *      with a negative status: nothing is stored, the caller must not ack);
  *   2. maps each sample to its file path, then sorts (path, position in batch) so that the samples
@@ -61,6 +64,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#define MAX_RUN 32 /* write jobs applied by one worker hand-over */
 #define MAX_SOURCES 8
 #define DEFAULT_STEP 60u
 #define HEARTBEAT_STEPS 3u
@@ -974,31 +978,36 @@ static void apply_batch(job_t *job)
     free(items);
 }
 
-/* Worker thread: applies a write job and releases its frame; the close sentinel does nothing. */
+/* Worker thread: applies a run of write jobs in order and releases their frames; the close
+ * sentinel (always alone) does nothing. */
 static void on_work(uv_work_t *req)
 {
-    job_t *job = container_of(req, job_t, req);
-    if (job->is_close)
-        return;
-    apply_batch(job);
-    rn_wire_free(job->frame);
-    job->frame = NULL;
+    for (job_t *job = container_of(req, job_t, req); job; job = job->next) {
+        if (job->is_close)
+            return;
+        apply_batch(job);
+        rn_wire_free(job->frame);
+        job->frame = NULL;
+    }
 }
 
 /* ---- queue (loop thread) ----------------------------------------------------------------- */
 
 static void on_after_work(uv_work_t *req, int status);
 
-/* Starts the oldest queued job if none is running. */
+/* Starts the oldest queued jobs, up to MAX_RUN of them and never the close sentinel with others,
+ * as one run if none is running. */
 static void start_next(rn_rrd_store_t *s)
 {
     if (s->running != NULL || s->head == NULL)
         return;
-    job_t *job = s->head;
-    s->head = job->next;
+    job_t *job = s->head, *last = job;
+    for (size_t n = 1; n < MAX_RUN && !last->is_close && last->next && !last->next->is_close; n++)
+        last = last->next;
+    s->head = last->next;
     if (s->head == NULL)
         s->tail = NULL;
-    job->next = NULL;
+    last->next = NULL;
     s->running = job;
     /* Fails only for a NULL work callback. */
     (void)uv_queue_work(s->loop, &job->req, on_work, on_after_work);
@@ -1041,15 +1050,20 @@ static void on_after_work(uv_work_t *req, int status)
             cb(data);
         return;
     }
-    s->pending--;
+    for (job_t *j = job; j; j = j->next)
+        s->pending--;
     start_next(s);
-    if (status < 0 && job->status == 0)
-        job->status = status;
-    if (job->frame != NULL) /* not run (cancelled) */
-        rn_wire_free(job->frame);
-    job->cb(job->data, job->status, &job->result);
-    free(job->node_id);
-    free(job);
+    while (job) {
+        job_t *next = job->next;
+        if (status < 0 && job->status == 0)
+            job->status = status;
+        if (job->frame != NULL) /* not run (cancelled) */
+            rn_wire_free(job->frame);
+        job->cb(job->data, job->status, &job->result);
+        free(job->node_id);
+        free(job);
+        job = next;
+    }
 }
 
 /* ---- public API -------------------------------------------------------------------------- */
