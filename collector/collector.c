@@ -19,8 +19,8 @@
 
 #define CRON_MS 1000
 #define SILENT_AFTER_S 30      /* a connected node that sends nothing this long is "silent" */
-#define STORE_HIGH_WATER 64    /* batches queued in the store: stop reading from agents */
-#define STORE_LOW_WATER 16     /* ... and read again once it is down to this */
+#define STORE_HIGH_WATER 256   /* batches queued in the store: stop reading from agents */
+#define STORE_LOW_WATER 128    /* ... and read again once it is down to this */
 
 rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id)
 {
@@ -35,6 +35,11 @@ rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id)
     n->next = c->nodes;
     c->nodes = n;
     return n;
+}
+
+bool rn_collector_may_read(const rn_collector_t *c, const rn_node_state_t *n)
+{
+    return !c->reading_paused && (!n || n->in_store < RN_NODE_MAX_IN_STORE);
 }
 
 void rn_collector_check_backpressure(rn_collector_t *c)
@@ -56,7 +61,7 @@ void rn_collector_check_backpressure(rn_collector_t *c)
         c->pauses_unlogged++;
     }
     for (rn_session_t *s = c->sessions; s; s = s->next)
-        rn_session_set_reading(s, !pause);
+        rn_session_set_reading(s, rn_collector_may_read(c, rn_session_node(s)));
 }
 
 /* An alarm event: logged now; the event store and the notifiers take them from here. */

@@ -31,6 +31,7 @@ typedef struct rn_node_state {
     uint64_t batches, samples, too_old, failed, duplicates;
     int64_t last_seen_ms;      /* wall clock of the last frame from its agent */
     bool silent_logged;
+    unsigned in_store;         /* its batches queued in the RRD store, not yet written */
     struct rn_session *session; /* the agent's current connection, or NULL */
     struct rn_node_state *next;
 } rn_node_state_t;
@@ -74,6 +75,12 @@ rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id);
 
 /* Backpressure: called by sessions after queueing a write and by the store's completions. */
 void rn_collector_check_backpressure(rn_collector_t *c);
+
+/* Whether a node's session may read: not while the store is behind, and not while the node has
+ * RN_NODE_MAX_IN_STORE batches queued in it (so one fast agent cannot fill the queue and starve
+ * the others: each pause ends with the readiest sessions reading first). */
+#define RN_NODE_MAX_IN_STORE 2
+bool rn_collector_may_read(const rn_collector_t *c, const rn_node_state_t *n);
 
 /* While stopping: frees what is left once the store is drained and every session closed. */
 void rn_collector_try_finish(rn_collector_t *c);

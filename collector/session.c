@@ -152,7 +152,10 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
         if (n->session)
             rn_session_close(n->session, "storage failed");
     }
+    n->in_store--;
     rn_collector_check_backpressure(p->collector);
+    if (n->session)
+        rn_session_set_reading(n->session, rn_collector_may_read(p->collector, n));
     free(p);
 }
 
@@ -216,7 +219,10 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         return rn_session_close(s, rn_strerror(rc));
     }
     n->submitted_seq = seq;
+    n->in_store++;
     rn_collector_check_backpressure(s->collector);
+    if (!rn_collector_may_read(s->collector, n))
+        rn_session_set_reading(s, false);
 }
 
 /* Dispatches one decoded frame; takes ownership of it. */
@@ -292,6 +298,11 @@ static void on_tls_error(rn_tls_stream_t *t, void *data, int err, const char *wh
     else
         rn_warn("agent %s (%s): refused: %s", s->node ? s->node->id : "?", s->peer, why);
     rn_session_close(s, NULL);
+}
+
+struct rn_node_state *rn_session_node(const rn_session_t *s)
+{
+    return s->node;
 }
 
 void rn_session_set_reading(rn_session_t *s, bool on)

@@ -44,4 +44,7 @@ void rn_session_send_plan(rn_session_t *s);
 /* Pauses or resumes reading from the agent (backpressure). */
 void rn_session_set_reading(rn_session_t *s, bool on);
 
+/* The node a session speaks for, once its hello was accepted; NULL before. */
+struct rn_node_state *rn_session_node(const rn_session_t *s);
+
 #endif
