@@ -171,7 +171,7 @@ static void graph_rows(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t 
 
 static void vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t *v)
 {
-    static const double xs[] = { 0, 88, 190, 220, 305, 345, 385, 430, 475, 550, 620, 690 };
+    static const double xs[] = { 0, 80, 175, 205, 290, 335, 385, 430, 480, 565, 650, 730 };
     static const char *const head[] = { "Node", "Circuit", "SLA", "Avail. % (target)",
                                         "Down", "Outages", "MTTR", "Longest",
                                         "Lat. ms p50/95", "Loss % p50/95",
