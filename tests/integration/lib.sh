@@ -4,6 +4,9 @@
 #   wait_for SECONDS CMD...      retry CMD every 0.2 s until it succeeds; returns 1 on timeout
 #   rrd_last FILE DS             print the last value of data source DS (rrdtool lastupdate)
 #   rrd_last_time FILE           print the time of the last update
+#   free_port [tcp|udp]          print a port on 127.0.0.1 that was free a moment ago (tcp)
+#   loopback_pki DIR NODE...     a state CA, the collector's certificate for 127.0.0.1 and one
+#                                certificate per node under DIR (deploy/pki/rajnet-pki)
 
 TEST_FAILS=0
 
@@ -34,4 +37,17 @@ rrd_last() {
 
 rrd_last_time() {
     rrdtool lastupdate "$1" 2>/dev/null | awk 'NR == 3 { sub(":", "", $1); print $1 }'
+}
+
+free_port() {
+    /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "${1:-tcp}"
+}
+
+loopback_pki() {
+    local dir=$1 pki node; shift
+    pki="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/pki/rajnet-pki"
+    "$pki" ca "$dir" >/dev/null && "$pki" collector "$dir" collector --ip 127.0.0.1 >/dev/null || return 1
+    for node in "$@"; do "$pki" node "$dir" "$node" >/dev/null || return 1; done
 }

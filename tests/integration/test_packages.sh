@@ -41,9 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # unit_cmd UNIT KEY: the command line of KEY (ExecStart, ExecStartPre) in the installed unit,
 # without systemd's prefixes (-, @, +, !).

@@ -54,16 +54,10 @@ listen() { # listen NAME: starts a listener on $run/NAME.sock logging to $run/NA
 listen collector
 listen agent
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 port=$(free_port)
 hport=$(free_port)
 
-"$repo/deploy/pki/rajnet-pki" ca "$run/pki" >/dev/null &&
-    "$repo/deploy/pki/rajnet-pki" collector "$run/pki" collector --ip 127.0.0.1 >/dev/null &&
-    "$repo/deploy/pki/rajnet-pki" node "$run/pki" jaipur >/dev/null ||
-    { not_ok "rajnet-pki makes the certificates"; exit 1; }
+loopback_pki "$run/pki" jaipur || { not_ok "rajnet-pki makes the certificates"; exit 1; }
 cat >"$run/topology.yaml" <<'EOF'
 settings: { poll_interval_s: 5, probe_interval_s: 1, probe_count: 3 }
 vendors: { bsnl: { name: BSNL, contact: noc@bsnl.example } }

@@ -39,11 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { # free_port udp|tcp: a port on 127.0.0.1 that was free a moment ago
-    /usr/bin/python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
-}
 set_control() { # set_control BOOT DISC: rewrite the device's control file atomically
     printf '{"first_boot": %s, "boot": %s, "disc": %s, "wrap_at": %s}\n' \
         "$t0" "$1" "$2" "$WRAP_AT" > "$run/control.tmp" && mv "$run/control.tmp" "$run/control.json"
@@ -74,9 +69,7 @@ fi
 # --- collector and agent --------------------------------------------------------------------------
 coll_port=$(free_port tcp)
 pki=$run/pki
-"$repo/deploy/pki/rajnet-pki" ca "$pki" >/dev/null &&
-    "$repo/deploy/pki/rajnet-pki" collector "$pki" collector --ip 127.0.0.1 >/dev/null &&
-    "$repo/deploy/pki/rajnet-pki" node "$pki" lab >/dev/null || { not_ok "rajnet-pki makes certificates"; exit 1; }
+loopback_pki "$pki" lab || { not_ok "rajnet-pki makes certificates"; exit 1; }
 cat > "$run/topology.yaml" <<YAML
 settings: { poll_interval_s: 1, probe_interval_s: 60 }
 vendors: { lab: { name: Lab } }
