@@ -120,7 +120,13 @@ def mibs():
             return 1
         with tarfile.open(os.path.join(tmp, tgz[0])) as t:
             members = [m for m in t.getmembers() if m.name.startswith("package/lib/mibs/")]
-            t.extractall(MIB_CACHE, members=members)
+            t.extractall(tmp, members=members)
+        # into place in one rename, so a test running beside this one never sees half the files
+        try:
+            os.rename(os.path.join(tmp, "package"), os.path.join(MIB_CACHE, "package"))
+        except OSError:
+            if not os.path.exists(os.path.join(folder, "SNMPv2-SMI.mib")):
+                raise
     print(folder)
     return 0
 
