@@ -1,7 +1,12 @@
 # Shell functions that run rajnet-mon on the simulated RajNet: one collector in the root
-# namespace, one agent inside each node's namespace. Sourced by deploy/demo.sh and by the
-# integration tests. Agents reach the collector over the simulation's management network
-# (10.78.0.1), so a cut data link shows up as probe loss instead of silencing its agents.
+# namespace, one agent inside the namespace of each node that has one (villages marked
+# `agent: false` have none). Sourced by deploy/demo.sh and by the integration tests.
+#
+#   RAJNET_MGMT=inband (default)  agents reach the collector at 10.77.255.253 over the data path,
+#                       as a real block office does: a cut link silences the agents below it.
+#   RAJNET_MGMT=oob     agents reach it over the simulation's management bridge (10.78.0.1), so
+#                       a cut data link shows up as probe loss instead of silencing its agents
+#                       (for tests that need live evidence from below a cut).
 #
 #   stack_start RUN_DIR   start the simulation, the collector and every agent; RUN_DIR holds
 #                         certificates (RUN_DIR/pki), configs, logs, pids, the agents' spools
@@ -13,7 +18,12 @@ STACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK_BUILD=${RAJNET_BUILD:-$STACK_REPO/build}
 STACK_TOPOLOGY=${RAJNET_TOPOLOGY:-$STACK_REPO/deploy/sim/topology.yaml}
 STACK_SECRETS=${RAJNET_SECRETS:-$STACK_REPO/deploy/sim/secrets.yaml}
-STACK_COLLECTOR_ADDR=10.78.0.1
+STACK_MGMT=${RAJNET_MGMT:-inband}
+case $STACK_MGMT in
+    inband) STACK_COLLECTOR_ADDR=10.77.255.253 ;;  # rn-root, the root end of the root link
+    oob) STACK_COLLECTOR_ADDR=10.78.0.1 ;;         # the management bridge rn-mgmt
+    *) echo "stack: RAJNET_MGMT must be inband or oob, not '$STACK_MGMT'" >&2; return 1 ;;
+esac
 STACK_COLLECTOR_PORT=${RAJNET_PORT:-7400}
 STACK_RUN=""
 # HTTP API and dashboard (docs/api.md): where the collector serves them, and the demo's tokens.
@@ -24,17 +34,31 @@ STACK_VIEWER_TOKEN=rajnet-demo-viewer
 
 export RAJNET_BUILD=$STACK_BUILD
 
-stack_sim() {
-    "$STACK_REPO/deploy/sim/rajnet-sim" "$@"
+# Runs a command without the stack's lock descriptor: a daemon that inherited it (snmpd, a
+# stand-in service, an agent) would hold the machine-wide lock for as long as it lives, and a
+# run that died before stack_stop would then keep every later run waiting.
+stack_nolock() {
+    if [ -n "${STACK_LOCK_FD:-}" ]; then
+        "$@" {STACK_LOCK_FD}>&-
+    else
+        "$@"
+    fi
 }
 
+stack_sim() {
+    stack_nolock "$STACK_REPO/deploy/sim/rajnet-sim" "$@"
+}
+
+# Prints the ids of the nodes that run an agent (a flat node line without a 5th field is one
+# written before agentless nodes existed: it has an agent).
 stack_nodes() {
     "$STACK_BUILD/deploy/sim/rajnet-topo" flat "$STACK_TOPOLOGY" "$STACK_SECRETS" |
-        awk '$1 == "node" { print $2 }'
+        awk '$1 == "node" && $5 != "noagent" { print $2 }'
 }
 
-# Makes a state CA, the collector's certificate and one certificate per node under
-# $STACK_RUN/pki, with deploy/pki/rajnet-pki (the same script a NOC uses).
+# Makes a state CA, the collector's certificate (for the address agents reach it at in this
+# management mode) and one certificate per agent node under $STACK_RUN/pki, with
+# deploy/pki/rajnet-pki (the same script a NOC uses).
 stack_make_pki() {
     local pki=$STACK_RUN/pki node
     "$STACK_REPO/deploy/pki/rajnet-pki" ca "$pki" >/dev/null
@@ -83,8 +107,11 @@ tls:
   ca: $STACK_RUN/pki/ca.crt
   collector_name: collector
 YAML
-    ip netns exec "$(stack_sim ns "$node")" "$STACK_BUILD/agent/rajnet-agent" \
-        -c "$STACK_RUN/agents/$flat/agent.yaml" >>"$STACK_RUN/agents/$flat/agent.log" 2>&1 &
+    local ns; ns=$(stack_sim ns "$node")
+    # a subshell that closes the lock and execs: $! is the agent's own pid
+    ( [ -z "${STACK_LOCK_FD:-}" ] || exec {STACK_LOCK_FD}>&-
+      exec ip netns exec "$ns" "$STACK_BUILD/agent/rajnet-agent" \
+        -c "$STACK_RUN/agents/$flat/agent.yaml" ) >>"$STACK_RUN/agents/$flat/agent.log" 2>&1 &
     echo $! > "$STACK_RUN/agents/$flat/pid"
 }
 
@@ -96,7 +123,8 @@ stack_stop_agent() {
 }
 
 stack_start_collector() {
-    "$STACK_BUILD/collector/rajnet-collector" -c "$STACK_RUN/collector.yaml" \
+    ( [ -z "${STACK_LOCK_FD:-}" ] || exec {STACK_LOCK_FD}>&-
+      exec "$STACK_BUILD/collector/rajnet-collector" -c "$STACK_RUN/collector.yaml" ) \
         >>"$STACK_RUN/collector.log" 2>&1 &
     echo $! > "$STACK_RUN/collector.pid"
     local i
@@ -134,7 +162,7 @@ stack_start() {
     mkdir -p "$STACK_RUN"
     STACK_RUN=$(cd "$STACK_RUN" && pwd)
     stack_lock || return 1
-    stack_sim up --topology "$STACK_TOPOLOGY" --secrets "$STACK_SECRETS" || return 1
+    stack_sim up --topology "$STACK_TOPOLOGY" --secrets "$STACK_SECRETS" --mgmt "$STACK_MGMT" || return 1
     stack_make_pki || return 1
     stack_write_collector_config
     stack_start_collector || return 1
@@ -142,6 +170,7 @@ stack_start() {
     for node in $(stack_nodes); do
         stack_start_agent "$node"
     done
+    echo "stack: management $STACK_MGMT, agents reach the collector at $STACK_COLLECTOR_ADDR:$STACK_COLLECTOR_PORT" >&2
     echo "stack: dashboard and API at http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT/" \
          "(operator token $STACK_OPERATOR_TOKEN)" >&2
 }

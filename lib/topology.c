@@ -369,13 +369,14 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
 {
     typedef struct {
         char *tier, *parent;
-        yaml_node_t *devices, *uplinks;
+        yaml_node_t *devices, *uplinks, *agent;
     } node_raw_t;
     static const rn_yaml_field_t fields[] = {
         F("tier", RN_YF_STR, true, node_raw_t, tier, 0, 0),
         F("parent", RN_YF_STR, false, node_raw_t, parent, 0, 0),
         F("devices", RN_YF_NODE, false, node_raw_t, devices, 0, 0),
         F("uplinks", RN_YF_NODE, false, node_raw_t, uplinks, 0, 0),
+        F("agent", RN_YF_NODE, false, node_raw_t, agent, 0, 0),
     };
     static const char *const tiers[] = { "sdc", "district", "block", "village", NULL };
     if (!rn_yaml_is_map(y, section, "nodes"))
@@ -399,9 +400,18 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
             return;
         }
         node_raw_t raw = { 0 };
-        rn_yaml_read_map(y, rn_yaml_map_value(y, section, i), path, fields, 4, &raw);
+        rn_yaml_read_map(y, rn_yaml_map_value(y, section, i), path, fields, 5, &raw);
         n->tier = raw.tier;
         n->parent_id = raw.parent;
+        n->agent = true;
+        if (raw.agent) {
+            snprintf(sub, sizeof sub, "%s.agent", path);
+            const char *v = rn_yaml_scalar(y, raw.agent, sub);
+            if (v && (!strcmp(v, "false") || !strcmp(v, "no")))
+                n->agent = false;
+            else if (v && strcmp(v, "true") != 0 && strcmp(v, "yes") != 0)
+                rn_yaml_fail(y, raw.agent, sub, "'%s' is not true or false", v);
+        }
         yaml_node_t *devs = raw.devices, *ups = raw.uplinks;
         if (y->rc)
             return;
@@ -519,8 +529,44 @@ static void read_services(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
     free(raw);
 }
 
+static int cmp_node_id(const void *a, const void *b)
+{
+    return strcmp((*(rn_node_t *const *)a)->id, (*(rn_node_t *const *)b)->id);
+}
+
+static int cmp_key_node(const void *key, const void *elem)
+{
+    return strcmp(key, (*(rn_node_t *const *)elem)->id);
+}
+
+/* Builds t->by_id. Returns the node defined a second time with the lowest line, or NULL when
+ * every id is unique (the index is then complete; on allocation failure it stays NULL). */
+static const rn_node_t *index_nodes(rn_topology_t *t)
+{
+    const rn_node_t *dup = NULL;
+    t->by_id = malloc((t->n_nodes ? t->n_nodes : 1) * sizeof *t->by_id);
+    if (!t->by_id)
+        return NULL;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        t->by_id[i] = &t->nodes[i];
+    qsort(t->by_id, t->n_nodes, sizeof *t->by_id, cmp_node_id);
+    for (size_t i = 1; i < t->n_nodes; i++) {
+        if (strcmp(t->by_id[i - 1]->id, t->by_id[i]->id) != 0)
+            continue;
+        const rn_node_t *later = t->by_id[i]->line > t->by_id[i - 1]->line ? t->by_id[i]
+                                                                             : t->by_id[i - 1];
+        if (!dup || later->line < dup->line)
+            dup = later;
+    }
+    return dup;
+}
+
 const rn_node_t *rn_topology_node(const rn_topology_t *t, const char *id)
 {
+    if (t->by_id) {
+        rn_node_t **hit = bsearch(id, t->by_id, t->n_nodes, sizeof *t->by_id, cmp_key_node);
+        return hit ? *hit : NULL;
+    }
     for (size_t i = 0; i < t->n_nodes; i++)
         if (t->nodes[i].id && strcmp(t->nodes[i].id, id) == 0)
             return &t->nodes[i];
@@ -557,12 +603,16 @@ static int resolve_tree(rn_yaml_t *y, rn_topology_t *t)
 {
     char where[512];
     size_t roots = 0;
+    const rn_node_t *dup = index_nodes(t);
+    if (dup) {
+        free(t->by_id);
+        t->by_id = NULL;
+        snprintf(where, sizeof where, "nodes.%s.parent", dup->id);
+        return fail_line(y, dup->line, where, "node '%s' is defined twice", dup->id);
+    }
     for (size_t i = 0; i < t->n_nodes && !y->rc; i++) {
         rn_node_t *n = &t->nodes[i];
         snprintf(where, sizeof where, "nodes.%s.parent", n->id);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(t->nodes[j].id, n->id) == 0)
-                return fail_line(y, n->line, where, "node '%s' is defined twice", n->id);
         const char *slash = strrchr(n->id, '/');
         if (!n->parent_id) {
             if (slash)
@@ -590,6 +640,24 @@ static int resolve_tree(rn_yaml_t *y, rn_topology_t *t)
                 return fail_line(y, t->nodes[i].line, "nodes", "parents of '%s' form a cycle",
                                  t->nodes[i].id);
     }
+    /* an agentless node is probed and polled by its parent's agent (collector/plan.h), whose
+     * plan must hold its devices with the parent's own */
+    size_t *polled = alloc_array(y, t->n_nodes ? t->n_nodes : 1, sizeof *polled);
+    for (size_t i = 0; polled && i < t->n_nodes; i++)
+        polled[i] = t->nodes[i].agent ? t->nodes[i].n_devices : 0;
+    for (size_t i = 0; polled && i < t->n_nodes && !y->rc; i++) {
+        const rn_node_t *n = &t->nodes[i];
+        snprintf(where, sizeof where, "nodes.%s.agent", n->id);
+        if (!n->agent && !n->parent)
+            fail_line(y, n->line, where, "the root must run an agent");
+        else if (!n->agent && !n->parent->agent)
+            fail_line(y, n->line, where, "'%s' has no agent, so its parent '%s' must run one "
+                      "(the parent's agent probes and polls it)", n->id, n->parent->id);
+        else if (!n->agent && (polled[n->parent - t->nodes] += n->n_devices) > RN_WIRE_MAX_DEVICES)
+            fail_line(y, n->line, where, "'%s' and its agentless children have more than %u "
+                      "devices, more than one plan holds", n->parent->id, RN_WIRE_MAX_DEVICES);
+    }
+    free(polled);
     return y->rc;
 }
 
@@ -939,6 +1007,7 @@ void rn_topology_free(rn_topology_t *t)
     for (size_t i = 0; t->nodes && i < t->n_nodes; i++)
         free_node(&t->nodes[i]);
     free(t->nodes);
+    free(t->by_id);
     for (size_t i = 0; t->vendors && i < t->n_vendors; i++) {
         free(t->vendors[i].name);
         free(t->vendors[i].display);

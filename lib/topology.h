@@ -66,6 +66,8 @@ typedef struct rn_node {
     size_t n_devices;
     rn_link_t *uplinks;
     size_t n_uplinks;
+    bool agent;                /* runs an agent (`agent:`, default true); false for agentless
+                                * sites (most villages): the parent's agent probes them */
     int line;                  /* where the node is defined */
 } rn_node_t;
 
@@ -132,6 +134,7 @@ typedef struct {
     size_t n_services;
     rn_echo_pair_t *echo_pairs; /* UDP echo pairs, in file order */
     size_t n_echo_pairs;
+    rn_node_t **by_id;         /* the nodes sorted by id, for rn_topology_node (NULL: scan) */
 } rn_topology_t;
 
 /* Loads and checks a topology and its secrets file (secrets_path may be NULL when no device

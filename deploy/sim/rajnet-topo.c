@@ -4,7 +4,8 @@
  *   rajnet-topo flat TOPOLOGY [SECRETS]
  *
  * Lines (fields separated by one space, "-" for absent), nodes parent before child:
- *   node ID PARENT ADDR
+ *   node ID PARENT ADDR AGENT     (AGENT: "agent", or "noagent" for `agent: false` sites;
+ *                                  readers also take the older 4-field line as "agent")
  *   snmp ID DEVICE VERSION COMMUNITY USER AUTHPROTO AUTHKEY PRIVPROTO PRIVKEY
  *   link ID PARENT LOCAL_IFNAME REMOTE_IFNAME CIRCUIT
  *   service NAME KIND NODE ADDR TCPPORTS URL
@@ -28,8 +29,8 @@ static void print_node(const rn_topology_t *t, const rn_node_t *n, unsigned char
     if (n->parent)
         print_node(t, n->parent, printed);
     printed[idx] = 1;
-    printf("node %s %s %s\n", n->id, dash(n->parent_id),
-           n->n_devices ? n->devices[0].addr : "-");
+    printf("node %s %s %s %s\n", n->id, dash(n->parent_id),
+           n->n_devices ? n->devices[0].addr : "-", n->agent ? "agent" : "noagent");
     for (size_t i = 0; i < n->n_devices; i++) {
         const rn_device_t *d = &n->devices[i];
         printf("snmp %s %s %s %s %s %s %s %s %s\n", n->id, d->name,

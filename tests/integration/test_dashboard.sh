@@ -16,6 +16,7 @@
 #   RAJNET_HTTP            the collector's HTTP address (default http://127.0.0.1:8080)
 #   RAJNET_OPERATOR_TOKEN  a token with role operator (default rajnet-demo-operator)
 set -uo pipefail
+export RAJNET_MGMT=oob # live evidence from below the cut: jaipur and its blocks turn red from their agents
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"

@@ -6,6 +6,7 @@
 #    within three probe intervals, and not in the other district; healing brings RTT back;
 #  - a typo in a config or the topology exits 2 naming file, line and field.
 set -uo pipefail
+export RAJNET_MGMT=oob # live evidence from below the cut: the blocks' probe loss must land during it
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"

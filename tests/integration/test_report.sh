@@ -14,6 +14,7 @@
 #  (each decodes to a PNG) and PDF carrying them (pages to PNG with pdftoppm, non-empty).
 #  SAVE_SAMPLE=DIR copies the rendered report there (docs/sample-report was made this way).
 set -uo pipefail
+export RAJNET_MGMT=oob # live evidence from below the cuts: the symptoms that keep blocks uncharged
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"
@@ -93,6 +94,13 @@ charge = {"JPR-MPLS-0042": (250000, dhq), "AJM-LL-0107": (180000, dhq),
           "AJM-KSG-LL-2210": (30000, bhq)}
 period = (r["to_ms"] - r["from_ms"]) / 1000.0
 vend = {}
+# the village links (no agent below them; what is known of them depends on their block's probes
+# down to them) are not asserted: their penalties count into their vendors' totals as reported
+villages = ["JPR-AMR-KND-RF-0101", "JPR-SNG-BGR-VS-0202", "AJM-KSG-TLN-RF-0303"]
+check(all(c in links for c in villages), "the report lists the three village links")
+for c in villages:
+    if c in links:
+        vend[links[c]["vendor"]] = vend.get(links[c]["vendor"], 0) + links[c]["penalty_amount"]
 for c, (money, slabs) in charge.items():
     base = period - links[c]["maintenance_s"]
     avail = (base - expect[c]) / base * 100
@@ -110,16 +118,19 @@ PY
 
 mkdir -p "$run/out"
 ctl report --from "$t0" --to "$t1" --format csv --dir "$run/out" >/dev/null
-check "CSV: one file per vendor" test "$(ls "$run/out"/*.csv 2>/dev/null | wc -l)" = 3
+check "CSV: one file per vendor (4)" test "$(ls "$run/out"/*.csv 2>/dev/null | wc -l)" = 4
 check "the BSNL CSV lists its district link's outage" grep -q "^bsnl,JPR-MPLS-0042," <(cat "$run/out"/*-bsnl.csv)
 ctl report --from "$t0" --to "$t1" --format html -o "$run/out/report.html" >/dev/null
 check "HTML renders (vendors' sections, ends with </html>)" \
     bash -c "grep -q 'AirJaldi Radio' '$run/out/report.html' && tail -1 '$run/out/report.html' | grep -q '</html>'"
 # every link's latency and loss graphs (librrd PNGs) are embedded as data: URIs
-/usr/bin/python3 - "$run/out/report.html" 5 <<'PY'
+/usr/bin/python3 - "$run/out/report.html" 5 3 <<'PY'
 import base64, re, struct, sys
 html = open(sys.argv[1]).read()
+# the 5 links with an agent below them must have graphs; the 3 village links may (once their
+# block's agent probes down to them)
 want = 2 * int(sys.argv[2])
+most = want + 2 * int(sys.argv[3])
 imgs = re.findall(r"<img alt='(latency|loss) of ([^']+)' src='data:image/png;base64,([A-Za-z0-9+/=]*)'", html)
 bad = []
 for kind, circuit, b64 in imgs:
@@ -128,10 +139,10 @@ for kind, circuit, b64 in imgs:
     if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 2000 or w < 560 or h < 100:
         bad.append("%s of %s: %d bytes, %dx%d" % (kind, circuit, len(png), w, h))
 links = {c for k, c, b in imgs}
-ok = len(imgs) == want and len(links) == want // 2 and not bad
+ok = want <= len(imgs) <= most and len(links) == len(imgs) // 2 and not bad
 sizes = sorted(len(base64.b64decode(b)) for k, c, b in imgs)
-print(("ok - " if ok else "not ok - ") + "HTML embeds %d graphs (want %d: latency and loss of %d links), "
-      "each a PNG of at least 560x100 (%s bytes)%s" % (len(imgs), want, len(links),
+print(("ok - " if ok else "not ok - ") + "HTML embeds %d graphs (want %d to %d: latency and loss of %d links), "
+      "each a PNG of at least 560x100 (%s bytes)%s" % (len(imgs), want, most, len(links),
       "%d..%d" % (sizes[0], sizes[-1]) if sizes else "no", ": " + "; ".join(bad) if bad else ""))
 sys.exit(0 if ok else 1)
 PY

@@ -63,16 +63,16 @@ check "the collector logs the monthly run of $month" \
     grep -q "report: generating the SLA reports of $month" "$run/collector.log"
 ls "$reports" 2>/dev/null | sed 's/^/# /'
 want=""
-for v in airjaldi bsnl railtel; do
+for v in airjaldi bsnl nelco railtel; do
     for ext in csv html pdf; do want+="$reports/$month-$v.$ext"$'\n'; done
 done
 got=$(ls -d "$reports"/* 2>/dev/null | sort)
-check "9 files in <state_dir>/reports: CSV, HTML and PDF of each vendor" \
+check "12 files in <state_dir>/reports: CSV, HTML and PDF of each vendor" \
     test "$got" = "$(printf '%s' "$want" | sort)"
 empty=$(find "$reports" -type f -empty 2>/dev/null)
 check "none of them is empty" test -z "$empty"
 check "exec hook: RAJNET_REPORT_MONTH=$month" test "$(cat "$run/hook.month" 2>/dev/null)" = "$month"
-check "exec hook: RAJNET_REPORT_FILES lists the 9 files" \
+check "exec hook: RAJNET_REPORT_FILES lists the 12 files" \
     test "$(sort "$run/hook.files" 2>/dev/null)" = "$got"
 /usr/bin/python3 - "$run/webhook.log" "$month" "$got" <<'PY'
 import json, sys
@@ -87,7 +87,7 @@ for l in lines:
         posts.append(j)
 want = sorted(sys.argv[3].split("\n"))
 ok = len(posts) >= 1 and posts[0].get("month") == sys.argv[2] and sorted(posts[0].get("files", [])) == want
-print(("ok - " if ok else "not ok - ") + "webhook: {\"event\": \"report\", \"month\": \"%s\", \"files\": [9 files]} (got %s)"
+print(("ok - " if ok else "not ok - ") + "webhook: {\"event\": \"report\", \"month\": \"%s\", \"files\": [12 files]} (got %s)"
       % (sys.argv[2], json.dumps(posts[0])[:200] if posts else "nothing"))
 sys.exit(0 if ok else 1)
 PY
@@ -96,9 +96,11 @@ PY
 # graphs in the delivered HTML: every link of the vendor, latency and loss, each a PNG
 /usr/bin/python3 - "$reports" "$month" <<'PY'
 import base64, re, struct, sys
-want = {"airjaldi": 1, "bsnl": 2, "railtel": 2}  # links per vendor (deploy/sim/topology.yaml)
+# links per vendor with an agent at their lower end, and all of its links (deploy/sim/topology.yaml):
+# a village link has graphs only once its block's agent probes down to it (not asserted here)
+want = {"airjaldi": (1, 3), "bsnl": (2, 2), "nelco": (0, 1), "railtel": (2, 2)}
 fails = 0
-for v, n in want.items():
+for v, (n, most) in want.items():
     html = open("%s/%s-%s.html" % (sys.argv[1], sys.argv[2], v)).read()
     imgs = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]*)'", html)
     good = 0
@@ -106,7 +108,7 @@ for v, n in want.items():
         png = base64.b64decode(b, validate=True)
         w, h = struct.unpack(">II", png[16:24]) if len(png) > 24 else (0, 0)
         good += png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000 and w >= 560 and h >= 100
-    ok = len(imgs) == 2 * n and good == len(imgs)
+    ok = 2 * n <= len(imgs) <= 2 * most and len(imgs) % 2 == 0 and good == len(imgs)
     fails += not ok
     print(("ok - " if ok else "not ok - ") + "%s HTML embeds %d graphs of its %d links, %d decode to PNGs"
           % (v, len(imgs), n, good))
@@ -142,12 +144,12 @@ out=$(RAJNET_URL=$api RAJNET_TOKEN=$STACK_OPERATOR_TOKEN \
 rc=$?
 echo "# rajnetctl report --deliver answered in $(( $(date +%s%3N) - t0 )) ms"
 listed=$(printf '%s' "$out" | /usr/bin/python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin)["files"])))' 2>/dev/null)
-check "rajnetctl report --deliver --month $month: exit 0, the 9 files listed (rc $rc)" \
+check "rajnetctl report --deliver --month $month: exit 0, the 12 files listed (rc $rc)" \
     test "$rc" = 0 -a "$listed" = "$got"
 redelivered() { [ "$(wc -l < "$run/hook.runs")" = 2 ] && [ "$(grep -c '"event": *"report"' "$run/webhook.log")" = 2 ]; }
 wait_for 20 redelivered
 check "redelivery: the exec hook ran a second time" test "$(wc -l < "$run/hook.runs")" = 2
-check "redelivery: the exec hook got the same 9 files" test "$(sort "$run/hook.files")" = "$got"
+check "redelivery: the exec hook got the same 12 files" test "$(sort "$run/hook.files")" = "$got"
 /usr/bin/python3 - "$run/webhook.log" "$month" "$got" <<'PY'
 import json, sys
 posts = []
@@ -160,7 +162,7 @@ for l in open(sys.argv[1]):
         posts.append(j)
 want = sorted(sys.argv[3].split("\n"))
 ok = len(posts) == 2 and posts[1].get("month") == sys.argv[2] and sorted(posts[1].get("files", [])) == want
-print(("ok - " if ok else "not ok - ") + "redelivery: the webhook got a second POST with the same 9 files (%d report POSTs)" % len(posts))
+print(("ok - " if ok else "not ok - ") + "redelivery: the webhook got a second POST with the same 12 files (%d report POSTs)" % len(posts))
 sys.exit(0 if ok else 1)
 PY
 [ $? = 0 ] || TEST_FAILS=$((TEST_FAILS + 1))

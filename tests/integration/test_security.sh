@@ -27,7 +27,8 @@ YAML
     timeout 4 ip netns exec "$(stack_sim ns "$ns_node")" "$STACK_BUILD/agent/rajnet-agent" \
         -c "$run/rogue/$name/agent.yaml" > "$run/rogue/$name/agent.log" 2>&1
 }
-collector_says() { grep -F -- "$1" "$run/collector.log" | grep -q "10.78."; }
+# the rogues run in jaipur's namespace: the collector names them by the address it sees jaipur at
+collector_says() { grep -F -- "$1" "$run/collector.log" | grep -qF "$(stack_sim mgmt-addr jaipur)"; }
 
 "$pki" ca "$run/other-ca" >/dev/null && "$pki" node "$run/other-ca" jaipur >/dev/null
 rogue_agent foreign-ca jaipur jaipur "$run/other-ca/jaipur.crt" "$run/other-ca/jaipur.key" "$run/pki/ca.crt"

@@ -15,6 +15,7 @@
 # Figures are the mean of the RRD's 10 s rows over the injection, ~20 rounds of 50 packets: the
 # bounds are several standard deviations (~1.5 points) wide.
 set -uo pipefail
+export RAJNET_MGMT=oob # live evidence from below the degraded link: kishangarh's rounds must land at once
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"

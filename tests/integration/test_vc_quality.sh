@@ -21,6 +21,7 @@
 #
 # Needs root (namespaces). Run: RAJNET_BUILD=<builddir> tests/integration/test_vc_quality.sh
 set -uo pipefail
+export RAJNET_MGMT=oob # live evidence from below the degraded link: jaipur's VC symptom within 30 s
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/../../deploy/stack.sh"

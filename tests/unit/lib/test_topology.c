@@ -38,6 +38,35 @@ static const char *mutated(const char *from, const char *to)
     return path;
 }
 
+/* Returns the 1-based line of the simulated topology whose text contains needle (the first),
+ * so the expected "file:line" of an error follows the file as it grows. */
+static int sim_line(const char *needle)
+{
+    FILE *f = fopen(SIM_TOPOLOGY, "r");
+    char line[1024];
+    int n = 0;
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        n++;
+        if (strstr(line, needle)) {
+            fclose(f);
+            return n;
+        }
+    }
+    fclose(f);
+    fail_msg("%s has no line with '%s'", SIM_TOPOLOGY, needle);
+    return 0;
+}
+
+/* Asserts that err contains ":<line>: <rest>". */
+static void assert_has_line(const char *err, int line, const char *rest)
+{
+    char want[512];
+    snprintf(want, sizeof want, ":%d: %s", line, rest);
+    if (!strstr(err, want))
+        fail_msg("expected \"%s\" in \"%s\"", want, err);
+}
+
 /* Loads a mutated topology, expects failure with rc, and returns the message. */
 static const char *load_error(const char *from, const char *to, int rc)
 {
@@ -55,7 +84,9 @@ static void test_sim_topology_loads_whole_tree(void **state)
     char err[1024];
     rn_topology_t *t;
     assert_int_equal(rn_topology_load(SIM_TOPOLOGY, SIM_SECRETS, &t, err, sizeof err), 0);
-    assert_int_equal(t->n_nodes, 6);
+    assert_int_equal(t->n_nodes, 9);
+    assert_false(rn_topology_node(t, "jaipur/amer/gp-kunda")->agent); /* a village */
+    assert_true(rn_topology_node(t, "jaipur/amer")->agent);
     assert_int_equal(t->settings.probe_interval_s, 2);
     const rn_node_t *root = rn_topology_root(t);
     assert_string_equal(root->id, "sdc");
@@ -81,14 +112,15 @@ static void test_sim_topology_loads_whole_tree(void **state)
 static void test_unknown_key_names_line_and_field(void **state)
 {
     const char *err = load_error("probe_count: 5", "probe_cuont: 5", RN_ESCHEMA);
-    assert_non_null(strstr(err, ":9: settings.probe_cuont: unknown key"));
+    assert_has_line(err, sim_line("probe_count: 5"), "settings.probe_cuont: unknown key");
 }
 
 static void test_unknown_vendor_names_the_link(void **state)
 {
     const char *err = load_error("vendor: bsnl, kind: mpls, mbps: 34", "vendor: bsnll, kind: mpls, mbps: 34",
                                  RN_ETOPOLOGY);
-    assert_non_null(strstr(err, ":34: nodes.jaipur.uplinks[0]: vendor: unknown vendor 'bsnll'"));
+    assert_has_line(err, sim_line("circuit: JPR-MPLS-0042"),
+                    "nodes.jaipur.uplinks[0]: vendor: unknown vendor 'bsnll'");
 }
 
 static void test_bad_number_is_reported(void **state)
@@ -195,14 +227,14 @@ static void test_sla_report_keys(void **state)
 static void test_penalty_must_descend(void **state)
 {
     const char *err = load_error("[99.0, 5], [98.0, 10]", "[99.0, 5], [99.2, 10]", RN_ESCHEMA);
-    assert_non_null(strstr(err, ":17: sla_classes.dhq.penalty: slab 2: availability 99.2 must "
-                                "be below"));
+    assert_has_line(err, sim_line("  dhq: {"), "sla_classes.dhq.penalty: slab 2: availability 99.2 must "
+                    "be below");
 }
 
 static void test_penalty_slab_shape(void **state)
 {
     const char *err = load_error("[0, 20]", "[0, 20, 1]", RN_ESCHEMA);
-    assert_non_null(strstr(err, ":17: sla_classes.dhq.penalty: slab 3 must be [availability, pct]"));
+    assert_has_line(err, sim_line("  dhq: {"), "sla_classes.dhq.penalty: slab 3 must be [availability, pct]");
 }
 
 /* VC capture: the vc service's RTP media port range. */
@@ -295,7 +327,7 @@ static void test_extra_oid_bad_kind(void **state)
         "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"
         "          - { name: resets, oid: 1.3.6.1.4.1.99999.2.1.0, kind: rate }\n"),
         RN_ESCHEMA);
-    assert_at(err, 38, "nodes.jaipur.devices[0].extra[1]: kind 'rate' is not gauge or counter");
+    assert_at(err, sim_line(JAIPUR_DEVICE) + 6, "nodes.jaipur.devices[0].extra[1]: kind 'rate' is not gauge or counter");
 }
 
 static void test_extra_oid_bad_oid(void **state)
@@ -308,7 +340,7 @@ static void test_extra_oid_bad_oid(void **state)
         char want[256];
         snprintf(want, sizeof want, "nodes.jaipur.devices[0].extra[0]: oid '%s' is not a numeric "
                  "OID (e.g. 1.3.6.1.2.1.1.3.0)", bad[i]);
-        assert_at(err, 37, want);
+        assert_at(err, sim_line(JAIPUR_DEVICE) + 5, want);
     }
 }
 
@@ -319,11 +351,11 @@ static void test_extra_oid_duplicate_name(void **state)
         "          - { name: temp, oid: 1.3.6.1.4.1.9.9.13.1.3.1.3.1, kind: gauge }\n"
         "          - { name: cpu, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.5.1, kind: gauge }\n"),
         RN_ESCHEMA);
-    assert_at(err, 39, "nodes.jaipur.devices[0].extra[2]: name 'cpu' used twice in this device");
+    assert_at(err, sim_line(JAIPUR_DEVICE) + 7, "nodes.jaipur.devices[0].extra[2]: name 'cpu' used twice in this device");
     err = load_error(JAIPUR_DEVICE, jaipur_extras(
         "          - { name: CPU, oid: 1.3.6.1.4.1.9.9.109.1.1.1.1.8.1, kind: gauge }\n"),
         RN_ESCHEMA);
-    assert_at(err, 37, "nodes.jaipur.devices[0].extra[0]: name 'CPU' is not 1-63 of [a-z0-9_-]");
+    assert_at(err, sim_line(JAIPUR_DEVICE) + 5, "nodes.jaipur.devices[0].extra[0]: name 'CPU' is not 1-63 of [a-z0-9_-]");
 }
 
 static void test_extra_oids_at_most_32(void **state)
@@ -336,7 +368,7 @@ static void test_extra_oids_at_most_32(void **state)
         strcat(items, item);
     }
     const char *err = load_error(JAIPUR_DEVICE, jaipur_extras(items), RN_ESCHEMA);
-    assert_at(err, 37, "nodes.jaipur.devices[0].extra: 33 extra OIDs, at most 32");
+    assert_at(err, sim_line(JAIPUR_DEVICE) + 5, "nodes.jaipur.devices[0].extra: 33 extra OIDs, at most 32");
     items[strlen(items) - 1] = '\0'; /* 32 load */
     *strrchr(items, '\n') = '\0';
     strcat(items, "\n");
@@ -364,7 +396,7 @@ static void test_udp_echo_pairs_load(void **state)
     assert_string_equal(t->echo_pairs[0].a, "jaipur");
     assert_string_equal(t->echo_pairs[0].b, "ajmer");
     assert_int_equal(t->echo_pairs[0].count, 20);
-    assert_int_equal(t->echo_pairs[0].line, 25);
+    assert_int_equal(t->echo_pairs[0].line, sim_line("nodes:") + 1);
     assert_string_equal(t->echo_pairs[1].a, "jaipur/sanganer");
     assert_int_equal(t->echo_pairs[1].count, 0); /* settings.probe_count */
     rn_topology_free(t);
@@ -375,14 +407,14 @@ static void test_udp_echo_unknown_node(void **state)
     const char *err = load_error("nodes:\n  sdc:\n", echo_pairs(
         "  - { a: jaipur, b: ajmer }\n"
         "  - { a: jaipur/sanganer, b: bikaner }\n"), RN_ETOPOLOGY);
-    assert_at(err, 26, "udp_echo[1]: unknown node 'bikaner'");
+    assert_at(err, sim_line("nodes:") + 2, "udp_echo[1]: unknown node 'bikaner'");
 }
 
 static void test_udp_echo_self_pair(void **state)
 {
     const char *err = load_error("nodes:\n  sdc:\n", echo_pairs(
         "  - { a: ajmer, b: ajmer }\n"), RN_ETOPOLOGY);
-    assert_at(err, 25, "udp_echo[0]: a node cannot echo with itself ('ajmer')");
+    assert_at(err, sim_line("nodes:") + 1, "udp_echo[0]: a node cannot echo with itself ('ajmer')");
 }
 
 static void test_udp_echo_duplicate_pair(void **state)
@@ -391,13 +423,24 @@ static void test_udp_echo_duplicate_pair(void **state)
         "  - { a: jaipur, b: ajmer }\n"
         "  - { a: sdc, b: ajmer }\n"
         "  - { a: ajmer, b: jaipur, count: 10 }\n"), RN_ETOPOLOGY);
-    assert_at(err, 27, "udp_echo[2]: pair ajmer - jaipur is already at line 25");
+    char rest[128];
+    int first = sim_line("nodes:") + 1;
+    snprintf(rest, sizeof rest, "udp_echo[2]: pair ajmer - jaipur is already at line %d", first);
+    assert_at(err, first + 2, rest);
+}
+
+static void test_node_defined_twice_names_the_second(void **state)
+{
+    int line = sim_line("  ajmer/kishangarh:");
+    const char *err = load_error("  ajmer/kishangarh:\n", "  jaipur/amer:\n", RN_ETOPOLOGY);
+    assert_has_line(err, line, "nodes.jaipur/amer.parent: node 'jaipur/amer' is defined twice");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sim_topology_loads_whole_tree),
+        cmocka_unit_test(test_node_defined_twice_names_the_second),
         cmocka_unit_test(test_unknown_key_names_line_and_field),
         cmocka_unit_test(test_unknown_vendor_names_the_link),
         cmocka_unit_test(test_bad_number_is_reported),
