@@ -25,7 +25,6 @@
 
 #define RN_AGENT_VERSION "0.1.0"
 #define RN_AGENT_FLUSH_MS 1000
-#define RN_AGENT_HEARTBEAT_MS 5000
 #define RN_AGENT_MAX_BATCH_SAMPLES 5000
 /* Exit status when a new plan needs a capture and the agent has given up CAP_NET_RAW (privs.h):
  * systemd's Restart=on-failure starts it again, and the cached plan opens the capture. */
@@ -46,6 +45,7 @@ typedef struct {
     rn_agent_config_t *uplink_config; /* what the uplink borrows: config, or an older one */
     bool uplink_stale;         /* a reload changed TLS files: a new uplink at the next connect */
     bool delivery_reopening;   /* a reload changed spool/rate settings: the spool is reopening */
+    uint64_t reopen_acked;     /* highest ack seen by the delivery being reopened or meanwhile */
     bool net_raw_dropped;      /* CAP_NET_RAW given up after the first plan (privs.h) */
     int exit_status;           /* for main once the loop ends: 0, 1 or RN_AGENT_EXIT_RESTART */
     rn_delivery_t *delivery;
@@ -55,7 +55,7 @@ typedef struct {
     rn_service_prober_t *services; /* TCP/HTTP service probes; NULL if libcurl failed */
     rn_vc_quality_t *vc;           /* VC media capture (agent/vc_quality.h); NULL if it failed */
     rn_udp_echo_t *echo;           /* UDP echo (agent/udp_echo.h); NULL if it failed */
-    uv_timer_t flush_timer, heartbeat_timer;
+    uv_timer_t flush_timer;
     uv_signal_t sigint, sigterm, sighup;
     char plan_digest[65];
     Rn__Sample **open;         /* the open batch */

@@ -59,6 +59,7 @@ typedef struct {
 
 typedef struct {
     char name[MAX_NAME], addr[MAX_NAME], sys_name[MAX_NAME], why[160];
+    const char *node;       /* an agentless child's id (Device.node, borrowed), NULL: our own */
     int polls;              /* reports received */
     bool ok;                /* the last poll succeeded */
     long uptime_cs;
@@ -132,20 +133,21 @@ static double val(const rn_value_t *v)
                                          : NAN;
 }
 
-/* Returns the device named name, or NULL. */
-static device_t *find_dev(check_t *c, const char *name)
+/* Returns the device named name of node (NULL: our own), or NULL. */
+static device_t *find_dev(check_t *c, const char *node, const char *name)
 {
     for (size_t i = 0; i < c->n_devs; i++)
-        if (strcmp(c->devs[i].name, name) == 0)
+        if (strcmp(c->devs[i].name, name) == 0 && !c->devs[i].node == !node &&
+            (!node || strcmp(c->devs[i].node, node) == 0))
             return &c->devs[i];
     return NULL;
 }
 
 /* Keeps an "if" sample: the first reading of an interface and its latest. */
-static void take_if(check_t *c, const char *device, const char *object, int64_t t,
-                    const rn_value_t *v, size_t n, uint64_t speed)
+static void take_if(check_t *c, const char *node, const char *device, const char *object,
+                    int64_t t, const rn_value_t *v, size_t n, uint64_t speed)
 {
-    device_t *d = find_dev(c, device);
+    device_t *d = find_dev(c, node, device);
     if (!d || n != RN_IF_N)
         return;
     iface_t *f = NULL;
@@ -168,10 +170,10 @@ static void take_if(check_t *c, const char *device, const char *object, int64_t 
 }
 
 /* Keeps a "gauge" or "counter" sample of an extra OID: its first reading and its latest. */
-static void take_extra(check_t *c, const char *device, const char *object, int64_t t,
-                       const rn_value_t *v, size_t n)
+static void take_extra(check_t *c, const char *node, const char *device, const char *object,
+                       int64_t t, const rn_value_t *v, size_t n)
 {
-    device_t *d = find_dev(c, device);
+    device_t *d = find_dev(c, node, device);
     for (size_t i = 0; d && n == RN_EXTRA_N && i < d->n_extra; i++) {
         extra_t *e = &d->extra[i];
         if (strcmp(e->name, object) != 0)
@@ -183,15 +185,24 @@ static void take_extra(check_t *c, const char *device, const char *object, int64
     }
 }
 
-/* The sample callback of every prober and the poller: files the sample in its table. */
+/* The poller's sample callback: a device's samples, of our node or an agentless child's. */
+static void on_dev_sample(void *ctx, const char *node, const char *source, const char *device,
+                          const char *object, int64_t time_ms, const rn_value_t *values, size_t n,
+                          uint64_t speed_bps)
+{
+    check_t *c = ctx;
+    if (strcmp(source, "if") == 0)
+        take_if(c, node, device, object, time_ms, values, n, speed_bps);
+    else if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0) /* extra OIDs */
+        take_extra(c, node, device, object, time_ms, values, n);
+    maybe_finish(c);
+}
+
+/* The sample callback of every prober: files the sample in its table. */
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
                       int64_t time_ms, const rn_value_t *values, size_t n, uint64_t speed_bps)
 {
     check_t *c = ctx;
-    if (strcmp(source, "if") == 0)
-        return take_if(c, device, object, time_ms, values, n, speed_bps);
-    if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0) /* extra OIDs */
-        return take_extra(c, device, object, time_ms, values, n);
     if (strcmp(source, "udpecho") == 0) { /* UDP echo */
         for (size_t i = 0; i < c->n_echoes; i++)
             if (strcmp(c->echoes[i].name, object) == 0 && n == RN_UDPECHO_N &&
@@ -223,7 +234,7 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
 static void on_report(void *ctx, const rn_snmp_report_t *r)
 {
     check_t *c = ctx;
-    device_t *d = find_dev(c, r->device);
+    device_t *d = find_dev(c, r->node, r->device);
     if (!d)
         return;
     d->polls++;
@@ -250,6 +261,8 @@ static int start_echo(check_t *c, const Rn__Plan *p, uint32_t count)
         p->echo[i]->has_count = 0; /* every peer gets `count`, as the ICMP targets */
     }
     c->n_echoes = p->n_echo;
+    /* from the address peers know us by, which their reflectors answer (udp_echo.h) */
+    rn_udp_echo_set_source(c->echo, p->n_devices ? p->devices[0]->addr : NULL);
     return rn_udp_echo_set_peers(c->echo, p->echo, p->n_echo, RN_CHECK_GAP_S, count);
 }
 
@@ -258,15 +271,18 @@ static int start_echo(check_t *c, const Rn__Plan *p, uint32_t count)
 static int start_measuring(check_t *c, const Rn__Plan *p)
 {
     c->measuring = true;
-    c->devs = calloc(p->n_devices ? p->n_devices : 1, sizeof *c->devs);
+    size_t nd = p->n_devices + p->n_child_devices; /* ours, then our agentless children's */
+    c->devs = calloc(nd ? nd : 1, sizeof *c->devs);
     c->probes = calloc(p->n_icmp ? p->n_icmp : 1, sizeof *c->probes);
     c->svcs = calloc(p->n_services ? p->n_services : 1, sizeof *c->svcs);
     if (!c->devs || !c->probes || !c->svcs)
         return -ENOMEM;
-    c->n_devs = p->n_devices; /* set first: a failure below leaves extra tables to free */
-    for (size_t i = 0; i < p->n_devices; i++) {
-        const Rn__Device *pd = p->devices[i];
+    c->n_devs = nd; /* set first: a failure below leaves extra tables to free */
+    for (size_t i = 0; i < nd; i++) {
+        const Rn__Device *pd = i < p->n_devices ? p->devices[i]
+                                                : p->child_devices[i - p->n_devices];
         device_t *d = &c->devs[i];
+        d->node = pd->node;
         snprintf(d->name, MAX_NAME, "%s", pd->name);
         snprintf(d->addr, MAX_NAME, "%s", pd->addr);
         d->uptime_cs = -1;
@@ -293,7 +309,7 @@ static int start_measuring(check_t *c, const Rn__Plan *p)
         if (p->icmp[i]->has_count && p->icmp[i]->count > count)
             count = p->icmp[i]->count;
     rn_snmp_poller_set_report(c->poller, on_report, c);
-    int rc = rn_snmp_poller_set_devices(c->poller, p->devices, p->n_devices, RN_CHECK_GAP_S);
+    int rc = rn_snmp_poller_set_plan(c->poller, p, RN_CHECK_GAP_S);
     if (rc == 0 && c->icmp) /* every target gets `count`: the plan's counts are for a daemon */
         for (size_t i = 0; i < p->n_icmp; i++)
             p->icmp[i]->has_count = 0;
@@ -454,7 +470,8 @@ static void on_deadline(uv_timer_t *t)
  * (logged) when a part that the check cannot do without fails. */
 static int start_parts(check_t *c)
 {
-    static const rn_uplink_cbs_t cbs = { on_up_connected, on_up_frame, on_up_disconnected };
+    static const rn_uplink_cbs_t cbs = { on_up_connected, on_up_frame, on_up_disconnected,
+                                          NULL };
     char err[512] = "";
     uv_timer_init(&c->loop, &c->deadline);
     uv_timer_init(&c->loop, &c->uplink_timer);
@@ -462,7 +479,7 @@ static int start_parts(check_t *c)
     c->started = rn_clock_mono_ns();
     uv_timer_start(&c->deadline, on_deadline, RN_CHECK_MAX_S * 1000, 0);
     uv_timer_start(&c->uplink_timer, on_uplink_timer, RN_CHECK_UPLINK_WAIT_S * 1000, 0);
-    int rc = rn_snmp_poller_new(&c->loop, on_sample, c, &c->poller);
+    int rc = rn_snmp_poller_new(&c->loop, on_dev_sample, c, &c->poller);
     if (rc == 0 && rn_icmp_prober_new(&c->loop, on_sample, c, &c->icmp) != 0)
         c->icmp = NULL; /* reported as "not probed" */
     if (rc == 0 && rn_service_prober_new(&c->loop, on_sample, c, &c->svc) != 0)
@@ -650,11 +667,13 @@ static verdict_t device_json(const device_t *d, json_t *arr)
                                                "per_s", jnum(extra_rate(e))));
     }
     double uptime = d->uptime_cs >= 0 ? (double)d->uptime_cs / 100.0 : NAN;
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o, s:o}", "name",
-                                         d->name, "addr", d->addr, "status", verdict_names[v],
-                                         "reachable", d->ok, "sys_name", d->sys_name,
-                                         "uptime_s", jnum(uptime), "detail", detail,
-                                         "interfaces", ifs, "extra", extra));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o, s:o}", "name", d->name, "addr",
+                          d->addr, "status", verdict_names[v], "reachable", d->ok, "sys_name",
+                          d->sys_name, "uptime_s", jnum(uptime), "detail", detail, "interfaces",
+                          ifs, "extra", extra);
+    /* an agentless child's device, polled across the link: its node, null for our own */
+    json_object_set_new(o, "node", d->node ? json_string(d->node) : json_null());
+    json_array_append_new(arr, o);
     return v;
 }
 
@@ -676,6 +695,9 @@ static verdict_t probe_json(const check_t *c, const probe_t *p, json_t *arr)
                        jnum(val(&p->v[RN_ICMP_RTTMAX])), "jitter_ms",
                        jnum(val(&p->v[RN_ICMP_JITTER])), "loss_pct", jnum(val(&p->v[RN_ICMP_LOSS])),
                        "sent", jnum(val(&p->v[RN_ICMP_SENT])), "limits", lim, "detail", detail));
+    /* up the tree (parent, root) or down it (a child node: IcmpTarget.child) */
+    json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "direction",
+                        json_string(t->has_child && t->child ? "down" : "up"));
     return v;
 }
 
@@ -833,8 +855,13 @@ static void text_devices(json_t *r, FILE *out)
                      (int)u % 3600 / 60, (int)u % 60);
         else
             snprintf(up, sizeof up, "-");
-        fprintf(out, "\nDEVICE %s (%s): %s%s%s\n", str(d, "name"), str(d, "addr"),
-                str(d, "status"), *str(d, "detail") ? ", " : "", str(d, "detail"));
+        if (json_is_string(json_object_get(d, "node"))) /* polled for an agentless child */
+            fprintf(out, "\nDEVICE %s of %s, agentless child (%s): %s%s%s\n", str(d, "name"),
+                    str(d, "node"), str(d, "addr"), str(d, "status"),
+                    *str(d, "detail") ? ", " : "", str(d, "detail"));
+        else
+            fprintf(out, "\nDEVICE %s (%s): %s%s%s\n", str(d, "name"), str(d, "addr"),
+                    str(d, "status"), *str(d, "detail") ? ", " : "", str(d, "detail"));
         if (!json_is_true(json_object_get(d, "reachable")))
             continue;
         fprintf(out, "  sysName %s, uptime %s\n", *str(d, "sys_name") ? str(d, "sys_name") : "-",
@@ -850,16 +877,15 @@ static void text_devices(json_t *r, FILE *out)
     }
 }
 
-/* Prints the probes and services as text. */
-static void text_probes(json_t *r, FILE *out)
+/* Prints the probes of one direction ("up": parent and root; "down": child nodes) as text. */
+static void text_probe_rows(json_t *r, const char *direction, FILE *out)
 {
     size_t i;
     json_t *p, *l;
-    char avg[24], mx[24], loss[24], jit[24], ml[24], mlo[24], mj[24], x[64], y[24];
-    fprintf(out, "\nPROBES (ICMP, limits from the SLA class of the path)\n");
-    fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s\n", "TARGET", "ADDR", "RTT AVG",
-            "RTT MAX", "LOSS", "JITTER", "LIMITS RTT/LOSS/JIT", "VERDICT");
+    char avg[24], mx[24], loss[24], jit[24], ml[24], mlo[24], mj[24], x[64];
     json_array_foreach(json_object_get(r, "probes"), i, p) {
+        if (strcmp(str(p, "direction"), direction) != 0)
+            continue;
         l = json_object_get(p, "limits");
         snprintf(x, sizeof x, "%s/%s/%s", fmt(ml, sizeof ml, l, "max_latency_ms", "%.0fms"),
                  fmt(mlo, sizeof mlo, l, "max_loss_pct", "%.1f%%"),
@@ -870,6 +896,25 @@ static void text_probes(json_t *r, FILE *out)
                 fmt(loss, sizeof loss, p, "loss_pct", "%.0f%%"),
                 fmt(jit, sizeof jit, p, "jitter_ms", "%.1fms"), x, str(p, "status"),
                 *str(p, "detail") ? ": " : "", str(p, "detail"));
+    }
+}
+
+/* Prints the probes (up the tree, then down it when the plan has child targets) and the
+ * services as text. */
+static void text_probes(json_t *r, FILE *out)
+{
+    size_t i, down = 0;
+    json_t *p;
+    char avg[24], mx[24], x[64], y[24];
+    fprintf(out, "\nPROBES (ICMP, limits from the SLA class of the path)\n");
+    fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s\n", "TARGET", "ADDR", "RTT AVG",
+            "RTT MAX", "LOSS", "JITTER", "LIMITS RTT/LOSS/JIT", "VERDICT");
+    text_probe_rows(r, "up", out);
+    json_array_foreach(json_object_get(r, "probes"), i, p)
+        down += strcmp(str(p, "direction"), "down") == 0;
+    if (down) {
+        fprintf(out, "\nPROBES DOWN (ICMP to child nodes: limits from the child's uplink)\n");
+        text_probe_rows(r, "down", out);
     }
     fprintf(out, "\nSERVICES\n  %-16s %-34s %-30s %s\n", "SERVICE", "TARGET", "RESULT", "VERDICT");
     json_array_foreach(json_object_get(r, "services"), i, p) {

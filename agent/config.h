@@ -12,7 +12,8 @@
  *     collector_name: collector      # the name the collector's certificate must carry
  *   spool_fsync: interval            # always, interval (once a second) or never
  *   spool_max_mb: 256                # oldest batches beyond this are dropped, counted, logged
- *   uplink_rate_kbps: 0              # cap on replay and live sending over a thin link; 0 = none
+ *   uplink_rate_kbps: 0              # cap on replay and live sending over a thin link (bytes on
+ *                                    # the wire, after compression); 0 = none
  *   udp_echo_port: 8862              # UDP echo reflector (agent/udp_echo.h) port; 0 = off
  */
 #ifndef RN_AGENT_CONFIG_H

@@ -11,7 +11,13 @@
  * A disk read that finds nothing above the cursor means those seqs were dropped or never stored
  * (counted by the spool), and the cursor jumps over them. `flight` lists (seq, len) of what was
  * sent and not yet acked, for the window. A connection generation number makes a disk read that
- * completes after a disconnect harmless. */
+ * completes after a disconnect harmless.
+ *
+ * Replay after a long cut: with coalesce_bytes set, the frames at hand (rest of the replay chunk,
+ * then memory) are joined into one send of up to that many bytes, which the link (the uplink)
+ * may compress as one; a 10-minute backlog of a block agent is several hundred batches of a few
+ * hundred bytes, and compressing them one by one would save little. The rate cap and the window count what the
+ * link reports it put on the wire. */
 #include "delivery.h"
 
 #include <errno.h>
@@ -59,7 +65,11 @@ struct rn_delivery {
     size_t fl_head, fl_n, fl_cap;
     uint64_t fl_bytes;
     rn_mono_ns_t pace_at;        /* rate cap: earliest time of the next send */
-    uint64_t sent_records, sent_bytes, dropped;
+    uint64_t sent_records, sent_bytes, sent_raw_bytes, dropped;
+    /* the backlog found at connect: its last seq (0: none or done), when the replay started,
+     * what it took on the wire and before compression */
+    uint64_t catchup_to, catchup_n, catchup_wire, catchup_raw;
+    rn_mono_ns_t catchup_start;
     int closing_parts;
     void (*close_cb)(void *);
     void *close_data;
@@ -155,36 +165,105 @@ static bool may_send(rn_delivery_t *d, size_t len)
     return false;
 }
 
-/* Hands one frame (owned) to the link and advances the cursor. Returns 0, or the send error:
- * the link is down and sending stops until the next connect. */
-static int send_one(rn_delivery_t *d, uint64_t seq, uint8_t *frame, size_t len)
+/* Hands frames first..last (joined in one buffer, owned) to the link and advances the cursor.
+ * Returns 0, or the send error: the link is down and sending stops until the next connect. */
+static int send_one(rn_delivery_t *d, uint64_t first, uint64_t last, size_t n, uint8_t *frame,
+                    size_t len)
 {
-    int rc = d->send(d->ctx, frame, len);
+    size_t wire = len;
+    int rc = d->send(d->ctx, frame, len, &wire);
     if (rc == -ENOTCONN) {
-        rn_debug("delivery: link down at batch %" PRIu64 "; waiting for a reconnect", seq);
+        rn_debug("delivery: link down at batch %" PRIu64 "; waiting for a reconnect", first);
         d->connected = false;
         return rc;
     }
     if (rc) { /* the link is up but lost this frame: start over from the last ack, later */
         rn_warn("delivery: send of batch %" PRIu64 " failed: %s; resending from %" PRIu64
-                " in %d ms", seq, rn_strerror(rc), d->acked + 1, RESEND_RETRY_MS);
+                " in %d ms", first, rn_strerror(rc), d->acked + 1, RESEND_RETRY_MS);
         d->resync = true;
         uv_timer_start(&d->timer, on_timer, RESEND_RETRY_MS, 0);
         return rc;
     }
-    d->cursor = seq;
-    while (d->mem_head && d->mem_head->seq <= seq)
+    d->cursor = last;
+    while (d->mem_head && d->mem_head->seq <= last)
         mem_pop(d, true);
-    if (flight_push(d, seq, len) != 0)
-        rn_warn("delivery: out of memory; the window does not count batch %" PRIu64, seq);
-    d->sent_records++;
-    d->sent_bytes += len;
+    if (flight_push(d, last, wire) != 0)
+        rn_warn("delivery: out of memory; the window does not count batch %" PRIu64, last);
+    d->sent_records += n;
+    d->sent_bytes += wire;
+    d->sent_raw_bytes += len;
+    if (d->catchup_to && first <= d->catchup_to) {
+        d->catchup_n += n;
+        d->catchup_wire += wire;
+        d->catchup_raw += len;
+    }
     if (d->cfg.rate_bytes_per_s) {
         rn_mono_ns_t now = rn_clock_mono_ns();
         rn_mono_ns_t base = d->pace_at + BURST_NS > now ? d->pace_at : now - BURST_NS;
-        d->pace_at = base + len * 1000000000ull / d->cfg.rate_bytes_per_s;
+        d->pace_at = base + wire * 1000000000ull / d->cfg.rate_bytes_per_s;
     }
     return 0;
+}
+
+/* The next frame above `after` that is at hand without a disk read: in the replay chunk (its
+ * records at or below `after` are dropped on the way), else in memory once `after` has reached
+ * it. Returns true with its seq and length; take() then takes it. */
+static bool peek(rn_delivery_t *d, uint64_t after, uint64_t *seq, size_t *len)
+{
+    while (d->i_replay < d->n_replay && d->replay[d->i_replay].seq <= after)
+        free(d->replay[d->i_replay++].data);
+    if (d->i_replay < d->n_replay) {
+        *seq = d->replay[d->i_replay].seq;
+        *len = d->replay[d->i_replay].len;
+        return true;
+    }
+    if (d->n_replay)
+        replay_clear(d);
+    if (after < d->mem_floor)
+        return false;
+    while (d->mem_head && d->mem_head->seq <= after) /* sent from the replay chunk */
+        mem_pop(d, true);
+    if (!d->mem_head)
+        return false;
+    *seq = d->mem_head->seq;
+    *len = d->mem_head->len;
+    return true;
+}
+
+/* Takes the frame peek() found; the caller owns it. */
+static uint8_t *take(rn_delivery_t *d)
+{
+    if (d->i_replay < d->n_replay)
+        return d->replay[d->i_replay++].data;
+    uint8_t *frame = d->mem_head->frame;
+    mem_pop(d, false);
+    return frame;
+}
+
+/* Sends the frame peek() found above the cursor, joined with the frames at hand after it while
+ * the join stays within coalesce_bytes and the window. Returns 0 or the send error. */
+static int send_next(rn_delivery_t *d, uint64_t first, size_t len)
+{
+    uint8_t *frame = take(d), *joined = NULL;
+    uint64_t last = first, seq;
+    size_t n = 1, more;
+    while (d->cfg.coalesce_bytes && peek(d, last, &seq, &more) &&
+           len + more <= d->cfg.coalesce_bytes && d->fl_bytes + len + more <= d->cfg.window_bytes) {
+        if (!joined) {
+            if (!(joined = malloc(d->cfg.coalesce_bytes)))
+                break; /* send the one frame alone */
+            memcpy(joined, frame, len);
+            free(frame);
+            frame = joined;
+        }
+        uint8_t *next = take(d);
+        memcpy(joined + len, next, more);
+        free(next);
+        len += more;
+        last = seq;
+        n++;
+    }
+    return send_one(d, first, last, n, frame, len);
 }
 
 static void on_read(void *data, int status, rn_spool_record_t *recs, size_t n);
@@ -210,33 +289,16 @@ static void start_read(rn_delivery_t *d)
 static void pump(rn_delivery_t *d)
 {
     while (d->connected && !d->closing && !d->resync) {
-        if (d->i_replay < d->n_replay) {
-            rn_spool_record_t *r = &d->replay[d->i_replay];
-            if (r->seq <= d->cursor) {
-                free(r->data);
-                d->i_replay++;
-                continue;
-            }
-            if (!may_send(d, r->len))
-                return;
-            d->i_replay++;
-            if (send_one(d, r->seq, r->data, r->len))
-                return;
-        } else if (d->cursor >= d->mem_floor) {
+        uint64_t seq;
+        size_t len;
+        if (!peek(d, d->cursor, &seq, &len)) {
             replay_clear(d);
-            if (!d->mem_head || !may_send(d, d->mem_head->len))
-                return;
-            uint64_t seq = d->mem_head->seq;
-            uint8_t *frame = d->mem_head->frame;
-            size_t len = d->mem_head->len;
-            mem_pop(d, false);
-            if (send_one(d, seq, frame, len))
-                return;
-        } else {
-            replay_clear(d);
-            start_read(d);
+            if (d->cursor < d->mem_floor)
+                start_read(d);
             return;
         }
+        if (!may_send(d, len) || send_next(d, seq, len))
+            return;
     }
 }
 
@@ -382,6 +444,7 @@ static void reset_connection(rn_delivery_t *d)
     uv_timer_stop(&d->timer);
     d->cursor = d->acked;
     d->pace_at = rn_clock_mono_ns();
+    d->catchup_to = 0;
 }
 
 void rn_delivery_connected(rn_delivery_t *d)
@@ -390,9 +453,13 @@ void rn_delivery_connected(rn_delivery_t *d)
         return;
     reset_connection(d);
     d->connected = true;
-    if (d->last_submitted > d->cursor)
+    if (d->last_submitted > d->cursor) {
         rn_info("delivery: sending %" PRIu64 " batches not acked yet, from %" PRIu64,
                 d->last_submitted - d->cursor, d->cursor + 1);
+        d->catchup_to = d->last_submitted;
+        d->catchup_start = rn_clock_mono_ns();
+        d->catchup_n = d->catchup_wire = d->catchup_raw = 0;
+    }
     pump(d);
 }
 
@@ -410,6 +477,13 @@ void rn_delivery_acked(rn_delivery_t *d, uint64_t seq)
         return;
     d->acked = seq;
     flight_trim(d, seq);
+    if (d->catchup_to && seq >= d->catchup_to) {
+        rn_info("delivery: caught up: the backlog of %" PRIu64 " batches is stored, %.1f s after "
+                "the connect; %" PRIu64 " bytes on the wire, %" PRIu64 " before compression",
+                d->catchup_n, (double)(rn_clock_mono_ns() - d->catchup_start) / 1e9,
+                d->catchup_wire, d->catchup_raw);
+        d->catchup_to = 0;
+    }
     if (d->cursor < seq) /* the collector has these already */
         d->cursor = seq;
     while (d->mem_head && d->mem_head->seq <= d->cursor)
@@ -430,6 +504,7 @@ void rn_delivery_stats(const rn_delivery_t *d, rn_delivery_stats_t *out)
     out->inflight_bytes = d->fl_bytes;
     out->sent_records = d->sent_records;
     out->sent_bytes = d->sent_bytes;
+    out->sent_raw_bytes = d->sent_raw_bytes;
     out->dropped_records = d->dropped;
     out->connected = d->connected;
     out->replaying = d->cursor < d->mem_floor || d->i_replay < d->n_replay;

@@ -8,7 +8,11 @@
  *     points in time order. The collector drops duplicates by (node, seq).
  *   - At most window_bytes of sent-but-unacked frames in flight (one frame is always allowed),
  *     and, when rate_bytes_per_s is set, no faster than that on average, so a replay after a long
- *     outage does not choke a thin link.
+ *     outage does not choke a thin link. Both count bytes on the wire, after the link's
+ *     compression; coalesce_bytes joins consecutive frames into one send so that there is
+ *     something worth compressing (a replay is mostly small batches).
+ *   - When the backlog found at connect is acked, one line says how long that took and how many
+ *     bytes it needed, on the wire and before compression.
  *   - Nothing is deleted before it is acked (acks are cumulative); what the spool drops to stay
  *     within its size and age limits is counted and logged, never silent.
  * The newest submitted frames are also kept in memory (memory_bytes) so that, once caught up,
@@ -30,10 +34,12 @@
 
 typedef struct rn_delivery rn_delivery_t;
 
-/* Sends one complete frame; takes ownership of frame (malloc'd) in every case. Returns 0, or a
- * negative error (-ENOTCONN when the link is down): delivery then stops sending until the next
- * rn_delivery_connected(). rn_uplink_send() has this shape. */
-typedef int (*rn_delivery_send_fn)(void *ctx, uint8_t *frame, size_t len);
+/* Sends len bytes of one or more whole frames (several when coalesce_bytes joins them); takes
+ * ownership of frame (malloc'd) in every case. *wire_len comes in as len; the link lowers it to
+ * what it put on the wire when it compressed (the rate cap and the window count that). Returns
+ * 0, or a negative error (-ENOTCONN when the link is down): delivery then stops sending until
+ * the next rn_delivery_connected(). rn_uplink_send_frames() has this shape. */
+typedef int (*rn_delivery_send_fn)(void *ctx, uint8_t *frame, size_t len, size_t *wire_len);
 
 /* Zero values mean the defaults. */
 typedef struct {
@@ -42,6 +48,7 @@ typedef struct {
     uint64_t rate_bytes_per_s;   /* average send rate cap; 0 = no cap */
     size_t chunk_bytes;          /* replay read from disk this much at a time; default 256 KiB */
     size_t memory_bytes;         /* newest frames also kept in memory; default 1 MiB */
+    size_t coalesce_bytes;       /* join frames at hand into sends of up to this; 0 = never */
     uint64_t seq_seed;           /* lowest first seq; default the wall clock in ms */
 } rn_delivery_config_t;
 
@@ -52,7 +59,8 @@ typedef struct {
     uint64_t sent_seq;           /* highest seq sent on this connection */
     uint64_t backlog_seqs;       /* seqs submitted but not yet sent on this connection */
     uint64_t inflight_records, inflight_bytes; /* sent, not yet acked */
-    uint64_t sent_records, sent_bytes;         /* since open, resends included */
+    uint64_t sent_records, sent_bytes;         /* since open, resends included; wire bytes */
+    uint64_t sent_raw_bytes;                   /* the same before compression */
     uint64_t dropped_records;    /* spool limit drops + failed appends + refused submits */
     bool connected, replaying;   /* replaying: sending from disk, live batches wait */
 } rn_delivery_stats_t;

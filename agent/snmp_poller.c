@@ -108,6 +108,7 @@ typedef struct snmp_dev {
     int open_handles;
     void *sessp;
     /* configuration, copied from the plan */
+    char *node;              /* Device.node: an agentless child's id; NULL for our own node */
     char *name, *addr, *community, *user, *auth_proto, *auth_key, *priv_proto, *priv_key;
     rn_snmp_extras_t extras; /* extra OIDs (agent/snmp_extra.h) */
     uint32_t version, timeout_ms, retries;
@@ -141,7 +142,7 @@ typedef struct snmp_dev {
 
 struct rn_snmp_poller {
     uv_loop_t *loop;
-    rn_sample_fn emit;
+    rn_snmp_sample_fn emit;
     void *ctx;
     snmp_dev_t **devs;
     size_t n_devs;
@@ -203,7 +204,8 @@ static void dev_problem(snmp_dev_t *d, const char *why)
     if (strcmp(d->last_problem, why) == 0)
         return;
     snprintf(d->last_problem, sizeof d->last_problem, "%s", why);
-    rn_warn("device %s (%s): %s", d->name, d->addr, why);
+    rn_warn("device %s%s%s (%s): %s", d->name, d->node ? " of " : "", d->node ? d->node : "",
+            d->addr, why);
 }
 
 /* Notes a successful poll; logs the recovery if the device had a problem before. */
@@ -211,7 +213,8 @@ static void dev_recovered(snmp_dev_t *d)
 {
     if (d->last_problem[0] == '\0')
         return;
-    rn_info("device %s (%s): answering again", d->name, d->addr);
+    rn_info("device %s%s%s (%s): answering again", d->name, d->node ? " of " : "",
+            d->node ? d->node : "", d->addr);
     d->last_problem[0] = '\0';
 }
 
@@ -620,9 +623,20 @@ static void report(snmp_dev_t *d, bool ok, const char *why, size_t n_ifs)
     rn_snmp_poller_t *p = d->poller;
     if (!p->report || d->closing)
         return;
-    rn_snmp_report_t r = { d->name, d->addr, ok, ok ? "" : why, d->sys_name, d->sys_uptime,
-                           n_ifs };
+    rn_snmp_report_t r = { d->node, d->name, d->addr, ok, ok ? "" : why, d->sys_name,
+                           d->sys_uptime, n_ifs };
     p->report(p->report_ctx, &r);
+}
+
+/* The sample callback handed to the counters and extras (ctx is the device): passes the sample
+ * on with the device's node. */
+static void dev_emit(void *ctx, const char *source, const char *device, const char *object,
+                     int64_t time_ms, const rn_value_t *values, size_t n_values,
+                     uint64_t speed_bps)
+{
+    snmp_dev_t *d = ctx;
+    d->poller->emit(d->poller->ctx, d->node, source, device, object, time_ms, values, n_values,
+                    speed_bps);
 }
 
 /* Ends the poll in progress: on success emits the samples, otherwise logs why (once per change
@@ -649,8 +663,8 @@ static void poll_finish(snmp_dev_t *d, bool ok)
     else
         dev_recovered(d);
     size_t n = rn_snmp_counters_emit(&d->counters, d->rows, d->n_rows, d->sys_uptime, d->name,
-                                     d->poll_wall_ms, d->poller->emit, d->poller->ctx, &d->closing);
-    rn_snmp_extras_emit(&d->extras, d->poller->emit, d->poller->ctx, d->poll_wall_ms,
+                                     d->poll_wall_ms, dev_emit, d, &d->closing);
+    rn_snmp_extras_emit(&d->extras, dev_emit, d, d->poll_wall_ms,
                         rn_snmp_counters_rebooted(&d->counters, d->sys_uptime), &d->closing);
     report(d, true, "", n);
     rn_snmp_counters_keep(&d->counters, &d->rows, &d->n_rows, &d->cap_rows, d->sys_uptime);
@@ -808,7 +822,7 @@ static void on_dev_handle_closed(uv_handle_t *h)
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         if (secrets[i])
             explicit_bzero(secrets[i], strlen(secrets[i]));
-    free(d->name), free(d->addr), free(d->community), free(d->user);
+    free(d->node), free(d->name), free(d->addr), free(d->community), free(d->user);
     free(d->auth_proto), free(d->auth_key), free(d->priv_proto), free(d->priv_key);
     rn_snmp_extras_free(&d->extras);
     free(d->rows);
@@ -836,7 +850,8 @@ static bool dev_same(const snmp_dev_t *d, const Rn__Device *src)
 {
     const Rn__SnmpCredentials *c = src->snmp;
 #define SAME(a, b) (strcmp((a), (b) ? (b) : "") == 0)
-    return rn_snmp_extras_same(&d->extras, src) && SAME(d->name, src->name) &&
+    return rn_snmp_extras_same(&d->extras, src) && SAME(d->node ? d->node : "", src->node) &&
+           SAME(d->name, src->name) &&
            SAME(d->addr, src->addr) && d->version == c->version &&
            SAME(d->community, c->community) && SAME(d->user, c->user) &&
            SAME(d->auth_proto, c->auth_proto) && SAME(d->auth_key, c->auth_key) &&
@@ -889,6 +904,7 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
     if (!d)
         return -ENOMEM;
     d->poller = p;
+    d->node = src->node ? strdup(src->node) : NULL;
     d->name = dup_or_empty(src->name), d->addr = dup_or_empty(src->addr);
     d->community = dup_or_empty(c->community), d->user = dup_or_empty(c->user);
     d->auth_proto = dup_or_empty(c->auth_proto), d->auth_key = dup_or_empty(c->auth_key);
@@ -904,7 +920,7 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
     d->open_handles = 2;
     *out = d;
     if (!d->name || !d->addr || !d->community || !d->user || !d->auth_proto || !d->auth_key ||
-        !d->priv_proto || !d->priv_key || extras_rc != 0) {
+        !d->priv_proto || !d->priv_key || extras_rc != 0 || (src->node && !d->node)) {
         dev_close(d);
         return -ENOMEM;
     }
@@ -925,7 +941,8 @@ static void dev_schedule(rn_snmp_poller_t *p, snmp_dev_t *d, size_t i, size_t n)
     uv_timer_start(&d->tick, on_tick_timer, ms_until(d->start, now), 0);
 }
 
-int rn_snmp_poller_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_snmp_poller_t **out)
+int rn_snmp_poller_new(uv_loop_t *loop, rn_snmp_sample_fn emit, void *ctx,
+                       rn_snmp_poller_t **out)
 {
     rn_snmp_poller_t *p = calloc(1, sizeof *p);
     if (!p)
@@ -996,6 +1013,21 @@ int rn_snmp_poller_set_devices(rn_snmp_poller_t *p, Rn__Device *const *devices, 
     p->n_devs = m;
     rn_info("snmp poller: %zu devices every %u s", m, interval_s);
     return 0;
+}
+
+int rn_snmp_poller_set_plan(rn_snmp_poller_t *p, const Rn__Plan *plan, uint32_t interval_s)
+{
+    size_t n = plan->n_devices + plan->n_child_devices;
+    Rn__Device **all = calloc(n ? n : 1, sizeof *all);
+    if (!all)
+        return -ENOMEM;
+    for (size_t i = 0; i < plan->n_devices; i++)
+        all[i] = plan->devices[i];
+    for (size_t i = 0; i < plan->n_child_devices; i++)
+        all[plan->n_devices + i] = plan->child_devices[i];
+    int rc = rn_snmp_poller_set_devices(p, all, n, interval_s);
+    free(all);
+    return rc;
 }
 
 void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *ctx)

@@ -11,7 +11,11 @@
  * logged once at info level. A device's extra OIDs (plan Device.extra) are fetched with one GET
  * after the walk and emitted as one "gauge" or "counter" sample each (lib/metrics.h), object =
  * the extra's name; a missing or mistyped one is sent as unknown and logged once. A device that
- * does not answer costs its own timeout only, never a stall of others. */
+ * does not answer costs its own timeout only, never a stall of others.
+ *
+ * A device may belong to another node than the agent's (Device.node: an agentless child whose
+ * devices the agent polls across the link); its samples come with that node's id. A device is
+ * known by its node and name together, so a child's "rtr1" and the agent's own never mix. */
 #ifndef RN_SNMP_POLLER_H
 #define RN_SNMP_POLLER_H
 
@@ -23,17 +27,29 @@
 
 typedef struct rn_snmp_poller rn_snmp_poller_t;
 
+/* Receives one sample, as rn_sample_fn (lib/sample.h), and the node of its device: NULL for the
+ * agent's own, else the device's Device.node. */
+typedef void (*rn_snmp_sample_fn)(void *ctx, const char *node, const char *source,
+                                  const char *device, const char *object, int64_t time_ms,
+                                  const rn_value_t *values, size_t n_values, uint64_t speed_bps);
+
 /* Creates a poller with no devices. emit/ctx receive every sample. Returns 0 or -ENOMEM. */
-int rn_snmp_poller_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_snmp_poller_t **out);
+int rn_snmp_poller_new(uv_loop_t *loop, rn_snmp_sample_fn emit, void *ctx,
+                       rn_snmp_poller_t **out);
 
 /* Replaces the set of devices (copies what it needs from the borrowed array) and the poll
  * interval. Polls in flight for removed devices are abandoned. Returns 0 or a negative error. */
 int rn_snmp_poller_set_devices(rn_snmp_poller_t *p, Rn__Device *const *devices, size_t n,
                                uint32_t interval_s);
 
+/* Sets the devices of a plan: its node's own (Plan.devices) and its agentless children's
+ * (Plan.child_devices), as rn_snmp_poller_set_devices. Returns 0 or a negative error. */
+int rn_snmp_poller_set_plan(rn_snmp_poller_t *p, const Rn__Plan *plan, uint32_t interval_s);
+
 /* What one poll of one device found (for `rajnet-agent check`). Strings are borrowed until the
  * callback returns. */
 typedef struct {
+    const char *node;        /* the device's node (Device.node), NULL for the agent's own */
     const char *device, *addr;
     bool ok;                 /* the walk completed with at least one interface */
     const char *why;         /* when !ok: why ("no answer after 3 tries") */

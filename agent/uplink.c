@@ -1,20 +1,49 @@
 /* Uplink to the collector (see uplink.h). Each connection attempt is one TLS stream; its
- * callbacks carry the attempt's generation, so a late callback of an old stream can never touch
- * a new one. One timer serves as attempt timeout (TCP connect plus handshake) and as reconnect
- * backoff. */
+ * callbacks check that the stream is still the current one, so a late callback of an old stream
+ * can never touch a new one. Two timers:
+ *   - `timer` runs the attempt (TCP connect, then the handshake), then waits for the collector's
+ *     first heartbeat (`ready`), and between attempts is the reconnect backoff;
+ *   - `beat` sends a heartbeat every RN_UPLINK_HEARTBEAT_MS while connected, and checks the
+ *     silence: every byte received moves `last_rx` (a cheap store, no timer call per read); when
+ *     the check finds less than RN_UPLINK_SILENCE_MS since then, it sleeps until that would be
+ *     reached, so the dead session is seen within a timer tick of 3 heartbeats. */
 #include "uplink.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "tls.h"
 
+/* Reconnecting. After a lost connection the first attempt follows in about 1 s, and attempts
+ * repeat every 3 to 4.4 s while the path stays dead: an attempt waits CONNECT_TIMEOUT_MS for TCP
+ * (its SYN, and the kernel's one retransmission at 1 s), then backs off 1 s doubling to
+ * BACKOFF_MAX_MS, +-20% jitter. After the heal the next SYN is therefore at most ~3.4 s away,
+ * which the target of being current within 15 s of a heal needs (replay takes most of it).
+ * Why not faster: after a state-wide outage (the SDC's own uplink black-holed) thousands of
+ * agents are in this loop at once; each attempt on the dead path costs one SYN and its
+ * retransmission, ~0.5 SYN/s per agent, 5,000/s for 10,000 agents, which a collector host
+ * absorbs (SYN cookies) but should not be asked to multiply. The jitter spreads the crowd's
+ * TLS handshakes after the heal over ~4 s instead of one instant. Why not the old 30 s cap: a
+ * 10-minute cut would leave an agent up to 30 s behind the heal before it even tried. */
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define ATTEMPT_TIMEOUT_MS 15000
+#define BACKOFF_MAX_MS 2000
+#define CONNECT_TIMEOUT_MS 2000
+#define ATTEMPT_TIMEOUT_MS 15000    /* TCP connect plus handshake */
+/* The kernel's own bound on unacknowledged data (TCP_USER_TIMEOUT): a backstop behind the
+ * silence check, and what ends the socket we closed on a dead path instead of letting it
+ * retransmit its queue for the ~15 minutes of tcp_retries2. Keepalive (lib/tls.c, 30 s idle)
+ * never fires here: heartbeats keep the connection busy. */
+#define USER_TIMEOUT_MS (RN_UPLINK_SILENCE_MS + 5000)
+/* Frames shorter than this are sent as they are: a lone small batch hardly compresses. */
+#define COMPRESS_MIN_BYTES 512
 
 struct rn_uplink {
     uv_loop_t *loop;
@@ -23,11 +52,17 @@ struct rn_uplink {
     rn_uplink_cbs_t cbs;
     void *ctx;
     rn_tls_ctx_t *tls;
-    uv_timer_t timer;
+    uv_timer_t timer, beat;
     rn_tls_stream_t *stream;   /* the current attempt or connection, or NULL */
     int streams_open;          /* streams whose close callback has not run yet */
-    bool connected, closing, timer_closed;
+    int timers_open;
+    bool connected, ready, closing;
+    bool peer_zlib;            /* the collector reads compressed frames (its heartbeat said so) */
     uint32_t backoff_ms;
+    uint64_t last_rx;          /* uv_now() of the last byte from the collector */
+    uint64_t beat_at;          /* uv_now() when the next heartbeat is due */
+    rn_mono_ns_t lost_at;      /* when the last connection was lost, or 0 */
+    uint32_t failed;           /* attempts failed since then (only the first is logged) */
     rn_wire_reader_t reader;
     void (*close_cb)(void *);
     void *close_data;
@@ -42,7 +77,7 @@ static const rn_hostport_t *current(const rn_uplink_t *u)
 
 static void maybe_free(rn_uplink_t *u)
 {
-    if (!u->closing || !u->timer_closed || u->streams_open > 0)
+    if (!u->closing || u->timers_open > 0 || u->streams_open > 0)
         return;
     rn_wire_reader_free(&u->reader);
     rn_tls_ctx_free(u->tls);
@@ -63,7 +98,31 @@ static void on_backoff(uv_timer_t *t)
     start_connect(t->data);
 }
 
-/* Drops the current connection and schedules the next attempt with backoff and jitter. */
+/* Logs why an attempt or a connection ended: a lost connection and the first failed attempt
+ * after it as warnings, the attempts after that at debug level (on a dead path there is one
+ * every few seconds; the connect that ends the run says how many there were). */
+static void log_drop(rn_uplink_t *u, bool was_connected, const char *why)
+{
+    const rn_hostport_t *hp = current(u);
+    if (was_connected || u->failed == 0)
+        rn_warn("collector %s:%u: %s%s", hp->host, hp->port, why,
+                was_connected ? "" : "; retrying every few seconds (debug log: each attempt)");
+    else
+        rn_debug("collector %s:%u: %s (attempt %" PRIu32 " since the loss)", hp->host, hp->port,
+                 why, u->failed + 1);
+}
+
+/* Schedules the next attempt, at the next collector, after the backoff with +-20% jitter. */
+static void schedule_retry(rn_uplink_t *u)
+{
+    u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
+    uint32_t jitter = (uint32_t)(rand() % (int)(u->backoff_ms * 2 / 5 + 1));
+    uint32_t wait = u->backoff_ms - u->backoff_ms / 5 + jitter;
+    u->backoff_ms = u->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : u->backoff_ms * 2;
+    uv_timer_start(&u->timer, on_backoff, wait, 0);
+}
+
+/* Drops the current connection or attempt and schedules the next attempt. */
 static void drop(rn_uplink_t *u, const char *why)
 {
     rn_tls_stream_t *s = u->stream;
@@ -71,21 +130,93 @@ static void drop(rn_uplink_t *u, const char *why)
         return;
     bool was_connected = u->connected;
     u->stream = NULL;
-    u->connected = false;
+    u->connected = u->ready = u->peer_zlib = false;
+    uv_timer_stop(&u->beat);
+    uv_timer_stop(&u->timer);
     rn_tls_stream_close(s, on_stream_closed, u);
     rn_wire_reader_free(&u->reader);
     rn_wire_reader_init(&u->reader);
     if (why)
-        rn_warn("collector %s:%u: %s", current(u)->host, current(u)->port, why);
+        log_drop(u, was_connected, why);
+    if (was_connected) {
+        u->lost_at = rn_clock_mono_ns();
+        u->failed = 0;
+    } else {
+        u->failed++;
+    }
     if (was_connected && u->cbs.disconnected)
         u->cbs.disconnected(u->ctx);
     if (u->closing)
         return;
-    u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
-    uint32_t jitter = (uint32_t)(rand() % (int)(u->backoff_ms / 5 + 1));
-    uint32_t wait = u->backoff_ms - u->backoff_ms / 10 + jitter;
-    u->backoff_ms = u->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : u->backoff_ms * 2;
-    uv_timer_start(&u->timer, on_backoff, wait, 0);
+    schedule_retry(u);
+}
+
+/* Writes a heartbeat saying which codings we read. Returns 0 or a negative error. */
+static int send_heartbeat(rn_uplink_t *u)
+{
+    Rn__Heartbeat hb = RN__HEARTBEAT__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    hb.wall_time_ms = rn_clock_wall_ms();
+    hb.has_codings = true;
+    hb.codings = RN_WIRE_CODING_ZLIB;
+    f.body_case = RN__FRAME__BODY_HEARTBEAT;
+    f.heartbeat = &hb;
+    uint8_t *buf;
+    size_t len;
+    int rc = rn_wire_encode(&f, &buf, &len);
+    return rc ? rc : rn_uplink_send(u, buf, len);
+}
+
+static void make_ready(rn_uplink_t *u)
+{
+    if (u->ready || !u->connected)
+        return;
+    u->ready = true;
+    uv_timer_stop(&u->timer);
+    if (u->cbs.ready)
+        u->cbs.ready(u->ctx);
+}
+
+/* An older collector answers no heartbeat: go on without compression. */
+static void on_ready_wait(uv_timer_t *t)
+{
+    rn_uplink_t *u = t->data;
+    rn_info("collector %s:%u: no answer to the heartbeat within %d ms (an older collector?); "
+            "sending uncompressed", current(u)->host, current(u)->port, RN_UPLINK_READY_WAIT_MS);
+    make_ready(u);
+}
+
+/* The silence check, then the heartbeat when one is due; sleeps until the next of the two. */
+static void on_beat(uv_timer_t *t)
+{
+    rn_uplink_t *u = t->data;
+    uint64_t now = uv_now(u->loop), quiet = now - u->last_rx;
+    if (quiet >= RN_UPLINK_SILENCE_MS) {
+        char why[160];
+        snprintf(why, sizeof why, "heard nothing for %.1f s (%d heartbeats unanswered): the "
+                 "path is dead; closing the session and reconnecting", (double)quiet / 1000,
+                 RN_UPLINK_SILENCE_MS / RN_UPLINK_HEARTBEAT_MS);
+        return drop(u, why);
+    }
+    if (now >= u->beat_at) {
+        if (send_heartbeat(u) != 0)
+            return drop(u, "cannot send a heartbeat");
+        u->beat_at = now + RN_UPLINK_HEARTBEAT_MS;
+    }
+    uint64_t silent_at = u->last_rx + RN_UPLINK_SILENCE_MS;
+    uint64_t next = silent_at < u->beat_at ? silent_at : u->beat_at;
+    uv_timer_start(&u->beat, on_beat, next - now, 0);
+}
+
+/* A heartbeat from the collector: liveness is already counted; learn its codings. */
+static void on_heartbeat(rn_uplink_t *u, const Rn__Heartbeat *hb)
+{
+    bool zlib = hb->has_codings && (hb->codings & RN_WIRE_CODING_ZLIB);
+    if (zlib != u->peer_zlib)
+        rn_debug("collector %s:%u %s compressed frames", current(u)->host, current(u)->port,
+                 zlib ? "reads" : "does not read");
+    u->peer_zlib = zlib;
+    make_ready(u);
 }
 
 static void on_tls_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size_t len)
@@ -93,6 +224,7 @@ static void on_tls_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size
     rn_uplink_t *u = data;
     if (s != u->stream)
         return;
+    u->last_rx = uv_now(u->loop);
     if (rn_wire_reader_push(&u->reader, buf, len) != 0)
         return drop(u, "out of memory");
     const uint8_t *body;
@@ -103,10 +235,24 @@ static void on_tls_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size
         char why[256];
         if (rn_wire_decode(body, blen, &f, why, sizeof why) != 0)
             return drop(u, why);
-        u->cbs.frame(u->ctx, f);
+        if (f->body_case == RN__FRAME__BODY_HEARTBEAT) {
+            on_heartbeat(u, f->heartbeat);
+            rn_wire_free(f);
+        } else {
+            u->cbs.frame(u->ctx, f);
+        }
     }
     if (u->stream == s && rc < 0)
         drop(u, rn_strerror(rc));
+}
+
+/* Bounds how long the kernel keeps unacknowledged data of this connection (see above). */
+static void set_user_timeout(rn_uplink_t *u)
+{
+    int fd = rn_tls_stream_fd(u->stream);
+    unsigned ms = USER_TIMEOUT_MS;
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) != 0)
+        rn_debug("TCP_USER_TIMEOUT: %s", strerror(errno));
 }
 
 static void on_tls_ready(rn_tls_stream_t *s, void *data)
@@ -114,12 +260,29 @@ static void on_tls_ready(rn_tls_stream_t *s, void *data)
     rn_uplink_t *u = data;
     if (s != u->stream)
         return;
-    uv_timer_stop(&u->timer);
     u->connected = true;
     u->backoff_ms = BACKOFF_MIN_MS;
-    rn_info("connected to collector %s:%u (%s TLS session)", current(u)->host, current(u)->port,
-            rn_tls_stream_resumed(s) ? "resumed" : "new");
-    u->cbs.connected(u->ctx);
+    u->last_rx = uv_now(u->loop);
+    set_user_timeout(u);
+    const char *how = rn_tls_stream_resumed(s) ? "resumed" : "new";
+    if (u->lost_at) {
+        double gone = (double)(rn_clock_mono_ns() - u->lost_at) / 1e9;
+        rn_info("connected to collector %s:%u (%s TLS session), %.1f s after the last connection "
+                "was lost, %" PRIu32 " failed attempts between", current(u)->host,
+                current(u)->port, how, gone, u->failed);
+    } else {
+        rn_info("connected to collector %s:%u (%s TLS session)", current(u)->host,
+                current(u)->port, how);
+    }
+    u->failed = 0;
+    u->cbs.connected(u->ctx); /* the hello goes first */
+    if (u->stream != s)
+        return;
+    if (send_heartbeat(u) != 0)
+        return drop(u, "cannot send a heartbeat");
+    u->beat_at = u->last_rx + RN_UPLINK_HEARTBEAT_MS;
+    uv_timer_start(&u->beat, on_beat, RN_UPLINK_HEARTBEAT_MS, 0);
+    uv_timer_start(&u->timer, on_ready_wait, RN_UPLINK_READY_WAIT_MS, 0);
 }
 
 static void on_tls_error(rn_tls_stream_t *s, void *data, int err, const char *why)
@@ -134,6 +297,20 @@ static void on_attempt_timeout(uv_timer_t *t)
     drop(t->data, "no TLS session within 15 s");
 }
 
+/* CONNECT_TIMEOUT_MS into an attempt: without TCP by now the path is most likely dead (a SYN and
+ * its retransmission unanswered): try afresh soon rather than wait out the kernel's longer
+ * retransmissions. With TCP up, the handshake gets the rest of ATTEMPT_TIMEOUT_MS. */
+static void on_connect_timeout(uv_timer_t *t)
+{
+    rn_uplink_t *u = t->data;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = rn_tls_stream_fd(u->stream);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        return drop(u, "no answer to the TCP connect within 2 s");
+    uv_timer_start(&u->timer, on_attempt_timeout, ATTEMPT_TIMEOUT_MS - CONNECT_TIMEOUT_MS, 0);
+}
+
 static void start_connect(rn_uplink_t *u)
 {
     static const rn_tls_stream_cbs_t cbs = { on_tls_ready, on_tls_data, on_tls_error };
@@ -146,13 +323,13 @@ static void start_connect(rn_uplink_t *u)
                                    u->config->collector_name, &cbs, u, &u->stream);
     if (rc) {
         u->stream = NULL;
-        rn_warn("collector %s:%u: %s", hp->host, hp->port, uv_strerror(rc));
-        u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
-        uv_timer_start(&u->timer, on_backoff, u->backoff_ms, 0);
+        log_drop(u, false, uv_strerror(rc));
+        u->failed++;
+        schedule_retry(u);
         return;
     }
     u->streams_open++;
-    uv_timer_start(&u->timer, on_attempt_timeout, ATTEMPT_TIMEOUT_MS, 0);
+    uv_timer_start(&u->timer, on_connect_timeout, CONNECT_TIMEOUT_MS, 0);
 }
 
 int rn_uplink_new(uv_loop_t *loop, const rn_agent_config_t *config, const rn_uplink_cbs_t *cbs,
@@ -174,7 +351,9 @@ int rn_uplink_new(uv_loop_t *loop, const rn_agent_config_t *config, const rn_upl
     u->backoff_ms = BACKOFF_MIN_MS;
     rn_wire_reader_init(&u->reader);
     uv_timer_init(loop, &u->timer);
-    u->timer.data = u;
+    uv_timer_init(loop, &u->beat);
+    u->timer.data = u->beat.data = u;
+    u->timers_open = 2;
     *out = u;
     start_connect(u);
     return 0;
@@ -189,6 +368,25 @@ int rn_uplink_send(rn_uplink_t *u, uint8_t *buf, size_t len)
         rc = -ENOTCONN;
     }
     return rc;
+}
+
+int rn_uplink_send_frames(rn_uplink_t *u, uint8_t *buf, size_t len, size_t *wire_len)
+{
+    uint8_t *z;
+    size_t zlen;
+    if (u->connected && u->peer_zlib && len >= COMPRESS_MIN_BYTES &&
+        rn_wire_compress(buf, len, &z, &zlen) == 0) {
+        if (zlen < len) {
+            free(buf);
+            buf = z;
+            len = zlen;
+        } else {
+            free(z);
+        }
+    }
+    if (wire_len)
+        *wire_len = len;
+    return rn_uplink_send(u, buf, len);
 }
 
 size_t rn_uplink_pending_bytes(const rn_uplink_t *u)
@@ -206,10 +404,15 @@ bool rn_uplink_connected(const rn_uplink_t *u)
     return u->connected;
 }
 
+bool rn_uplink_ready(const rn_uplink_t *u)
+{
+    return u->ready;
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     rn_uplink_t *u = h->data;
-    u->timer_closed = true;
+    u->timers_open--;
     maybe_free(u);
 }
 
@@ -220,4 +423,5 @@ void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data)
     u->close_data = data;
     drop(u, NULL);
     uv_close((uv_handle_t *)&u->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&u->beat, on_timer_closed);
 }

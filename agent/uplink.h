@@ -1,9 +1,19 @@
 /* The agent's connection to the collector: one mutually authenticated TLS 1.3 connection at a
- * time, to the first collector that answers; on loss, reconnects with exponential backoff (1 s
- * doubling to 30 s, +-20% jitter so a district's agents do not reconnect in the same instant),
- * trying the collectors in turn. The TLS client context lives as long as the uplink, so a
- * reconnect after a flap resumes the session (a ticket) instead of a full handshake.
- * Frames are decoded and validated here; the owner sees only well-formed frames. */
+ * time, to the first collector that answers, trying the collectors in turn. The TLS client
+ * context lives as long as the uplink, so a reconnect after a flap resumes the session (a
+ * ticket) instead of a full handshake. Frames are decoded and validated here; the owner sees
+ * only well-formed frames.
+ *
+ * Liveness (lib/rajnet.proto): the uplink sends a Heartbeat right after the owner's Hello and
+ * every RN_UPLINK_HEARTBEAT_MS; the collector answers each one. When nothing at all arrives for
+ * RN_UPLINK_SILENCE_MS (3 heartbeats) the session is dead, most often a black hole beyond the
+ * router that TCP would not report for many minutes: the uplink says so once and reconnects.
+ * While the path stays dead it tries again every 2 to 4 s (uplink.c says why not slower, and
+ * why not faster) and logs only the first failure; after the heal the first attempt that gets
+ * through says how long the collector was lost.
+ *
+ * Compression: once the collector's heartbeat says it reads zlib frames, rn_uplink_send_frames()
+ * sends a run of frames as one compressed frame (lib/wire.h) when that is shorter. */
 #ifndef RN_UPLINK_H
 #define RN_UPLINK_H
 
@@ -15,13 +25,27 @@
 #include "config.h"
 #include "wire.h"
 
+#ifndef RN_UPLINK_HEARTBEAT_MS /* tests/unit/agent/test_uplink.c builds uplink.c with less */
+#define RN_UPLINK_HEARTBEAT_MS 5000
+#endif
+#define RN_UPLINK_SILENCE_MS (3 * RN_UPLINK_HEARTBEAT_MS)
+
 typedef struct rn_uplink rn_uplink_t;
 
 typedef struct {
-    void (*connected)(void *ctx);                /* send hello and any unacked batches */
-    void (*frame)(void *ctx, Rn__Frame *frame);  /* takes ownership of frame */
+    /* TLS is up: send the hello now (rn_uplink_send). */
+    void (*connected)(void *ctx);
+    /* takes ownership of frame; heartbeats stay inside the uplink */
+    void (*frame)(void *ctx, Rn__Frame *frame);
+    /* the connection is gone (after `connected`) */
     void (*disconnected)(void *ctx);
+    /* The collector answered the first heartbeat (so whether it reads compressed frames is
+     * known), or did not within RN_UPLINK_READY_WAIT_MS (an older collector): send batches now.
+     * Fires once per connection, after `connected`. May be NULL. */
+    void (*ready)(void *ctx);
 } rn_uplink_cbs_t;
+
+#define RN_UPLINK_READY_WAIT_MS 2000
 
 /* Loads the TLS credentials named in config and starts connecting to its collectors (config is
  * borrowed; it must outlive the uplink). Returns 0, or a negative error with the reason (the
@@ -29,16 +53,25 @@ typedef struct {
 int rn_uplink_new(uv_loop_t *loop, const rn_agent_config_t *config, const rn_uplink_cbs_t *cbs,
                   void *ctx, rn_uplink_t **out, char *err, size_t err_len);
 
-/* Queues a complete frame for sending; takes ownership of buf (malloc'd). Returns 0, or
+/* Queues a complete frame for sending as it is; takes ownership of buf (malloc'd). Returns 0, or
  * -ENOTCONN when not connected (buf is freed; the caller keeps its own copy to resend). */
 int rn_uplink_send(rn_uplink_t *u, uint8_t *buf, size_t len);
+
+/* Queues len bytes of one or more whole frames (each with its length prefix, none compressed);
+ * takes ownership of buf. When the collector reads zlib frames and compressing saves bytes,
+ * they go out as one compressed frame. *wire_len (may be NULL) is set to the bytes queued for
+ * the wire, len or fewer. Returns 0 or -ENOTCONN, as rn_uplink_send(). */
+int rn_uplink_send_frames(rn_uplink_t *u, uint8_t *buf, size_t len, size_t *wire_len);
 
 /* Bytes written but not yet handed to the kernel (for the owner's flow control). */
 size_t rn_uplink_pending_bytes(const rn_uplink_t *u);
 
 /* True if the current connection resumed an earlier TLS session. */
 bool rn_uplink_resumed(const rn_uplink_t *u);
+/* True from `connected` until the connection is lost. */
 bool rn_uplink_connected(const rn_uplink_t *u);
+/* True from `ready` until the connection is lost. */
+bool rn_uplink_ready(const rn_uplink_t *u);
 
 /* Closes the connection and frees the uplink in the last close callback; cb may be NULL. */
 void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data);

@@ -13,9 +13,9 @@ typedef struct {
     Rn__Plan plan;
     Rn__Device *devices;
     Rn__SnmpCredentials *creds;
-    Rn__Device **device_ptrs;
-    Rn__IcmpTarget targets[2];
-    Rn__IcmpTarget *target_ptrs[2];
+    Rn__Device **device_ptrs;      /* the node's own, then its agentless children's */
+    Rn__IcmpTarget *targets;       /* parent, root, then every child */
+    Rn__IcmpTarget **target_ptrs;
     Rn__ServiceTarget *services;   /* service endpoints, with their object names: */
     Rn__ServiceTarget **service_ptrs;
     char (*objects)[RN_WIRE_MAX_NAME + 1];
@@ -47,27 +47,66 @@ static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentia
     out->retries = d->retries;
 }
 
-/* Copies the extra SNMP objects of node n's devices into the plan's devices. Returns 0 or
- * -ENOMEM. */
-static int add_extras(const rn_node_t *n, plan_parts_t *p)
+/* Copies the extra SNMP objects of device d into plan device out, from the extras arrays at *k
+ * (advanced past them). */
+static void add_extras(const rn_device_t *d, Rn__Device *out, plan_parts_t *p, size_t *k)
 {
-    size_t total = 0, k = 0;
-    for (size_t i = 0; i < n->n_devices; i++)
-        total += n->devices[i].n_extra;
-    p->extras = calloc(total ? total : 1, sizeof *p->extras);
-    p->extra_ptrs = calloc(total ? total : 1, sizeof *p->extra_ptrs);
-    if (!p->extras || !p->extra_ptrs)
+    out->extra = &p->extra_ptrs[*k];
+    out->n_extra = d->n_extra;
+    for (size_t j = 0; j < d->n_extra; j++, (*k)++) {
+        rn__extra_oid__init(&p->extras[*k]);
+        p->extras[*k].name = d->extra[j].name;
+        p->extras[*k].oid = d->extra[j].oid;
+        p->extras[*k].kind = d->extra[j].kind;
+        p->extra_ptrs[*k] = &p->extras[*k];
+    }
+}
+
+/* True if c is an agentless child of n: its devices are in n's plan (polled by n's agent). */
+static bool agentless_child_of(const rn_node_t *c, const rn_node_t *n)
+{
+    return c->parent == n && !c->agent;
+}
+
+/* The devices: node n's own (Plan.devices), then those of its agentless children
+ * (Plan.child_devices, each naming its node), with their extra SNMP objects. An agentless node's
+ * own devices are its parent's to poll: should an agent run there all the same, it gets none, so
+ * no device is ever polled twice into the same files. Returns 0 or -ENOMEM. */
+static int add_devices(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    size_t nd = 0, extras = 0, k = 0;
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        const rn_node_t *c = &topo->nodes[i];
+        if ((c != n || !n->agent) && !agentless_child_of(c, n))
+            continue;
+        nd += c->n_devices;
+        for (size_t j = 0; j < c->n_devices; j++)
+            extras += c->devices[j].n_extra;
+    }
+    p->devices = calloc(nd ? nd : 1, sizeof *p->devices);
+    p->creds = calloc(nd ? nd : 1, sizeof *p->creds);
+    p->device_ptrs = calloc(nd ? nd : 1, sizeof *p->device_ptrs);
+    p->extras = calloc(extras ? extras : 1, sizeof *p->extras);
+    p->extra_ptrs = calloc(extras ? extras : 1, sizeof *p->extra_ptrs);
+    if (!p->devices || !p->creds || !p->device_ptrs || !p->extras || !p->extra_ptrs)
         return -ENOMEM;
-    for (size_t i = 0; i < n->n_devices; i++) {
-        const rn_device_t *d = &n->devices[i];
-        p->devices[i].extra = &p->extra_ptrs[k];
-        p->devices[i].n_extra = d->n_extra;
-        for (size_t j = 0; j < d->n_extra; j++, k++) {
-            rn__extra_oid__init(&p->extras[k]);
-            p->extras[k].name = d->extra[j].name;
-            p->extras[k].oid = d->extra[j].oid;
-            p->extras[k].kind = d->extra[j].kind;
-            p->extra_ptrs[k] = &p->extras[k];
+    size_t m = 0;
+    for (size_t j = 0; n->agent && j < n->n_devices; j++, m++) {
+        fill_device(&n->devices[j], &p->devices[m], &p->creds[m]);
+        add_extras(&n->devices[j], &p->devices[m], p, &k);
+        p->device_ptrs[m] = &p->devices[m];
+    }
+    p->plan.devices = p->device_ptrs;
+    p->plan.n_devices = m;
+    p->plan.child_devices = p->device_ptrs + m;
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        const rn_node_t *c = &topo->nodes[i];
+        for (size_t j = 0; agentless_child_of(c, n) && j < c->n_devices; j++, m++) {
+            fill_device(&c->devices[j], &p->devices[m], &p->creds[m]);
+            add_extras(&c->devices[j], &p->devices[m], p, &k);
+            p->devices[m].node = c->id;
+            p->device_ptrs[m] = &p->devices[m];
+            p->plan.n_child_devices++;
         }
     }
     return 0;
@@ -111,8 +150,10 @@ static void set_path_sla(const rn_topology_t *topo, const rn_node_t *from, const
     t->max_jitter_ms = jit;
 }
 
+/* Appends an ICMP target for node n at its first device's address, unless n is NULL or has no
+ * device: an ancestor of self (up the tree) or, with child, a child of self (down the tree). */
 static void add_target(plan_parts_t *p, const rn_topology_t *topo, const rn_node_t *self,
-                       const rn_node_t *n, uint32_t count)
+                       const rn_node_t *n, bool child)
 {
     if (!n || n->n_devices == 0)
         return;
@@ -121,9 +162,38 @@ static void add_target(plan_parts_t *p, const rn_topology_t *topo, const rn_node
     t->name = n->id;
     t->addr = n->devices[0].addr;
     t->has_count = 1;
-    t->count = count;
-    set_path_sla(topo, self, n, t);
+    t->count = topo->settings.probe_count;
+    t->has_child = child;
+    t->child = child;
+    if (child)
+        set_path_sla(topo, n, self, t); /* the one hop: the child's uplink */
+    else
+        set_path_sla(topo, self, n, t);
     p->target_ptrs[p->plan.n_icmp++] = t;
+}
+
+/* The ICMP targets: the parent (the uplink) and the root (where the services live), so a cut
+ * anywhere on the path up shows as loss; then every child, so a child cut off behind its own
+ * uplink (silent: its agent, if any, reaches the collector over that uplink) shows from above.
+ * Returns 0 or -ENOMEM. */
+static int add_targets(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    size_t max = 2;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        max += topo->nodes[i].parent == n;
+    p->targets = calloc(max, sizeof *p->targets);
+    p->target_ptrs = calloc(max, sizeof *p->target_ptrs);
+    if (!p->targets || !p->target_ptrs)
+        return -ENOMEM;
+    p->plan.icmp = p->target_ptrs;
+    const rn_node_t *root = rn_topology_root(topo);
+    add_target(p, topo, n, n->parent, false);
+    if (root && root != n && root != n->parent)
+        add_target(p, topo, n, root, false);
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (topo->nodes[i].parent == n)
+            add_target(p, topo, n, &topo->nodes[i], true);
+    return 0;
 }
 
 /* Appends one service target; object is its series name: "<service>-<port>" or
@@ -278,25 +348,8 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     p->plan.digest = "";
     p->plan.poll_interval_s = topo->settings.poll_interval_s;
     p->plan.probe_interval_s = topo->settings.probe_interval_s;
-    size_t nd = n->n_devices;
-    p->devices = calloc(nd ? nd : 1, sizeof *p->devices);
-    p->creds = calloc(nd ? nd : 1, sizeof *p->creds);
-    p->device_ptrs = calloc(nd ? nd : 1, sizeof *p->device_ptrs);
-    if (!p->devices || !p->creds || !p->device_ptrs)
+    if (add_devices(topo, n, p) != 0 || add_targets(topo, n, p) != 0)
         return -ENOMEM;
-    for (size_t i = 0; i < nd; i++) {
-        fill_device(&n->devices[i], &p->devices[i], &p->creds[i]);
-        p->device_ptrs[i] = &p->devices[i];
-    }
-    p->plan.n_devices = nd;
-    p->plan.devices = p->device_ptrs;
-    if (add_extras(n, p) != 0) /* extra SNMP objects */
-        return -ENOMEM;
-    p->plan.icmp = p->target_ptrs;
-    const rn_node_t *root = rn_topology_root(topo);
-    add_target(p, topo, n, n->parent, topo->settings.probe_count);
-    if (root && root != n && root != n->parent)
-        add_target(p, topo, n, root, topo->settings.probe_count);
     add_capture(topo, n, p); /* VC capture */
     if (add_echo_peers(topo, n, p) != 0) /* UDP echo */
         return -ENOMEM;
@@ -308,6 +361,8 @@ static void free_parts(plan_parts_t *p)
     free(p->devices);
     free(p->creds);
     free(p->device_ptrs);
+    free(p->targets);
+    free(p->target_ptrs);
     free(p->services);
     free(p->service_ptrs);
     free(p->objects);
@@ -355,4 +410,12 @@ int rn_plan_encode(const rn_topology_t *topo, const char *node_id, uint8_t **fra
     }
     free_parts(&p);
     return rc;
+}
+
+const rn_node_t *rn_plan_agentless_child(const rn_topology_t *topo, const char *agent_node,
+                                         const char *node_id)
+{
+    const rn_node_t *n = rn_topology_node(topo, agent_node);
+    const rn_node_t *c = node_id ? rn_topology_node(topo, node_id) : NULL;
+    return n && c && agentless_child_of(c, n) ? c : NULL;
 }

@@ -1,12 +1,24 @@
 /* Plans: what one agent measures, derived from the topology.
  *
  * An agent's plan holds its node's devices with their SNMP credentials (secrets reach an agent
- * only for its own devices), and ICMP targets: its parent node (the uplink) and the root node
- * (the state data centre, where the services live), so a cut anywhere on the path shows as loss;
- * each carries the SLA limits of its path (the uplinks' classes, latency and jitter limits summed,
- * loss limits combined). Service targets: every endpoint of every service the node does not host
- * itself, one "tcp" target per port and one "http" target per URL, named "<service>-<port>" /
- * "<service>-http" ("<service>-<host node>-..." when a service has several endpoints).
+ * only for its own devices and those of its agentless children), and ICMP targets: its parent
+ * node (the uplink) and the root node (the state data centre, where the services live), so a cut
+ * anywhere on the path shows as loss; each carries the SLA limits of its path (the uplinks'
+ * classes, latency and jitter limits summed, loss limits combined).
+ *
+ * Downward evidence: RajNet links fail as black holes and most offices reach the collector over
+ * the very uplink that failed, so a cut-off node is silent and the evidence must come from above.
+ * Every agent therefore also probes each child node (IcmpTarget.child set; name = the child's
+ * id, address = its first device's, the limits of the one hop: the child's uplink class), and
+ * polls the devices of its agentless children (topology `agent: false`, typically villages)
+ * across the link: they go in Plan.child_devices with Device.node = the child's id, and their
+ * samples come back with Sample.node set (see rn_plan_agentless_child). The plan of an agentless
+ * node itself (should an agent connect for it all the same) holds no devices: they are its
+ * parent's to poll, and two pollers would write the same files.
+ *
+ * Service targets: every endpoint of every service the node does not host itself, one "tcp"
+ * target per port and one "http" target per URL, named "<service>-<port>" / "<service>-http"
+ * ("<service>-<host node>-..." when a service has several endpoints).
  * Intervals come from the topology's settings. The digest is a SHA-256 of the encoded plan, so an
  * agent and the collector can tell whether a cached plan is current. */
 #ifndef RN_PLAN_H
@@ -22,5 +34,11 @@
  * Returns 0, -ENOENT for a node not in the topology, or a negative error. */
 int rn_plan_encode(const rn_topology_t *topo, const char *node_id, uint8_t **frame,
                    size_t *frame_len, char digest[65]);
+
+/* Returns the node node_id if it is an agentless child of agent_node (its parent is agent_node
+ * and it runs no agent: its devices are in agent_node's plan), else NULL: whether a sample with
+ * Sample.node = node_id from agent_node's agent may be stored under node_id. */
+const rn_node_t *rn_plan_agentless_child(const rn_topology_t *topo, const char *agent_node,
+                                         const char *node_id);
 
 #endif

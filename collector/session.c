@@ -15,13 +15,26 @@
 #include "metrics.h"
 #include "plan.h"
 
-/* A batch on its way to the RRD store; the node state outlives any session. */
+/* A batch on its way to the RRD store; the node state outlives any session. The samples of an
+ * agentless child go to the store as parts of their own (under the child's id); the batch is
+ * done, and acked, once every part is. */
 typedef struct {
     rn_collector_t *collector;
     rn_node_state_t *node;
     uint64_t seq;
     size_t samples;
+    unsigned parts;            /* store writes not yet called back */
+    int status;                /* the first failure among them */
+    rn_rrd_result_t result;    /* summed over the parts */
 } pending_batch_t;
+
+/* The samples of one agentless child in a batch (Sample.node), split off to be stored and
+ * observed under the child's id. */
+typedef struct {
+    const char *node;          /* the child's id, borrowed from the topology */
+    Rn__Frame *frame;          /* owned: a batch frame of its own */
+    size_t room;               /* its samples in the batch */
+} child_part_t;
 
 static void on_closed(void *data)
 {
@@ -121,10 +134,19 @@ static void on_hello(rn_session_t *s, const Rn__Hello *h)
         send_ack(s, n->acked_seq);
 }
 
-static void on_batch_stored(void *data, int status, const rn_rrd_result_t *r)
+static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
 {
     pending_batch_t *p = data;
     rn_node_state_t *n = p->node;
+    if (status && !p->status)
+        p->status = status;
+    p->result.written += part->written;
+    p->result.too_old += part->too_old;
+    p->result.failed += part->failed;
+    if (--p->parts > 0)
+        return;
+    const rn_rrd_result_t *r = &p->result;
+    status = p->status;
     if (status == 0) {
         if (p->seq > n->acked_seq) {
             n->acked_seq = p->seq;
@@ -168,29 +190,143 @@ static double value_of(const Rn__Sample *s, size_t i)
     return v->has_gauge ? v->gauge : v->has_counter ? (double)v->counter : NAN;
 }
 
-/* Hands a batch's evidence to the alarm engine: probe rounds and interface states. */
-static void observe_batch(rn_session_t *s, const Rn__Batch *b)
+/* Hands a batch's evidence to the alarm engine as node's: probe rounds (an ICMP sample's object
+ * is its target, a parent, the root or a child of node), interface states and VC quality. node
+ * is the session's node, or an agentless child for the samples of its devices. */
+static void observe_batch(rn_session_t *s, const char *node, const Rn__Batch *b)
 {
     rn_alarm_engine_t *e = s->collector->alarms;
     for (size_t i = 0; i < b->n_samples; i++) {
         const Rn__Sample *x = b->samples[i];
         if (s->collector->latest) /* HTTP API: latest values (latest.h) */
-            rn_latest_note(s->collector->latest, s->node->id, x);
+            rn_latest_note(s->collector->latest, node, x);
         if (strcmp(x->source, "icmp") == 0) {
             double sent = value_of(x, RN_ICMP_SENT);
-            rn_alarm_observe_icmp(e, s->node->id, x->object, x->time_ms,
+            rn_alarm_observe_icmp(e, node, x->object, x->time_ms,
                                   isnan(sent) ? 0 : (uint32_t)sent, value_of(x, RN_ICMP_LOSS),
                                   value_of(x, RN_ICMP_RTTAVG), value_of(x, RN_ICMP_JITTER));
         } else if (strcmp(x->source, "if") == 0) {
             double oper = value_of(x, RN_IF_OPER);
             if (!isnan(oper))
-                rn_alarm_observe_ifstatus(e, s->node->id, x->device, x->object, x->time_ms,
-                                          (int)oper);
+                rn_alarm_observe_ifstatus(e, node, x->device, x->object, x->time_ms, (int)oper);
         } else if (strcmp(x->source, "rtp") == 0) { /* VC media capture */
-            rn_alarm_observe_vc(e, s->node->id, x->time_ms, value_of(x, RN_RTP_MOS),
+            rn_alarm_observe_vc(e, node, x->time_ms, value_of(x, RN_RTP_MOS),
                                 value_of(x, RN_RTP_LOST_PCT));
         }
     }
+}
+
+/* Frees n parts (their frames, and the samples moved into them) and the array. */
+static void free_parts(child_part_t *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rn_wire_free(parts[i].frame);
+    free(parts);
+}
+
+/* Returns the part of the child named node among parts[0..n), or NULL. */
+static child_part_t *find_part(child_part_t *parts, size_t n, const char *node)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(parts[i].node, node) == 0)
+            return &parts[i];
+    return NULL;
+}
+
+/* Makes the part of child node (its id, from the topology) in parts[*n]: an empty batch frame
+ * with seq. Returns it, or NULL when out of memory. */
+static child_part_t *new_part(child_part_t *parts, size_t *n, const char *node, uint64_t seq)
+{
+    Rn__Frame *f = malloc(sizeof *f);
+    Rn__Batch *b = malloc(sizeof *b);
+    if (!f || !b) {
+        free(f), free(b);
+        return NULL;
+    }
+    rn__frame__init(f);
+    rn__batch__init(b);
+    f->version = RN_WIRE_VERSION;
+    f->body_case = RN__FRAME__BODY_BATCH;
+    f->batch = b;
+    b->seq = seq;
+    parts[*n] = (child_part_t){ node, f, 0 };
+    return &parts[(*n)++];
+}
+
+/* Counts and drops a sample that names a node which is not an agentless child of the session's
+ * node (its agent does not speak for it); says so once per session. Takes x. */
+static void drop_foreign(rn_session_t *s, Rn__Sample *x)
+{
+    if (s->foreign_samples++ == 0)
+        rn_warn("agent %s (%s): sample %s/%s/%s names node '%s', which is not an agentless child "
+                "of %s: dropped (further ones are counted, not logged)", s->node->id, s->peer,
+                x->source, x->device ? x->device : "", x->object, x->node, s->node->id);
+    rn__sample__free_unpacked(x, NULL);
+}
+
+/* Makes one part per agentless child that samples of b name, with room for its samples; the
+ * topology is searched once per child, not per sample. Returns 0, or -ENOMEM with nothing
+ * made. */
+static int make_parts(rn_session_t *s, const Rn__Batch *b, child_part_t *ps, size_t *n)
+{
+    for (size_t i = 0; i < b->n_samples; i++) {
+        const char *id = b->samples[i]->node;
+        child_part_t *part = id ? find_part(ps, *n, id) : NULL;
+        const rn_node_t *c = NULL;
+        if (id && !part &&
+            (c = rn_plan_agentless_child(s->collector->topo, s->node->id, id)) &&
+            !(part = new_part(ps, n, c->id, b->seq)))
+            goto nomem;
+        if (part)
+            part->room++;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        Rn__Batch *pb = ps[i].frame->batch;
+        if (!(pb->samples = malloc(ps[i].room * sizeof *pb->samples)))
+            goto nomem;
+    }
+    return 0;
+nomem:
+    for (size_t i = 0; i < *n; i++)
+        rn_wire_free(ps[i].frame); /* no sample in them yet */
+    *n = 0;
+    return -ENOMEM;
+}
+
+/* Splits the samples of agentless children (Sample.node) off the batch into one part per child,
+ * in arrival order, and drops those that name any other node. Returns 0 with *parts (NULL when
+ * no sample names a node) and *n_parts set, or -ENOMEM with the batch as it was. */
+static int split_children(rn_session_t *s, Rn__Batch *b, child_part_t **parts, size_t *n_parts)
+{
+    child_part_t *ps = NULL;
+    size_t n = 0, keep = 0;
+    *parts = NULL;
+    *n_parts = 0;
+    for (size_t i = 0; i < b->n_samples && !ps; i++)
+        if (b->samples[i]->node && !(ps = calloc(b->n_samples, sizeof *ps)))
+            return -ENOMEM;
+    if (!ps)
+        return 0;
+    if (make_parts(s, b, ps, &n) != 0) {
+        free(ps);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < b->n_samples; i++) {
+        Rn__Sample *x = b->samples[i];
+        child_part_t *part = x->node ? find_part(ps, n, x->node) : NULL;
+        if (!x->node) {
+            b->samples[keep++] = x;
+        } else if (!part) {
+            drop_foreign(s, x);
+        } else {
+            Rn__Batch *pb = part->frame->batch;
+            pb->samples[pb->n_samples++] = x;
+        }
+    }
+    b->n_samples = keep;
+    *parts = ps;
+    *n_parts = n;
+    return 0;
 }
 
 /* Handles a batch: drops what is already stored or in flight, queues the rest. Takes frame. */
@@ -210,19 +346,58 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         rn_wire_free(frame);
         return rn_session_close(s, "out of memory");
     }
-    *p = (pending_batch_t){ s->collector, n, seq, frame->batch->n_samples };
-    observe_batch(s, frame->batch);
+    *p = (pending_batch_t){ s->collector, n, seq, frame->batch->n_samples, 1, 0, { 0 } };
+    child_part_t *parts;
+    size_t n_parts;
+    if (split_children(s, frame->batch, &parts, &n_parts) != 0) {
+        free(p);
+        rn_wire_free(frame);
+        return rn_session_close(s, "out of memory");
+    }
+    observe_batch(s, n->id, frame->batch);
+    for (size_t i = 0; i < n_parts; i++) /* agentless children: evidence as their own */
+        observe_batch(s, parts[i].node, parts[i].frame->batch);
+    p->parts = 1 + (unsigned)n_parts;
     int rc = rn_rrd_store_write(s->collector->store, n->id, frame, on_batch_stored, p);
     if (rc) {
         free(p);
+        free_parts(parts, n_parts);
         rn_wire_free(frame); /* on failure the frame is still ours */
         return rn_session_close(s, rn_strerror(rc));
     }
+    for (size_t i = 0; i < n_parts; i++) { /* after the batch's own: its callback is pending */
+        int prc = rn_rrd_store_write(s->collector->store, parts[i].node, parts[i].frame,
+                                     on_batch_stored, p);
+        if (prc) { /* the batch fails as a whole when its callback comes: not acked, resent */
+            rn_wire_free(parts[i].frame);
+            p->parts--;
+            p->status = p->status ? p->status : prc;
+        }
+    }
+    free(parts);
     n->submitted_seq = seq;
     n->in_store++;
     rn_collector_check_backpressure(s->collector);
     if (!rn_collector_may_read(s->collector, n))
         rn_session_set_reading(s, false);
+}
+
+/* Answers an agent's heartbeat with ours (lib/rajnet.proto): the agent takes a session that
+ * hears nothing for 3 heartbeats for dead, and learns from `codings` that we read compressed
+ * frames (lib/wire.c inflates them in the reader). */
+static void answer_heartbeat(rn_session_t *s)
+{
+    Rn__Heartbeat hb = RN__HEARTBEAT__INIT;
+    Rn__Frame f = RN__FRAME__INIT;
+    hb.wall_time_ms = rn_clock_wall_ms();
+    hb.has_codings = true;
+    hb.codings = RN_WIRE_CODING_ZLIB;
+    f.body_case = RN__FRAME__BODY_HEARTBEAT;
+    f.heartbeat = &hb;
+    uint8_t *buf;
+    size_t len;
+    if (rn_wire_encode(&f, &buf, &len) == 0)
+        rn_session_send(s, buf, len);
 }
 
 /* Dispatches one decoded frame; takes ownership of it. */
@@ -245,6 +420,8 @@ static void on_frame(rn_session_t *s, Rn__Frame *f)
     case RN__FRAME__BODY_HEARTBEAT:
         if (!s->node)
             rn_session_close(s, "heartbeat before hello");
+        else
+            answer_heartbeat(s);
         break;
     default:
         rn_session_close(s, "unexpected frame type from an agent");

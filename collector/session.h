@@ -25,6 +25,7 @@ typedef struct rn_session {
     char peer[64];
     rn_node_state_t *node;     /* NULL until hello */
     int64_t opened_ms;
+    uint64_t foreign_samples;  /* samples naming a node that is not its agentless child: dropped */
     bool closing, reading;
     struct rn_session *next, *prev;
 } rn_session_t;

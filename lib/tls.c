@@ -969,6 +969,13 @@ const char *rn_tls_stream_peer_addr(const rn_tls_stream_t *s)
     return s->peer_addr;
 }
 
+int rn_tls_stream_fd(const rn_tls_stream_t *s)
+{
+    uv_os_fd_t fd;
+    int rc = uv_fileno((const uv_handle_t *)&s->tcp, &fd);
+    return rc ? rc : fd;
+}
+
 bool rn_tls_stream_resumed(const rn_tls_stream_t *s)
 {
     return s->state == ST_READY && SSL_session_reused(s->ssl);

@@ -116,6 +116,11 @@ const char *rn_tls_stream_peer_cn(const rn_tls_stream_t *s);
 /* The peer's address, "192.0.2.7:4711" or "[2001:db8::7]:4711"; valid until close. */
 const char *rn_tls_stream_peer_addr(const rn_tls_stream_t *s);
 
+/* The stream's TCP socket, for the owner's socket options (TCP_USER_TIMEOUT) and to see whether
+ * TCP has connected yet (getpeername); valid until close, never to be read, written or closed.
+ * Returns the fd, or a negative libuv code before the socket exists. */
+int rn_tls_stream_fd(const rn_tls_stream_t *s);
+
 /* True when the handshake resumed an earlier session (valid from `ready`). */
 bool rn_tls_stream_resumed(const rn_tls_stream_t *s);
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "metrics.h"
@@ -106,6 +107,7 @@ static const struct {
     { &rn__plan__descriptor, 6, RN_WIRE_MAX_TARGETS },
     { &rn__plan__descriptor, 7, 8 }, /* VC capture: RN_WIRE_MAX_CAPTURES below */
     { &rn__plan__descriptor, 8, RN_WIRE_MAX_ECHO_PEERS }, /* UDP echo peers */
+    { &rn__plan__descriptor, 9, RN_WIRE_MAX_DEVICES }, /* agentless children's devices */
     { &rn__device__descriptor, 6, RN_WIRE_MAX_EXTRA }, /* extra OIDs */
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
 };
@@ -529,13 +531,20 @@ static int validate_extras(val_t *v, const Rn__Device *d, const char *path)
     return 0;
 }
 
-static int validate_device(val_t *v, const Rn__Device *d, const char *path)
+/* A device: name, SNMP address, bounded timeout and retries, credentials, extra OIDs, and the
+ * node it belongs to (a node id) when set; child is true for Plan.child_devices, whose devices
+ * must name their node. */
+static int validate_device(val_t *v, const Rn__Device *d, const char *path, int child)
 {
-    char sub[PATH_MAX_LEN];
+    char sub[PATH_MAX_LEN], q[48];
     int err;
     if ((err = check_str(v, d->name, path, "name", STR_REQUIRED)) ||
-        (err = check_str(v, d->addr, path, "addr", STR_REQUIRED)))
+        (err = check_str(v, d->addr, path, "addr", STR_REQUIRED)) ||
+        (err = check_str(v, d->node, path, "node", child)))
         return err;
+    if (d->node && !rn_wire_node_id_valid(d->node))
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.node: \"%s\" is not a node id", path,
+                    quoted(d->node, q));
     if (!is_snmp_addr(d->addr))
         return fail(v->why, v->why_len, RN_EFRAME, "%s.addr: not an SNMP transport address", path);
     if (d->has_timeout_ms && (d->timeout_ms < 1 || d->timeout_ms > RN_WIRE_MAX_TIMEOUT_MS))
@@ -740,7 +749,15 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
                     RN_WIRE_MAX_TARGETS);
     for (size_t i = 0; i < p->n_devices; i++) {
         pathf(path, "plan.devices[%zu]", i);
-        if ((err = validate_device(v, p->devices[i], path)))
+        if ((err = validate_device(v, p->devices[i], path, 0)))
+            return err;
+    }
+    if (p->n_child_devices > RN_WIRE_MAX_DEVICES) /* agentless children's devices */
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.child_devices: %zu, at most %u",
+                    p->n_child_devices, RN_WIRE_MAX_DEVICES);
+    for (size_t i = 0; i < p->n_child_devices; i++) {
+        pathf(path, "plan.child_devices[%zu]", i);
+        if ((err = validate_device(v, p->child_devices[i], path, 1)))
             return err;
     }
     for (size_t i = 0; i < p->n_icmp; i++) {
@@ -784,8 +801,12 @@ static int validate_sample(val_t *v, const Rn__Sample *s, const char *path)
     int err;
     if ((err = check_str(v, s->source, path, "source", STR_REQUIRED)) ||
         (err = check_str(v, s->device, path, "device", STR_OPTIONAL)) ||
-        (err = check_str(v, s->object, path, "object", STR_REQUIRED)))
+        (err = check_str(v, s->object, path, "object", STR_REQUIRED)) ||
+        (err = check_str(v, s->node, path, "node", STR_OPTIONAL)))
         return err;
+    if (s->node && !rn_wire_node_id_valid(s->node)) /* an agentless child's device */
+        return fail(v->why, v->why_len, RN_EFRAME, "%s.node: \"%s\" is not a node id", path,
+                    quoted(s->node, q));
     const rn_template_t *t = rn_template_find(s->source);
     if (!t)
         return fail(v->why, v->why_len, RN_EFRAME, "%s.source: \"%s\" has no template", path,
@@ -910,7 +931,9 @@ int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, 
  * tail moved to the front) only when more room is needed, so a body handed out by next() stays put
  * until the next push. The buffer grows by doubling; when the reader runs empty and holds more than
  * READER_KEEP_CAP it gives the memory back, so an idle connection that once carried a 1 MiB plan
- * does not keep 1 MiB. */
+ * does not keep 1 MiB. A compressed frame is inflated whole into `inner` (bounded by
+ * RN_WIRE_MAX_FRAME, so a zlib bomb costs at most that), and its frames are handed out from there
+ * before the next outer frame; `inner` is given back the same way once it is read. */
 
 void rn_wire_reader_init(rn_wire_reader_t *r)
 {
@@ -920,12 +943,21 @@ void rn_wire_reader_init(rn_wire_reader_t *r)
 void rn_wire_reader_free(rn_wire_reader_t *r)
 {
     free(r->buf);
+    free(r->inner);
     memset(r, 0, sizeof *r);
 }
 
 /* Forgets consumed bytes once everything is read; frees a big buffer then. */
 static void reader_settle(rn_wire_reader_t *r)
 {
+    if (r->inner_off >= r->inner_len) {
+        r->inner_off = r->inner_len = 0;
+        if (r->inner_cap > READER_KEEP_CAP) {
+            free(r->inner);
+            r->inner = NULL;
+            r->inner_cap = 0;
+        }
+    }
     if (r->off < r->len)
         return;
     r->off = r->len = 0;
@@ -966,14 +998,90 @@ int rn_wire_reader_push(rn_wire_reader_t *r, const void *data, size_t len)
     return 0;
 }
 
+/* Reads a frame's 4-byte length prefix. */
+static uint32_t prefix_of(const uint8_t *h)
+{
+    return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
+/* Inflates a compressed frame's body into r->inner, growing it up to RN_WIRE_MAX_FRAME. Returns
+ * 0, RN_ETOOBIG when it inflates to more, RN_EFRAME when it is not one whole zlib stream (bytes
+ * after its end included) or inflates to nothing, or -ENOMEM. */
+static int inflate_body(rn_wire_reader_t *r, const uint8_t *body, size_t len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK)
+        return -ENOMEM;
+    z.next_in = (Bytef *)body;
+    z.avail_in = (uInt)len;
+    size_t out = 0;
+    int zrc = Z_OK, rc = 0;
+    while (zrc == Z_OK) {
+        if (out == r->inner_cap) {
+            size_t cap = r->inner_cap ? r->inner_cap * 2 : 16384;
+            if (r->inner_cap >= RN_WIRE_MAX_FRAME) {
+                rc = RN_ETOOBIG;
+                break;
+            }
+            cap = cap > RN_WIRE_MAX_FRAME ? RN_WIRE_MAX_FRAME : cap;
+            uint8_t *grown = realloc(r->inner, cap);
+            if (!grown) {
+                rc = -ENOMEM;
+                break;
+            }
+            r->inner = grown;
+            r->inner_cap = cap;
+        }
+        z.next_out = r->inner + out;
+        z.avail_out = (uInt)(r->inner_cap - out);
+        zrc = inflate(&z, Z_NO_FLUSH);
+        out = r->inner_cap - z.avail_out;
+        if (zrc == Z_BUF_ERROR && z.avail_out == 0)
+            zrc = Z_OK; /* only room was missing: grow */
+    }
+    if (rc == 0 && (zrc != Z_STREAM_END || z.avail_in != 0 || out == 0))
+        rc = zrc == Z_MEM_ERROR ? -ENOMEM : RN_EFRAME;
+    inflateEnd(&z);
+    r->inner_len = rc ? 0 : out;
+    r->inner_off = 0;
+    return rc;
+}
+
+/* Takes the next frame out of the inflated content. Returns 1 with body/len set, 0 when it is
+ * used up, or RN_EFRAME for a cut, empty, oversize or compressed frame inside. */
+static int next_inner(rn_wire_reader_t *r, const uint8_t **body, size_t *len)
+{
+    size_t left = r->inner_len - r->inner_off;
+    if (left == 0)
+        return 0;
+    if (left < RN_WIRE_HEADER_LEN)
+        return RN_EFRAME;
+    uint32_t n = prefix_of(r->inner + r->inner_off);
+    if (n == 0 || n > left - RN_WIRE_HEADER_LEN) /* also the flag: it makes n too large */
+        return RN_EFRAME;
+    *body = r->inner + r->inner_off + RN_WIRE_HEADER_LEN;
+    *len = n;
+    r->inner_off += RN_WIRE_HEADER_LEN + n;
+    return 1;
+}
+
 int rn_wire_reader_next(rn_wire_reader_t *r, const uint8_t **body, size_t *len)
 {
+    int rc = next_inner(r, body, len);
+    if (rc != 0) {
+        if (rc < 0)
+            r->inner_off = r->inner_len; /* the stream is failed; forget the rest */
+        return rc;
+    }
     reader_settle(r);
     size_t unread = r->len - r->off;
     if (unread < RN_WIRE_HEADER_LEN)
         return 0;
     const uint8_t *h = r->buf + r->off;
-    uint32_t n = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    uint32_t n = prefix_of(h);
+    uint32_t zlib = n & RN_WIRE_ZLIB;
+    n &= ~RN_WIRE_ZLIB;
     if (n > RN_WIRE_MAX_FRAME)
         return RN_ETOOBIG; /* not consumed: the stream stays failed */
     if (n == 0) {
@@ -982,8 +1090,47 @@ int rn_wire_reader_next(rn_wire_reader_t *r, const uint8_t **body, size_t *len)
     }
     if (unread - RN_WIRE_HEADER_LEN < n)
         return 0;
-    *body = h + RN_WIRE_HEADER_LEN;
-    *len = n;
     r->off += RN_WIRE_HEADER_LEN + n;
-    return 1;
+    if (!zlib) {
+        *body = h + RN_WIRE_HEADER_LEN;
+        *len = n;
+        return 1;
+    }
+    if ((rc = inflate_body(r, h + RN_WIRE_HEADER_LEN, n)) != 0)
+        return rc;
+    if ((rc = next_inner(r, body, len)) < 0)
+        r->inner_off = r->inner_len;
+    return rc == 0 ? RN_EFRAME : rc; /* inflate_body refused empty content */
+}
+
+int rn_wire_compress(const uint8_t *frames, size_t len, uint8_t **out, size_t *out_len)
+{
+    if (len == 0)
+        return RN_EFRAME;
+    if (len > RN_WIRE_MAX_FRAME)
+        return RN_ETOOBIG;
+    uLong bound = compressBound((uLong)len);
+    uint8_t *buf = malloc(RN_WIRE_HEADER_LEN + bound);
+    if (!buf)
+        return -ENOMEM;
+    uLongf body = bound;
+    /* Level 9: a few percent smaller than the default at a cost (a few ms per 64 KiB) that a
+     * replay capped at a thin link's rate never feels. */
+    if (compress2(buf + RN_WIRE_HEADER_LEN, &body, frames, (uLong)len, Z_BEST_COMPRESSION) !=
+        Z_OK) {
+        free(buf);
+        return -ENOMEM; /* with a compressBound buffer only memory can be missing */
+    }
+    if (body > RN_WIRE_MAX_FRAME) {
+        free(buf);
+        return RN_ETOOBIG;
+    }
+    uint32_t prefix = (uint32_t)body | RN_WIRE_ZLIB;
+    buf[0] = (uint8_t)(prefix >> 24);
+    buf[1] = (uint8_t)(prefix >> 16);
+    buf[2] = (uint8_t)(prefix >> 8);
+    buf[3] = (uint8_t)prefix;
+    *out = buf;
+    *out_len = RN_WIRE_HEADER_LEN + body;
+    return 0;
 }

@@ -48,10 +48,26 @@ int rn_wire_node_id_valid(const char *s);
  * a leading '.' allowed. The topology and the plan check extra SNMP objects with it. */
 int rn_wire_numeric_oid(const char *s);
 
-/* Splits a byte stream into frame bodies. */
+/* Compressed frames. A length prefix with RN_WIRE_ZLIB set announces a body (length in the low
+ * bits, at most RN_WIRE_MAX_FRAME) that is a zlib stream (RFC 1950) of whole, uncompressed frames,
+ * length prefixes included, at most RN_WIRE_MAX_FRAME bytes once inflated. A peer sends one only
+ * after the other said it reads them (Heartbeat.codings, lib/rajnet.proto); the reader below
+ * inflates them and hands out the frames inside one by one, so callers never see the coding. */
+#define RN_WIRE_ZLIB 0x80000000u
+#define RN_WIRE_CODING_ZLIB 1u          /* Heartbeat.codings bit: this peer reads RN_WIRE_ZLIB */
+
+/* Compresses len bytes of whole frames (each with its prefix, none compressed, len at most
+ * RN_WIRE_MAX_FRAME) into one RN_WIRE_ZLIB frame. On success *out is malloc'd and owned by the
+ * caller; it may be longer than the input (incompressible bytes): compare. Returns 0, -ENOMEM,
+ * RN_ETOOBIG (len too large) or RN_EFRAME (len 0). */
+int rn_wire_compress(const uint8_t *frames, size_t len, uint8_t **out, size_t *out_len);
+
+/* Splits a byte stream into frame bodies, inflating compressed frames. */
 typedef struct {
     uint8_t *buf;
     size_t len, cap, off; /* unread bytes are buf[off .. len) */
+    uint8_t *inner;       /* the inflated content of the last compressed frame */
+    size_t inner_len, inner_cap, inner_off; /* frames not handed out yet: inner[inner_off ..) */
 } rn_wire_reader_t;
 
 void rn_wire_reader_init(rn_wire_reader_t *r);
@@ -62,10 +78,12 @@ void rn_wire_reader_free(rn_wire_reader_t *r);
  * buffer never holds more than one frame plus the bytes of one push. */
 int rn_wire_reader_push(rn_wire_reader_t *r, const void *data, size_t len);
 
-/* Takes the next complete frame body. Returns 1 and sets body/len (valid until the next push or
- * next call), 0 when more bytes are needed, RN_ETOOBIG when the length prefix announces a body
- * over RN_WIRE_MAX_FRAME (the stream cannot be resynchronised: close it), or RN_EFRAME for an
- * empty body. */
+/* Takes the next complete frame body; the frames inside a compressed frame come out one by one,
+ * in order. Returns 1 and sets body/len (valid until the next push or next call), 0 when more
+ * bytes are needed, RN_ETOOBIG when the length prefix announces a body over RN_WIRE_MAX_FRAME or
+ * a compressed frame inflates to more than that (the stream cannot be resynchronised: close it),
+ * RN_EFRAME for an empty body or a compressed frame that is not a well-formed zlib stream of
+ * whole, uncompressed frames, or -ENOMEM. */
 int rn_wire_reader_next(rn_wire_reader_t *r, const uint8_t **body, size_t *len);
 
 #endif

@@ -42,6 +42,17 @@ static struct {
 } B;
 
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
+                      int64_t time_ms, const rn_value_t *v, size_t n, uint64_t speed_bps);
+
+/* The poller's callback: a device's samples (node: an agentless child's, unused here). */
+static void on_dev_sample(void *ctx, const char *node, const char *source, const char *device,
+                          const char *object, int64_t time_ms, const rn_value_t *v, size_t n,
+                          uint64_t speed_bps)
+{
+    on_sample(ctx, source, device, object, time_ms, v, n, speed_bps);
+}
+
+static void on_sample(void *ctx, const char *source, const char *device, const char *object,
                       int64_t time_ms, const rn_value_t *v, size_t n, uint64_t speed_bps)
 {
     (void)ctx, (void)device, (void)object, (void)time_ms, (void)speed_bps;
@@ -185,7 +196,7 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     rn_snmp_poller_t *sp = NULL;
     rn_icmp_prober_t *ip = NULL;
-    int rc = rn_snmp_poller_new(&loop, on_sample, NULL, &sp);
+    int rc = rn_snmp_poller_new(&loop, on_dev_sample, NULL, &sp);
     if (rc == 0 && poll)
         rc = rn_snmp_poller_set_devices(sp, devp, n, 1);
     if (rc == 0 && icmp && poll && (rc = rn_icmp_prober_new(&loop, on_sample, NULL, &ip)) == 0)

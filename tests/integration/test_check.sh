@@ -55,8 +55,12 @@ check "probe to jaipur is ok against the bhq limits (150 ms / 2%)" has '^  jaipu
 check "probe to sdc is ok against the path's limits (bhq+dhq: 230 ms)" has '^  sdc +10\.77\.0\.1 .*230ms/.* +ok'
 check "service probe vc-1720 connects" has '^  vc-1720 +10\.77\.0\.10:1720 +connect [0-9.]+ms +ok'
 check "service probe emitra-http answers 200" has '^  emitra-http +http://10\.77\.0\.20:8080/health +HTTP 200, ttfb [0-9.]+ms.* +ok'
-check "the uplink is ok (mutual TLS)" has '^UPLINK to 10\.78\.0\.1:7400: ok \(mutual TLS session in [0-9]+ ms\)'
+check "the uplink is ok (mutual TLS)" has "^UPLINK to ${STACK_COLLECTOR_ADDR//./\\.}:$STACK_COLLECTOR_PORT: ok \\(mutual TLS session in [0-9]+ ms\\)"
 check "the verdict line says healthy" has '^RESULT: healthy \(exit 0\)'
+# downward evidence: the agentless village below the block (collector/plan.h)
+check "the village's router is polled as an agentless child's device" has '^DEVICE rtr1 of jaipur/sanganer/gp-bagru, agentless child \(10\.77\.122\.1\): ok'
+check "probes down the tree get a section of their own" has '^PROBES DOWN \(ICMP to child nodes'
+check "the probe down to the village is ok against its uplink's gp limits (600 ms / 3%)" has '^  jaipur/sanganer/gp-bagru +10\.77\.122\.1 .*600ms/3\.0%/80ms +ok'
 
 # --- 2. JSON --------------------------------------------------------------------------------------
 run_check -c "$cfg" --json
@@ -74,7 +78,7 @@ print(r["status"], r["exit"], r["uplink"]["status"],
       " ".join(p["target"] + ":" + p["status"] for p in r["probes"]),
       " ".join(s["object"] + ":" + s["status"] for s in r["services"]))' <<<"$out" 2>&1)
 check "--json holds the same verdicts ($summary)" \
-    test "$summary" = "ok 0 ok rtr1:True jaipur:ok sdc:ok vc-1720:ok emitra-8080:ok emitra-http:ok"
+    test "$summary" = "ok 0 ok rtr1:True rtr1:True jaipur:ok sdc:ok jaipur/sanganer/gp-bagru:ok vc-1720:ok emitra-8080:ok emitra-http:ok"
 
 # --- 3. cut the district's uplink: down -------------------------------------------------------------
 stack_sim cut JPR-MPLS-0042 >/dev/null

@@ -38,6 +38,10 @@ typedef struct {
     uv_timer_t acker;             /* acks everything sent so far, every ack_ms */
     uv_timer_t tick;              /* wakes run_until() */
     bool acking;
+    /* joined sends (coalesce_bytes): every frame is frame_len bytes, so a send of len bytes
+     * holds len / frame_len frames; squeeze > 1 plays a link that compresses by that factor */
+    size_t frame_len, max_send, n_sends;
+    unsigned squeeze;
 } fix_t;
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -54,12 +58,17 @@ static uint8_t *frame_make(uint64_t seq, size_t len)
     return p;
 }
 
-/* The fake link: checks the frame, records its seq and the bytes in flight, frees it. */
-static int fake_send(void *ctx, uint8_t *frame, size_t len)
+/* The fake link: checks the frames, records their seqs and the bytes in flight, frees them. */
+static int fake_send(void *ctx, uint8_t *frame, size_t len, size_t *wire_len)
 {
     fix_t *f = ctx;
-    uint64_t seq;
-    memcpy(&seq, frame, sizeof seq);
+    size_t n = f->frame_len ? len / f->frame_len : 1;
+    uint64_t seqs[64];
+    assert_true(n >= 1 && n <= 64);
+    if (f->frame_len)
+        assert_int_equal(len % f->frame_len, 0);
+    for (size_t i = 0; i < n; i++)
+        memcpy(&seqs[i], frame + i * f->frame_len, sizeof seqs[i]);
     free(frame);
     if (!f->link_up)
         return -ENOTCONN;
@@ -67,15 +76,22 @@ static int fake_send(void *ctx, uint8_t *frame, size_t len)
         f->fail_next = false;
         return -ENOMEM;
     }
+    if (f->squeeze > 1)
+        *wire_len = len / f->squeeze;
     rn_delivery_stats_t st;
     rn_delivery_stats(f->d, &st);
-    if (st.inflight_bytes + len > f->max_inflight)
-        f->max_inflight = st.inflight_bytes + len;
-    assert_true(f->n_sent < MAX_SENT);
-    f->sent[f->n_sent++] = seq;
-    f->sent_bytes += len;
+    if (st.inflight_bytes + *wire_len > f->max_inflight)
+        f->max_inflight = st.inflight_bytes + *wire_len;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(f->n_sent < MAX_SENT);
+        f->sent[f->n_sent++] = seqs[i];
+    }
+    f->n_sends++;
+    if (len > f->max_send)
+        f->max_send = len;
+    f->sent_bytes += *wire_len;
     f->last_sent_at = now_s();
-    if (f->n_sent == 1)
+    if (f->n_sends == 1)
         f->first_sent_at = f->last_sent_at;
     return 0;
 }
@@ -162,6 +178,12 @@ static bool run_until(fix_t *f, bool (*pred)(fix_t *), double seconds)
 
 static uint64_t want_sent, want_written;
 static bool sent_enough(fix_t *f) { return f->n_sent >= want_sent; }
+static bool all_acked(fix_t *f)
+{
+    rn_delivery_stats_t st;
+    rn_delivery_stats(f->d, &st);
+    return st.inflight_records == 0;
+}
 static bool spool_written(fix_t *f)
 {
     rn_delivery_stats_t st;
@@ -242,7 +264,9 @@ static void test_connect_sends_backlog_then_live_in_order(void **state)
     rn_delivery_stats(f->d, &st);
     assert_false(st.replaying);
     assert_int_equal(st.backlog_seqs, 0);
-    /* caught up: a live batch goes out at once, from memory */
+    /* caught up (and the window empty once the acks are in): a live batch goes out at once,
+     * from memory */
+    assert_true(run_until(f, all_acked, 5));
     submit_n(f, 1, 1024);
     assert_int_equal(f->n_sent, 401);
     assert_int_equal(f->sent[400], 401);
@@ -411,6 +435,82 @@ static void test_close_during_replay(void **state)
     assert_true(f->n_sent < 200);
 }
 
+/* ---- joined and compressed sends (replay after a long cut) ---------------------------------- */
+
+static void test_coalesced_replay_joins_frames_in_order_within_the_limit(void **state)
+{
+    fix_t *f = *state;
+    f->frame_len = 100;
+    f->cfg.coalesce_bytes = 1000;
+    f->cfg.memory_bytes = 8 << 10;  /* most of the backlog is read back from disk */
+    f->cfg.chunk_bytes = 4 << 10;
+    open_delivery(f);
+    want_written = submit_n(f, 500, 100);
+    assert_true(run_until(f, spool_written, 5));
+    start_acking(f, 2);
+    connect_link(f);
+    want_sent = 500;
+    assert_true(run_until(f, sent_enough, 5));
+    assert_int_equal(f->n_sent, 500);
+    assert_sent_run(f, 0, 1);
+    printf("# 500 frames of 100 bytes in %zu sends, the largest %zu bytes\n", f->n_sends,
+           f->max_send);
+    assert_true(f->max_send <= 1000);
+    assert_true(f->n_sends <= 80); /* ~10 per send; chunk and memory edges cut a few short */
+    /* caught up: a live frame goes out alone, at once */
+    size_t sends = f->n_sends;
+    submit_n(f, 1, 100);
+    assert_int_equal(f->n_sends, sends + 1);
+    assert_int_equal(f->sent[500], 501);
+}
+
+static void test_coalescing_keeps_to_the_window(void **state)
+{
+    fix_t *f = *state;
+    f->frame_len = 100;
+    f->cfg.coalesce_bytes = 6400;
+    f->cfg.window_bytes = 1000;
+    open_delivery(f);
+    want_written = submit_n(f, 200, 100);
+    assert_true(run_until(f, spool_written, 5));
+    start_acking(f, 2);
+    connect_link(f);
+    want_sent = 200;
+    assert_true(run_until(f, sent_enough, 5));
+    assert_sent_run(f, 0, 1);
+    assert_true(f->max_send <= 1000);
+    assert_true(f->max_inflight <= 1000);
+}
+
+/* The rate cap counts what the link put on the wire: a link that compresses 4:1 carries a
+ * replay of 2 MB raw at 500 kB/s in ~1 s, not 4 s. */
+static void test_rate_cap_counts_compressed_bytes(void **state)
+{
+    fix_t *f = *state;
+    f->frame_len = 2000;
+    f->squeeze = 4;
+    f->cfg.coalesce_bytes = 32000;
+    f->cfg.rate_bytes_per_s = 500000;
+    f->cfg.window_bytes = 8 << 20;
+    open_delivery(f);
+    want_written = submit_n(f, 1000, 2000);
+    assert_true(run_until(f, spool_written, 5));
+    start_acking(f, 5);
+    connect_link(f);
+    double t0 = now_s();
+    want_sent = 1000;
+    assert_true(run_until(f, sent_enough, 10));
+    double dt = now_s() - t0;
+    rn_delivery_stats_t st;
+    rn_delivery_stats(f->d, &st);
+    printf("# 2000000 bytes raw, %" PRIu64 " on the wire, in %.2f s at a cap of 500000 B/s\n",
+           st.sent_bytes, dt);
+    assert_sent_run(f, 0, 1);
+    assert_int_equal(st.sent_raw_bytes, 2000000);
+    assert_int_equal(st.sent_bytes, 500000);
+    assert_true(dt > 0.8 && dt < 1.4);
+}
+
 int main(void)
 {
     rn_log_open("test_delivery", RN_LOG_ERROR, false);
@@ -427,6 +527,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_spool_drops_are_counted_and_skipped, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_during_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_coalesced_replay_joins_frames_in_order_within_the_limit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_coalescing_keeps_to_the_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_cap_counts_compressed_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,7 @@
 #define V3_PRIV "rn-priv-pass-1"
 
 typedef struct {
-    char device[64], object[64];
+    char node[64], device[64], object[64]; /* node "" for the agent's own */
     int64_t time_ms;
     uint64_t at_ms; /* loop time when it arrived */
     rn_value_t v[RN_IF_N];
@@ -155,9 +155,9 @@ static const got_extra_t *find_extra(const char *object)
     return NULL;
 }
 
-static void on_sample(void *ctx, const char *source, const char *device, const char *object,
-                      int64_t time_ms, const rn_value_t *values, size_t n_values,
-                      uint64_t speed_bps)
+static void on_sample(void *ctx, const char *node, const char *source, const char *device,
+                      const char *object, int64_t time_ms, const rn_value_t *values,
+                      size_t n_values, uint64_t speed_bps)
 {
     if (strcmp(source, "if") != 0) {
         on_extra_sample(source, object, values, n_values);
@@ -168,6 +168,7 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     if (T.n_got == sizeof T.got / sizeof T.got[0])
         return;
     got_t *g = &T.got[T.n_got++];
+    snprintf(g->node, sizeof g->node, "%s", node ? node : "");
     snprintf(g->device, sizeof g->device, "%s", device);
     snprintf(g->object, sizeof g->object, "%s", object);
     g->time_ms = time_ms;
@@ -176,13 +177,20 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     g->speed = speed_bps;
 }
 
-/* Returns the latest sample of device/object received, or NULL. */
-static const got_t *find_got(const char *device, const char *object)
+/* Returns the latest sample of device/object of node ("" for our own) received, or NULL. */
+static const got_t *find_node_got(const char *node, const char *device, const char *object)
 {
     for (size_t i = T.n_got; i-- > 0;)
-        if (strcmp(T.got[i].device, device) == 0 && strcmp(T.got[i].object, object) == 0)
+        if (strcmp(T.got[i].node, node) == 0 && strcmp(T.got[i].device, device) == 0 &&
+            strcmp(T.got[i].object, object) == 0)
             return &T.got[i];
     return NULL;
+}
+
+/* Returns the latest sample of device/object of our own node received, or NULL. */
+static const got_t *find_got(const char *device, const char *object)
+{
+    return find_node_got("", device, object);
 }
 
 static void on_watch(uv_timer_t *t)
@@ -627,6 +635,77 @@ static void test_set_devices_replaces_the_set(void **state)
     close_poller(p);
 }
 
+/* An agentless child's device (Plan.child_devices, Device.node set) is polled as the agent's own
+ * and its samples carry its node; a child device named like one of ours is a device of its own
+ * (its own schedule, counters and report), and a change of node alone replaces it. */
+static rn_snmp_report_t child_report;
+static char child_report_node[64];
+static void on_child_report(void *ctx, const rn_snmp_report_t *r)
+{
+    (void)ctx;
+    if (!r->node)
+        return;
+    child_report = *r;
+    snprintf(child_report_node, sizeof child_report_node, "%s", r->node);
+}
+static bool got_both_rtr1(void)
+{
+    return find_node_got("", "rtr1", "lo") && find_node_got("jaipur/sanganer/v1", "rtr1", "lo") &&
+           child_report_node[0];
+}
+static bool got_v2(void) { return find_node_got("jaipur/sanganer/v2", "rtr1", "lo") != NULL; }
+
+static void test_child_device_samples_carry_their_node(void **state)
+{
+    NEED_SNMPD();
+    Rn__Device d1, d2;
+    Rn__SnmpCredentials c1, c2;
+    char a1[64], a2[64];
+    Rn__Device *own[] = { make_dev(&d1, &c1, "rtr1", T.port, 2, a1, sizeof a1) };
+    Rn__Device *child[] = { make_dev(&d2, &c2, "rtr1", T.port, 3, a2, sizeof a2) };
+    d2.node = "jaipur/sanganer/v1";
+    Rn__Plan plan = RN__PLAN__INIT;
+    plan.devices = own;
+    plan.n_devices = 1;
+    plan.child_devices = child;
+    plan.n_child_devices = 1;
+    rn_snmp_poller_t *p = NULL;
+    T.n_got = 0;
+    child_report_node[0] = '\0';
+    assert_int_equal(rn_snmp_poller_new(&T.loop, on_sample, NULL, &p), 0);
+    rn_snmp_poller_set_report(p, on_child_report, NULL);
+    assert_int_equal(rn_snmp_poller_set_plan(p, &plan, 1), 0);
+    run_loop(3000, got_both_rtr1);
+    const got_t *mine = find_node_got("", "rtr1", "lo");
+    const got_t *theirs = find_node_got("jaipur/sanganer/v1", "rtr1", "lo");
+    assert_non_null(mine);
+    assert_non_null(theirs);
+    assert_int_equal(theirs->v[RN_IF_OPER].kind, RN_VALUE_GAUGE);
+    assert_true(theirs->v[RN_IF_OPER].gauge == 1.0);
+    assert_string_equal(child_report_node, "jaipur/sanganer/v1");
+    assert_string_equal(child_report.device, "rtr1");
+    assert_true(child_report.ok);
+    /* every sample is one device's or the other's: none without its node, none doubled */
+    size_t n_mine = 0, n_theirs = 0, n_lo = 0;
+    for (size_t i = 0; i < T.n_got; i++) {
+        n_lo += strcmp(T.got[i].object, "lo") == 0;
+        n_mine += T.got[i].node[0] == '\0' && strcmp(T.got[i].object, "lo") == 0;
+        n_theirs += strcmp(T.got[i].node, "jaipur/sanganer/v1") == 0 &&
+                    strcmp(T.got[i].object, "lo") == 0;
+    }
+    assert_true(n_mine >= 1 && n_theirs >= 1 && n_mine + n_theirs == n_lo);
+    /* the same device moved to another child: replaced, its samples say the new node */
+    d2.node = "jaipur/sanganer/v2";
+    T.n_got = 0;
+    assert_int_equal(rn_snmp_poller_set_plan(p, &plan, 1), 0);
+    run_loop(3000, got_v2);
+    assert_non_null(find_node_got("jaipur/sanganer/v2", "rtr1", "lo"));
+    for (size_t i = 0; i < T.n_got; i++)
+        assert_string_not_equal(T.got[i].node, "jaipur/sanganer/v1");
+    assert_true(log_contains("snmp poller: 2 devices every 1 s"));
+    close_poller(p);
+}
+
 static void test_close_during_poll_frees_everything(void **state)
 {
     NEED_SNMPD();
@@ -783,6 +862,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_device_does_not_delay_good_one, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_set_devices_replaces_the_set, test_setup,
+                                        test_teardown),
+        cmocka_unit_test_setup_teardown(test_child_device_samples_carry_their_node, test_setup,
                                         test_teardown),
         cmocka_unit_test_setup_teardown(test_close_during_poll_frees_everything, test_setup,
                                         test_teardown),

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "metrics.h"
@@ -871,6 +872,87 @@ static void test_plan_echo_peers_are_checked(void **state)
     assert_frame_rejected(f, RN_EFRAME, "plan.echo[1].name");
 }
 
+/* Makes the plan of fx carry its v2c device as an agentless child's (Plan.child_devices, with
+ * Device.node) and its first ICMP target as a child target, as the plan-children seed. */
+static Rn__Frame *fx_plan_children(fx_t *fx)
+{
+    Rn__Frame *f = fx_plan(fx);
+    fx->dev[0].node = "jaipur/sanganer/bagru";
+    fx->plan.child_devices = fx->devp;
+    fx->plan.n_child_devices = 1;
+    fx->plan.devices = fx->devp + 1;
+    fx->plan.n_devices = 1;
+    fx->tgt[0].name = "jaipur/sanganer/bagru";
+    fx->tgt[0].has_child = fx->tgt[0].child = 1;
+    return f;
+}
+
+/* Downward evidence: an agentless child's devices come in Plan.child_devices and must name their
+ * node (a node id); Device.node elsewhere and Sample.node, both optional, must be node ids. */
+static void test_device_and_sample_nodes_are_checked(void **state)
+{
+    fx_t fx;
+    Rn__Frame *f = fx_plan_children(&fx);
+    Rn__Frame *back = round_trip(f);
+    assert_int_equal(back->plan->n_devices, 1);
+    assert_null(back->plan->devices[0]->node);
+    assert_int_equal(back->plan->n_child_devices, 1);
+    assert_string_equal(back->plan->child_devices[0]->node, "jaipur/sanganer/bagru");
+    assert_string_equal(back->plan->child_devices[0]->name, "rtr1");
+    assert_true(back->plan->icmp[0]->has_child && back->plan->icmp[0]->child);
+    assert_false(back->plan->icmp[1]->has_child);
+    rn_wire_free(back);
+    fx.dev[0].node = NULL;
+    assert_frame_rejected(f, RN_EFRAME, "plan.child_devices[0].node: empty");
+    fx.dev[0].node = "";
+    assert_frame_rejected(f, RN_EFRAME, "plan.child_devices[0].node: empty");
+    fx.dev[0].node = "Jaipur/Bagru";
+    assert_frame_rejected(f, RN_EFRAME, "plan.child_devices[0].node: \"Jaipur/Bagru\" is not a");
+    fx.dev[0].node = "jaipur//bagru";
+    assert_frame_rejected(f, RN_EFRAME, "plan.child_devices[0].node");
+    fx.dev[0].node = "jaipur/sanganer/bagru";
+    fx.dev[1].node = "../etc"; /* plan.devices may name a node too, but a valid one */
+    assert_frame_rejected(f, RN_EFRAME, "plan.devices[0].node: \"../etc\" is not a node id");
+    fx.dev[1].node = "jaipur/sanganer";
+    back = round_trip(f);
+    assert_string_equal(back->plan->devices[0]->node, "jaipur/sanganer");
+    rn_wire_free(back);
+    fx.dev[0].snmp = NULL; /* a child device is checked as a device: credentials required */
+    assert_frame_rejected(f, RN_EFRAME, "plan.child_devices[0].snmp");
+
+    f = fx_batch(&fx);
+    fx.smp[0].node = "jaipur/sanganer/bagru";
+    back = round_trip(f);
+    assert_string_equal(back->batch->samples[0]->node, "jaipur/sanganer/bagru");
+    assert_null(back->batch->samples[1]->node);
+    rn_wire_free(back);
+    fx.smp[0].node = "";
+    assert_frame_rejected(f, RN_EFRAME, "batch.samples[0].node: \"\" is not a node id");
+    fx.smp[0].node = "/bagru";
+    assert_frame_rejected(f, RN_EFRAME, "batch.samples[0].node: \"/bagru\" is not a node id");
+    fx.smp[0].node = "bagru\x01";
+    assert_frame_rejected(f, RN_EFRAME, "batch.samples[0].node: control byte");
+}
+
+/* Plan.child_devices is bounded before unpack, as Plan.devices is. */
+static void test_too_many_child_devices_are_refused(void **state)
+{
+    fx_t fx;
+    Rn__Frame *f = fx_plan_children(&fx);
+    Rn__Device **many = calloc(RN_WIRE_MAX_DEVICES + 1, sizeof *many);
+    assert_non_null(many);
+    for (size_t i = 0; i <= RN_WIRE_MAX_DEVICES; i++)
+        many[i] = &fx.dev[0];
+    fx.plan.child_devices = many;
+    fx.plan.n_child_devices = RN_WIRE_MAX_DEVICES;
+    Rn__Frame *back = round_trip(f);
+    assert_int_equal(back->plan->n_child_devices, RN_WIRE_MAX_DEVICES);
+    rn_wire_free(back);
+    fx.plan.n_child_devices = RN_WIRE_MAX_DEVICES + 1;
+    assert_frame_rejected(f, RN_ETOOBIG, "plan.child_devices[256]: more than 256 entries");
+    free(many);
+}
+
 /* Fills x[0..2] with the extra OIDs of the plan-extra seed: a gauge, a counter and one whose
  * OID has a leading dot, as the topology allows. xp points at them. */
 static void fx_extras(Rn__ExtraOid x[3], Rn__ExtraOid *xp[3])
@@ -1227,6 +1309,148 @@ static void test_reason_is_optional_and_truncated_safely(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------------
+ * Compressed frames (RN_WIRE_ZLIB): a replay's batches travel several to a frame */
+
+/* A compressed frame made by hand around any content (rn_wire_compress would refuse bad
+ * content only by size), with `tail` extra bytes after the zlib stream inside the body. */
+static bytes_t zframe(const uint8_t *content, size_t n, size_t tail)
+{
+    uLongf zlen = compressBound((uLong)n);
+    bytes_t b = { malloc(RN_WIRE_HEADER_LEN + zlen + tail), 0 };
+    assert_non_null(b.buf);
+    assert_int_equal(compress2(b.buf + RN_WIRE_HEADER_LEN, &zlen, content, (uLong)n, 9), Z_OK);
+    memset(b.buf + RN_WIRE_HEADER_LEN + zlen, 0x5a, tail);
+    uint32_t prefix = (uint32_t)(zlen + tail) | RN_WIRE_ZLIB;
+    for (int i = 0; i < 4; i++)
+        b.buf[i] = (uint8_t)(prefix >> (24 - 8 * i));
+    b.len = RN_WIRE_HEADER_LEN + zlen + tail;
+    return b;
+}
+
+/* Pushes a stream into a reader at once and returns what next() says after the good frames
+ * before the failure (their count in *frames). */
+static int read_until_error(const uint8_t *s, size_t n, size_t *frames)
+{
+    rn_wire_reader_t r;
+    const uint8_t *body;
+    size_t len;
+    int rc;
+    rn_wire_reader_init(&r);
+    assert_int_equal(rn_wire_reader_push(&r, s, n), 0);
+    *frames = 0;
+    while ((rc = rn_wire_reader_next(&r, &body, &len)) == 1)
+        (*frames)++;
+    rn_wire_reader_free(&r);
+    return rc;
+}
+
+static void test_compressed_frame_reads_back_as_the_frames_inside(void **state)
+{
+    fx_t fx;
+    bytes_t five = five_frame_stream(), before = encode(fx_batch(&fx)), after = encode(fx_ack(&fx));
+    uint8_t *z;
+    size_t zlen;
+    assert_int_equal(rn_wire_compress(five.buf, five.len, &z, &zlen), 0);
+    assert_true(zlen < five.len);
+    assert_true(z[0] & 0x80); /* the flag in the length prefix */
+    size_t n = before.len + zlen + after.len;
+    uint8_t *s = malloc(n);
+    assert_non_null(s);
+    memcpy(s, before.buf, before.len);
+    memcpy(s + before.len, z, zlen);
+    memcpy(s + before.len + zlen, after.buf, after.len);
+    static const Rn__Frame__BodyCase order[7] = {
+        RN__FRAME__BODY_BATCH, RN__FRAME__BODY_HELLO, RN__FRAME__BODY_PLAN, RN__FRAME__BODY_BATCH,
+        RN__FRAME__BODY_ACK, RN__FRAME__BODY_HEARTBEAT, RN__FRAME__BODY_ACK,
+    };
+    static const size_t pieces[] = { 0, 1, 7, 4096 };
+    for (size_t p = 0; p < sizeof pieces / sizeof pieces[0]; p++) {
+        Rn__Frame *out[7];
+        assert_int_equal(read_stream(s, n, pieces[p], out, 7), 7);
+        for (int i = 0; i < 7; i++) {
+            assert_int_equal(out[i]->body_case, order[i]);
+            rn_wire_free(out[i]);
+        }
+    }
+    free(s), free(z), free(five.buf), free(before.buf), free(after.buf);
+}
+
+static void test_compressed_frame_inflating_past_the_limit_is_refused(void **state)
+{
+    /* a zlib bomb: 2 MiB of zeros deflate to ~2 KiB; the reader stops at RN_WIRE_MAX_FRAME */
+    size_t n = 2u << 20;
+    uint8_t *zeros = calloc(1, n);
+    assert_non_null(zeros);
+    bytes_t b = zframe(zeros, n, 0);
+    assert_true(b.len < 8192);
+    size_t frames;
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_ETOOBIG);
+    assert_int_equal(frames, 0);
+    free(b.buf);
+    free(zeros);
+}
+
+static void test_compressed_frame_with_bad_content_is_refused(void **state)
+{
+    fx_t fx;
+    bytes_t ack = encode(fx_ack(&fx));
+    size_t frames;
+    /* not a zlib stream at all */
+    uint8_t garbage[] = { 0x80, 0, 0, 6, 'n', 'o', 't', 'z', 'i', 'p' };
+    assert_int_equal(read_until_error(garbage, sizeof garbage, &frames), RN_EFRAME);
+    /* bytes after the end of the zlib stream */
+    bytes_t b = zframe(ack.buf, ack.len, 3);
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_EFRAME);
+    free(b.buf);
+    /* a frame cut short inside: the good frame before it still comes out */
+    uint8_t cut[64];
+    memcpy(cut, ack.buf, ack.len);
+    memcpy(cut + ack.len, ack.buf, ack.len - 1);
+    b = zframe(cut, 2 * ack.len - 1, 0);
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_EFRAME);
+    assert_int_equal(frames, 1);
+    free(b.buf);
+    /* a compressed frame inside a compressed frame */
+    bytes_t inner = zframe(ack.buf, ack.len, 0);
+    b = zframe(inner.buf, inner.len, 0);
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_EFRAME);
+    free(b.buf), free(inner.buf);
+    /* an empty frame inside, and nothing inside */
+    static const uint8_t empty[] = { 0, 0, 0, 0 };
+    b = zframe(empty, sizeof empty, 0);
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_EFRAME);
+    free(b.buf);
+    b = zframe(empty, 0, 0);
+    assert_int_equal(read_until_error(b.buf, b.len, &frames), RN_EFRAME);
+    free(b.buf);
+    free(ack.buf);
+}
+
+static void test_compress_refuses_empty_and_oversize_input(void **state)
+{
+    uint8_t *z;
+    size_t zlen;
+    uint8_t one = 0;
+    assert_int_equal(rn_wire_compress(&one, 0, &z, &zlen), RN_EFRAME);
+    uint8_t *big = calloc(1, RN_WIRE_MAX_FRAME + 1);
+    assert_non_null(big);
+    assert_int_equal(rn_wire_compress(big, RN_WIRE_MAX_FRAME + 1, &z, &zlen), RN_ETOOBIG);
+    free(big);
+}
+
+static void test_heartbeat_codings_round_trip(void **state)
+{
+    fx_t fx;
+    Rn__Frame *in = fx_heartbeat(&fx);
+    in->heartbeat->has_codings = 1;
+    in->heartbeat->codings = RN_WIRE_CODING_ZLIB | 0x40; /* unknown bits are not an error */
+    Rn__Frame *f = round_trip(in);
+    assert_true(f->heartbeat->has_codings);
+    assert_int_equal(f->heartbeat->codings, RN_WIRE_CODING_ZLIB | 0x40);
+    rn_wire_free(f);
+}
+
+/* ------------------------------------------------------------------------------------------------
  * Fuzz seeds (RN_WIRE_WRITE_CORPUS=<dir>) */
 
 static void write_seed(const char *dir, const char *name, const uint8_t *data, size_t len)
@@ -1279,6 +1503,15 @@ static void write_corpus(const char *dir)
     f = fx_plan(&fx);
     fx.plan.n_devices = fx.plan.n_icmp = 0;
     write_frame_seed(dir, "plan-empty.bin", f);
+    write_frame_seed(dir, "plan-children.bin", fx_plan_children(&fx)); /* downward evidence */
+    f = fx_plan_children(&fx);
+    fx.dev[0].node = "Jaipur";
+    write_frame_seed(dir, "bad-child-device-node.bin", f);
+    f = fx_batch(&fx);
+    fx.smp[0].node = "jaipur/sanganer/bagru";
+    write_frame_seed(dir, "batch-child-node.bin", f);
+    fx.smp[0].node = "../bagru";
+    write_frame_seed(dir, "bad-sample-node.bin", f);
     f = fx_plan(&fx);
     fx.dev[0].addr = "udp6:[2001:db8::7]:161";
     fx.cred[1].priv_proto = fx.cred[1].priv_key = NULL;
@@ -1319,6 +1552,21 @@ static void write_corpus(const char *dir)
     static const uint8_t truncated[] = { 0, 0, 0, 9, 0x08, RN_WIRE_VERSION, 0x12, 0x0a, 0x0a,
                                          0x06, 'j', 'a', 'i' };
     write_seed(dir, "bad-truncated.bin", truncated, sizeof truncated);
+    /* compressed frames (RN_WIRE_ZLIB) */
+    s = five_frame_stream();
+    uint8_t *z;
+    size_t zlen;
+    if (rn_wire_compress(s.buf, s.len, &z, &zlen) != 0)
+        exit(1);
+    write_seed(dir, "stream-compressed.bin", z, zlen);
+    free(z);
+    bytes_t nested = zframe(s.buf, s.len, 0), twice = zframe(nested.buf, nested.len, 0);
+    write_seed(dir, "bad-compressed-nested.bin", twice.buf, twice.len);
+    free(nested.buf), free(twice.buf), free(s.buf);
+    uint8_t *zeros = calloc(1, 2u << 20);
+    bytes_t bomb = zframe(zeros, 2u << 20, 0);
+    write_seed(dir, "bad-compressed-bomb.bin", bomb.buf, bomb.len);
+    free(bomb.buf), free(zeros);
 }
 
 int main(void)
@@ -1334,6 +1582,8 @@ int main(void)
         cmocka_unit_test(test_ack_round_trips),
         cmocka_unit_test(test_plan_echo_peers_are_checked), /* UDP echo peers */
         cmocka_unit_test(test_device_extra_oids_are_checked), /* extra OIDs */
+        cmocka_unit_test(test_device_and_sample_nodes_are_checked), /* downward evidence */
+        cmocka_unit_test(test_too_many_child_devices_are_refused),
         cmocka_unit_test(test_heartbeat_round_trips),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_in_one_piece),
         cmocka_unit_test(test_reader_splits_back_to_back_frames_fed_one_byte_at_a_time),
@@ -1382,6 +1632,11 @@ int main(void)
         cmocka_unit_test(test_too_many_samples_are_refused),
         cmocka_unit_test(test_heartbeat_and_hello_need_a_positive_wall_time),
         cmocka_unit_test(test_reason_is_optional_and_truncated_safely),
+        cmocka_unit_test(test_compressed_frame_reads_back_as_the_frames_inside),
+        cmocka_unit_test(test_compressed_frame_inflating_past_the_limit_is_refused),
+        cmocka_unit_test(test_compressed_frame_with_bad_content_is_refused),
+        cmocka_unit_test(test_compress_refuses_empty_and_oversize_input),
+        cmocka_unit_test(test_heartbeat_codings_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
