@@ -103,7 +103,7 @@ static int copy_entries(rn_alarm_knob_entry_t **dst, const rn_alarm_knob_entry_t
 /* Fills e->cfg from cfg (may be NULL) and the topology settings, defaults where zero. */
 static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
 {
-    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2 };
+    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2, 3 };
     if (cfg)
         e->cfg = *cfg;
     const rn_settings_t *s = &e->topo->settings;
@@ -440,27 +440,51 @@ static void degrade_reset(link_st_t *ls)
     ls->slow_bits = 0;
 }
 
-/* Recomputes whether link l is down (either end's ifOperStatus, or its node's rounds to the
- * parent) after evidence at t, and follows a change: flap history, the link-down alarm, the
- * node's isolation, and a fresh start of the degradation windows. */
+/* Returns when the rounds behind link l's current down spell started failing: the earliest
+ * first bad round of the sides (upward, downward) that are down, else t. */
+static int64_t rounds_down_since(const node_st_t *ns, int64_t t)
+{
+    int64_t since = t;
+    if (ns->ptp.on && ns->ptp.since < since)
+        since = ns->ptp.since;
+    if (ns->ptc.on && ns->ptc.since < since)
+        since = ns->ptc.since;
+    return since;
+}
+
+/* Returns when a link that comes up at t started carrying traffic again: the first good round,
+ * after the last change at `changed`, of the side that recovered last (the rounds of a side that
+ * never went bad say nothing about the end); t when no round tells. */
+static int64_t rounds_up_since(const node_st_t *ns, int64_t changed, int64_t t)
+{
+    int64_t until = INT64_MIN;
+    const hyst_t *side[2] = { &ns->ptp, &ns->ptc };
+    for (int i = 0; i < 2; i++)
+        if (side[i]->good && side[i]->first_good > changed && side[i]->first_good > until)
+            until = side[i]->first_good;
+    return until == INT64_MIN ? t : until;
+}
+
+/* Recomputes whether link l is down (either end's ifOperStatus, its node's rounds to the parent,
+ * or the parent's rounds to the node) after evidence at t, and follows a change: flap history,
+ * the link-down alarm, the node's isolation, and a fresh start of the degradation windows. */
 static void link_update(rn_alarm_engine_t *e, size_t l, int64_t t)
 {
     link_st_t *ls = &e->links[l];
     size_t n = e->ix->links[l].node;
-    const hyst_t *ptp = &e->nodes[n].ptp;
+    const node_st_t *ns = &e->nodes[n];
     ls->known = true;
-    bool down = ptp->on || if_down(e, l);
+    bool down = ns->ptp.on || ns->ptc.on || if_down(e, l);
     if (down == ls->down)
         return;
     /* the outage ends at the first good round after the cut, not up_after rounds later */
-    int64_t until = ptp->good && ptp->first_good > ls->changed ? ptp->first_good : t;
+    int64_t until = rounds_up_since(ns, ls->changed, t);
     ls->down = down;
     ls->changed = t;
     degrade_reset(ls);
     flap_record(e, l, t);
     if (down && !ls->a_down) {
-        int64_t since = ptp->on && ptp->since < t ? ptp->since : t;
-        rn__alarm_open(e, RN_ALARM_LINK_DOWN, n, l, RN_IMPACT_NONE, since);
+        rn__alarm_open(e, RN_ALARM_LINK_DOWN, n, l, RN_IMPACT_NONE, rounds_down_since(ns, t));
     } else if (!down && ls->a_down) {
         rn__alarm_close_at(e, ls->a_down, until);
     }
@@ -571,23 +595,28 @@ static void path_update(rn_alarm_engine_t *e, size_t n)
         rn__alarm_close_at(e, ns->a_path, ns->ptr.on ? 0 : ns->ptr.first_good);
 }
 
-/* Handles a round from node n to its parent: evidence for its uplinks (see alarm.h). */
-static void round_to_parent(rn_alarm_engine_t *e, size_t n, int64_t t, uint32_t sent,
-                            double loss, double rtt, double jitter)
+/* Handles a round over node n's uplinks, upward (n to its parent: side = its ptp) or downward
+ * (the parent to n: side = its ptc): evidence for every uplink of n, since either direction
+ * failing means no uplink carries traffic (see alarm.h). Degradation windows take the upward
+ * rounds, or the downward ones when n runs no agent. */
+static void round_over_uplinks(rn_alarm_engine_t *e, size_t n, hyst_t *side, bool upward,
+                               int64_t t, uint32_t sent, double loss, double rtt, double jitter)
 {
     node_st_t *ns = &e->nodes[n];
     const rn_impact_node_t *in = &e->ix->nodes[n];
-    bool stale = t <= ns->ptp.last_t;
+    bool stale = t <= side->last_t;
     for (size_t l = in->first_link; l < in->first_link + in->n_links; l++)
         stale = stale || t < e->links[l].changed; /* superseded by newer evidence */
     if (stale) {
         e->stale++;
         return;
     }
-    ns->ptp.last_t = t;
+    side->last_t = t;
     const rn_alarm_knobs_t *k = node_knobs(e, n);
     bool bad = loss >= 100.0;
-    bool changed = hyst_feed(&ns->ptp, bad, t, k->down_after, k->up_after);
+    if (!bad && t > ns->good_t)
+        ns->good_t = t;
+    bool changed = hyst_feed(side, bad, t, k->down_after, k->up_after);
     for (size_t l = in->first_link; l < in->first_link + in->n_links; l++) {
         link_st_t *ls = &e->links[l];
         int64_t down_since = oper_down_since(ls);
@@ -598,8 +627,10 @@ static void round_to_parent(rn_alarm_engine_t *e, size_t n, int64_t t, uint32_t 
             ls->good_after_down++;
         link_update(e, l, t);
     }
-    if (changed)
+    if (changed && upward)
         path_update(e, n);
+    if (upward != in->node->agent)
+        return;
     size_t active = bad ? RN_IMPACT_NONE : active_uplink(e, n);
     if (active != RN_IMPACT_NONE)
         link_round(e, active, t, sent, loss, rtt, jitter);
@@ -609,7 +640,15 @@ static void round_to_parent(rn_alarm_engine_t *e, size_t n, int64_t t, uint32_t 
 static void round_to_root(rn_alarm_engine_t *e, size_t n, int64_t t, double loss)
 {
     node_st_t *ns = &e->nodes[n];
-    if (t <= ns->ptr.last_t) {
+    bool stale = t <= ns->ptr.last_t;
+    /* superseded: a link on the path changed after this round (a replayed spool's rounds from
+     * a cut that the other side already saw end) */
+    for (size_t x = n; !stale && x != RN_IMPACT_NONE; x = e->ix->nodes[x].parent) {
+        const rn_impact_node_t *in = &e->ix->nodes[x];
+        for (size_t l = in->first_link; l < in->first_link + in->n_links; l++)
+            stale = stale || t < e->links[l].changed;
+    }
+    if (stale) {
         e->stale++;
         return;
     }
@@ -629,7 +668,10 @@ void rn_alarm_observe_icmp(rn_alarm_engine_t *e, const char *node, const char *t
     if (!sent)
         sent = e->cfg.probe_count;
     if (tg == e->ix->nodes[n].parent)
-        round_to_parent(e, n, t_ms, sent, loss_pct, rtt_ms, jitter_ms);
+        round_over_uplinks(e, n, &e->nodes[n].ptp, true, t_ms, sent, loss_pct, rtt_ms, jitter_ms);
+    else if (e->ix->nodes[tg].parent == n)
+        round_over_uplinks(e, tg, &e->nodes[tg].ptc, false, t_ms, sent, loss_pct, rtt_ms,
+                           jitter_ms);
     else if (tg == e->ix->root)
         round_to_root(e, n, t_ms, loss_pct);
     if (e->dirty)
@@ -867,7 +909,7 @@ const char *rn_alarm_type_name(rn_alarm_type_t type)
 {
     static const char *const names[RN_ALARM_TYPE_COUNT] = {
         "link down", "link degraded", "link flapping", "node silent", "node isolated",
-        "redundancy lost", "service unreachable", "path lost", "VC quality low" };
+        "redundancy lost", "service unreachable", "path lost", "VC quality low", "agent down" };
     return (unsigned)type < RN_ALARM_TYPE_COUNT ? names[type] : "?";
 }
 

@@ -1,5 +1,5 @@
 /* The alarm engine: evidence in (probe rounds, interface status, service checks, agent frames),
- * alarm events out, correlated over the topology tree (DESIGN.md §3, §4 "Topology").
+ * alarm events out, correlated over the topology tree (docs/architecture.md, "Alarms").
  *
  * Pure logic. No I/O, no libuv, no threads, no clock reads: every input carries its time in ms,
  * and rn_alarm_tick(now) drives the timers (settle windows, silence, flapping, promotion). The
@@ -10,16 +10,23 @@
  *
  * RULES (defaults; per SLA class and per link overridable through rn_alarm_config_t)
  *
- * Evidence. An "icmp" round from node X to its parent is evidence for X's uplinks; to the root
- * (sdc) it is path evidence. An "if" sample (node, device, ifname) maps to the link whose local
+ * Evidence flows both ways. An "icmp" round from node X to its parent is evidence for X's
+ * uplinks (upward), and so is a round from X's parent to X (downward: every agent probes its
+ * children too); a round from X to the root (sdc) is path evidence. Both directions matter
+ * because RajNet's links mostly fail as black holes (interfaces stay up) and most offices reach
+ * the collector over the very uplink that failed: the cut-off side is silent until its spool
+ * replays, so the side still heard must carry the detection. Villages never run an agent: their
+ * links are seen from above only (and their routers polled across the link by the parent). An "if" sample (node, device, ifname) maps to the link whose local
  * end (at the child) or remote end (at the parent) it is. ifOperStatus 1 is up, 2 (down) and
  * 7 (lowerLayerDown) are down, anything else says nothing. Per stream, a sample not newer than
  * the last one is a duplicate; a sample older than late_ms behind the engine's clock is a replay
  * from an agent's spool and does not move live state (outage refinement is the event store's job).
  *
- * Link down (S1). down_after (N=2) consecutive rounds at 100% loss to the parent, or either
- * interface end down (one poll is enough: ifOperStatus is a state, not a noisy measurement).
- * Up after up_after (M=3) consecutive rounds with a reply and no end down. At 1 s probing a
+ * Link down (S1). down_after (N=2) consecutive rounds at 100% loss to the parent or from the
+ * parent (whichever side is still heard: a link is down when its far end stops answering the
+ * near end), or either interface end down (one poll is enough: ifOperStatus is a state, not a noisy measurement).
+ * Up after up_after (M=3) consecutive rounds with a reply on each side that went bad, and no
+ * end down; the outage ends at the first good round of the side that recovered last. At 1 s probing a
  * cut shows at worst as one partial round then two full ones: raised <= 3 s after the cut
  * (N=2 rounds + the in-flight one); healed rounds come back within 1 s, so cleared <= 4 s.
  * N=2 rounds is 10 lost echoes in a row: at 1% random loss that is 1e-20 per round.
@@ -35,7 +42,8 @@
  * appears within the settle window it is raised on its own (better a page naming the evidence
  * than a silent outage), and later path-lost siblings attach to the first one.
  *
- * Link degraded (S2), from rounds to the parent with at least one reply (100% rounds are down
+ * Link degraded (S2), from rounds to the parent (from the parent when the node runs no agent)
+ * with at least one reply (100% rounds are down
  * evidence, not loss). Latency/jitter: a round is slow when rttavg > max_latency_ms or jitter
  * > max_jitter_ms; raised when slow_of (6) of the last slow_in (10) rounds are slow, cleared
  * when none of the last slow_of rounds is. Loss: 5 echoes per round make one lost echo 20% for
@@ -56,6 +64,13 @@
  * Node silent (S3). A node seen at least once and with no frame for silent_after_ms (30 s).
  * Never-seen nodes are "unknown", not silent. Cleared by the next frame.
  *
+ * Agent down (S3, no vendor). A silent node whose parent still reaches it (the parent's rounds
+ * to it, no older than late_ms, answered): the network is fine, the agent is not. The same
+ * alarm as node silent, typed by the evidence whenever it is described; a silent node whose
+ * parent does not reach it is a symptom of that link's alarm instead. When that link heals, the
+ * node's silence waits silent_after_ms (its agent needs a few seconds to notice the dead
+ * session and reconnect) before it would be promoted as agent down.
+ *
  * Service unreachable (S2), from (node, service) checks, N bad to raise, M good to clear.
  *
  * VC quality low (S2), from a node's "rtp" samples (MOS, loss per capture interval), M of N
@@ -75,7 +90,8 @@
  * long enough for its own evidence to recover) and then promoted to a root of its own.
  *
  * IMPACT. A cut at node C (its uplinks down, or isolated) takes C's subtree off the network, and
- * those offices lose every service with no endpoint inside C's subtree (DESIGN.md §1).
+ * those offices lose every service with no endpoint inside C's subtree (docs/architecture.md,
+ * "The network it models").
  *
  * MAINTENANCE. An alarm whose evidence starts inside a window set for its entity (circuit or
  * node), its node or any ancestor of its node is `planned`; a symptom of a planned root is too.
@@ -107,6 +123,7 @@ typedef enum {
     RN_ALARM_PATH_LOST,           /* entity = node: it reaches its parent but not the root */
     RN_ALARM_VC_QUALITY,          /* entity = the vc service, node = the office: "VC quality low
                                    * at <office>" (VC media capture, agent/vc_quality.h) */
+    RN_ALARM_AGENT_DOWN,          /* entity = node: silent while its parent reaches it */
     RN_ALARM_TYPE_COUNT
 } rn_alarm_type_t;
 
@@ -186,7 +203,8 @@ typedef struct {
     int64_t silent_after_ms;    /* [30000] */
     int64_t late_ms;            /* older samples are replays and move nothing [10000] */
     int severity[RN_ALARM_TYPE_COUNT]; /* 0: default (S1 down/isolated/path lost, S2 degraded,
-                                        * flapping, redundancy lost, service; S3 silent) */
+                                        * flapping, redundancy lost, service; S3 silent, agent
+                                        * down) */
     rn_alarm_knobs_t knobs;
     const rn_alarm_knob_entry_t *classes; /* per SLA class (the lead fills from the topology) */
     size_t n_classes;
@@ -216,7 +234,8 @@ int rn_alarm_engine_set_topology(rn_alarm_engine_t *e, const rn_topology_t *topo
 /* Clears nothing, emits nothing: frees everything. NULL is fine. */
 void rn_alarm_engine_free(rn_alarm_engine_t *e);
 
-/* One ICMP probe round from node to target (a node id: its parent or the root). sent is the
+/* One ICMP probe round from node to target (a node id: its parent, the root, or one of its
+ * children). sent is the
  * echo count (0: probe_count), loss_pct 0..100, rtt_ms and jitter_ms NAN when nothing came back.
  * Unknown nodes or targets are ignored. */
 void rn_alarm_observe_icmp(rn_alarm_engine_t *e, const char *node, const char *target,

@@ -117,6 +117,11 @@ static void text_node_alarm(rn_alarm_engine_t *e, alarm_t *a, text_t *t)
         text_add(t, "node %s silent: no frame from its agent for %lld s", a->node_id,
                  (long long)(e->cfg.silent_after_ms / 1000));
         break;
+    case RN_ALARM_AGENT_DOWN:
+        text_add(t, "agent of %s down: no frame for %lld s while %s still reaches the node "
+                 "(no link fault)", a->node_id, (long long)(e->cfg.silent_after_ms / 1000),
+                 in->parent != RN_IMPACT_NONE ? e->ix->nodes[in->parent].node->id : "?");
+        return;
     case RN_ALARM_PATH_LOST:
         text_add(t, "node %s reaches %s but not %s", a->node_id,
                  in->parent != RN_IMPACT_NONE ? e->ix->nodes[in->parent].node->id : "?",
@@ -186,11 +191,21 @@ static void describe_impact(rn_alarm_engine_t *e, alarm_t *a)
     }
 }
 
+/* Returns true if node n's parent reaches it now: the parent's latest round to n, no older than
+ * late_ms, is part of a good spell. */
+static bool parent_reaches(const rn_alarm_engine_t *e, size_t n)
+{
+    const hyst_t *ptc = &e->nodes[n].ptc;
+    return ptc->last_t && !ptc->on && ptc->good && e->now - ptc->last_t <= e->cfg.late_ms;
+}
+
 void rn__alarm_describe(rn_alarm_engine_t *e, alarm_t *a)
 {
     if (a->type == RN_ALARM_LINK_DOWN || a->type == RN_ALARM_REDUNDANCY_LOST)
         a->type = other_uplink_up(e, a->node, a->link) ? RN_ALARM_REDUNDANCY_LOST
                                                        : RN_ALARM_LINK_DOWN;
+    if (a->type == RN_ALARM_NODE_SILENT || a->type == RN_ALARM_AGENT_DOWN)
+        a->type = parent_reaches(e, a->node) ? RN_ALARM_AGENT_DOWN : RN_ALARM_NODE_SILENT;
     a->severity = e->cfg.severity[a->type];
     free(a->vendor);
     free(a->text);
@@ -224,6 +239,7 @@ alarm_t **rn__alarm_slot(rn_alarm_engine_t *e, const alarm_t *a)
     case RN_ALARM_LINK_FLAPPING:
         return a->link == RN_IMPACT_NONE ? NULL : &e->links[a->link].a_flap;
     case RN_ALARM_NODE_SILENT:
+    case RN_ALARM_AGENT_DOWN:
         return &ns->a_silent;
     case RN_ALARM_NODE_ISOLATED:
         return &ns->a_isolated;
@@ -508,6 +524,7 @@ static alarm_t *find_cause(const rn_alarm_engine_t *e, const alarm_t *a)
             c = upstream_node(e, parent, false);
         return c ? c : sibling_path(e, a);
     case RN_ALARM_NODE_SILENT:
+    case RN_ALARM_AGENT_DOWN:
         if (!(c = upstream_cut(e, n)) && !(c = upstream_node(e, n, false)) &&
             parent != RN_IMPACT_NONE)
             c = upstream_node(e, parent, true);
@@ -536,6 +553,42 @@ static void publish_root(rn_alarm_engine_t *e, alarm_t *a)
     emit(e, promoted ? RN_ALARM_EV_PROMOTED : RN_ALARM_EV_RAISED, a);
 }
 
+/* Clock skew between two agents' round stamps that upstream_proven() allows for, ms. */
+#define PROOF_MARGIN_MS 250
+
+/* Returns true if nothing above link-level alarm a can explain it: every uplink between a's
+ * node's parent and the root carried a round that started after a's evidence did. Then the
+ * settle window has nothing to wait for (a cut above would have lost those rounds), and the root
+ * is published at once. Only for the alarms that wait on an upstream cut. */
+static bool upstream_proven(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    if (a->type != RN_ALARM_LINK_DOWN && a->type != RN_ALARM_REDUNDANCY_LOST &&
+        a->type != RN_ALARM_NODE_ISOLATED)
+        return false;
+    for (size_t n = e->ix->nodes[a->node].parent; n != RN_IMPACT_NONE && n != e->ix->root;
+         n = e->ix->nodes[n].parent)
+        if (e->nodes[n].good_t <= a->since_ms + PROOF_MARGIN_MS)
+            return false;
+    return true;
+}
+
+/* How long a symptom whose root cleared waits before it is promoted: its own evidence needs time
+ * to recover. A silent agent below a healed link needs the longest: it must notice its dead
+ * session and reconnect before its next frame can clear the silence. */
+static int64_t promote_hold(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    switch (a->type) {
+    case RN_ALARM_VC_QUALITY:
+        return e->cfg.vc_promote_hold_ms;
+    case RN_ALARM_NODE_SILENT:
+    case RN_ALARM_AGENT_DOWN:
+        return e->cfg.silent_after_ms > e->cfg.promote_hold_ms ? e->cfg.silent_after_ms
+                                                               : e->cfg.promote_hold_ms;
+    default:
+        return e->cfg.promote_hold_ms;
+    }
+}
+
 /* Moves a according to its root (NULL: nothing explains it), per the state diagram above. */
 static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
 {
@@ -545,7 +598,8 @@ static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
         if (root) {
             a->state = ST_SYMPTOM;
             a->root = root;
-        } else if (a->state == ST_PENDING && e->now >= a->deadline_ms) {
+        } else if (a->state == ST_PENDING &&
+                   (e->now >= a->deadline_ms || (!a->orphaned && upstream_proven(e, a)))) {
             publish_root(e, a);
         }
         break;
@@ -559,9 +613,7 @@ static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
             a->state = ST_PENDING;
             a->orphaned = a->published;
             if (a->published)
-                a->deadline_ms = e->now + (a->type == RN_ALARM_VC_QUALITY /* VC quality */
-                                               ? e->cfg.vc_promote_hold_ms
-                                               : e->cfg.promote_hold_ms);
+                a->deadline_ms = e->now + promote_hold(e, a);
         }
         break;
     }
@@ -584,6 +636,8 @@ void rn__correlate(rn_alarm_engine_t *e)
             continue;
         a->announced_root = a->root->id;
         a->published = true;
+        if (a->type == RN_ALARM_AGENT_DOWN)
+            rn__alarm_describe(e, a); /* under a cut now: "silent", not "agent down" */
         if (!a->raised_ms)
             a->raised_ms = e->now;
         emit(e, RN_ALARM_EV_SYMPTOM_OF, a);

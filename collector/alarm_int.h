@@ -50,6 +50,9 @@ typedef struct {
 
 typedef struct {
     hyst_t ptp, ptr;          /* probe rounds to the parent, to the root */
+    hyst_t ptc;               /* the parent's probe rounds to this node (downward evidence) */
+    int64_t good_t;           /* start of the newest round over its uplinks (either side) that
+                               * got a reply: the uplinks carried traffic then */
     int64_t last_seen;
     bool seen, silent;
     bool isolated;            /* several uplinks, all down */

@@ -39,7 +39,7 @@ export const STATUS_GLYPH = { up: '', down: '▼', degraded: '!', silent: '…',
 
 export const TYPE_LABEL = {
   link_down: 'Link down', link_degraded: 'Link degraded', link_flapping: 'Link flapping',
-  node_silent: 'Node silent', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',
+  node_silent: 'Node silent', agent_down: 'Agent down', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',
   service_unreachable: 'Service unreachable', path_lost: 'Path lost', vc_quality: 'VC quality low',
 };
 

@@ -124,6 +124,12 @@ typedef struct {
     int64_t if_cache;           /* polls report the interface as it was this much earlier */
     bool sdc_if_only;           /* only sdc's agent reports interfaces */
     bool no_probes;             /* rounds are not fed */
+    bool downward;              /* every agent also probes its children (as the daemon's plan) */
+    bool inband;                /* an agent cut off from sdc delivers nothing live: its rounds
+                                 * wait in its spool and replay when its path heals */
+    bool blackhole[N_NODES];    /* the cut leaves the uplink's interfaces up */
+    struct { const char *target; int64_t t; double loss; } spool[N_NODES][512];
+    int n_spool[N_NODES];
 } sim_t;
 
 static int sim_index(const char *id)
@@ -152,31 +158,61 @@ static bool path_cut(const sim_t *s, int i, int64_t t)
     return false;
 }
 
+/* Hands one round from node i to the engine. */
+static void sim_deliver(sim_t *s, int i, const char *target, int64_t t, double loss)
+{
+    double rtt = loss >= 100 ? NAN : s->rtt[i] ? s->rtt[i] : 12.0;
+    rn_alarm_observe_icmp(s->e, sim_nodes[i].id, target, t, 5, loss, rtt,
+                          loss >= 100 ? NAN : 1.5);
+}
+
+/* Returns true if node i's agent is cut off from the collector at t (in-band management). */
+static bool cut_off(const sim_t *s, int i, int64_t t)
+{
+    return s->inband && path_cut(s, i, t);
+}
+
 /* Sends one round of 5 echoes from node i, started at t, to its parent (to_root false) or the
- * root; an echo at t + k*interval/5 is lost if the path is cut then. */
-static void sim_round(sim_t *s, int i, int64_t t, bool to_root)
+ * root, or (child >= 0) down to that child; an echo at t + k*interval/5 is lost if the path is
+ * cut then. A cut-off agent spools the round. */
+static void sim_round_to(sim_t *s, int i, int64_t t, bool to_root, int child)
 {
     int lost = 0;
     for (int k = 0; k < 5; k++) {
         int64_t at = t + k * s->interval / 5 - s->lag[i];
-        bool cut = to_root ? path_cut(s, i, at) : uplink_cut(s, i, at);
-        if (cut || (s->rand_loss[i] > 0 && (double)rand() / RAND_MAX < s->rand_loss[i]))
+        bool cut = child >= 0 ? uplink_cut(s, child, at)
+                              : to_root ? path_cut(s, i, at) : uplink_cut(s, i, at);
+        double rl = s->rand_loss[child >= 0 ? child : i];
+        if (cut || (rl > 0 && (double)rand() / RAND_MAX < rl))
             lost++;
     }
-    double loss = lost * 20.0;
-    double rtt = lost == 5 ? NAN : s->rtt[i] ? s->rtt[i] : 12.0;
-    rn_alarm_observe_icmp(s->e, sim_nodes[i].id, to_root ? "sdc" : sim_nodes[i].parent, t, 5,
-                          loss, rtt, lost == 5 ? NAN : 1.5);
+    const char *target = child >= 0 ? sim_nodes[child].id : to_root ? "sdc" : sim_nodes[i].parent;
+    if (cut_off(s, i, s->now)) {
+        assert_true(s->n_spool[i] < 512);
+        int k = s->n_spool[i]++;
+        s->spool[i][k].target = target;
+        s->spool[i][k].t = t;
+        s->spool[i][k].loss = lost * 20.0;
+        return;
+    }
+    sim_deliver(s, i, target, t, lost * 20.0);
+}
+
+static void sim_round(sim_t *s, int i, int64_t t, bool to_root)
+{
+    sim_round_to(s, i, t, to_root, -1);
 }
 
 /* Polls both ends of node i's uplink at t: the remote end by the parent's agent, the local end
  * by the node's own (unless only sdc's agent reports interfaces, or the agent is mute). */
 static void sim_poll(sim_t *s, int i, int64_t t)
 {
-    int oper = uplink_cut(s, i, t - s->lag[i] - s->if_cache) ? 2 : 1;
+    int oper = uplink_cut(s, i, t - s->lag[i] - s->if_cache) && !s->blackhole[i] ? 2 : 1;
     int p = sim_index(sim_nodes[i].parent);
     char dev[32], ifn[32];
-    if (!s->mute[p] && (!s->sdc_if_only || p == 0)) {
+    if (cut_off(s, i, t))
+        return; /* polls are spooled too; their replays are late for the engine */
+    if (!s->mute[p] && !cut_off(s, p, t) && (!s->sdc_if_only || p == 0)) {
         sscanf(sim_nodes[i].device_if[1], "%31[^|]|%31s", dev, ifn);
         rn_alarm_observe_ifstatus(s->e, sim_nodes[p].id, dev, ifn, t, oper);
     }
@@ -199,8 +235,18 @@ static void sim_step(sim_t *s)
         int64_t rel = ((s->now - T0 - s->phase[i]) % s->interval + s->interval) % s->interval;
         if (s->mute[i] || rel != 0)
             continue;
-        rn_alarm_observe_node_seen(s->e, sim_nodes[i].id, s->now);
-        if (!sim_nodes[i].parent || s->no_probes)
+        if (!cut_off(s, i, s->now)) {
+            for (int k = 0; k < s->n_spool[i]; k++) /* replay, oldest first */
+                sim_deliver(s, i, s->spool[i][k].target, s->spool[i][k].t, s->spool[i][k].loss);
+            s->n_spool[i] = 0;
+            rn_alarm_observe_node_seen(s->e, sim_nodes[i].id, s->now);
+        }
+        if (s->no_probes)
+            continue;
+        for (int c = 0; s->downward && c < N_NODES; c++)
+            if (sim_nodes[c].parent && strcmp(sim_nodes[c].parent, sim_nodes[i].id) == 0)
+                sim_round_to(s, i, s->now - s->interval, false, c);
+        if (!sim_nodes[i].parent)
             continue;
         sim_round(s, i, s->now - s->interval, false);
         if (strcmp(sim_nodes[i].parent, "sdc") != 0)
@@ -298,10 +344,11 @@ static void test_jaipur_cut_is_one_root_with_block_symptoms(void **state)
     assert_string_equal(r->node, "jaipur");
     assert_int_equal(r->severity, 1);
     assert_int_equal(r->root_id, 0);
-    assert_string_equal(r->impact_nodes, "jaipur,jaipur/sanganer,jaipur/amer");
+    assert_string_equal(r->impact_nodes, "jaipur,jaipur/sanganer,jaipur/sanganer/gp-bagru,jaipur/amer,jaipur/amer/gp-kunda");
     assert_string_equal(r->impact_services, "vc,emitra");
     assert_string_equal(r->text, "link JPR-MPLS-0042 (BSNL, mpls 34 Mbit/s) down: jaipur, "
-                                 "jaipur/sanganer, jaipur/amer lose vc, emitra");
+                                 "jaipur/sanganer, jaipur/sanganer/gp-bagru, jaipur/amer, "
+                                 "jaipur/amer/gp-kunda lose vc, emitra");
     assert_int_equal(count(RN_ALARM_EV_SYMPTOM_OF, -1), 2);
     const char *blocks[] = { "jaipur/sanganer", "jaipur/amer" };
     for (int i = 0; i < 2; i++) {
@@ -539,7 +586,7 @@ static void test_root_clears_persisting_symptom_is_promoted(void **state)
     assert_non_null(p);
     assert_int_equal(p->root_id, 0);
     assert_string_equal(p->vendor, "bsnl");
-    assert_string_equal(p->impact_nodes, "jaipur/sanganer");
+    assert_string_equal(p->impact_nodes, "jaipur/sanganer,jaipur/sanganer/gp-bagru");
     assert_string_equal(p->impact_services, "vc,emitra");
     assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 0);
     assert_non_null(find(RN_ALARM_EV_CLEARED, RN_ALARM_PATH_LOST, "jaipur/amer"));
@@ -635,7 +682,7 @@ static void test_maintenance_window_flags_planned(void **state)
     assert_false(r->planned);
     assert_int_equal(r->severity, 1);
     assert_string_equal(r->text, "link JPR-AMR-RF-0009 (AirJaldi Radio, radio 4 Mbit/s) down: "
-                                 "jaipur/amer lose vc, emitra");
+                                 "jaipur/amer, jaipur/amer/gp-kunda lose vc, emitra");
     sim_stop(&s);
 }
 
@@ -710,7 +757,7 @@ static void test_backup_uplink_redundancy_lost_then_isolated(void **state)
     const event_t *iso = find(RN_ALARM_EV_RAISED, RN_ALARM_NODE_ISOLATED, "ajmer");
     assert_non_null(iso);
     assert_int_equal(iso->severity, 1);
-    assert_string_equal(iso->impact_nodes, "ajmer,ajmer/kishangarh");
+    assert_string_equal(iso->impact_nodes, "ajmer,ajmer/kishangarh,ajmer/kishangarh/gp-tilonia");
     assert_string_equal(iso->impact_services, "vc,emitra");
     assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 2);
     assert_int_equal(count(RN_ALARM_EV_SYMPTOM_OF, -1), 2); /* both links under the isolation */
@@ -845,6 +892,148 @@ static void test_vc_quality_before_the_link_alarm_is_reparented(void **state)
     sim_stop(&s);
 }
 
+/* ---- RajNet as it fails: black holes, in-band management, silent agents ---------------------- */
+
+/* Returns the number of events of any kind about entity. */
+static size_t count_entity(const char *entity)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n_events; i++)
+        c += strcmp(events[i].entity, entity) == 0;
+    return c;
+}
+
+/* A block's radio link black-holes (interfaces stay up) and the block's agent reaches the
+ * collector only over that link: its side is silent, so the district's rounds down to it carry
+ * the detection. One S1 root on the right circuit within 3 s at 1 s probing; the block's silence
+ * is its symptom, never "agent down"; the heal clears everything, and the spool's replay of the
+ * cut (bad rounds, old stamps) raises nothing again. */
+static void test_blackhole_inband_block_is_link_down_from_above(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_start(&s, 1000, NULL);
+    s.downward = s.inband = true;
+    s.blackhole[AMR] = true;
+    sim_run(&s, 5000);
+    n_events = 0;
+    int64_t cut = s.now + 430, heal = cut + 90000;
+    sim_cut(&s, "jaipur/amer", cut, heal);
+    sim_run(&s, 10000);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN, "JPR-AMR-RF-0009");
+    assert_non_null(r);
+    assert_int_equal(r->severity, 1);
+    assert_string_equal(r->vendor, "airjaldi");
+    assert_int_equal(r->root_id, 0);
+    assert_true(r->at - cut <= 3000);
+    assert_true(r->since >= cut - 1000 && r->since <= cut + 1000);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    sim_run(&s, heal - s.now - 1); /* the block's agent falls silent under the cut */
+    const event_t *sil = find(RN_ALARM_EV_SYMPTOM_OF, RN_ALARM_NODE_SILENT, "jaipur/amer");
+    assert_non_null(sil);
+    assert_int_equal(sil->root_id, r->id);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_AGENT_DOWN) +
+                         count(RN_ALARM_EV_SYMPTOM_OF, RN_ALARM_AGENT_DOWN), 0);
+    sim_run(&s, 60000);
+    const event_t *c = find(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DOWN, "JPR-AMR-RF-0009");
+    assert_non_null(c);
+    assert_true(c->until >= heal - 1000 && c->until <= heal + 1000);
+    assert_non_null(find(RN_ALARM_EV_CLEARED, RN_ALARM_NODE_SILENT, "jaipur/amer"));
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    assert_int_equal(count(RN_ALARM_EV_PROMOTED, -1), 0);
+    assert_int_equal(census(&s).roots + census(&s).symptoms, 0);
+    sim_stop(&s);
+}
+
+/* The district's uplink black-holes in-band: the district and both blocks fall silent together
+ * while sdc's rounds down to the district are lost. One root on JPR-MPLS-0042 within 8 s at the
+ * simulation's 2 s rounds, the three silent agents its symptoms, nothing else raised. */
+static void test_blackhole_inband_district_is_one_root_with_silent_subtree(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_start(&s, 2000, NULL);
+    s.downward = s.inband = true;
+    s.blackhole[JPR] = true;
+    sim_run(&s, 6000);
+    n_events = 0;
+    int64_t cut = s.now + 1170, heal = cut + 90000;
+    sim_cut(&s, "jaipur", cut, heal);
+    sim_run(&s, heal - s.now - 1);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN, "JPR-MPLS-0042");
+    assert_non_null(r);
+    assert_true(r->at - cut <= 8000);
+    assert_string_equal(r->impact_nodes, "jaipur,jaipur/sanganer,jaipur/sanganer/gp-bagru,jaipur/amer,jaipur/amer/gp-kunda");
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    const char *silent[] = { "jaipur", "jaipur/sanganer", "jaipur/amer" };
+    for (int i = 0; i < 3; i++) {
+        const event_t *sy = find(RN_ALARM_EV_SYMPTOM_OF, RN_ALARM_NODE_SILENT, silent[i]);
+        assert_non_null(sy);
+        assert_int_equal(sy->root_id, r->id);
+    }
+    assert_int_equal(count_entity("JPR-SNG-MPLS-3301") + count_entity("JPR-AMR-RF-0009"), 0);
+    census_t c = census(&s);
+    assert_int_equal(c.roots, 1);
+    sim_run(&s, 60000);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1) + count(RN_ALARM_EV_PROMOTED, -1), 1);
+    assert_int_equal(census(&s).roots + census(&s).symptoms, 0);
+    sim_stop(&s);
+}
+
+/* A block's agent stops on a healthy network: the district still reaches the block, so the NOC
+ * sees "agent down" (S3, no vendor), never a link alarm; its next frame clears it. */
+static void test_agent_down_is_not_link_down(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_start(&s, 2000, NULL);
+    s.downward = true;
+    sim_run(&s, 6000);
+    n_events = 0;
+    s.mute[AMR] = true;
+    sim_run(&s, 60000);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_AGENT_DOWN, "jaipur/amer");
+    assert_non_null(r);
+    assert_int_equal(r->severity, 3);
+    assert_string_equal(r->vendor, "");
+    assert_non_null(strstr(r->text, "agent of jaipur/amer down"));
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    assert_int_equal(count_entity("JPR-AMR-RF-0009"), 0);
+    assert_int_equal(rn_alarm_link_status(s.e, "JPR-AMR-RF-0009"), RN_STATUS_UP);
+    s.mute[AMR] = false;
+    sim_run(&s, 5000);
+    assert_non_null(find(RN_ALARM_EV_CLEARED, RN_ALARM_AGENT_DOWN, "jaipur/amer"));
+    assert_int_equal(census(&s).roots, 0);
+    sim_stop(&s);
+}
+
+/* Out-of-band, both sides are heard: whichever side loses its rounds first takes the link down,
+ * and the link is up again only when both sides answer; the outage ends at the first good round
+ * of the side that recovered last. */
+static void test_both_sides_heard_link_down_once(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_start(&s, 1000, NULL);
+    s.downward = true;
+    s.blackhole[SNG] = true;
+    sim_run(&s, 5000);
+    n_events = 0;
+    int64_t cut = s.now + 250, heal = cut + 20000;
+    sim_cut(&s, "jaipur/sanganer", cut, heal);
+    sim_run(&s, 40000);
+    assert_int_equal(count(RN_ALARM_EV_RAISED, -1), 1);
+    const event_t *r = find(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN, "JPR-SNG-MPLS-3301");
+    assert_non_null(r);
+    assert_true(r->at - cut <= 3000);
+    const event_t *c = find(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DOWN, "JPR-SNG-MPLS-3301");
+    assert_non_null(c);
+    assert_true(llabs(c->until - heal) <= 1000);
+    assert_true(llabs((c->until - r->since) - (heal - cut)) <= 2000);
+    sim_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +1055,10 @@ int main(void)
         cmocka_unit_test(test_vc_quality_low_is_m_of_n), /* VC quality */
         cmocka_unit_test(test_vc_quality_under_degraded_link_is_its_symptom),
         cmocka_unit_test(test_vc_quality_before_the_link_alarm_is_reparented),
+        cmocka_unit_test(test_blackhole_inband_block_is_link_down_from_above),
+        cmocka_unit_test(test_blackhole_inband_district_is_one_root_with_silent_subtree),
+        cmocka_unit_test(test_agent_down_is_not_link_down),
+        cmocka_unit_test(test_both_sides_heard_link_down_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
