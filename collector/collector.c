@@ -165,6 +165,7 @@ static void on_cron(uv_timer_t *t)
     int64_t now = rn_clock_wall_ms();
     rn_alarm_tick(c->alarms, now);
     rn_report_monthly_tick(c, now, CRON_MS); /* on the 1st: last month's SLA reports */
+    rn_alarm_log_tick(&c->alarm_log, now); /* outage refinement and restart reconciliation */
     for (rn_session_t *s = c->sessions; s; s = s->next)
         if (!s->node && !s->closing && now - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000)
             rn_session_close(s, "no hello in time");
@@ -275,6 +276,10 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         return rc;
     }
     rn_alarm_engine_set_next_id(c->alarms, rn_event_store_max_alarm_id(c->events) + 1);
+    /* the outage ledger: rows left open by a killed run are reconciled, closed ones refined */
+    if ((rc = rn_alarm_log_start(&c->alarm_log, loop, &c->store, &c->topo, &c->alarms,
+                                 rn_clock_wall_ms())) != 0)
+        rn_warn("outage ledger not started: %s", rn_strerror(rc));
     if ((rc = rn_alarm_log_load_maintenance(c->events, &c->alarms, rn_clock_wall_ms())) != 0)
         rn_warn("maintenance windows not loaded: %s", rn_strerror(rc));
     rn_alarm_tick(c->alarms, rn_clock_wall_ms());

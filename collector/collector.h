@@ -58,6 +58,7 @@ typedef struct rn_collector {
     struct rn_http *http;      /* HTTP API, NULL when config has no http: section */
     struct rn_latest *latest;  /* last samples per series, fed by session.c */
     unsigned report_runs;      /* monthly report runs (cron or by hand) still writing */
+    unsigned report_jobs;      /* SLA reports running (report_run.c admits RN_REPORT_MAX_RUNNING) */
     bool stopping, store_closed, events_closed, finished;
     int handles_open;
 } rn_collector_t;

@@ -101,6 +101,10 @@ static const char *const migrations[] = {
     " action TEXT NOT NULL,"                /* ack, maintenance_add, ... */
     " detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX audit_at ON audit(at_ms);",
+    /* v3: the outage ledger (docs/outages.md): rows whose start and end the collector refined
+     * from both ends' probe files, so the report takes them as they are. */
+    "ALTER TABLE outages ADD COLUMN refined INTEGER NOT NULL DEFAULT 0"
+    " CHECK (refined IN (0, 1));",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RN_EVENT_STORE_VERSION,
                "one migration per schema version");
@@ -112,12 +116,15 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == RN_EVENT_STORE_VERSIO
 #define ALARM_COLS "id, type, severity, entity, node, vendor, circuit, root_id, text," \
     " impact_nodes, impact_services, raised_at_ms, cleared_at_ms, planned, acked_by," \
     " acked_at_ms, ack_comment"
+#define OUTAGE_COLS "id, alarm_id, entity, kind, vendor, circuit, root_cause, start_ms," \
+    " end_ms, planned, refined"
 enum {
     S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
     S_ALARM_INSERT, S_EVENT_INSERT,
     S_EV_ESCALATED, S_EV_SYMPTOM_OF, S_EV_PROMOTED, S_EV_CLEARED, S_EV_ACKNOWLEDGED, S_EV_COMMENT,
-    S_OUTAGE_INSERT, S_OUTAGE_CLOSE, S_MAINT_INSERT, S_MAINT_DELETE, S_AUDIT_INSERT, S_SEQ_UPSERT,
-    S_ALARMS_ACTIVE, S_ALARMS_RANGE, S_ALARM_EVENTS, S_OUTAGES_RANGE, S_MAINT_LIST,
+    S_OUTAGE_INSERT, S_OUTAGE_CLOSE, S_OUTAGE_REFINE, S_OUTAGE_ADOPT, S_MAINT_INSERT, S_MAINT_DELETE, S_AUDIT_INSERT, S_SEQ_UPSERT,
+    S_ALARMS_ACTIVE, S_ALARMS_RANGE, S_ALARM_ROOTS_ACTIVE, S_ALARM_ROOTS_RANGE, S_ALARM_SYMPTOMS,
+    S_ALARM_ONE, S_ALARMS_NODE, S_ALARM_EVENTS, S_OUTAGES_RANGE, S_OUTAGES_OPEN, S_MAINT_LIST,
     S_MAX_ALARM, S_SEQ_ALL, N_STMTS
 };
 _Static_assert(N_STMTS == RN__ES_N_STMTS, "event_store_int.h counts the statements");
@@ -147,6 +154,11 @@ static const struct {
         " circuit, root_cause, start_ms, planned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
     [S_OUTAGE_CLOSE] = { "outage_close", "UPDATE outages SET end_ms = MAX(?2, start_ms)"
         " WHERE alarm_id = ?1 AND end_ms IS NULL" },
+    [S_OUTAGE_REFINE] = { "outage_refine", "UPDATE outages SET start_ms = ?3,"
+        " end_ms = CASE WHEN ?2 < 0 OR end_ms IS NULL THEN end_ms ELSE ?2 END, refined = 1"
+        " WHERE alarm_id = ?1" },
+    [S_OUTAGE_ADOPT] = { "outage_adopt", "UPDATE outages SET alarm_id = ?2"
+        " WHERE id = ?1 AND end_ms IS NULL" },
     [S_MAINT_INSERT] = { "maintenance_insert", "INSERT INTO maintenance (entity, start_ms, end_ms,"
         " reason, created_by, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
     [S_MAINT_DELETE] = { "maintenance_delete", "DELETE FROM maintenance WHERE id = ?1" },
@@ -159,11 +171,31 @@ static const struct {
     [S_ALARMS_RANGE] = { "alarms_range", "SELECT " ALARM_COLS " FROM alarms"
         " WHERE raised_at_ms < ?2 AND (cleared_at_ms IS NULL OR cleared_at_ms >= ?1)"
         " ORDER BY raised_at_ms, id LIMIT ?3" },
+    /* The listing (w_alarm_list): ?1 from, ?2 to, ?3 limit, ?4 the root. A root is an alarm
+     * without root_id or whose root the same filter leaves out; newest first, so a LIMIT ends
+     * the index scan early whatever the table holds. */
+    [S_ALARM_ROOTS_ACTIVE] = { "alarm_roots_active", "SELECT " ALARM_COLS " FROM alarms a"
+        " WHERE cleared_at_ms IS NULL AND (root_id IS NULL OR NOT EXISTS (SELECT 1 FROM alarms r"
+        " WHERE r.id = a.root_id AND r.cleared_at_ms IS NULL))"
+        " ORDER BY raised_at_ms DESC, id DESC LIMIT ?3" },
+    [S_ALARM_ROOTS_RANGE] = { "alarm_roots_range", "SELECT " ALARM_COLS " FROM alarms a"
+        " WHERE raised_at_ms < ?2 AND (cleared_at_ms IS NULL OR cleared_at_ms >= ?1)"
+        " AND (root_id IS NULL OR NOT EXISTS (SELECT 1 FROM alarms r WHERE r.id = a.root_id"
+        " AND r.raised_at_ms < ?2 AND (r.cleared_at_ms IS NULL OR r.cleared_at_ms >= ?1)))"
+        " ORDER BY raised_at_ms DESC, id DESC LIMIT ?3" },
+    [S_ALARM_SYMPTOMS] = { "alarm_symptoms", "SELECT " ALARM_COLS " FROM alarms"
+        " WHERE root_id = ?4 AND raised_at_ms < ?2 AND (cleared_at_ms IS NULL"
+        " OR cleared_at_ms >= ?1) ORDER BY raised_at_ms, id LIMIT ?3" },
+    [S_ALARM_ONE] = { "alarm_one", "SELECT " ALARM_COLS " FROM alarms WHERE id = ?1" },
+    [S_ALARMS_NODE] = { "alarms_node", "SELECT " ALARM_COLS " FROM alarms WHERE node = ?4"
+        " AND raised_at_ms < ?2 AND (cleared_at_ms IS NULL OR cleared_at_ms >= ?1)"
+        " ORDER BY cleared_at_ms IS NOT NULL, cleared_at_ms DESC, id DESC LIMIT ?3" },
     [S_ALARM_EVENTS] = { "alarm_events", "SELECT kind, at_ms, actor, severity, root_id, detail"
         " FROM alarm_events WHERE alarm_id = ?1 ORDER BY id" },
-    [S_OUTAGES_RANGE] = { "outages_range", "SELECT id, alarm_id, entity, kind, vendor, circuit,"
-        " root_cause, start_ms, end_ms, planned FROM outages"
+    [S_OUTAGES_RANGE] = { "outages_range", "SELECT " OUTAGE_COLS " FROM outages"
         " WHERE start_ms < ?2 AND (end_ms IS NULL OR end_ms > ?1) ORDER BY entity, start_ms" },
+    [S_OUTAGES_OPEN] = { "outages_open", "SELECT " OUTAGE_COLS " FROM outages"
+        " WHERE end_ms IS NULL ORDER BY entity, start_ms" },
     [S_MAINT_LIST] = { "maintenance_list", "SELECT id, entity, start_ms, end_ms, reason,"
         " created_by, created_at_ms FROM maintenance WHERE start_ms < ?2 AND end_ms > ?1"
         " ORDER BY start_ms, id" },
@@ -548,9 +580,12 @@ static int w_write(rn_event_store_t *s, job_t *job, int id)
         bind_i64(st, 8, o->planned);
         return run(s, id);
     case S_OUTAGE_CLOSE:
+    case S_OUTAGE_REFINE:
+    case S_OUTAGE_ADOPT:
     case S_MAINT_DELETE:
         bind_i64(st, 1, (int64_t)job->in.arg.id);
-        bind_i64(st, 2, job->in.arg.to_ms);
+        bind_i64(st, 2, job->in.arg.to_ms);   /* close, refine: the end; adopt: the new alarm */
+        bind_i64(st, 3, job->in.arg.from_ms); /* refine: the start */
         return run_changing(s, id);
     case S_MAINT_INSERT:
         bind_str(st, 1, m->entity);
@@ -672,6 +707,7 @@ static void read_outage_row(job_t *job, sqlite3_stmt *st, void *row)
     o->ended = sqlite3_column_type(st, 8) != SQLITE_NULL;
     o->end_ms = sqlite3_column_int64(st, 8);
     o->planned = sqlite3_column_int(st, 9) != 0;
+    o->refined = sqlite3_column_int(st, 10) != 0;
 }
 
 static void read_maint_row(job_t *job, sqlite3_stmt *st, void *row)
@@ -698,6 +734,7 @@ static int w_query(rn_event_store_t *s, job_t *job)
         [J_ALARMS_ACTIVE] = { S_ALARMS_ACTIVE, sizeof(rn_alarm_rec_t), read_alarm_row },
         [J_ALARMS_RANGE] = { S_ALARMS_RANGE, sizeof(rn_alarm_rec_t), read_alarm_row },
         [J_OUTAGES] = { S_OUTAGES_RANGE, sizeof(rn_outage_rec_t), read_outage_row },
+        [J_OUTAGES_OPEN] = { S_OUTAGES_OPEN, sizeof(rn_outage_rec_t), read_outage_row },
     };
     sqlite3_stmt *st = prep(s, q[job->kind].stmt);
     if (st == NULL)
@@ -712,6 +749,59 @@ static int w_query(rn_event_store_t *s, job_t *job)
     return rc < 0 ? rc : job->oom ? -ENOMEM : 0;
 }
 
+/* Lists alarms as rn_event_store_alarms_list says: the roots, then each root's symptoms while
+ * rows remain. Returns the job's status. */
+static int w_alarm_list(rn_event_store_t *s, job_t *job)
+{
+    const rn_alarm_list_t *q = &job->in.list;
+    int roots = q->active ? S_ALARM_ROOTS_ACTIVE : S_ALARM_ROOTS_RANGE;
+    /* Active: "cleared_at_ms >= INT64_MAX" holds for no cleared alarm, "raised < INT64_MAX" for
+     * every one, so the symptoms' statement needs no second form. */
+    int64_t from = q->active ? INT64_MAX : q->from_ms, to = q->active ? INT64_MAX : q->to_ms;
+    sqlite3_stmt *st = prep(s, roots);
+    if (st == NULL)
+        return -EIO;
+    bind_i64(st, 1, from);
+    bind_i64(st, 2, to);
+    bind_i64(st, 3, (int64_t)q->max_roots);
+    int rc = w_rows(s, job, roots, sizeof(rn_alarm_rec_t), read_alarm_row);
+    size_t n_roots = job->rows.n;
+    for (size_t i = 0; rc == 0 && i < n_roots && job->rows.n < q->max_rows; i++) {
+        if ((st = prep(s, S_ALARM_SYMPTOMS)) == NULL)
+            return -EIO;
+        bind_i64(st, 1, from);
+        bind_i64(st, 2, to);
+        bind_i64(st, 3, (int64_t)(q->max_rows - job->rows.n));
+        bind_i64(st, 4, (int64_t)((rn_alarm_rec_t *)job->rows.p)[i].id); /* rows.p moves */
+        rc = w_rows(s, job, S_ALARM_SYMPTOMS, sizeof(rn_alarm_rec_t), read_alarm_row);
+    }
+    return rc;
+}
+
+/* Reads a node's alarms (rn_event_store_alarms_node), without their events. Returns the job's
+ * status. */
+static int w_alarms_node(rn_event_store_t *s, job_t *job)
+{
+    sqlite3_stmt *st = prep(s, S_ALARMS_NODE);
+    if (st == NULL)
+        return -EIO;
+    bind_i64(st, 1, job->in.arg.from_ms);
+    bind_i64(st, 2, job->in.arg.to_ms);
+    bind_i64(st, 3, (int64_t)job->in.arg.limit);
+    bind_str(st, 4, job->in.arg.node);
+    return w_rows(s, job, S_ALARMS_NODE, sizeof(rn_alarm_rec_t), read_alarm_row);
+}
+
+/* Reads one alarm by id, without its events. Returns the job's status (0 also for none). */
+static int w_alarm_get(rn_event_store_t *s, job_t *job)
+{
+    sqlite3_stmt *st = prep(s, S_ALARM_ONE);
+    if (st == NULL)
+        return -EIO;
+    bind_i64(st, 1, (int64_t)job->in.arg.id);
+    return w_rows(s, job, S_ALARM_ONE, sizeof(rn_alarm_rec_t), read_alarm_row);
+}
+
 /* Runs one job inside the open transaction. Returns its status. */
 static int run_job(rn_event_store_t *s, job_t *job)
 {
@@ -721,6 +811,8 @@ static int run_job(rn_event_store_t *s, job_t *job)
     case J_EVENT: return w_alarm_event(s, job);
     case J_OUTAGE_OPEN: return w_write(s, job, S_OUTAGE_INSERT);
     case J_OUTAGE_CLOSE: return w_write(s, job, S_OUTAGE_CLOSE);
+    case J_OUTAGE_REFINE: return w_write(s, job, S_OUTAGE_REFINE);
+    case J_OUTAGE_ADOPT: return w_write(s, job, S_OUTAGE_ADOPT);
     case J_MAINT_ADD: return w_write(s, job, S_MAINT_INSERT);
     case J_MAINT_DEL: return w_write(s, job, S_MAINT_DELETE);
     case J_AUDIT: return w_write(s, job, S_AUDIT_INSERT);
@@ -728,6 +820,9 @@ static int run_job(rn_event_store_t *s, job_t *job)
         snprintf(sql, sizeof sql, "PRAGMA max_page_count = %" PRIu64, job->in.arg.id);
         return exec_script(s, sql, "max_page_count");
     case J_CLOSE: return 0;
+    case J_ALARMS_LIST: return w_alarm_list(s, job);
+    case J_ALARM_GET: return w_alarm_get(s, job);
+    case J_ALARMS_NODE: return w_alarms_node(s, job);
     default: return w_query(s, job);
     }
 }

@@ -269,8 +269,12 @@ static void report(job_t *job)
         break;
     case J_MAINT_LIST: job->cb.maint(job->data, st, rows, n); break;
     case J_ALARMS_ACTIVE:
-    case J_ALARMS_RANGE: job->cb.alarms(job->data, st, rows, n); break;
-    case J_OUTAGES: job->cb.outages(job->data, st, rows, n); break;
+    case J_ALARMS_RANGE:
+    case J_ALARMS_LIST:
+    case J_ALARMS_NODE:
+    case J_ALARM_GET: job->cb.alarms(job->data, st, rows, n); break;
+    case J_OUTAGES:
+    case J_OUTAGES_OPEN: job->cb.outages(job->data, st, rows, n); break;
     default:
         if (job->cb.done)
             job->cb.done(job->data, st);
@@ -555,6 +559,33 @@ int rn_event_store_outage_close(rn_event_store_t *s, uint64_t alarm_id, int64_t 
     return submit(s, job);
 }
 
+int rn_event_store_outage_refine(rn_event_store_t *s, uint64_t alarm_id, int64_t start_ms,
+                                 int64_t end_ms, rn_event_store_cb cb, void *data)
+{
+    job_t *job;
+    if (!usable(s) || alarm_id == 0 || alarm_id > INT64_MAX || start_ms < 0 ||
+        (end_ms >= 0 && end_ms < start_ms))
+        return -EINVAL;
+    if ((job = arg_job(J_OUTAGE_REFINE, alarm_id, start_ms, end_ms < 0 ? -1 : end_ms, 0,
+                       data)) == NULL)
+        return -ENOMEM;
+    job->cb.done = cb;
+    return submit(s, job);
+}
+
+int rn_event_store_outage_adopt(rn_event_store_t *s, uint64_t outage_id, uint64_t alarm_id,
+                                rn_event_store_cb cb, void *data)
+{
+    job_t *job;
+    if (!usable(s) || outage_id == 0 || outage_id > INT64_MAX || alarm_id == 0 ||
+        alarm_id > INT64_MAX)
+        return -EINVAL;
+    if ((job = arg_job(J_OUTAGE_ADOPT, outage_id, 0, (int64_t)alarm_id, 0, data)) == NULL)
+        return -ENOMEM;
+    job->cb.done = cb;
+    return submit(s, job);
+}
+
 int rn_event_store_maintenance_add(rn_event_store_t *s, const rn_maintenance_rec_t *m,
                                    rn_event_store_id_cb cb, void *data)
 {
@@ -641,6 +672,46 @@ int rn_event_store_alarms_range(rn_event_store_t *s, int64_t from_ms, int64_t to
     return submit_query(s, job);
 }
 
+int rn_event_store_alarms_list(rn_event_store_t *s, const rn_alarm_list_t *q,
+                               rn_event_store_alarms_cb cb, void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL || q == NULL || q->max_roots == 0 ||
+        q->max_roots > INT64_MAX || q->max_rows < q->max_roots || q->max_rows > INT64_MAX)
+        return -EINVAL;
+    if ((job = job_new(J_ALARMS_LIST, data)) != NULL) {
+        job->in.list = *q;
+        job->cb.alarms = cb;
+    }
+    return submit_query(s, job);
+}
+
+int rn_event_store_alarms_node(rn_event_store_t *s, const char *node, int64_t from_ms,
+                               int64_t to_ms, size_t limit, rn_event_store_alarms_cb cb,
+                               void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL || node == NULL || limit == 0 || limit > INT64_MAX)
+        return -EINVAL;
+    if ((job = arg_job(J_ALARMS_NODE, 0, from_ms, to_ms, limit, data)) == NULL)
+        return -ENOMEM;
+    job->cb.alarms = cb;
+    job->in.arg.node = node;
+    const char **f[] = { &job->in.arg.node };
+    return submit_copy(s, job, f, 1);
+}
+
+int rn_event_store_alarm_get(rn_event_store_t *s, uint64_t id, rn_event_store_alarms_cb cb,
+                             void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL || id == 0 || id > INT64_MAX)
+        return -EINVAL;
+    if ((job = arg_job(J_ALARM_GET, id, 0, 0, 0, data)) != NULL)
+        job->cb.alarms = cb;
+    return submit_query(s, job);
+}
+
 int rn_event_store_outages_range(rn_event_store_t *s, int64_t from_ms, int64_t to_ms,
                                  rn_event_store_outages_cb cb, void *data)
 {
@@ -648,6 +719,16 @@ int rn_event_store_outages_range(rn_event_store_t *s, int64_t from_ms, int64_t t
     if (!usable(s) || cb == NULL)
         return -EINVAL;
     if ((job = arg_job(J_OUTAGES, 0, from_ms, to_ms, 0, data)) != NULL)
+        job->cb.outages = cb;
+    return submit_query(s, job);
+}
+
+int rn_event_store_outages_open(rn_event_store_t *s, rn_event_store_outages_cb cb, void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL)
+        return -EINVAL;
+    if ((job = arg_job(J_OUTAGES_OPEN, 0, 0, 0, 0, data)) != NULL)
         job->cb.outages = cb;
     return submit_query(s, job);
 }

@@ -42,7 +42,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define RN_EVENT_STORE_VERSION 2 /* schema version this code writes */
+#define RN_EVENT_STORE_VERSION 3 /* schema version this code writes */
 
 typedef struct rn_event_store rn_event_store_t;
 
@@ -97,8 +97,9 @@ typedef struct {
 typedef enum { RN_OUTAGE_LINK, RN_OUTAGE_NODE } rn_outage_kind_t;
 
 /* One outage: the source of truth for SLA reports. On open: alarm_id (an existing alarm),
- * entity, kind, start_ms required; vendor, circuit, root_cause may be NULL; id and ended are
- * ignored. An alarm has at most one outage per entity. */
+ * entity, kind, start_ms required; vendor, circuit, root_cause may be NULL; id, ended and refined
+ * are ignored. An alarm has at most one outage per entity. How the collector keeps one row per
+ * cut, refines its times and carries it across a restart: docs/outages.md. */
 typedef struct {
     uint64_t id;                /* results: the row id */
     uint64_t alarm_id;
@@ -110,6 +111,8 @@ typedef struct {
     bool ended;                 /* false: still open, counts until now */
     int64_t end_ms;             /* valid if ended */
     bool planned;               /* inside a maintenance window: excluded from SLA */
+    bool refined;               /* results: start/end were refined from the probe files
+                                 * (rn_event_store_outage_refine); reports take them as they are */
 } rn_outage_rec_t;
 
 /* One planned maintenance window [start_ms, end_ms) on an entity. On add, id is ignored,
@@ -203,6 +206,18 @@ int rn_event_store_outage_open(rn_event_store_t *s, const rn_outage_rec_t *o, rn
  * the alarm has no open outage. */
 int rn_event_store_outage_close(rn_event_store_t *s, uint64_t alarm_id, int64_t end_ms,
                                 rn_event_store_cb cb, void *data);
+/* Sets the start of the alarm's outage to start_ms and, if end_ms >= 0 and the outage has ended,
+ * its end to end_ms, and marks it refined (evidence from the probe files: outage_refine.h). An
+ * open outage keeps running. -ENOENT in cb if the alarm has no outage; -EINVAL if the new end
+ * would precede the start. */
+int rn_event_store_outage_refine(rn_event_store_t *s, uint64_t alarm_id, int64_t start_ms,
+                                 int64_t end_ms, rn_event_store_cb cb, void *data);
+/* Hands the open outage outage_id (a row id) to alarm_id (an existing alarm): after a collector
+ * restart the engine raises a new alarm for a cut that an open row already records, and the row
+ * continues under it instead of a second one being opened. -ENOENT in cb if no such open outage;
+ * -EEXIST if alarm_id already has an outage for that entity. */
+int rn_event_store_outage_adopt(rn_event_store_t *s, uint64_t outage_id, uint64_t alarm_id,
+                                rn_event_store_cb cb, void *data);
 /* Adds a maintenance window; cb gets its new id. */
 int rn_event_store_maintenance_add(rn_event_store_t *s, const rn_maintenance_rec_t *m,
                                    rn_event_store_id_cb cb, void *data);
@@ -223,10 +238,36 @@ int rn_event_store_alarms_active(rn_event_store_t *s, rn_event_store_alarms_cb c
  * with their events, oldest first; at most limit alarms (0: no limit). */
 int rn_event_store_alarms_range(rn_event_store_t *s, int64_t from_ms, int64_t to_ms, size_t limit,
                                 rn_event_store_alarms_cb cb, void *data);
+/* What a listing of alarms asks (rn_event_store_alarms_list): GET /api/v1/alarms. */
+typedef struct {
+    bool active;                /* alarms not cleared; from_ms and to_ms are then ignored */
+    int64_t from_ms, to_ms;     /* otherwise alarms active at some time in [from_ms, to_ms) */
+    size_t max_roots;           /* 1 .. INT64_MAX */
+    size_t max_rows;            /* >= max_roots: roots and symptoms in all */
+} rn_alarm_list_t;
+/* The newest q->max_roots roots among the alarms q selects (a root: an alarm without root_id, or
+ * whose root q does not select), newest first (raised, then id), followed by the symptoms of
+ * each root in that order (q selects them too; oldest first), until q->max_rows alarms in all.
+ * Without their events (events NULL, n_events 0). Its memory and time follow max_rows, not the
+ * size of the store. -EINVAL when max_roots is 0 or max_rows < max_roots. */
+int rn_event_store_alarms_list(rn_event_store_t *s, const rn_alarm_list_t *q,
+                               rn_event_store_alarms_cb cb, void *data);
+/* The alarms of node active at some time in [from_ms, to_ms), without their events: those not
+ * cleared first, then the cleared ones, last cleared first; at most limit (1 .. INT64_MAX). */
+int rn_event_store_alarms_node(rn_event_store_t *s, const char *node, int64_t from_ms,
+                               int64_t to_ms, size_t limit, rn_event_store_alarms_cb cb,
+                               void *data);
+/* Alarm id alone, without its events: one alarm in cb, or none (n 0) when there is no such. */
+int rn_event_store_alarm_get(rn_event_store_t *s, uint64_t id, rn_event_store_alarms_cb cb,
+                             void *data);
 /* Outages overlapping the range (start < to, and open or end > from), by entity then start. Times
  * are as stored; the caller clips them to the range (an open outage counts until now). */
 int rn_event_store_outages_range(rn_event_store_t *s, int64_t from_ms, int64_t to_ms,
                                  rn_event_store_outages_cb cb, void *data);
+
+/* Outages still open (end NULL), by entity then start: at startup, to reconcile what a killed
+ * collector left open (docs/outages.md). */
+int rn_event_store_outages_open(rn_event_store_t *s, rn_event_store_outages_cb cb, void *data);
 
 /* Jobs queued or running, for backpressure and metrics. */
 size_t rn_event_store_pending(const rn_event_store_t *s);

@@ -15,7 +15,7 @@
 
 #include "event_store.h"
 
-#define RN__ES_N_STMTS 27      /* statements in event_sql.c's table */
+#define RN__ES_N_STMTS 35      /* statements in event_sql.c's table */
 #define RN__ES_SEQ_BUCKETS 4096
 
 struct sqlite3;
@@ -23,8 +23,11 @@ struct sqlite3_stmt;
 
 /* What a job does; the order of the queries matters to event_sql.c's query table. */
 typedef enum {
-    J_RAISE, J_EVENT, J_OUTAGE_OPEN, J_OUTAGE_CLOSE, J_MAINT_ADD, J_MAINT_DEL, J_AUDIT, J_LIMIT,
-    J_MAINT_LIST, J_ALARMS_ACTIVE, J_ALARMS_RANGE, J_OUTAGES, J_CLOSE
+    J_RAISE, J_EVENT, J_OUTAGE_OPEN, J_OUTAGE_CLOSE, J_OUTAGE_REFINE, J_OUTAGE_ADOPT, J_MAINT_ADD,
+    J_MAINT_DEL, J_AUDIT, J_LIMIT,
+    J_MAINT_LIST, J_ALARMS_ACTIVE, J_ALARMS_RANGE, J_OUTAGES, J_OUTAGES_OPEN,
+    J_ALARMS_LIST, J_ALARM_GET, J_ALARMS_NODE, /* run by w_alarm_*, not the query table */
+    J_CLOSE
 } job_kind_t;
 
 /* A growable array of fixed-size elements. */
@@ -54,10 +57,12 @@ typedef struct job {
         rn_outage_rec_t outage;
         rn_maintenance_rec_t maint;
         rn_audit_rec_t audit;
+        rn_alarm_list_t list;   /* J_ALARMS_LIST */
         struct {
             uint64_t id;
             int64_t from_ms, to_ms;
             size_t limit;
+            const char *node;   /* J_ALARMS_NODE */
         } arg;
     } in;
     uint64_t out_id;

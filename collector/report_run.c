@@ -1,7 +1,8 @@
 /* Runs an SLA report for the collector (see report_run.h): three event store queries chained on
  * the loop, then one uv_queue_work job that does everything that touches the disk. librrd is
  * read here (rrd_fetch_r, which is reentrant) besides rrd_store.c and graph.c: read-only, and
- * only the probe files of links; report_graph.c draws the links' graphs for HTML and PDF. */
+ * only the probe files of links, for percentiles; outage_refine.c refines outages the collector
+ * has not refined yet, and report_graph.c draws the links' graphs for HTML and PDF. */
 #include "report_run.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "collector.h"
 #include "event_store.h"
 #include "log.h"
+#include "outage_refine.h"
 #include "report.h"
 #include "report_graph.h"
 #include "rrd_store.h"
@@ -95,6 +97,7 @@ static void finish(job_t *j, int status)
 {
     char *body = status ? NULL : j->body;
     size_t len = status ? 0 : j->len;
+    j->c->report_jobs--; /* first: the callback may start the next report */
     if (!status)
         j->body = NULL;
     j->cb(j->data, status, body, len);
@@ -306,121 +309,17 @@ static int render_dir(const rn_report_t *r, const char *dir, const char *prefix,
     return rc;
 }
 
-/* The loss column of the link's probe file over [from_s, to_s] at its finest step: *out (free)
- * with *n rows, row i covering (t0 + i * step, t0 + (i + 1) * step]. Returns 0 or -1. */
-static int fetch_loss(const char *path, time_t from_s, time_t to_s, double **out, size_t *n,
-                      time_t *t0, unsigned long *step_out)
-{
-    time_t start = from_s, end = to_s;
-    unsigned long step = 1, n_ds = 0;
-    char **names = NULL;
-    rrd_value_t *data = NULL;
-    if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &n_ds, &names, &data) != 0) {
-        rrd_clear_error();
-        return -1;
-    }
-    size_t rows = step ? (size_t)((end - start) / (time_t)step) : 0;
-    double *v = malloc((rows ? rows : 1) * sizeof *v);
-    int rc = -1;
-    for (unsigned long d = 0; v && d < n_ds; d++)
-        if (!strcmp(names[d], "loss")) {
-            for (size_t r = 0; r < rows; r++)
-                v[r] = data[r * n_ds + d];
-            rc = 0;
-        }
-    for (unsigned long d = 0; d < n_ds; d++)
-        rrd_freemem(names[d]);
-    rrd_freemem(names);
-    rrd_freemem(data);
-    if (rc) {
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *n = rows;
-    *t0 = start;
-    *step_out = step;
-    return 0;
-}
-
-/* Refines a link outage's start and end from the agent's probe evidence (the RRD file the agent's
- * samples, replayed after a reconnect too, were written to): the run of rounds at 100% loss
- * around the recorded start, with the partly lost rounds at either edge counted pro rata (a
- * round that lost 40% of its echoes at the start of a cut lost its last 40%; timing below). The
- * alarm engine
- * records the start at the first bad round and the end when enough good rounds were seen, so
- * the end is late by the clear hysteresis; this puts both within about half a round of the
- * truth. (RRD rows blend samples that straddle a step boundary, hence "about".)
- * Changes nothing when the evidence is missing or disagrees by more than REFINE_MAX_S. */
-#define REFINE_MAX_S 20
+/* Refines a link outage the collector has not refined (open, or from before the ledger) with
+ * the same function the collector uses (outage_refine.h), from both ends' probe files, so the
+ * report and the row agree; rows marked refined are taken as they are. */
 static void refine_outage(const rn_collector_t *c, const rn_topology_t *topo, rn_outage_rec_t *o,
                           int64_t now_ms)
 {
-    const rn_node_t *node = NULL;
-    const rn_link_t *link = NULL;
-    for (size_t i = 0; !link && o->circuit && i < topo->n_nodes; i++)
-        for (size_t u = 0; u < topo->nodes[i].n_uplinks; u++)
-            if (!strcmp(topo->nodes[i].uplinks[u].circuit, o->circuit)) {
-                node = &topo->nodes[i];
-                link = &node->uplinks[u];
-            }
-    char path[4096];
-    if (!link || !c->store || rn_rrd_store_path(c->store, node->id, "icmp", "", link->remote_node,
-                                                path, sizeof path) < 0 || access(path, R_OK))
+    char child[4096], parent[4096];
+    if (o->refined || !c->store ||
+        rn_outage_refine_paths(c->store, topo, o->circuit, child, parent, sizeof child) != 0)
         return;
-    int64_t end_ms = o->ended ? o->end_ms : now_ms;
-    double *loss = NULL;
-    size_t n = 0;
-    time_t t0 = 0;
-    unsigned long step = 0;
-    if (fetch_loss(path, (time_t)(o->start_ms / 1000) - 60, (time_t)(end_ms / 1000) + 60, &loss,
-                   &n, &t0, &step) || !n || step > 10) {
-        free(loss);
-        return;
-    }
-    /* the full-loss row nearest the recorded start */
-    size_t first = n;
-    double best = 1e18;
-    for (size_t i = 0; i < n; i++) {
-        double row_end = (double)t0 + (double)(i + 1) * (double)step;
-        double dist = row_end - (double)o->start_ms / 1000.0;
-        if (dist < 0)
-            dist = -dist;
-        if (loss[i] >= 99.9 && dist < best) {
-            best = dist;
-            first = i;
-        }
-    }
-    if (first == n || best > REFINE_MAX_S) {
-        free(loss);
-        return;
-    }
-    size_t last = first;
-    while (first > 0 && loss[first - 1] >= 99.9)
-        first--;
-    while (last + 1 < n && loss[last + 1] >= 99.9)
-        last++;
-    /* An agent stamps a round with its start T and spreads its echoes over [T, T + step/2];
-     * the RRD row ending at R = t0 + (i + 1) * step holds the round stamped R. So row i saw the
-     * path during [R_i, R_i + h], h = step / 2. A cut lost the last f of the round before the
-     * first full loss (at R + (1 - f) h), or, with f = 0, fell between that round's end and the
-     * next round's start (midpoint); a heal symmetrically. */
-    double st = (double)step, h = st / 2;
-#define ROW_T(i) ((double)t0 + (double)((i) + 1) * st)
-    double start_s = ROW_T(first) - (st - h) / 2;
-    if (first > 0 && !isnan(loss[first - 1]) && loss[first - 1] > 0.1)
-        start_s = ROW_T(first - 1) + (1 - loss[first - 1] / 100.0) * h;
-    double end_s = ROW_T(last) + h + (st - h) / 2;
-    bool end_seen = last + 1 < n && !isnan(loss[last + 1]);
-    if (end_seen && loss[last + 1] > 0.1)
-        end_s = ROW_T(last + 1) + loss[last + 1] / 100.0 * h;
-#undef ROW_T
-    int64_t ns = (int64_t)(start_s * 1000), ne = (int64_t)(end_s * 1000);
-    if (llabs(ns - o->start_ms) <= REFINE_MAX_S * 1000)
-        o->start_ms = ns;
-    if (o->ended && end_seen && ne > o->start_ms && llabs(ne - o->end_ms) <= REFINE_MAX_S * 1000)
-        o->end_ms = ne;
-    free(loss);
+    rn_outage_refine_files(child, parent, o, now_ms, 0, NULL);
 }
 
 /* Draws the latency and loss graphs of every link of r that has a probe file (for HTML and PDF;
@@ -568,6 +467,10 @@ int rn_report_run(rn_collector_t *c, const rn_report_req_t *req, rn_report_cb cb
 {
     if (!c->events || req->to_ms <= req->from_ms)
         return -EINVAL;
+    if ((uint64_t)req->to_ms - (uint64_t)req->from_ms > (uint64_t)RN_REPORT_MAX_SPAN_MS)
+        return -E2BIG;
+    if (c->report_jobs >= RN_REPORT_MAX_RUNNING && !req->scheduled)
+        return -EBUSY;
     job_t *j = calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
@@ -590,5 +493,7 @@ int rn_report_run(rn_collector_t *c, const rn_report_req_t *req, rn_report_cb cb
     int rc = rn_event_store_outages_range(c->events, req->from_ms, req->to_ms, on_outages, j);
     if (rc)
         job_free(j);
+    else
+        c->report_jobs++; /* until finish() */
     return rc;
 }

@@ -29,7 +29,18 @@ typedef struct {
                                  * directory as <prefix>-<vendor>.{csv,html,pdf}; body is then the
                                  * list of files written, one a line */
     const char *prefix;         /* file name prefix with out_dir, e.g. "2026-11" */
+    bool scheduled;             /* the monthly cron's run: admitted even when
+                                 * RN_REPORT_MAX_RUNNING reports run (it counts among them) */
 } rn_report_req_t;
+
+/* What one report may cost. A report's memory and pool time grow with its period (every probe
+ * file is read over it, every outage and alarm of it is loaded), and a report holds a libuv pool
+ * thread, which the RRD writes share: a year and a month at most, and two at a time, so two
+ * pool threads stay for the writes (docs/api.md). */
+#define RN_REPORT_MAX_SPAN_MS (400LL * 86400000)
+#define RN_REPORT_MAX_RUNNING 2
+/* What a client refused for RN_REPORT_MAX_RUNNING is told to wait (Retry-After, seconds). */
+#define RN_REPORT_RETRY_S 30
 
 /* body: the rendered report (free() it), len its size; NULL and 0 on failure. status is 0 or a
  * negative error (-EINVAL: unknown vendor or empty period; -EIO: the topology could not be
@@ -37,7 +48,9 @@ typedef struct {
 typedef void (*rn_report_cb)(void *data, int status, char *body, size_t len);
 
 /* Starts a report; the request's strings are copied. Returns 0 (cb fires once, on the loop
- * thread) or a negative error (-EINVAL: no event store; -ENOMEM), and then cb never fires. */
+ * thread) or a negative error, and then cb never fires: -EINVAL (no event store, empty period),
+ * -E2BIG (the period is longer than RN_REPORT_MAX_SPAN_MS), -EBUSY (RN_REPORT_MAX_RUNNING reports
+ * are running and req is not scheduled), -ENOMEM. */
 int rn_report_run(struct rn_collector *c, const rn_report_req_t *req, rn_report_cb cb,
                   void *data);
 
@@ -52,7 +65,9 @@ int rn_report_monthly_run(struct rn_collector *c, const char *month);
 typedef void (*rn_report_deliver_cb)(void *data, int status, const char *files);
 /* rn_report_monthly_run with a callback, for a run by hand (POST /api/v1/report/deliver). Returns
  * 0 (cb fires once, on the loop thread) or a negative error (-EINVAL: bad month or no event
- * store; -ENOMEM), and then cb never fires. Does not check rn_report_monthly_busy(): callers do. */
+ * store; -EBUSY: RN_REPORT_MAX_RUNNING reports are running; -ENOMEM), and then cb never fires.
+ * Does not check rn_report_monthly_busy(): callers do. With cb NULL (the cron's run,
+ * rn_report_monthly_run) it is never refused for -EBUSY. */
 int rn_report_monthly_deliver(struct rn_collector *c, const char *month, rn_report_deliver_cb cb,
                               void *data);
 /* True while a monthly run (the cron's or one by hand) has not finished writing. */

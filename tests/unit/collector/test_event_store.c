@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm_log.h"
 #include "error.h"
 #include "event_store.h"
 
@@ -413,6 +414,158 @@ static void test_outages_overlapping_a_range(void **state)
     assert_string_equal(all.what[4], "E 500-500"); /* an end before the start is clamped */
 }
 
+/* The ledger's calls: refine sets the times and the flag (an open outage stays open), adopt
+ * hands an open row to another alarm, outages_open lists what is still open. */
+static void test_outage_refine_adopt_and_open_list(void **state)
+{
+    fixture_t *fx = *state;
+    seen_t bad = { .fx = fx }, none = { .fx = fx }, closed = { .fx = fx }, taken = { .fx = fx };
+    open_store(fx);
+    for (uint64_t id = 1; id <= 3; id++)
+        raise_ok(fx, id, "link_down", "link:L", 10);
+    outage(fx, 1, "A", 1000, false, NULL);
+    outage(fx, 2, "B", 2000, false, NULL);
+    assert_int_equal(rn_event_store_outage_close(fx->s, 1, 5000, NULL, NULL), 0);
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 1, 1200, 4700, NULL, NULL), 0);
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 2, 1900, 9999, NULL, NULL), 0);
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 1, 6000, 7000, on_done, &bad), 0);
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 1, 600, 500, NULL, NULL), -EINVAL);
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 9, 600, 700, on_done, &none), 0);
+    rows_t open = { 0 };
+    assert_int_equal(rn_event_store_outages_open(fx->s, on_outages, &open), 0);
+    drain(fx);
+    assert_int_equal(bad.status, 0); /* moved as a whole: still a valid interval */
+    assert_int_equal(none.status, -ENOENT);
+    assert_int_equal(open.n, 1);
+    assert_string_equal(open.what[0], "B 1900--1"); /* open: the end is not set by a refine */
+    assert_int_equal(rn_event_store_outage_refine(fx->s, 1, 1200, 4700, NULL, NULL), 0);
+    assert_int_equal(rn_event_store_outage_adopt(fx->s, 2, 3, NULL, NULL), 0);
+    assert_int_equal(rn_event_store_outage_adopt(fx->s, 1, 3, on_done, &closed), 0); /* ended */
+    assert_int_equal(rn_event_store_outage_adopt(fx->s, 2, 1, on_done, &taken), 0);
+    rows_t all = { 0 };
+    assert_int_equal(rn_event_store_outages_range(fx->s, 0, 100000, on_outages, &all), 0);
+    drain(fx);
+    assert_int_equal(closed.status, -ENOENT);
+    assert_int_equal(taken.status, 0); /* A's alarm 1 may own B too: (alarm, entity) is unique */
+    assert_int_equal(all.n, 2);
+    assert_string_equal(all.what[0], "A 1200-4700");
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "SELECT refined FROM outages WHERE entity = 'A'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT alarm_id FROM outages WHERE entity = 'B'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM outages WHERE end_ms IS NULL"), 1);
+}
+
+/* A v2 file (before the ledger) gets the refined column, 0 for its rows. */
+static void test_migrates_a_v2_file_to_refined_rows(void **state)
+{
+    fixture_t *fx = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, rn__event_store_migration(1), NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, rn__event_store_migration(2), NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2; INSERT INTO alarms (id, type,"
+                                      " severity, entity, raised_at_ms) VALUES (4, 'link_down',"
+                                      " 'major', 'X', 10); INSERT INTO outages (alarm_id, entity,"
+                                      " kind, start_ms) VALUES (4, 'X', 'link', 10)", NULL, NULL,
+                                      NULL), SQLITE_OK);
+    sqlite3_close(db);
+    open_store(fx);
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), RN_EVENT_STORE_VERSION);
+    assert_int_equal(sql_int(fx->path, "SELECT refined FROM outages WHERE alarm_id = 4"), 0);
+}
+
+/* An engine alarm as the ledger sees it. */
+static rn_alarm_t engine_alarm(uint64_t id, const char *circuit, int64_t since)
+{
+    return (rn_alarm_t){ .id = id, .type = RN_ALARM_LINK_DOWN, .severity = 1, .entity = circuit,
+                         .node = "ajmer/kishangarh", .vendor = "railtel", .circuit = circuit,
+                         .since_ms = since, .raised_ms = since + 3000, .text = "link down" };
+}
+
+/* Restart reconciliation (alarm_log.c): the last run (killed) left alarm 7's outage on K open
+ * and alarm 8 (silent) active, and alarm 5's outage on Q open. After the restart the engine
+ * raises 9 for K while the open rows are still loading and, once they are known, 10 for Q:
+ * each continues the old row (one row per cut, the old start kept), the stale alarms are
+ * cleared, and when 9 clears, K's row ends at its first good round. */
+static void test_restart_adopts_the_open_row(void **state)
+{
+    fixture_t *fx = *state;
+    open_store(fx);
+    raise_ok(fx, 5, "link down", "Q", 500);
+    raise_ok(fx, 7, "link down", "K", 1000);
+    raise_ok(fx, 8, "node silent", "ajmer", 1100);
+    outage(fx, 5, "Q", 500, false, NULL);
+    outage(fx, 7, "K", 1000, false, NULL);
+    drain(fx);
+    close_store(fx); /* (a SIGKILL leaves the same committed rows: test_sigkill_... ) */
+    open_store(fx);
+    rn_alarm_log_t log = { .store = fx->s };
+    rn_rrd_store_t *rrd = NULL;
+    rn_topology_t *topo = NULL;
+    rn_alarm_engine_t *engine = NULL;
+    assert_int_equal(rn_alarm_log_start(&log, &fx->loop, &rrd, &topo, &engine, 30000), 0);
+    rn_alarm_t k = engine_alarm(9, "K", 33000), q = engine_alarm(10, "Q", 34000);
+    rn_alarm_log(&log, RN_ALARM_EV_RAISED, &k, 36000); /* before the rows are loaded */
+    drain(fx);
+    rn_alarm_log(&log, RN_ALARM_EV_RAISED, &q, 37000);
+    drain(fx);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM outages"), 2);
+    assert_int_equal(sql_int(fx->path, "SELECT alarm_id FROM outages WHERE entity = 'K'"), 9);
+    assert_int_equal(sql_int(fx->path, "SELECT start_ms FROM outages WHERE entity = 'K'"), 1000);
+    assert_int_equal(sql_int(fx->path, "SELECT alarm_id FROM outages WHERE entity = 'Q'"), 10);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarms WHERE id IN (5, 7, 8)"
+                                       " AND cleared_at_ms IS NOT NULL"), 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE alarm_id = 7"
+                                       " AND kind = 'cleared' AND detail LIKE"
+                                       " 'superseded by alarm 9%'"), 1);
+    k.until_ms = 61000;
+    rn_alarm_log(&log, RN_ALARM_EV_CLEARED, &k, 64000);
+    drain(fx);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM outages WHERE entity = 'K'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT end_ms - start_ms FROM outages"
+                                       " WHERE entity = 'K'"), 60000);
+    /* its refinements find no probe files: the row stays as the engine closed it */
+    for (int64_t t = 64000; t <= 64000 + 121000; t += 1000) {
+        rn_alarm_log_tick(&log, t);
+        drain(fx);
+    }
+    assert_int_equal(sql_int(fx->path, "SELECT refined FROM outages WHERE entity = 'K'"), 0);
+    rn_alarm_log_free(&log);
+}
+
+/* An open row with no evidence either way (no alarm raised again, no probe files): closed at
+ * the restart once RN_ALARM_LOG_RECONCILE_MS have passed, never before, and its alarm cleared. */
+static void test_restart_without_evidence_closes_at_the_restart(void **state)
+{
+    fixture_t *fx = *state;
+    open_store(fx);
+    raise_ok(fx, 7, "link down", "K", 1000);
+    outage(fx, 7, "K", 1000, false, NULL);
+    drain(fx);
+    close_store(fx);
+    open_store(fx);
+    rn_alarm_log_t log = { .store = fx->s };
+    rn_rrd_store_t *rrd = NULL;
+    rn_topology_t *topo = NULL;
+    rn_alarm_engine_t *engine = NULL;
+    int64_t restart = 30000;
+    assert_int_equal(rn_alarm_log_start(&log, &fx->loop, &rrd, &topo, &engine, restart), 0);
+    drain(fx);
+    for (int64_t t = restart; t < restart + RN_ALARM_LOG_RECONCILE_MS; t += 1000) {
+        rn_alarm_log_tick(&log, t);
+        drain(fx);
+    }
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM outages WHERE end_ms IS NULL"), 1);
+    rn_alarm_log_tick(&log, restart + RN_ALARM_LOG_RECONCILE_MS + 2000);
+    drain(fx);
+    rn_alarm_log_tick(&log, restart + RN_ALARM_LOG_RECONCILE_MS + 4000);
+    drain(fx);
+    assert_int_equal(sql_int(fx->path, "SELECT end_ms FROM outages WHERE entity = 'K'"), restart);
+    assert_int_equal(sql_int(fx->path, "SELECT cleared_at_ms FROM alarms WHERE id = 7"), restart);
+    rn_alarm_log_free(&log);
+}
+
 static void test_maintenance_add_list_delete(void **state)
 {
     fixture_t *fx = *state;
@@ -753,6 +906,81 @@ static void test_sigkill_loses_no_committed_event(void **state)
     }
 }
 
+/* ---- the alarm listing (GET /api/v1/alarms) ------------------------------------------------ */
+
+static void raise_under(fixture_t *fx, uint64_t id, uint64_t root, const char *node, int64_t at)
+{
+    rn_alarm_rec_t a = make_alarm(id, "link_down", "link:x", at);
+    a.root_id = root;
+    a.node = node;
+    assert_int_equal(rn_event_store_alarm_raise(fx->s, &a, NULL, NULL), 0);
+}
+
+/* Runs one listing and returns its ids, in order, as "6 5 1 2 3". */
+static const char *listing(fixture_t *fx, bool active, int64_t from, size_t roots, size_t rows)
+{
+    static char out[128];
+    rows_t r = { 0 };
+    rn_alarm_list_t q = { .active = active, .from_ms = from, .to_ms = 10000, .max_roots = roots,
+                          .max_rows = rows };
+    assert_int_equal(rn_event_store_alarms_list(fx->s, &q, on_alarms, &r), 0);
+    drain(fx);
+    assert_int_equal(r.fired, 1);
+    assert_int_equal(r.status, 0);
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < r.n && i < 16; i++) {
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s%llu", i ? " " : "",
+                              (unsigned long long)r.ids[i]);
+        assert_null(strchr(r.what[i], ',')); /* no history loaded */
+    }
+    return out;
+}
+
+/* 1 (roots: 2, 3), 4 cleared at 2500 (root of 5, active), 6 on ajmer (root of 7, cleared at
+ * 3100). The listing gives the newest roots, then their symptoms, stops at max_rows, and takes
+ * an alarm whose root it leaves out for a root. */
+static void test_alarm_listing_is_bounded_and_grouped(void **state)
+{
+    fixture_t *fx = *state;
+    open_store(fx);
+    raise_under(fx, 1, 0, "jaipur", 1000);
+    raise_under(fx, 2, 1, "jaipur", 1100);
+    raise_under(fx, 3, 1, "jaipur", 1200);
+    raise_under(fx, 4, 0, "jaipur", 2000);
+    raise_under(fx, 5, 4, "jaipur", 2100);
+    raise_under(fx, 6, 0, "ajmer", 3000);
+    raise_under(fx, 7, 6, "jaipur", 3050);
+    event(fx, 4, RN_HIST_CLEARED, 2500, NULL, NULL, NULL);
+    event(fx, 7, RN_HIST_CLEARED, 3100, NULL, NULL, NULL);
+    drain(fx);
+    assert_string_equal(listing(fx, true, 0, 10, 100), "6 5 1 2 3"); /* 5: its root cleared */
+    assert_string_equal(listing(fx, false, 0, 2, 100), "6 4 7 5");
+    assert_string_equal(listing(fx, false, 0, 3, 4), "6 4 1 7");      /* max_rows */
+    assert_string_equal(listing(fx, false, 2600, 10, 100), "6 5 1 7 2 3"); /* 4 out of range */
+    assert_string_equal(listing(fx, true, 0, 1, 1), "6");
+
+    rn_alarm_list_t bad = { .max_roots = 0, .max_rows = 5 };
+    assert_int_equal(rn_event_store_alarms_list(fx->s, &bad, on_alarms, NULL), -EINVAL);
+    bad.max_roots = 6;
+    assert_int_equal(rn_event_store_alarms_list(fx->s, &bad, on_alarms, NULL), -EINVAL);
+
+    rows_t one = { 0 }, none = { 0 }, node = { 0 };
+    assert_int_equal(rn_event_store_alarm_get(fx->s, 5, on_alarms, &one), 0);
+    assert_int_equal(rn_event_store_alarm_get(fx->s, 99, on_alarms, &none), 0);
+    assert_int_equal(rn_event_store_alarms_node(fx->s, "jaipur", 0, 10000, 5, on_alarms, &node),
+                     0);
+    drain(fx);
+    assert_int_equal(one.n, 1);
+    assert_int_equal(one.ids[0], 5);
+    assert_int_equal(none.fired, 1);
+    assert_int_equal(none.n, 0);
+    assert_int_equal(node.n, 5); /* active newest id first, then last cleared first; not 6 */
+    uint64_t want[] = { 5, 3, 2, 1, 7 };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(node.ids[i], want[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +994,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acknowledge_records_actor_and_comment, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_outages_overlapping_a_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outage_refine_adopt_and_open_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_a_v2_file_to_refined_rows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_restart_adopts_the_open_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_without_evidence_closes_at_the_restart,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_maintenance_add_list_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_acked_seq_is_coalesced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_throughput_and_latency, setup, teardown),
@@ -773,6 +1007,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_finishes_queued_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_runs_on_the_worker_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loses_no_committed_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alarm_listing_is_bounded_and_grouped, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
