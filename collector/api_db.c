@@ -16,15 +16,19 @@
 #include "log.h"
 
 #define DAY_MS 86400000LL
+/* How far before now a maintenance window may start without role admin: time for a form to be
+ * filled in, not for a past outage to be declared planned (docs/api.md). */
+#define MAINT_GRACE_MS (5 * 60 * 1000LL)
 #define NODE_CLEARED_MAX 20
+/* A node's answer reads at most this many of its alarms from the store, active ones first. */
+#define NODE_ALARMS_MAX 500
 
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
 
-/* The store keeps severities as text; the API speaks 1..3. */
-static int severity_num(const char *s)
+int rn__db_severity_num(const char *s)
 {
     if (!s)
         return 3;
@@ -55,7 +59,7 @@ static json_t *alarm_rec_json(const rn_alarm_rec_t *a)
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer((json_int_t)a->id));
     json_object_set_new(j, "type", json_string(type));
-    json_object_set_new(j, "severity", json_integer(severity_num(a->severity)));
+    json_object_set_new(j, "severity", json_integer(rn__db_severity_num(a->severity)));
     json_object_set_new(j, "node", str_or_null(a->node));
     json_object_set_new(j, "entity", str_or_null(a->entity));
     json_object_set_new(j, "vendor", str_or_null(a->vendor));
@@ -75,13 +79,13 @@ static json_t *alarm_rec_json(const rn_alarm_rec_t *a)
 
 static json_t *outage_json(const rn_outage_rec_t *o)
 {
-    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:b}", "id",
+    return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:b, s:b}", "id",
                      (json_int_t)o->id, "alarm_id", (json_int_t)o->alarm_id, "entity",
                      o->entity ? o->entity : "", "kind", o->kind == RN_OUTAGE_LINK ? "link" : "node",
                      "vendor", str_or_null(o->vendor), "circuit", str_or_null(o->circuit),
                      "root_cause", str_or_null(o->root_cause), "start_ms", (json_int_t)o->start_ms,
                      "end_ms", o->ended ? json_integer(o->end_ms) : json_null(), "planned",
-                     o->planned);
+                     o->planned, "refined", o->refined);
 }
 
 static json_t *maint_json(const rn_maintenance_rec_t *m)
@@ -96,34 +100,6 @@ static json_t *maint_json(const rn_maintenance_rec_t *m)
 static unsigned status_of(int err)
 {
     return err == -ENOENT ? 404 : err == -EINVAL ? 400 : err == -EEXIST ? 409 : 503;
-}
-
-/* Merges the engine's live view into the store's alarms: the engine knows the current root,
- * impact and text; the store knows acks and clears. Alarms the engine has published but the store
- * has not written yet are added when add_missing. */
-static void merge_engine(rn_http_t *h, json_t *flat, bool add_missing, const char *node)
-{
-    json_t *live = rn__api_engine_alarms(h, node);
-    size_t i, k;
-    json_t *e;
-    json_array_foreach(live, i, e) {
-        json_int_t id = json_integer_value(json_object_get(e, "id"));
-        json_t *found = NULL, *a;
-        json_array_foreach(flat, k, a)
-            if (json_integer_value(json_object_get(a, "id")) == id) {
-                found = a;
-                break;
-            }
-        if (found) {
-            static const char *const keys[] = { "root_id", "impact_nodes", "impact_services",
-                                                "text", "severity", "type", "planned" };
-            for (size_t x = 0; x < sizeof keys / sizeof keys[0]; x++)
-                json_object_set(found, keys[x], json_object_get(e, keys[x]));
-        } else if (add_missing) {
-            json_array_append(flat, e);
-        }
-    }
-    json_decref(live);
 }
 
 static void audit(rn_http_t *h, const rn_http_token_t *t, const char *action, const char *detail)
@@ -153,52 +129,6 @@ size_t rn__db_pending(rn_http_t *h)
     return h->events ? rn_event_store_pending(h->events) : 0;
 }
 
-/* ---------------------------------------------------------------- GET /api/v1/alarms */
-
-typedef struct {
-    rn_http_job_t job;
-    int64_t since, limit;
-    bool all;
-} alarms_job_t;
-
-static void alarms_done(void *data, int status, const rn_alarm_rec_t *a, size_t n)
-{
-    alarms_job_t *j = data;
-    int64_t limit = j->limit, since = j->since;
-    bool all = j->all;
-    rn_http_t *h = j->job.http;
-    rn_http_req_t *r = rn__http_job_done(&j->job);
-    if (!r)
-        return;
-    if (status)
-        return rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
-    json_t *flat = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (!all || !a[i].cleared || a[i].cleared_at_ms >= since || a[i].raised_at_ms >= since)
-            json_array_append_new(flat, alarm_rec_json(&a[i]));
-    merge_engine(h, flat, true, NULL);
-    rn__http_json(r, 200, json_pack("{s:o}", "alarms", rn__api_group_alarms(flat, limit)));
-}
-
-void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t limit)
-{
-    rn_http_t *h = r->http;
-    alarms_job_t *j = rn__http_job_new(r, sizeof *j);
-    if (!j)
-        return rn__http_error(r, 503, "out of memory");
-    j->since = since;
-    j->limit = limit;
-    j->all = !strcmp(state, "all");
-    int rc = j->all ? rn_event_store_alarms_range(h->events, since, rn_clock_wall_ms() + 1, 0,
-                                                  alarms_done, j)
-                    : rn_event_store_alarms_active(h->events, alarms_done, j);
-    if (rc) {
-        rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
-    }
-    rn__http_suspend(r);
-}
-
 /* ---------------------------------------------------------------- GET /api/v1/nodes/{id} */
 
 typedef struct {
@@ -223,7 +153,7 @@ static void node_finish(node_job_t *j)
     if (r && err) {
         rn__http_error(r, status_of(err), "event store: %s", strerror(-err));
     } else if (r) {
-        merge_engine(h, alarms, true, id);
+        rn__db_merge_engine(h, alarms, true, id);
         json_object_set_new(node, "alarms", alarms);
         json_object_set_new(node, "outages", outages);
         rn__http_json(r, 200, node);
@@ -299,8 +229,8 @@ void rn__db_node(rn_http_req_t *r, const char *id, json_t *node)
     j->outages = json_array();
     int64_t now = rn_clock_wall_ms();
     j->pending = 1; /* ours, until both are submitted */
-    if (rn_event_store_alarms_range(h->events, now - 30 * DAY_MS, now + 1, 0, node_alarms_done,
-                                    j) == 0)
+    if (rn_event_store_alarms_node(h->events, id, now - 30 * DAY_MS, now + 1, NODE_ALARMS_MAX,
+                                   node_alarms_done, j) == 0)
         j->pending++;
     if (rn_event_store_outages_range(h->events, now - 30 * DAY_MS, now + 1, node_outages_done,
                                      j) == 0)
@@ -428,8 +358,12 @@ static void maint_add_done(void *data, int status, uint64_t id)
     json_t *w = status ? NULL : maint_json(&j->m);
     if (!status) {
         char detail[512];
-        snprintf(detail, sizeof detail, "window %" PRIu64 " on %s [%" PRId64 ", %" PRId64 "): %s",
-                 id, j->entity, j->m.start_ms, j->m.end_ms, j->reason ? j->reason : "");
+        char back[48] = ""; /* only an admin's window gets past the grace */
+        if (j->m.created_at_ms - j->m.start_ms > MAINT_GRACE_MS)
+            snprintf(back, sizeof back, " backdated by %" PRId64 " s",
+                     (j->m.created_at_ms - j->m.start_ms) / 1000);
+        snprintf(detail, sizeof detail, "window %" PRIu64 " on %s [%" PRId64 ", %" PRId64 ")%s: %s",
+                 id, j->entity, j->m.start_ms, j->m.end_ms, back, j->reason ? j->reason : "");
         if (rn__api_set_maintenance(h, j->entity, j->m.start_ms, j->m.end_ms) != 0)
             status = -ENOMEM;
         if (!h->closing)
@@ -485,6 +419,10 @@ void rn__db_maintenance_add(rn_http_req_t *r, const char *arg)
         ;
     else if (end <= start)
         rn__http_error(r, 400, "end_ms: must be after start_ms");
+    else if (start < rn_clock_wall_ms() - MAINT_GRACE_MS && !rn__http_is_admin(r))
+        rn__http_error(r, 403, "start_ms: %" PRId64 " is more than %lld minutes ago; a window "
+                       "in the past erases the penalties of what happened in it, so only a token "
+                       "with role admin may backdate one", start, MAINT_GRACE_MS / 60000);
     else if (reason && !json_is_string(reason))
         rn__http_error(r, 400, "reason: must be a string");
     else if (need_store(r)) {
@@ -519,13 +457,7 @@ void rn__db_maintenance_add(rn_http_req_t *r, const char *arg)
 /* Parses a decimal id at the start of s, ending at end_char ('\0' or '/'). */
 static bool parse_id(const char *s, char end_char, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end != end_char || errno || v == 0 || *s == '-' || *s == '+')
-        return false;
-    *out = v;
-    return true;
+    return rn__http_parse_id(s, end_char, out) == 0;
 }
 
 typedef struct {
@@ -587,17 +519,15 @@ typedef struct {
     const rn_http_token_t *token;
     char *comment;
     bool ack;
-    bool second;                  /* ack: looking the alarm up among all, not the active */
 } alarm_write_job_t;
 
 static void ack_fetch_done(void *data, int status, const rn_alarm_rec_t *a, size_t n);
 
-/* Answers with the alarm just acknowledged: it is looked up among the active ones, then in all. */
-static void ack_fetch(alarm_write_job_t *j, bool all)
+/* Answers with the alarm just acknowledged, read back by its id. */
+static void ack_fetch(alarm_write_job_t *j)
 {
     rn_http_t *h = j->job.http;
-    int rc = all ? rn_event_store_alarms_range(h->events, 0, INT64_MAX / 2, 0, ack_fetch_done, j)
-                 : rn_event_store_alarms_active(h->events, ack_fetch_done, j);
+    int rc = rn_event_store_alarm_get(h->events, j->id, ack_fetch_done, j);
     if (rc) {
         free(j->comment);
         rn_http_req_t *r = rn__http_job_done(&j->job);
@@ -610,18 +540,11 @@ static void ack_fetch_done(void *data, int status, const rn_alarm_rec_t *a, size
 {
     alarm_write_job_t *j = data;
     rn_http_t *h = j->job.http;
-    json_t *found = NULL;
-    for (size_t i = 0; i < n && !found; i++)
-        if (a[i].id == j->id)
-            found = alarm_rec_json(&a[i]);
-    if (!found && !status && !j->second && !h->closing && j->job.req) {
-        j->second = true; /* acked after it cleared: look in every alarm */
-        return ack_fetch(j, true);
-    }
+    json_t *found = n && a[0].id == j->id ? alarm_rec_json(&a[0]) : NULL;
     if (found) {
         json_t *one = json_array();
         json_array_append(one, found);
-        merge_engine(h, one, false, NULL);
+        rn__db_merge_engine(h, one, false, NULL);
         json_decref(one);
         json_t *ev = json_pack("{s:s, s:O}", "kind", "acknowledged", "alarm", found);
         char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
@@ -650,7 +573,7 @@ static void alarm_write_done(void *data, int status)
         snprintf(detail, sizeof detail, "alarm %" PRIu64 ": %s", j->id, j->comment);
         audit(h, j->token, j->ack ? "ack" : "comment", detail);
         if (j->ack && j->job.req)
-            return ack_fetch(j, false);
+            return ack_fetch(j);
     }
     uint64_t id = j->id;
     json_t *ok = status ? NULL

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,7 +49,7 @@ static int read_tls(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_collec
 typedef struct {
     char *listen, *dashboard_dir;
     uint32_t max_connections, max_per_ip, timeout_s;
-    yaml_node_t *tokens, *tls;
+    yaml_node_t *tokens, *tls, *allowed_hosts;
 } http_raw_t;
 
 static int read_http_token(rn_yaml_t *y, yaml_node_t *node, const char *where, rn_http_token_t *t)
@@ -67,6 +68,40 @@ static int read_http_token(rn_yaml_t *y, yaml_node_t *node, const char *where, r
     return 0;
 }
 
+/* Reads http.allowed_hosts: DNS names (letters, digits, '-', '.'), kept in lower case without a
+ * trailing dot, as rn__http_host_allowed compares them. Returns 0 or y->rc. */
+static int read_allowed_hosts(rn_yaml_t *y, yaml_node_t *seq, rn_http_config_t *h)
+{
+    if (!rn_yaml_is_seq(y, seq, "http.allowed_hosts"))
+        return y->rc;
+    size_t n = rn_yaml_seq_len(seq);
+    h->allowed_hosts = calloc(n ? n : 1, sizeof *h->allowed_hosts);
+    if (!h->allowed_hosts)
+        return y->rc = -ENOMEM;
+    for (size_t i = 0; i < n && y->rc == 0; i++) {
+        char where[48];
+        snprintf(where, sizeof where, "http.allowed_hosts[%zu]", i);
+        yaml_node_t *item = rn_yaml_seq_item(y, seq, i);
+        const char *v = rn_yaml_scalar(y, item, where);
+        if (!v)
+            break;
+        size_t len = strlen(v);
+        if (len && v[len - 1] == '.')
+            len--;
+        bool ok = len > 0 && len <= 253 && v[0] != '.' && v[0] != '-';
+        for (size_t k = 0; ok && k < len; k++)
+            ok = isalnum((unsigned char)v[k]) || v[k] == '-' || v[k] == '.';
+        if (!ok)
+            return rn_yaml_fail(y, item, where, "'%s' is not a DNS name", v);
+        if (!(h->allowed_hosts[i] = strndup(v, len)))
+            return y->rc = -ENOMEM;
+        for (char *p = h->allowed_hosts[i]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        h->n_allowed_hosts = i + 1;
+    }
+    return y->rc;
+}
+
 static int read_http(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_http_config_t *h)
 {
     static const rn_yaml_field_t fields[] = {
@@ -77,6 +112,7 @@ static int read_http(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_http_
         { "max_connections", RN_YF_U32, false, offsetof(http_raw_t, max_connections), 1, 100000 },
         { "max_connections_per_ip", RN_YF_U32, false, offsetof(http_raw_t, max_per_ip), 1, 100000 },
         { "timeout_s", RN_YF_U32, false, offsetof(http_raw_t, timeout_s), 1, 3600 },
+        { "allowed_hosts", RN_YF_NODE, false, offsetof(http_raw_t, allowed_hosts), 0, 0 },
     };
     http_raw_t r = { .max_connections = 512, .max_per_ip = 64, .timeout_s = 15 };
     if (!node)
@@ -128,6 +164,8 @@ static int read_http(rn_yaml_t *y, yaml_node_t *node, const char *path, rn_http_
                                  "name or token repeats http.tokens[%zu]", j);
         }
     }
+    if (y->rc == 0 && r.allowed_hosts)
+        read_allowed_hosts(y, r.allowed_hosts, h);
 out:
     free(r.listen);
     free(r.dashboard_dir);
@@ -144,6 +182,9 @@ static void free_http(rn_http_config_t *h)
         free(h->tokens[i].role);
     }
     free(h->tokens);
+    for (size_t i = 0; i < h->n_allowed_hosts; i++)
+        free(h->allowed_hosts[i]);
+    free(h->allowed_hosts);
     free(h->tls_cert);
     free(h->tls_key);
 }

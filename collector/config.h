@@ -19,7 +19,10 @@
  *     listen: 127.0.0.1:8080      # [127.0.0.1:8080]
  *     dashboard_dir: /usr/share/rajnet/dashboard   # static files served at / [none]
  *     tokens:                     # bearer tokens for writes; role operator (or admin) may write,
- *       - { name: noc-shift-a, token: "s3cret-a", role: operator }   # viewer is read-only
+ *       - { name: noc-shift-a, token: "s3cret-a", role: operator }   # viewer is read-only;
+ *                                 # admin may also backdate maintenance windows
+ *     allowed_hosts: [noc.rajnet.example]  # Host header names accepted besides IP literals,
+ *                                 # localhost and the listen address (DNS rebinding) [none]
  *     tls: { cert: http.crt, key: http.key }      # optional: HTTPS instead of HTTP
  *     max_connections: 512        # in all [512]
  *     max_connections_per_ip: 64  # [64]
@@ -37,7 +40,7 @@
 
 /* --- HTTP API (collector/http.h): the `http:` section --- */
 typedef struct {
-    char *name, *token, *role;    /* role: "operator", "admin" or "viewer" */
+    char *name, *token, *role;    /* role: "operator", "admin" or "viewer" (docs/api.md) */
 } rn_http_token_t;
 
 typedef struct {
@@ -49,6 +52,8 @@ typedef struct {
     size_t n_tokens;
     char *tls_cert, *tls_key;     /* both NULL: plain HTTP */
     uint32_t max_connections, max_per_ip, timeout_s;
+    char **allowed_hosts;         /* Host names accepted besides the built-in ones (http_parse.c) */
+    size_t n_allowed_hosts;
 } rn_http_config_t;
 /* --- end HTTP API --- */
 

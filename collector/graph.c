@@ -375,12 +375,17 @@ static void render(uv_work_t *w)
     rrd_clear_error();
 }
 
+/* On the loop when a render finished (or was cancelled at shutdown: status UV_ECANCELED). */
 static void rendered(uv_work_t *w, int status)
 {
     graph_job_t *j = w->data;
     rn_http_t *h = j->job.http;
     h->graph_busy = false;
-    h->graphs_rendered++;
+    h->graph_running = NULL;
+    h->graphs_rendered += status == 0;
+    /* While closing, the job below may be the last thing h waits for: h is freed inside
+     * rn__http_job_done then, so nothing after it may read h. */
+    bool closing = h->closing;
     bool svg = j->svg;
     unsigned char *image = j->image;
     size_t len = j->image_len;
@@ -399,7 +404,7 @@ static void rendered(uv_work_t *w, int status)
         image = NULL;
     }
     free(image);
-    if (!h->closing)
+    if (!closing)
         start_next(h);
 }
 
@@ -431,6 +436,7 @@ static void start_next(rn_http_t *h)
             continue;
         }
         h->graph_busy = true;
+        h->graph_running = j;
     }
 }
 
@@ -448,6 +454,11 @@ void rn__graph_shutdown(rn_http_t *h)
     }
     h->graph_tail = NULL;
     h->graph_queued = 0;
+    /* A render still waiting for a pool thread is cancelled (rendered() gets UV_ECANCELED); one
+     * that has begun runs to its end, and the server is freed only after its callback, because
+     * its job is counted in h->jobs. */
+    if (h->graph_running)
+        uv_cancel((uv_req_t *)&h->graph_running->work);
 }
 
 /* ---------------------------------------------------------------- the handler */
@@ -511,12 +522,13 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
     if (!rn_graph_has_view(source, view))
         return rn__http_error(r, 400, "view: '%.32s' is not %s (for source %s)", view, names,
                               source);
+    /* Both times are within [0, RN_HTTP_TIME_MAX_S] once parsed: end - start cannot overflow. */
     if (rn__http_parse_time(from ? from : "-3600", now_s, &start))
-        return rn__http_error(r, 400, "from: '%.64s' is not a time (now, -SECONDS, Unix s or ms)",
-                              from);
+        return rn__http_error(r, 400, "from: '%.64s' is not a time between 1970 and 9999 (now, "
+                              "-SECONDS, Unix s or ms)", from);
     if (rn__http_parse_time(to ? to : "now", now_s, &end))
-        return rn__http_error(r, 400, "to: '%.64s' is not a time (now, -SECONDS, Unix s or ms)",
-                              to);
+        return rn__http_error(r, 400, "to: '%.64s' is not a time between 1970 and 9999 (now, "
+                              "-SECONDS, Unix s or ms)", to);
     if (end <= start)
         return rn__http_error(r, 400, "to: must be after from");
     if (end - start > 5LL * 366 * 86400)

@@ -64,7 +64,9 @@ static void queue_now(rn_http_req_t *r, unsigned status, struct MHD_Response *re
     MHD_destroy_response(resp);
 }
 
-void rn__http_reply(rn_http_req_t *r, unsigned status, const char *ctype, char *body, size_t len)
+/* Replies with body (malloc'd; taken); retry_after (may be NULL) becomes a Retry-After header. */
+static void reply(rn_http_req_t *r, unsigned status, const char *ctype, char *body, size_t len,
+                  const char *retry_after)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
@@ -78,15 +80,23 @@ void rn__http_reply(rn_http_req_t *r, unsigned status, const char *ctype, char *
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"rajnet\"");
+    if (retry_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     queue_now(r, status, resp);
 }
 
-void rn__http_json(rn_http_req_t *r, unsigned status, json_t *j)
+void rn__http_reply(rn_http_req_t *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+    reply(r, status, ctype, body, len, NULL);
+}
+
+/* Replies with j serialized (takes the reference), with a Retry-After header when not NULL. */
+static void json_reply(rn_http_req_t *r, unsigned status, json_t *j, const char *retry_after)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!s) {
-        rn__http_reply(r, 500, "application/json", strdup("{\"error\":\"out of memory\"}"), 25);
+        reply(r, 500, "application/json", strdup("{\"error\":\"out of memory\"}"), 25, NULL);
         return;
     }
     size_t n = strlen(s);
@@ -96,7 +106,12 @@ void rn__http_json(rn_http_req_t *r, unsigned status, json_t *j)
         t[n] = '\0';
         s = t;
     }
-    rn__http_reply(r, status, "application/json", s, n);
+    reply(r, status, "application/json", s, n, retry_after);
+}
+
+void rn__http_json(rn_http_req_t *r, unsigned status, json_t *j)
+{
+    json_reply(r, status, j, NULL);
 }
 
 void rn__http_error(rn_http_req_t *r, unsigned status, const char *fmt, ...)
@@ -107,6 +122,17 @@ void rn__http_error(rn_http_req_t *r, unsigned status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     rn__http_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void rn__http_busy(rn_http_req_t *r, unsigned retry_s, const char *fmt, ...)
+{
+    char msg[512], retry[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(retry, sizeof retry, "%u", retry_s);
+    json_reply(r, 503, json_pack("{s:s}", "error", msg), retry);
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -205,19 +231,19 @@ bool rn__http_arg_int(rn_http_req_t *r, const char *name, int64_t def, int64_t l
         *out = def;
         return true;
     }
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        if (hi == INT64_MAX / 2) /* the times */
-            rn__http_error(r, 400, "%s: '%.64s' is not a time in Unix milliseconds", name, s);
-        else
-            rn__http_error(r, 400, "%s: '%.64s' is not an integer in [%" PRId64 ", %" PRId64 "]",
-                           name, s, lo, hi);
-        return false;
-    }
-    *out = v;
-    return true;
+    if (rn__http_parse_int(s, lo, hi, out) == 0)
+        return true;
+    if (hi == INT64_MAX / 2) /* the times */
+        rn__http_error(r, 400, "%s: '%.64s' is not a time in Unix milliseconds", name, s);
+    else
+        rn__http_error(r, 400, "%s: '%.64s' is not an integer in [%" PRId64 ", %" PRId64 "]", name,
+                       s, lo, hi);
+    return false;
+}
+
+bool rn__http_is_admin(const rn_http_req_t *r)
+{
+    return r->token && !strcmp(r->token->role, "admin");
 }
 
 bool rn__http_need_writer(rn_http_req_t *r)
@@ -257,69 +283,6 @@ json_t *rn__http_body_object(rn_http_req_t *r)
         return NULL;
     }
     return j;
-}
-
-int rn__http_parse_time(const char *s, int64_t now_s, int64_t *out_s)
-{
-    if (!s || !*s)
-        return -EINVAL;
-    int64_t base = 0, sign = 1;
-    if (strncmp(s, "now", 3) == 0) {
-        base = now_s;
-        s += 3;
-        if (!*s) {
-            *out_s = now_s;
-            return 0;
-        }
-        if (*s != '-' && *s != '+')
-            return -EINVAL;
-    }
-    if (*s == '-' || *s == '+') {
-        base = now_s;
-        sign = *s == '-' ? -1 : 1;
-        s++;
-    }
-    if (!isdigit((unsigned char)*s))
-        return -EINVAL;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || v < 0)
-        return -EINVAL;
-    if (*end == 'm' && end[1] == 's' && !end[2])
-        v /= 1000;
-    else if (*end == 'h' && !end[1])
-        v *= 3600;
-    else if (*end == 'd' && !end[1])
-        v *= 86400;
-    else if (*end == 's' && !end[1])
-        ;
-    else if (*end)
-        return -EINVAL;
-    if (base) {
-        *out_s = base + sign * v;
-        return 0;
-    }
-    *out_s = v > 100000000000LL ? v / 1000 : v; /* Unix ms or s */
-    return 0;
-}
-
-const char *rn__http_label(const char *s, char *buf, size_t len)
-{
-    size_t o = 0;
-    for (; s && *s && o + 3 < len; s++) {
-        if (*s == '\\' || *s == '"') {
-            buf[o++] = '\\';
-            buf[o++] = *s;
-        } else if (*s == '\n') {
-            buf[o++] = '\\';
-            buf[o++] = 'n';
-        } else {
-            buf[o++] = *s;
-        }
-    }
-    buf[o] = '\0';
-    return buf;
 }
 
 /* ---------------------------------------------------------------- server-sent events */
@@ -637,6 +600,23 @@ static void dispatch(rn_http_req_t *r)
     rn__http_error(r, 404, "no such endpoint: %s", r->path);
 }
 
+/* Refuses a request whose Host is not a name of this server: a page on another site whose DNS
+ * name was re-pointed at a locally bound API (DNS rebinding) would otherwise read it as its own
+ * origin. Returns true if r may go on; otherwise it has replied 421 (or 400). */
+static bool host_ok(rn_http_req_t *r)
+{
+    const rn_http_config_t *cfg = r->http->cfg;
+    const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    int rc = rn__http_host_allowed(host, cfg->listen_host, cfg->allowed_hosts,
+                                   cfg->n_allowed_hosts);
+    if (rc == -EPERM)
+        rn__http_error(r, 421, "Host: '%.100s' is not a name of this server (use its address, "
+                               "localhost, or a name listed in http.allowed_hosts)", host);
+    else if (rc)
+        rn__http_error(r, 400, "Host: '%.100s' is not host[:port]", host);
+    return rc == 0;
+}
+
 /* Finds the bearer token of the request among the configured ones (constant-time compare). */
 static void authenticate(rn_http_req_t *r)
 {
@@ -706,6 +686,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->dispatched)
         return MHD_YES; /* still waiting */
     r->dispatched = true;
+    if (!host_ok(r))
+        return MHD_YES;
     authenticate(r);
     dispatch(r);
     return MHD_YES;

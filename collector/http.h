@@ -13,7 +13,12 @@
  * (MHD_suspend_connection) and resume it when the job's callback fires on the loop.
  *
  * Writes (ack, comment, maintenance) need a bearer token whose role is operator or admin; each is
- * written to the event store's audit log with the token's name. */
+ * written to the event store's audit log with the token's name. Only admin may backdate a
+ * maintenance window (api_db.c).
+ *
+ * Every request's Host header must name this server (an IP literal, localhost, the listen host or
+ * http.allowed_hosts; http_parse.c), or it is answered 421: a locally bound API is otherwise open
+ * to DNS rebinding from any web page its users visit. */
 #ifndef RN_HTTP_H
 #define RN_HTTP_H
 

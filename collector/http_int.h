@@ -1,10 +1,12 @@
 /* Internals shared by the HTTP server's files: http.c (server, routing, SSE, static files),
- * api.c (answers from memory), api_db.c (answers from the event store), graph.c (librrd
- * renders) and metrics_text.c (/metrics). Not a public header.
+ * http_parse.c (parsers of request input: integers, ids, times, the Host header), api.c
+ * (answers from memory), api_db.c (answers from the event store), api_alarms.c (alarm lists:
+ * GET /api/v1/alarms, merging and grouping), graph.c (librrd renders) and metrics_text.c
+ * (/metrics). Not a public header.
  *
- * It includes neither alarm.h nor event_store.h: api_db.c is the one file that speaks to the
- * event store, api.c and metrics_text.c the ones that ask the alarm engine; what api_db.c needs
- * of the engine it gets through the rn__api_* functions below.
+ * It includes neither alarm.h nor event_store.h: api_db.c and api_alarms.c are the files that
+ * speak to the event store, api.c and metrics_text.c the ones that ask the alarm engine; what
+ * api_db.c and api_alarms.c need of the engine they get through the rn__api_* functions below.
  *
  * A request is answered exactly once: a handler either replies (rn__http_reply / _json /
  * _error) or starts a job and suspends the connection (rn__http_job_new + rn__http_suspend);
@@ -17,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE: rn__http_text_open */
 #include <uv.h>
 
 #include "config.h"
@@ -67,6 +70,7 @@ struct rn_http {
     struct rn_sse_client *sse;
     size_t n_sse;
     struct rn_graph_job *graph_head, *graph_tail; /* renders: one at a time */
+    struct rn_graph_job *graph_running; /* on the pool, or NULL */
     bool graph_busy;
     size_t graph_queued;
     uint64_t requests, replies_4xx, replies_5xx, graphs_rendered, sse_dropped;
@@ -115,11 +119,37 @@ bool rn__http_need_writer(rn_http_req_t *r);
 /* Parses the body as a JSON object; replies 400 and returns NULL when it is not one. */
 json_t *rn__http_body_object(rn_http_req_t *r);
 
-/* Parses a graph time: "now", "-N" (seconds before now), "now-N", or Unix seconds / ms.
- * Returns 0 and *out_s (Unix seconds), or -EINVAL. */
+/* True if r's token has role admin (the writes only an admin may make, docs/api.md). */
+bool rn__http_is_admin(const rn_http_req_t *r);
+/* Replies 503 with Retry-After: retry_s and {"error": "<printf>"}: busy now, ask again later. */
+void rn__http_busy(rn_http_req_t *r, unsigned retry_s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- parsers of outside input (http_parse.c; fuzzed by tests/fuzz/fuzz_http_*.c) --- */
+/* The latest time a client may name: 9999-12-31T23:59:59Z. Times are held to [0, this], so
+ * their sums and differences never overflow. */
+#define RN_HTTP_TIME_MAX_S 253402300799LL
+/* Parses a decimal integer (optional sign, nothing else) within [lo, hi]. Returns 0 and *out,
+ * or -EINVAL. */
+int rn__http_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+/* Parses a decimal id (1..INT64_MAX, digits only) ending at end_char ('\0' or '/'). Returns 0
+ * and *out, or -EINVAL. */
+int rn__http_parse_id(const char *s, char end_char, uint64_t *out);
+/* Parses a graph time: "now", "-N" (before now), "now-N", "now+N", or Unix seconds / ms; N may
+ * end in s, ms, h or d. now_s must be within [0, RN_HTTP_TIME_MAX_S]. Returns 0 and *out_s
+ * (Unix seconds, within [0, RN_HTTP_TIME_MAX_S]), or -EINVAL. */
 int rn__http_parse_time(const char *s, int64_t now_s, int64_t *out_s);
 /* Escapes a string for a Prometheus label value into buf; returns buf. */
 const char *rn__http_label(const char *s, char *buf, size_t len);
+/* Checks a Host header against DNS rebinding: accepted are no header, IP literals, localhost
+ * and *.localhost, listen_host, and the n_allowed names of http.allowed_hosts (lower case); a
+ * port is ignored, a trailing dot too. Returns 0, -EPERM (a name not ours) or -EINVAL (not a
+ * host[:port]). */
+int rn__http_host_allowed(const char *host, const char *listen_host, char *const *allowed,
+                          size_t n_allowed);
+/* open_memstream without its cost for large answers (metrics_text.c): *buf and *len are set
+ * at fclose. Returns NULL when out of memory. */
+FILE *rn__http_text_open(char **buf, size_t *len);
 
 /* --- answers from memory (api.c) --- */
 void rn__api_status(rn_http_req_t *r, const char *arg);
@@ -143,7 +173,8 @@ bool rn__api_entity_known(struct rn_http *h, const char *entity);
 json_t *rn__api_node_circuits(struct rn_http *h, const char *node);
 
 /* --- answers from the event store (api_db.c) --- */
-/* With the event store: roots with symptoms from the store, merged with the engine's view. */
+/* With the event store: roots with symptoms from the store, merged with the engine's view
+ * (api_alarms.c). */
 void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t limit);
 /* Completes a node's answer (node: taken) with its alarms and outages, then replies. */
 void rn__db_node(rn_http_req_t *r, const char *id, json_t *node);
@@ -156,15 +187,22 @@ void rn__db_alarm_comment(rn_http_req_t *r, const char *arg);
 /* Records an operator write of r's token in the audit log. detail may be NULL. */
 void rn__db_audit(rn_http_req_t *r, const char *action, const char *detail);
 /* Groups a flat array of Alarm objects (taken) into roots with "symptoms", newest root first,
- * at most limit roots (0: all). Returns a new array. */
+ * at most limit roots (0: all). Returns a new array. (api_alarms.c, O(n).) */
 json_t *rn__api_group_alarms(json_t *flat, int64_t limit);
+/* Merges the engine's live view of node's alarms (NULL: all) into flat, Alarm objects from the
+ * store: the engine's root, impact, text, severity, type and planned win; alarms the store has
+ * not written yet are appended when add_missing. (api_alarms.c, O(n).) */
+void rn__db_merge_engine(struct rn_http *h, json_t *flat, bool add_missing, const char *node);
+/* The store keeps severities as text ("critical", "S1", "1", ...); the API speaks 1..3. */
+int rn__db_severity_num(const char *s);
 
 /* Jobs queued in the event store (0 without one), for /metrics. */
 size_t rn__db_pending(struct rn_http *h);
 
 /* --- graphs (graph.c) and /metrics (metrics_text.c) --- */
 void rn__graph_request(rn_http_req_t *r, const char *arg);
-/* Drops queued renders (their requests get 503); the one running finishes. */
+/* Drops queued renders (their requests get 503) and cancels the one queued on the pool; one
+ * already rendering finishes, and the server waits for it (rn_http_close). */
 void rn__graph_shutdown(struct rn_http *h);
 void rn__metrics(rn_http_req_t *r, const char *arg);
 /* Builds the exposition text (malloc'd) into *out; openmetrics selects that dialect. */

@@ -3,7 +3,10 @@
  * suspended while report_run.c gathers and renders off the loop thread.
  * POST /api/v1/report/deliver: the monthly run (report_monthly.c) of a month again, by hand; the
  * request is suspended until the files are written, then answered 202 with their list while
- * the hooks deliver them. */
+ * the hooks deliver them.
+ * Both are admitted by rn_report_run (report_run.h): a period of at most RN_REPORT_MAX_SPAN_MS
+ * (400 days, else 400 naming the limit) and RN_REPORT_MAX_RUNNING reports at once (else 503 with
+ * Retry-After), so no request can take the collector's memory or its pool threads. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,18 @@ static void report_done(void *data, int status, char *body, size_t len)
     rn__http_reply(r, 200, rn_report_format_mime(format), body, len);
 }
 
+/* Answers a report that rn_report_run would not start (rc, negative). */
+static void refused(rn_http_req_t *r, int rc)
+{
+    if (rc == -EBUSY)
+        return rn__http_busy(r, RN_REPORT_RETRY_S, "report: %d reports are being made; try again "
+                             "in %d s", RN_REPORT_MAX_RUNNING, RN_REPORT_RETRY_S);
+    if (rc == -E2BIG)
+        return rn__http_error(r, 400, "report: a report may span at most %lld days",
+                              RN_REPORT_MAX_SPAN_MS / 86400000);
+    rn__http_error(r, 503, "report: %s", strerror(-rc));
+}
+
 void rn__api_report(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
@@ -57,6 +72,10 @@ void rn__api_report(rn_http_req_t *r, const char *arg)
     }
     if (req.to_ms <= req.from_ms)
         return rn__http_error(r, 400, "to: must be after from");
+    if (req.to_ms - req.from_ms > RN_REPORT_MAX_SPAN_MS) /* both within [0, INT64_MAX / 2] */
+        return rn__http_error(r, 400, "to: a report may span at most %lld days (asked: %lld)",
+                              RN_REPORT_MAX_SPAN_MS / 86400000,
+                              (long long)((req.to_ms - req.from_ms) / 86400000));
     if (!r->http->events)
         return rn__http_error(r, 503, "event store not available");
     report_job_t *j = rn__http_job_new(r, sizeof *j);
@@ -66,7 +85,7 @@ void rn__api_report(rn_http_req_t *r, const char *arg)
     int rc = rn_report_run(r->http->c, &req, report_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "report: %s", strerror(-rc));
+        return refused(r, rc);
     }
     rn__http_suspend(r);
 }
@@ -149,7 +168,7 @@ void rn__api_report_deliver(rn_http_req_t *r, const char *arg)
     int rc = rn_report_monthly_deliver(r->http->c, month, deliver_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "report: %s", strerror(-rc));
+        return refused(r, rc);
     }
     char detail[64];
     snprintf(detail, sizeof detail, "month %s", month);

@@ -146,8 +146,9 @@ static void deliver(rn_collector_t *c, const char *month, const char *files)
         json_array_append_new(list, json_stringn(p, k));
         p += k + (p[k] == '\n');
     }
-    char *body = json_dumps(json_pack("{s:s,s:s,s:o}", "event", "report", "month", month,
-                                      "files", list), JSON_COMPACT);
+    json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "report", "month", month, "files", list);
+    char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev); /* it held list too */
     for (size_t i = 0; body && i < n->n_webhooks; i++) {
         post_t *p = calloc(1, sizeof *p);
         if (!p || !(p->url = strdup(n->webhooks[i].url)) || !(p->body = strdup(body))) {
@@ -183,7 +184,9 @@ static void on_monthly_done(void *data, int status, char *body, size_t len)
 int rn_report_monthly_deliver(rn_collector_t *c, const char *month, rn_report_deliver_cb cb,
                               void *data)
 {
-    rn_report_req_t req = { .prefix = month };
+    /* The cron's run (no cb) is never refused because API reports are running: it would be
+     * lost until someone redoes it by hand. It is one month, and one at a time (report_runs). */
+    rn_report_req_t req = { .prefix = month, .scheduled = cb == NULL };
     char dir[4096];
     if (rn_report_month(month, &req.from_ms, &req.to_ms))
         return -EINVAL;
