@@ -31,9 +31,17 @@
  * processes' traffic, so they also check the echo id; a datagram socket's id is rewritten by the
  * kernel to the socket's port and the kernel already filtered on it.
  *
- * Timing: CLOCK_REALTIME is read just before and after sendmmsg() and each request's send time
- * interpolated between the two by its place in the batch; the receive time is the kernel's
- * SO_TIMESTAMPNS (also CLOCK_REALTIME), so loop latency does not inflate RTTs.
+ * Timing: RTTs are on CLOCK_MONOTONIC, so a step of the wall clock never gives a zero or a spike
+ * the size of the step. CLOCK_MONOTONIC is read just before and after sendmmsg() and each
+ * request's send time interpolated between the two by its place in the batch. The receive time
+ * is the kernel's (SO_TIMESTAMPNS), so loop latency does not inflate RTTs; but the kernel stamps
+ * received packets on CLOCK_REALTIME only (SO_TIMESTAMPING's software stamps too; there is no
+ * monotonic receive stamp for a socket), so each stamp is moved to the monotonic clock by the
+ * offset between the two clocks read when the packet is taken (rx_mono). That is exact unless
+ * the wall clock is stepped between the packet's arrival and that read (microseconds); then the
+ * moved stamp lands before the request was sent or after now, and the monotonic time of the read
+ * stands in (an RTT late by the loop's latency, never by the step). Reading CLOCK_MONOTONIC in
+ * user space alone would add the loop's latency to every RTT.
  * All per-target state is allocated in set_targets; nothing is allocated per packet. */
 #include "icmp_probe.h"
 
@@ -95,7 +103,7 @@ typedef struct {
     socklen_t addrlen;
     uint32_t count, next, n_recv;
     rn_mono_ns_t offset, step;
-    int64_t *sent_ns; /* CLOCK_REALTIME at sendto, per probe */
+    int64_t *sent_ns; /* CLOCK_MONOTONIC at sendto, per probe */
     double *rtt_ms;   /* per probe; < 0 when no reply (yet) */
 } target_t;
 
@@ -144,7 +152,7 @@ struct rn_icmp_prober {
     uint32_t round;
     bool in_round;
     rn_mono_ns_t sched_start, round_start, round_end;
-    int64_t round_end_real, round_wall_ms;
+    int64_t round_end_mono, round_wall_ms; /* round_end on CLOCK_MONOTONIC itself */
     seq_slot_t *seqmap;
     uint64_t late, sent_total;
     rn_icmp_send_hook_fn send_hook;
@@ -274,12 +282,18 @@ static uint16_t inet_cksum(const void *buf, size_t len)
     return htons((uint16_t)~sum);
 }
 
-/* Returns the current CLOCK_REALTIME in nanoseconds (the clock of SO_TIMESTAMPNS). */
-static int64_t real_ns(void)
+/* Returns the time of clock id in nanoseconds. */
+static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Returns CLOCK_MONOTONIC in ns: the RTT clock (rn_clock_mono_ns may be a test's stand-in). */
+static int64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* Sends the requests queued on a socket with sendmmsg, stamping their send times first.
@@ -294,7 +308,7 @@ static void sock_flush(rn_icmp_prober_t *p, icmp_sock_t *s)
     for (unsigned i = 0; i < n && p->send_hook; i++)
         p->send_hook(p->send_hook_ctx, s->q_due[i], mono);
     p->sent_total += n;
-    int64_t before = real_ns();
+    int64_t before = mono_ns();
     while (done < n) {
         int rc = sendmmsg(s->fd, &s->q_msg[done], n - done, 0);
         if (rc > 0) {
@@ -310,7 +324,7 @@ static void sock_flush(rn_icmp_prober_t *p, icmp_sock_t *s)
     /* request i left between before and after, after the i before it: interpolate, so batching
      * adds at most a share of one send's cost to an RTT (on loopback the kernel answers each
      * request inside the same call, so request i's reply comes after i requests' worth of work) */
-    int64_t span = real_ns() - before;
+    int64_t span = mono_ns() - before;
     for (unsigned i = 0; i < n; i++) {
         target_t *t = &p->targets[s->q_target[i]];
         t->sent_ns[s->q_probe[i]] = before + span * (int64_t)i / (int64_t)n;
@@ -383,20 +397,25 @@ static bool same_source(const target_t *t, const struct sockaddr_storage *from)
                   sizeof t->addr.v6.sin6_addr) == 0;
 }
 
-/* Returns the kernel receive timestamp of a message (ns, CLOCK_REALTIME), or now if absent. */
+/* Returns the receive time of a message on CLOCK_MONOTONIC: the kernel's CLOCK_REALTIME stamp
+ * moved by the clocks' offset read now (see the top), or now when there is no stamp or the moved
+ * one lands after now (take_reply also refuses one before the send). */
 static int64_t recv_time(struct msghdr *mh)
 {
+    int64_t mono = mono_ns(), off = clock_ns(CLOCK_REALTIME) - mono;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            int64_t rx = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - off;
+            return rx <= mono ? rx : mono;
         }
     }
-    return real_ns();
+    return mono;
 }
 
-/* Accounts one echo reply with sequence seq from `from`, received at rx_ns. Returns nothing;
+/* Accounts one echo reply with sequence seq from `from`, received at rx_ns (CLOCK_MONOTONIC).
+ * Returns nothing;
  * replies that are not for a probe of this round, duplicates and late replies are dropped. */
 static void take_reply(rn_icmp_prober_t *p, uint16_t seq, const struct sockaddr_storage *from,
                        int64_t rx_ns)
@@ -410,7 +429,9 @@ static void take_reply(rn_icmp_prober_t *p, uint16_t seq, const struct sockaddr_
     target_t *t = &p->targets[slot.target - 1];
     if (slot.probe >= t->next || t->rtt_ms[slot.probe] >= 0 || !same_source(t, from))
         return;
-    if (rx_ns > p->round_end_real) {
+    if (rx_ns < t->sent_ns[slot.probe]) /* the wall clock stepped as it came in: see the top */
+        rx_ns = mono_ns();
+    if (rx_ns > p->round_end_mono) {
         p->late++;
         return;
     }
@@ -536,7 +557,7 @@ static void round_begin(rn_icmp_prober_t *p, rn_mono_ns_t start)
     p->in_round = true;
     p->round_start = start;
     p->round_end = start + (rn_mono_ns_t)p->interval_s * 1000000000ull;
-    p->round_end_real = real_ns() + (int64_t)(p->round_end - now);
+    p->round_end_mono = mono_ns() + (int64_t)(p->round_end - now);
     p->round_wall_ms = rn_clock_wall_ms();
     for (size_t i = 0; i < p->n_targets; i++) {
         target_t *t = &p->targets[i];

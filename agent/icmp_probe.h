@@ -4,7 +4,8 @@
  *
  * Uses an unprivileged ICMP datagram socket (net.ipv4.ping_group_range) where the kernel allows,
  * a raw socket otherwise (needs CAP_NET_RAW); IPv4 and IPv6. Receive times come from the kernel
- * (SO_TIMESTAMPNS), so loop latency does not inflate RTTs. */
+ * (SO_TIMESTAMPNS), so loop latency does not inflate RTTs; RTTs are on the monotonic clock, so a
+ * wall-clock step changes none (samples keep wall-clock time stamps). */
 #ifndef RN_ICMP_PROBE_H
 #define RN_ICMP_PROBE_H
 

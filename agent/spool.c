@@ -13,7 +13,19 @@
  * before its callback says it is stored.
  *
  * Opening scans every record once (CRC included), so the index knows each segment's first and
- * last seq, record count and size; reads then never trust more of a file than the scan did. */
+ * last seq, record count and size; reads then never trust more of a file than the scan did. A
+ * file that goes on past what the scan trusted is sealed, never appended to: O_APPEND would put
+ * the next record after the unreadable bytes, where no read would look for it. A clean close
+ * saves the in-memory index to dir/index (index_write) so that a restart, or a reload that
+ * reopens the spool, does not read the whole spool again.
+ *
+ * Time: segment ages are kept on the monotonic clock (written_ns), never compared with the wall
+ * clock while running, so a clock step cannot age anything. Ages cross a clean restart in the
+ * index; after a crash they come from the mtimes relative to the newest segment.
+ *
+ * A full disk: the oldest segments go first (make_room), as spool_max_mb does, and the trouble
+ * is reported by `complain`: the first event at once, then one line per RN_SPOOL_COMPLAIN_S with
+ * the counts, and one when writes have gone through for that long again. */
 #include "spool.h"
 
 #include <dirent.h>
@@ -26,6 +38,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -37,13 +50,27 @@
 #define RECORD_MAGIC 0x31534e52u /* "RNS1" read little-endian */
 #define READ_BLOCK (256u << 10)
 #define SEG_NAME_LEN 28 /* "seg-" + 20 digits + ".rns" */
+#define INDEX_MAGIC "rajnet-spool-index 1"
+#define INDEX_LINE 256
+#define NS_PER_S 1000000000ll
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct {
     uint64_t name;                                  /* the file's seq: seg-<name>.rns */
     uint64_t first_seq, last_seq, n_records, bytes; /* bytes: the valid prefix of the file */
-    int64_t mtime_ms;                               /* last write, wall clock */
+    int64_t written_ns; /* last write, monotonic; below 0 for a segment older than this boot */
+    bool sealed;        /* never appended to again: the file goes on past `bytes`, or its fsync failed */
 } seg_t;
+
+/* Write trouble (a full disk, I/O errors, failed fsyncs) waiting to be logged. */
+typedef struct {
+    bool active, logged;
+    int err;                                  /* the last error */
+    rn_mono_ns_t since_ns, last_log_ns, last_event_ns;
+    uint64_t failed, dropped, unsynced;       /* since the last line */
+    uint64_t total_failed, total_dropped;     /* since the trouble began */
+    uint64_t drop_first, drop_last;           /* seqs dropped since the last line */
+} complain_t;
 
 typedef enum { OP_APPEND, OP_ACK, OP_READ, OP_SYNC, OP_CLOSE } op_kind_t;
 
@@ -98,7 +125,11 @@ struct rn_spool {
     rn_spool_stats_t snap;
     /* worker side */
     op_t *batch;
-    int64_t batch_now_ms;
+    rn_mono_ns_t batch_now_ns;
+    bool close_pass;            /* the batch holds OP_CLOSE: write the index after it */
+    uint64_t seg_bytes;         /* segment size in use: cfg.segment_bytes, less on a small disk */
+    uint64_t unsynced_n;        /* records written since the last fsync */
+    complain_t trouble;
     seg_t *segs;
     size_t n_segs, cap_segs;
     int wfd;                    /* the last segment, open for appending, or -1 */
@@ -229,16 +260,22 @@ static seg_t *seg_push(rn_spool_t *s, uint64_t first_seq)
     return g;
 }
 
-/* Unlinks segment i and removes it from the index (closing the append file if it is the last). */
-static void seg_delete(rn_spool_t *s, size_t i)
+/* Closes the append file if segment i has it open. */
+static void seg_close_append(rn_spool_t *s, size_t i)
 {
-    char path[4096];
-    seg_path(s, s->segs[i].name, path, sizeof path);
     if (i == s->n_segs - 1 && s->wfd >= 0) {
         close(s->wfd);
         s->wfd = -1;
         s->dirty = false;
     }
+}
+
+/* Unlinks segment i and removes it from the index (closing the append file if it is the last). */
+static void seg_delete(rn_spool_t *s, size_t i)
+{
+    char path[4096];
+    seg_path(s, s->segs[i].name, path, sizeof path);
+    seg_close_append(s, i);
     if (s->rd.fd >= 0 && s->rd_seg == s->segs[i].name) {
         close(s->rd.fd);
         s->rd.fd = -1;
@@ -251,8 +288,18 @@ static void seg_delete(rn_spool_t *s, size_t i)
     s->n_segs--;
 }
 
-/* Removes the oldest segment to respect a limit, counting the records in it that were never
- * acked (exact when seqs are consecutive) and queueing a report for the loop thread. */
+/* Seals segment i: nothing is appended to it again (the next record starts a new segment). */
+static void seg_seal(rn_spool_t *s, size_t i)
+{
+    s->segs[i].sealed = true;
+    seg_close_append(s, i);
+}
+
+static void complain_dropped(rn_spool_t *s, uint64_t n, uint64_t first, uint64_t last);
+
+/* Removes the oldest segment to respect a limit or make room on a full disk, counting the records
+ * in it that were never acked (exact when seqs are consecutive) and queueing a report for the
+ * loop thread. A limit logs each drop; disk-full drops go to the rate-limited complaint. */
 static void seg_drop_oldest(rn_spool_t *s, const char *why)
 {
     seg_t g = s->segs[0];
@@ -265,9 +312,12 @@ static void seg_drop_oldest(rn_spool_t *s, const char *why)
         return;
     s->w.dropped_records += n;
     s->w.dropped_bytes += g.bytes;
-    rn_warn("spool %s: %s exceeded: dropped %" PRIu64 " unacked records, seq %" PRIu64
-            "..%" PRIu64 " (%" PRIu64 " dropped so far)", s->dir, why, n, from, g.last_seq,
-            s->w.dropped_records);
+    if (strcmp(why, "disk_full") == 0)
+        complain_dropped(s, n, from, g.last_seq);
+    else
+        rn_warn("spool %s: %s exceeded: dropped %" PRIu64 " unacked records, seq %" PRIu64
+                "..%" PRIu64 " (%" PRIu64 " dropped so far)", s->dir, why, n, from, g.last_seq,
+                s->w.dropped_records);
     if (s->n_drops == s->cap_drops) {
         size_t cap = s->cap_drops ? s->cap_drops * 2 : 4;
         drop_t *d = realloc(s->drops, cap * sizeof *d);
@@ -279,8 +329,8 @@ static void seg_drop_oldest(rn_spool_t *s, const char *why)
     s->drops[s->n_drops++] = (drop_t){ from, g.last_seq, n, g.bytes, why };
 }
 
-/* Applies max_bytes (never removing the last segment) and max_age_s at wall time now_ms. */
-static void enforce_limits(rn_spool_t *s, int64_t now_ms)
+/* Applies max_bytes (never removing the last segment) and max_age_s at monotonic time now. */
+static void enforce_limits(rn_spool_t *s, rn_mono_ns_t now)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < s->n_segs; i++)
@@ -289,7 +339,8 @@ static void enforce_limits(rn_spool_t *s, int64_t now_ms)
         total -= s->segs[0].bytes;
         seg_drop_oldest(s, "max_bytes");
     }
-    while (s->n_segs > 0 && now_ms - s->segs[0].mtime_ms > (int64_t)s->cfg.max_age_s * 1000)
+    while (s->n_segs > 0 &&
+           (int64_t)now - s->segs[0].written_ns > (int64_t)s->cfg.max_age_s * NS_PER_S)
         seg_drop_oldest(s, "max_age");
 }
 
@@ -297,7 +348,9 @@ static void enforce_limits(rn_spool_t *s, int64_t now_ms)
 
 /* Scans one segment file into g: counts its valid records and sets its valid size. A bad record
  * ends the scan: in the last segment it is a torn tail and is cut off; in an older one the rest
- * of the file is skipped, counted and logged. Returns 0 or a negative errno. */
+ * of the file is skipped, counted and logged, and the segment sealed (should it become the last
+ * one, when the files after it hold nothing). g->written_ns gets the file's mtime (wall clock,
+ * ns) for load_segments to turn into an age. Returns 0 or a negative errno. */
 static int scan_segment(rn_spool_t *s, const char *path, seg_t *g, uint64_t prev_seq, bool last)
 {
     int fd = open(path, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -324,16 +377,19 @@ static int scan_segment(rn_spool_t *s, const char *path, seg_t *g, uint64_t prev
         s->w.torn_bytes += size - off;
         rn_warn("spool %s: cut %" PRIu64 " bytes of torn tail at offset %" PRIu64, path,
                 size - off, off);
-        if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0)
+        if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
             rn_error("spool %s: cannot cut the torn tail: %s", path, strerror(errno));
+            g->sealed = true;
+        }
     } else if (off < size) {
+        g->sealed = true;
         s->w.corrupt_segments++;
         s->w.corrupt_bytes += size - off;
         rn_error("spool %s: unreadable record at offset %" PRIu64 "; %" PRIu64
                  " bytes after it skipped", path, off, size - off);
     }
     g->bytes = off;
-    g->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    g->written_ns = (int64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec;
     close(fd);
     return 0;
 }
@@ -379,7 +435,11 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n)
     return 0;
 }
 
-/* Builds the index from the files on disk, removing segments with no valid record. */
+static bool index_load(rn_spool_t *s, const uint64_t *firsts, size_t n);
+
+/* Builds the index from dir/index when a clean close left one that matches the files, else from
+ * the files on disk, removing segments with no valid record; then removes dir/index, so that a
+ * crash after this open is followed by a scan. */
 static int load_segments(rn_spool_t *s, char *err, size_t err_len)
 {
     uint64_t *firsts = NULL, prev = 0;
@@ -387,6 +447,17 @@ static int load_segments(rn_spool_t *s, char *err, size_t err_len)
     int rc = list_segments(s->dir, &firsts, &n);
     if (rc)
         snprintf(err, err_len, "spool %s: cannot list: %s", s->dir, rn_strerror(rc));
+    char ipath[4096];
+    snprintf(ipath, sizeof ipath, "%s/index", s->dir);
+    if (rc == 0 && index_load(s, firsts, n)) {
+        free(firsts);
+        if (unlink(ipath) == 0)
+            return 0;
+        rn_warn("spool %s: cannot remove: %s; scanning the segments", ipath, strerror(errno));
+        s->n_segs = 0;
+        rc = list_segments(s->dir, &firsts, &n);
+    }
+    unlink(ipath);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char path[4096];
         seg_path(s, firsts[i], path, sizeof path);
@@ -402,7 +473,135 @@ static int load_segments(rn_spool_t *s, char *err, size_t err_len)
         }
     }
     free(firsts);
+    /* ages from the mtimes, relative to the newest segment: how long the agent was stopped is
+     * not known (the wall clock may have been stepped meanwhile) and does not count */
+    int64_t newest = INT64_MIN, now = (int64_t)rn_clock_mono_ns();
+    for (size_t i = 0; i < s->n_segs; i++)
+        newest = s->segs[i].written_ns > newest ? s->segs[i].written_ns : newest;
+    for (size_t i = 0; i < s->n_segs; i++) {
+        int64_t age = newest - s->segs[i].written_ns;
+        s->segs[i].written_ns = now - (age > 0 ? age : 0);
+    }
     return rc;
+}
+
+/* ---- the index a clean close leaves ------------------------------------------------------ */
+
+/* One segment's line in dir/index. */
+static int index_line(char *buf, size_t n, const seg_t *g, const struct stat *st, int64_t age_ms)
+{
+    return snprintf(buf, n, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                    " %lld %ld %" PRIu64 " %" PRId64 " %d\n", g->name, g->first_seq, g->last_seq,
+                    g->n_records, g->bytes, (uint64_t)st->st_size, (long long)st->st_mtim.tv_sec,
+                    (long)st->st_mtim.tv_nsec, (uint64_t)st->st_ino, age_ms, (int)g->sealed);
+}
+
+/* Writes dir/index: a line per segment with its counts, the file's size, mtime and inode (which
+ * the next open checks), and its age; then "end <segments> <crc32 of the lines before>". Written
+ * to a temporary name and renamed, fsync'd unless "never". Returns 0 or a negative errno (then
+ * the next open scans). */
+static int index_write(rn_spool_t *s)
+{
+    char tmp[4096], path[4096], line[INDEX_LINE];
+    snprintf(tmp, sizeof tmp, "%s/index.tmp", s->dir);
+    snprintf(path, sizeof path, "%s/index", s->dir);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return -errno;
+    int64_t now = (int64_t)rn_clock_mono_ns();
+    uLong crc = crc32(0L, Z_NULL, 0);
+    int len = snprintf(line, sizeof line, "%s\n", INDEX_MAGIC), rc = 0;
+    crc = crc32(crc, (const Bytef *)line, (uInt)len);
+    fputs(line, f);
+    for (size_t i = 0; i < s->n_segs && rc == 0; i++) {
+        char sp[4096];
+        struct stat st;
+        seg_path(s, s->segs[i].name, sp, sizeof sp);
+        if (stat(sp, &st) != 0) {
+            rc = -errno;
+            break;
+        }
+        int64_t age = now - s->segs[i].written_ns;
+        len = index_line(line, sizeof line, &s->segs[i], &st, age > 0 ? age / 1000000 : 0);
+        crc = crc32(crc, (const Bytef *)line, (uInt)len);
+        fputs(line, f);
+    }
+    fprintf(f, "end %zu %08lx\n", s->n_segs, (unsigned long)crc);
+    if (rc == 0 && (fflush(f) != 0 || ferror(f) ||
+                    (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER && fsync(fileno(f)) != 0)))
+        rc = errno ? -errno : -EIO;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER) {
+        int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+            fsync(dfd), close(dfd);
+    }
+    return 0;
+}
+
+/* Parses one line of dir/index into g (age in *age_ms) and checks it against segment file
+ * `name` on disk. Returns true when it matches. */
+static bool index_match(rn_spool_t *s, const char *line, uint64_t name, seg_t *g, int64_t *age_ms)
+{
+    unsigned long long sz, ino;
+    long long sec;
+    long nsec;
+    int sealed, end = -1;
+    if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %llu %lld %ld "
+               "%llu %" SCNd64 " %d%n", &g->name, &g->first_seq, &g->last_seq, &g->n_records,
+               &g->bytes, &sz, &sec, &nsec, &ino, age_ms, &sealed, &end) != 11 ||
+        line[end] != '\n' || g->name != name)
+        return false;
+    char sp[4096];
+    struct stat st;
+    seg_path(s, name, sp, sizeof sp);
+    if (stat(sp, &st) != 0 || (unsigned long long)st.st_size != sz || st.st_ino != ino ||
+        st.st_mtim.tv_sec != sec || st.st_mtim.tv_nsec != nsec)
+        return false;
+    g->sealed = sealed != 0 || g->bytes < sz;
+    return g->n_records > 0 && g->first_seq >= name && g->first_seq <= g->last_seq &&
+           g->last_seq - g->first_seq >= g->n_records - 1 && g->bytes <= sz && *age_ms >= 0;
+}
+
+/* Fills the segment index from dir/index when it names exactly the segment files firsts[0..n)
+ * and each still has the size, mtime and inode it had at the clean close. Returns true if used;
+ * otherwise the index is left empty and the segments are to be scanned. */
+static bool index_load(rn_spool_t *s, const uint64_t *firsts, size_t n)
+{
+    char path[4096], line[INDEX_LINE];
+    snprintf(path, sizeof path, "%s/index", s->dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    bool ok = fgets(line, sizeof line, f) && strcmp(line, INDEX_MAGIC "\n") == 0;
+    crc = crc32(crc, (const Bytef *)line, (uInt)strlen(line));
+    int64_t now = (int64_t)rn_clock_mono_ns(), age_ms;
+    uint64_t prev = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        seg_t *g = seg_push(s, firsts[i]);
+        ok = g && fgets(line, sizeof line, f) && index_match(s, line, firsts[i], g, &age_ms) &&
+             g->first_seq > prev;
+        if (ok) {
+            crc = crc32(crc, (const Bytef *)line, (uInt)strlen(line));
+            g->written_ns = now - age_ms * 1000000;
+            prev = g->last_seq;
+        }
+    }
+    char want[64];
+    snprintf(want, sizeof want, "end %zu %08lx\n", n, (unsigned long)crc);
+    ok = ok && fgets(line, sizeof line, f) && strcmp(line, want) == 0 && fgetc(f) == EOF;
+    fclose(f);
+    if (!ok)
+        s->n_segs = 0;
+    return ok;
 }
 
 /* Fills in defaults and checks the configuration. Returns 0 or -EINVAL with a reason in err. */
@@ -464,6 +663,24 @@ static void spool_free(rn_spool_t *s)
 
 static void snapshot(rn_spool_t *s);
 
+/* Sets the segment size in use: segment_bytes, or a sixteenth of a small filesystem (at least
+ * RN_SPOOL_MIN_SEGMENT_BYTES), so that making room on a full disk drops a small share of the
+ * spool, not all of it. */
+static void size_segments(rn_spool_t *s)
+{
+    struct statvfs v;
+    s->seg_bytes = s->cfg.segment_bytes;
+    if (statvfs(s->dir, &v) != 0)
+        return;
+    uint64_t cap = (uint64_t)v.f_blocks * v.f_frsize / 16;
+    cap = cap < RN_SPOOL_MIN_SEGMENT_BYTES ? RN_SPOOL_MIN_SEGMENT_BYTES : cap;
+    if (cap < s->seg_bytes) {
+        s->seg_bytes = cap;
+        rn_info("spool %s: a small filesystem (%" PRIu64 " KiB): segments of %" PRIu64 " KiB",
+                s->dir, (uint64_t)v.f_blocks * v.f_frsize >> 10, cap >> 10);
+    }
+}
+
 int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg,
                   rn_spool_drop_fn drop, void *ctx, rn_spool_t **out, char *err, size_t err_len)
 {
@@ -490,7 +707,8 @@ int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg
         spool_free(s);
         return rc;
     }
-    enforce_limits(s, rn_clock_wall_ms());
+    size_segments(s);
+    enforce_limits(s, rn_clock_mono_ns());
     s->n_drops = 0; /* counted and logged; the drop callback reports only drops after open */
     s->last_seq = s->n_segs ? s->segs[s->n_segs - 1].last_seq : 0;
     s->w.written_seq = s->w.synced_seq = s->last_seq;
@@ -506,16 +724,88 @@ int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg
 
 /* ---- worker ------------------------------------------------------------------------------ */
 
-/* fsyncs the segment being written. Returns 0 or a negative errno (logged). */
+/* ---- write trouble, rate-limited ---------------------------------------------------------- */
+
+/* Starts or continues a spell of write trouble with error err. */
+static complain_t *trouble(rn_spool_t *s, int err)
+{
+    complain_t *c = &s->trouble;
+    rn_mono_ns_t now = rn_clock_mono_ns();
+    if (!c->active)
+        *c = (complain_t){ .active = true, .since_ns = now };
+    c->err = err;
+    c->last_event_ns = now;
+    return c;
+}
+
+static void complain_dropped(rn_spool_t *s, uint64_t n, uint64_t first, uint64_t last)
+{
+    complain_t *c = trouble(s, -ENOSPC);
+    if (!c->dropped)
+        c->drop_first = first;
+    c->drop_last = last;
+    c->dropped += n;
+    c->total_dropped += n;
+}
+
+/* Logs the trouble of the spell under way: the first event at once, then at most one line per
+ * RN_SPOOL_COMPLAIN_S with what happened since the line before (at once with force: closing);
+ * and one line when writes have gone through for RN_SPOOL_COMPLAIN_S. Returns nothing. */
+static void complain(rn_spool_t *s, bool force)
+{
+    complain_t *c = &s->trouble;
+    rn_mono_ns_t now = rn_clock_mono_ns(), period = RN_SPOOL_COMPLAIN_S * (rn_mono_ns_t)NS_PER_S;
+    if (!c->active)
+        return;
+    if ((c->failed || c->dropped || c->unsynced) &&
+        (!c->logged || now - c->last_log_ns >= period || force)) {
+        char what[3][96] = { "", "", "" };
+        if (c->failed)
+            snprintf(what[0], sizeof what[0], ", %" PRIu64 " records not stored", c->failed);
+        if (c->dropped)
+            snprintf(what[1], sizeof what[1], ", %" PRIu64 " oldest unacked records dropped to "
+                     "make room (seq %" PRIu64 "..%" PRIu64 ")", c->dropped, c->drop_first,
+                     c->drop_last);
+        if (c->unsynced)
+            snprintf(what[2], sizeof what[2], ", %" PRIu64 " records kept though their fsync "
+                     "failed", c->unsynced);
+        rn_error("spool %s: %s%s%s%s in %.0f s (next report in %d s at the earliest)", s->dir,
+                 rn_strerror(c->err), what[0], what[1], what[2],
+                 (double)(now - (c->logged ? c->last_log_ns : c->since_ns)) / 1e9,
+                 RN_SPOOL_COMPLAIN_S);
+        c->logged = true;
+        c->last_log_ns = now;
+        c->failed = c->dropped = c->unsynced = 0;
+    }
+    if (now - c->last_event_ns >= period) {
+        rn_warn("spool %s: writing normally again after %.0f s of trouble: %" PRIu64
+                " records not stored and %" PRIu64 " dropped to make room in all", s->dir,
+                (double)(c->last_event_ns - c->since_ns) / 1e9, c->total_failed,
+                c->total_dropped);
+        c->active = false;
+    }
+}
+
+/* fsyncs the segment being written. Returns 0 or a negative errno. A failure is counted and
+ * reported with the write trouble; the records stay in the spool (they are readable and will be
+ * sent, only not known to be on the disk), and the segment is sealed: after a failed fsync the
+ * kernel may report the next one clean though the data never made it, so the records after
+ * these go to a fresh file. */
 static int do_sync(rn_spool_t *s)
 {
     if (!s->dirty || s->wfd < 0)
         return 0;
     if (fdatasync(s->wfd) != 0) {
-        rn_error("spool %s: fsync failed: %s", s->dir, strerror(errno));
-        return -errno;
+        int rc = -errno;
+        s->w.sync_errors++;
+        s->w.unsynced_records += s->unsynced_n;
+        trouble(s, rc)->unsynced += s->unsynced_n;
+        s->unsynced_n = 0;
+        seg_seal(s, s->n_segs - 1);
+        return rc;
     }
     s->dirty = false;
+    s->unsynced_n = 0;
     s->w.synced_seq = s->w.written_seq;
     s->last_sync_ns = rn_clock_mono_ns();
     return 0;
@@ -527,12 +817,20 @@ static int prepare_segment(rn_spool_t *s, uint64_t seq, size_t rec)
 {
     seg_t *last = s->n_segs ? &s->segs[s->n_segs - 1] : NULL;
     char path[4096];
-    if (last && (last->bytes == 0 || last->bytes + rec <= s->cfg.segment_bytes)) {
+    struct stat st;
+    if (last && last->sealed && last->n_records == 0)
+        seg_delete(s, s->n_segs - 1), last = NULL; /* an empty file: its name is taken again */
+    if (last && !last->sealed && (last->bytes == 0 || last->bytes + rec <= s->seg_bytes)) {
         if (s->wfd >= 0)
             return 0;
         seg_path(s, last->name, path, sizeof path);
         s->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        return s->wfd >= 0 ? 0 : -errno;
+        if (s->wfd < 0)
+            return -errno;
+        if (fstat(s->wfd, &st) == 0 && (uint64_t)st.st_size == last->bytes)
+            return 0;
+        rn_warn("spool %s: goes on past its last readable record; sealed", path);
+        seg_seal(s, s->n_segs - 1); /* O_APPEND would write where no read looks */
     }
     if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER)
         do_sync(s);
@@ -550,7 +848,7 @@ static int prepare_segment(rn_spool_t *s, uint64_t seq, size_t rec)
         unlink(path);
         return -ENOMEM;
     }
-    g->mtime_ms = s->batch_now_ms;
+    g->written_ns = (int64_t)s->batch_now_ns;
     s->wfd = fd;
     if (s->cfg.fsync == RN_SPOOL_FSYNC_ALWAYS) { /* make the new name itself durable */
         int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -560,38 +858,66 @@ static int prepare_segment(rn_spool_t *s, uint64_t seq, size_t rec)
     return 0;
 }
 
-/* Writes one record at the end of the last segment; on any failure cuts the segment back to its
- * last whole record, so a failed append leaves nothing behind. */
-static void do_append(rn_spool_t *s, op_t *op)
+/* Writes one record at the end of the last segment. Returns 0 or a negative errno; on failure
+ * the segment is cut back to its last whole record (or sealed if it cannot be), so a failed
+ * append leaves nothing behind. */
+static int write_record(rn_spool_t *s, op_t *op)
 {
     uint8_t hdr[RN_SPOOL_RECORD_HEADER];
     size_t rec = RN_SPOOL_RECORD_HEADER + op->len;
     int rc = prepare_segment(s, op->seq, rec);
-    if (rc == 0) {
-        seg_t *g = &s->segs[s->n_segs - 1];
-        record_header(hdr, op->seq, op->payload, op->len);
-        struct iovec iov[2] = { { hdr, sizeof hdr }, { op->payload, op->len } };
-        ssize_t n;
-        while ((n = writev(s->wfd, iov, 2)) < 0 && errno == EINTR)
-            ;
-        if (n == (ssize_t)rec) {
-            if (g->n_records++ == 0)
-                g->first_seq = op->seq;
-            g->last_seq = op->seq;
-            g->bytes += rec;
-            g->mtime_ms = s->batch_now_ms;
-            s->dirty = true;
-            s->w.written_seq = op->seq;
-        } else {
-            rc = n < 0 ? -errno : -ENOSPC;
-            s->rd.n = 0; /* the reader may hold the bytes being cut */
-            if (ftruncate(s->wfd, (off_t)g->bytes) != 0)
-                rn_error("spool %s: cannot cut a failed append: %s", s->dir, strerror(errno));
-        }
+    if (rc)
+        return rc;
+    seg_t *g = &s->segs[s->n_segs - 1];
+    record_header(hdr, op->seq, op->payload, op->len);
+    struct iovec iov[2] = { { hdr, sizeof hdr }, { op->payload, op->len } };
+    ssize_t n;
+    while ((n = writev(s->wfd, iov, 2)) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)rec) {
+        if (g->n_records++ == 0)
+            g->first_seq = op->seq;
+        g->last_seq = op->seq;
+        g->bytes += rec;
+        g->written_ns = (int64_t)s->batch_now_ns;
+        s->dirty = true;
+        s->unsynced_n++;
+        s->w.written_seq = op->seq;
+        return 0;
+    }
+    rc = n < 0 ? -errno : -ENOSPC;
+    s->rd.n = 0; /* the reader may hold the bytes being cut */
+    if (ftruncate(s->wfd, (off_t)g->bytes) != 0) {
+        rn_error("spool %s: cannot cut a failed append: %s", s->dir, strerror(errno));
+        seg_seal(s, s->n_segs - 1);
+    }
+    return rc;
+}
+
+/* Makes room on a full disk by dropping the oldest segment (the newest batches matter more),
+ * unless all that is left is the empty segment being written. Returns true if one went. */
+static bool make_room(rn_spool_t *s)
+{
+    if (s->n_segs == 0 || (s->n_segs == 1 && s->segs[0].n_records == 0))
+        return false;
+    seg_drop_oldest(s, "disk_full");
+    return true;
+}
+
+/* Stores one record, dropping the oldest segments while the disk is full. */
+static void do_append(rn_spool_t *s, op_t *op)
+{
+    int rc;
+    while ((rc = write_record(s, op)) == -ENOSPC || rc == -EDQUOT) {
+        s->w.disk_full++;
+        if (!make_room(s))
+            break;
     }
     if (rc) {
         s->w.write_errors++;
-        rn_error("spool %s: record %" PRIu64 " not stored: %s", s->dir, op->seq, rn_strerror(rc));
+        complain_t *c = trouble(s, rc);
+        c->failed++;
+        c->total_failed++;
     }
     op->status = rc;
     free(op->payload);
@@ -679,7 +1005,8 @@ static void do_read(rn_spool_t *s, op_t *op)
             s->w.corrupt_bytes += g->bytes - off;
             rn_error("spool %s: segment %" PRIu64 " unreadable at offset %" PRIu64
                      "; rest skipped", s->dir, g->name, off);
-            g->bytes = off; /* never read past it again */
+            g->bytes = off; /* never read past it again, nor append after it */
+            seg_seal(s, i);
         }
     }
 }
@@ -695,20 +1022,26 @@ static void on_work(uv_work_t *w)
         case OP_ACK: do_ack(s, op->seq); break;
         case OP_READ: if (!op->cancelled) do_read(s, op); break;
         case OP_SYNC: do_sync(s); break;
-        case OP_CLOSE: if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER) do_sync(s); break;
+        case OP_CLOSE:
+            if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER)
+                do_sync(s);
+            s->close_pass = true;
+            break;
         }
     }
-    if (s->cfg.fsync == RN_SPOOL_FSYNC_ALWAYS && s->dirty) {
-        int rc = do_sync(s);
-        for (op_t *op = s->batch; rc && op; op = op->next)
-            if (op->kind == OP_APPEND && op->status == 0)
-                op->status = rc;
-    } else if (s->cfg.fsync == RN_SPOOL_FSYNC_INTERVAL && s->dirty &&
-               rn_clock_mono_ns() - s->last_sync_ns >= s->cfg.fsync_interval_ms * 1000000ull) {
+    /* a failed fsync leaves the appends' status 0: their records are in the spool (do_sync) */
+    if (s->cfg.fsync == RN_SPOOL_FSYNC_ALWAYS && s->dirty)
         do_sync(s);
-    }
+    else if (s->cfg.fsync == RN_SPOOL_FSYNC_INTERVAL && s->dirty &&
+             rn_clock_mono_ns() - s->last_sync_ns >= s->cfg.fsync_interval_ms * 1000000ull)
+        do_sync(s);
     if (appended)
-        enforce_limits(s, s->batch_now_ms);
+        enforce_limits(s, s->batch_now_ns);
+    complain(s, s->close_pass);
+    int rc = s->close_pass ? index_write(s) : 0;
+    if (rc)
+        rn_warn("spool %s: cannot write the index: %s; the next open scans the segments",
+                s->dir, rn_strerror(rc));
 }
 
 /* ---- loop side --------------------------------------------------------------------------- */
@@ -718,6 +1051,7 @@ static void snapshot(rn_spool_t *s)
 {
     rn_spool_stats_t st = s->w;
     st.segments = s->n_segs;
+    st.segment_bytes = s->seg_bytes;
     st.records = st.bytes = st.first_seq = st.last_seq = 0;
     for (size_t i = 0; i < s->n_segs; i++) {
         st.records += s->segs[i].n_records;
@@ -739,7 +1073,7 @@ static void kick(rn_spool_t *s)
         return;
     s->batch = s->pend_head;
     s->pend_head = s->pend_tail = NULL;
-    s->batch_now_ms = rn_clock_wall_ms();
+    s->batch_now_ns = rn_clock_mono_ns();
     s->busy = true;
     uv_queue_work(s->loop, &s->work, on_work, on_work_done);
 }

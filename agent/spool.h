@@ -6,9 +6,24 @@
  *
  * where crc32 is zlib's crc32 of the seq, len and payload bytes. Seqs increase strictly across the
  * whole spool. A record counts once its append callback reports 0; with fsync "always" it has been
- * fsync'd by then. A kill -9 at any moment loses at most the records whose append callback had
- * not fired, and leaves at most one torn record at the end of the last segment, which the next
- * open cuts off.
+ * fsync'd by then, or the fsync failed, which is counted (sync_errors, unsynced_records) and
+ * logged: the record stays in the spool and is read back, but a power cut may lose it. A kill -9
+ * at any moment loses at most the records whose append callback had not fired, and leaves at most
+ * one torn record at the end of the last segment, which the next open cuts off. A segment whose
+ * file goes on past its last readable record (a power cut, corruption) is sealed: never appended
+ * to again, so a record reported stored can always be read back.
+ *
+ * Ages (max_age_s) run on the monotonic clock, so a step of the wall clock never drops anything.
+ * A clean close writes dir/index (each segment's counts, size, mtime, inode and age); the next
+ * open uses it instead of reading every record when every file still matches, and removes it, so
+ * after a crash the segments are scanned. Without the index, segment ages come from the files'
+ * mtimes relative to the newest one: time the agent was stopped does not count.
+ *
+ * Disk full (ENOSPC, EDQUOT): the oldest segments are dropped until the record fits (counted as
+ * drops, "disk_full"), so the newest batches are kept; on a small filesystem segments are made
+ * smaller (at most a sixteenth of it) so that a drop frees little. What still cannot be stored
+ * is counted in write_errors. Both are logged at most once per RN_SPOOL_COMPLAIN_S with counts,
+ * and once more when writes have gone through for that long again; nothing needs restarting.
  *
  * All file I/O after open runs on one worker (uv_queue_work, one work item at a time, each taking
  * every operation queued so far, in order), so the loop never blocks on the disk and operations
@@ -28,6 +43,8 @@
 #define RN_SPOOL_DEFAULT_MAX_BYTES (256ull << 20)
 #define RN_SPOOL_DEFAULT_MAX_AGE_S (7u * 24 * 3600)
 #define RN_SPOOL_DEFAULT_FSYNC_INTERVAL_MS 1000u
+#define RN_SPOOL_MIN_SEGMENT_BYTES (16u << 10) /* floor of the small-filesystem segment size */
+#define RN_SPOOL_COMPLAIN_S 30                 /* write trouble: one log line per this, with counts */
 
 typedef struct rn_spool rn_spool_t;
 
@@ -41,7 +58,7 @@ typedef enum {
 typedef struct {
     uint64_t segment_bytes;      /* a new segment starts when a record would pass this */
     uint64_t max_bytes;          /* whole spool; at least 2 * segment_bytes */
-    uint32_t max_age_s;          /* segments last written longer ago than this are dropped */
+    uint32_t max_age_s;          /* segments last written longer ago than this (monotonic) are dropped */
     rn_spool_fsync_t fsync;
     uint32_t fsync_interval_ms;
 } rn_spool_config_t;
@@ -57,19 +74,24 @@ typedef struct {
     uint64_t first_seq, last_seq;        /* on disk now; 0 when empty */
     uint64_t written_seq;                /* highest seq written (in the page cache at least) */
     uint64_t synced_seq;                 /* highest seq known fsync'd */
-    uint64_t dropped_records, dropped_bytes; /* unacked records removed by max_bytes/max_age */
+    uint64_t dropped_records, dropped_bytes; /* unacked records removed by max_bytes/max_age/disk full */
     uint64_t corrupt_segments, corrupt_bytes; /* older segments whose tail was unreadable */
     uint64_t torn_bytes;                 /* cut from the end of the last segment at open */
     uint64_t write_errors;               /* appends that failed (disk full, I/O error) */
+    uint64_t disk_full;                  /* ENOSPC/EDQUOT met (each one made room or failed) */
+    uint64_t sync_errors;                /* fsyncs that failed */
+    uint64_t unsynced_records;           /* kept, but written before a failed fsync */
+    uint64_t segment_bytes;              /* the segment size in use (smaller on a small disk) */
 } rn_spool_stats_t;
 
-/* Reports unacked records removed to respect max_bytes or max_age_s: seqs first..last (gaps
- * possible), n records, bytes on disk, why ("max_bytes", "max_age"). Runs on the loop thread. */
+/* Reports unacked records removed to respect max_bytes or max_age_s, or to make room on a full
+ * disk: seqs first..last (gaps possible), n records, bytes on disk, why ("max_bytes", "max_age",
+ * "disk_full"). Runs on the loop thread. */
 typedef void (*rn_spool_drop_fn)(void *ctx, uint64_t first_seq, uint64_t last_seq, uint64_t n,
                                  uint64_t bytes, const char *why);
 
-/* status is 0 once the record is written (and fsync'd under "always"), or a negative error:
- * the record is not in the spool. */
+/* status is 0 once the record is written and will be read back (under "always" fsync'd too,
+ * unless the fsync failed: see the top), or a negative error: the record is not in the spool. */
 typedef void (*rn_spool_append_cb)(void *data, uint64_t seq, int status);
 
 /* status 0: recs[0..n) are the next records in seq order (n == 0: none left after the seq asked
@@ -77,10 +99,11 @@ typedef void (*rn_spool_append_cb)(void *data, uint64_t seq, int status);
  * by the spool after the callback returns. status -ECANCELED when the spool closed first. */
 typedef void (*rn_spool_read_cb)(void *data, int status, rn_spool_record_t *recs, size_t n);
 
-/* Opens (creating it if missing) and locks the spool in dir, synchronously: scans the segments in
- * order, cuts a torn tail off the last one, skips (counts, logs) unreadable tails of older ones,
- * removes empty ones, and applies max_bytes and max_age_s (what that drops is logged and counted
- * in the stats; drop, which may be NULL, reports only later drops). cfg may be NULL (defaults).
+/* Opens (creating it if missing) and locks the spool in dir, synchronously: takes the index a
+ * clean close left, or else scans the segments in order, cuts a torn tail off the last one, skips
+ * (counts, logs) and seals unreadable tails of older ones, removes empty ones; then applies
+ * max_bytes and max_age_s (what that drops is logged and counted in the stats; drop, which may be
+ * NULL, reports only later drops). cfg may be NULL (defaults).
  * Returns 0 and *out, or a negative error with a reason naming the file in err (-EBUSY: another
  * process holds the spool). */
 int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg,
@@ -110,8 +133,9 @@ int rn_spool_read(rn_spool_t *s, uint64_t after_seq, size_t max_bytes, rn_spool_
 /* A snapshot of the counters, as of the last completed worker pass. */
 void rn_spool_stats(const rn_spool_t *s, rn_spool_stats_t *out);
 
-/* Finishes every queued append and ack (fsync unless "never"), cancels queued reads, closes the
- * files and frees the spool in the last callback; cb (may be NULL) then fires once. */
+/* Finishes every queued append and ack (fsync unless "never"), cancels queued reads, writes the
+ * index for the next open, closes the files and frees the spool in the last callback; cb (may be
+ * NULL) then fires once. */
 void rn_spool_close(rn_spool_t *s, void (*cb)(void *data), void *data);
 
 #endif

@@ -110,18 +110,30 @@ typedef struct {
     sender_key_t key;
     uint32_t count, epoch;
     uint64_t last_ns;  /* monotonic: last request, for eviction */
-    double tokens;     /* rate limit: a token per reply */
-    uint64_t refill_ns;
 } sender_t;
+
+/* A source address and its rate limit: the limit is per address, not per session or port, so
+ * a host cannot earn more replies by opening more sessions. */
+typedef struct {
+    bool used;
+    uint8_t family, addr[16];
+    double tokens;     /* a token per reply */
+    uint64_t refill_ns, last_ns;
+} source_t;
 
 struct rn_udp_echo_table {
     sender_t *senders;
     size_t max;
+    source_t *sources; /* the allowed addresses; or, unrestricted, the last `max` heard */
+    size_t n_sources;
+    bool restricted;   /* answer only the addresses set by rn_udp_echo_table_allow */
     uint32_t next_epoch;
     double tokens; /* the total rate */
     uint64_t refill_ns;
     rn_udp_echo_table_stats_t st;
 };
+
+static bool key_of(const struct sockaddr *from, socklen_t len, uint32_t session, sender_key_t *k);
 
 int rn_udp_echo_table_new(size_t max_senders, rn_udp_echo_table_t **out)
 {
@@ -130,8 +142,10 @@ int rn_udp_echo_table_new(size_t max_senders, rn_udp_echo_table_t **out)
         return -ENOMEM;
     t->max = max_senders ? max_senders : 1;
     t->senders = calloc(t->max, sizeof *t->senders);
-    if (!t->senders) {
-        free(t);
+    t->sources = calloc(t->max, sizeof *t->sources);
+    t->n_sources = t->max;
+    if (!t->senders || !t->sources) {
+        free(t->senders), free(t->sources), free(t);
         return -ENOMEM;
     }
     /* epochs differ from one reflector start to the next, so a sender notices a restart */
@@ -148,7 +162,30 @@ void rn_udp_echo_table_free(rn_udp_echo_table_t *t)
     if (!t)
         return;
     free(t->senders);
+    free(t->sources);
     free(t);
+}
+
+int rn_udp_echo_table_allow(rn_udp_echo_table_t *t, const struct sockaddr_storage *addrs,
+                            size_t n)
+{
+    source_t *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        sender_key_t k;
+        if (!key_of((const struct sockaddr *)&addrs[i], sizeof addrs[i], 0, &k))
+            continue;
+        v[m] = (source_t){ .used = true, .family = k.family,
+                           .tokens = 2.0 * RN_UDP_ECHO_SENDER_PPS };
+        memcpy(v[m++].addr, k.addr, sizeof k.addr);
+    }
+    free(t->sources);
+    t->sources = v;
+    t->n_sources = m;
+    t->restricted = true;
+    return 0;
 }
 
 void rn_udp_echo_table_stats(const rn_udp_echo_table_t *t, rn_udp_echo_table_stats_t *out)
@@ -203,8 +240,28 @@ static sender_t *sender_get(rn_udp_echo_table_t *t, const sender_key_t *key, uin
         t->st.evicted++;
     if (++t->next_epoch == 0)
         t->next_epoch = 1;
-    *oldest = (sender_t){ .used = true, .key = *key, .epoch = t->next_epoch, .last_ns = now,
+    *oldest = (sender_t){ .used = true, .key = *key, .epoch = t->next_epoch, .last_ns = now };
+    return oldest;
+}
+
+/* Returns the rate limit entry of key's address: one of the allowed addresses, NULL when the
+ * table is restricted and this is not one; unrestricted, a new entry replaces the least
+ * recently heard. */
+static source_t *source_get(rn_udp_echo_table_t *t, const sender_key_t *key, uint64_t now)
+{
+    source_t *oldest = t->n_sources ? &t->sources[0] : NULL;
+    for (size_t i = 0; i < t->n_sources; i++) {
+        source_t *s = &t->sources[i];
+        if (s->used && s->family == key->family && memcmp(s->addr, key->addr, 16) == 0)
+            return s;
+        if (!s->used || (oldest->used && s->last_ns < oldest->last_ns))
+            oldest = s;
+    }
+    if (t->restricted || !oldest)
+        return NULL;
+    *oldest = (source_t){ .used = true, .family = key->family, .last_ns = now,
                           .tokens = 2.0 * RN_UDP_ECHO_SENDER_PPS, .refill_ns = now };
+    memcpy(oldest->addr, key->addr, 16);
     return oldest;
 }
 
@@ -219,20 +276,22 @@ bool rn_udp_echo_table_answer(rn_udp_echo_table_t *t, const struct sockaddr *fro
         t->st.malformed++;
         return false;
     }
+    source_t *src = source_get(t, &key, now_ns);
+    if (!src) {
+        t->st.refused++; /* not a peer of the plan: never answered, so never a reflector for it */
+        return false;
+    }
     refill(&t->tokens, &t->refill_ns, now_ns, RN_UDP_ECHO_TOTAL_PPS, RN_UDP_ECHO_TOTAL_PPS);
-    if (t->tokens < 1) {
+    refill(&src->tokens, &src->refill_ns, now_ns, RN_UDP_ECHO_SENDER_PPS,
+           2.0 * RN_UDP_ECHO_SENDER_PPS);
+    src->last_ns = now_ns;
+    if (t->tokens < 1 || src->tokens < 1) {
         t->st.rate_limited++;
         return false;
     }
     sender_t *s = sender_get(t, &key, now_ns);
-    refill(&s->tokens, &s->refill_ns, now_ns, RN_UDP_ECHO_SENDER_PPS,
-           2.0 * RN_UDP_ECHO_SENDER_PPS);
     s->last_ns = now_ns;
-    if (s->tokens < 1) {
-        t->st.rate_limited++;
-        return false;
-    }
-    s->tokens -= 1;
+    src->tokens -= 1;
     t->tokens -= 1;
     t->st.answered++;
     p.type = RN_UDP_ECHO_REPLY;
@@ -258,7 +317,8 @@ typedef struct {
     uint32_t seq;     /* 0: never used */
     bool got;
     uint32_t count, epoch;
-    int64_t tx_ns, rx_ns, refl_rx_ns, refl_tx_ns;
+    int64_t tx_ns, rx_ns, refl_rx_ns, refl_tx_ns; /* wall clock: one-way transit (jitter) */
+    int64_t tx_mono, rx_mono;                      /* CLOCK_MONOTONIC: the RTT */
 } slot_t;
 
 typedef struct {
@@ -299,6 +359,11 @@ struct rn_udp_echo {
     uint64_t late;
     rn_udp_echo_drop_fn drop;
     void *drop_ctx;
+    struct sockaddr_storage *allow; /* the plan's peers: the only senders the reflector answers */
+    size_t n_allow;
+    bool has_src4, has_src6;        /* requests leave from our own plan address */
+    struct in_addr src4;
+    struct in6_addr src6;
     int pending_closes;
     void (*close_cb)(void *data);
     void *close_data;
@@ -307,12 +372,18 @@ struct rn_udp_echo {
 static void on_readable(uv_poll_t *h, int status, int events);
 static void on_timer(uv_timer_t *t);
 
+/* Returns the time of clock id in nanoseconds. */
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Returns the current CLOCK_REALTIME in nanoseconds (the clock of SO_TIMESTAMPNS). */
 static int64_t real_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return clock_ns(CLOCK_REALTIME);
 }
 
 /* Opens a UDP socket of family bound to addr:port (addr NULL: any) and starts watching it.
@@ -374,17 +445,24 @@ static int sock_open(rn_udp_echo_t *e, echo_sock_t *s, int family, const char *a
     return 0;
 }
 
-/* Returns the kernel's receive time of a message (SO_TIMESTAMPNS), or now. */
-static int64_t recv_time(struct msghdr *m)
+/* A message's receive time: the kernel's stamp (SO_TIMESTAMPNS, CLOCK_REALTIME), or now, in
+ * *wall; and the same moved to CLOCK_MONOTONIC by the clocks' offset read now, or now when the
+ * moved stamp lands after now (a step of the wall clock in between), in *mono. Why: as in
+ * icmp_probe.c, the kernel has no monotonic receive stamp, and RTTs must not see clock steps. */
+static void recv_time(struct msghdr *m, int64_t *wall, int64_t *mono)
 {
+    int64_t now = clock_ns(CLOCK_MONOTONIC), real = real_ns();
+    *wall = real;
+    *mono = now;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            *wall = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            int64_t rx = *wall - (real - now);
+            *mono = rx <= now ? rx : now;
         }
     }
-    return real_ns();
 }
 
 /* ---- the reflector --------------------------------------------------------------------------- */
@@ -428,14 +506,17 @@ static size_t reply_source(struct msghdr *in, ctl_t *ctl)
     return 0;
 }
 
-/* Answers the request in m (its datagram in buf). Returns nothing: what is not answered is
- * counted by the table. */
+/* Answers the request in m (its datagram in buf), received at rx_ns (wall) and rx_mono.
+ * Returns nothing: what is not answered is counted by the table. */
 static void reflect(rn_udp_echo_t *e, echo_sock_t *s, struct msghdr *m, const uint8_t *buf,
-                    size_t len, int64_t rx_ns)
+                    size_t len, int64_t rx_ns, int64_t rx_mono)
 {
     uint8_t reply[RN_UDP_ECHO_LEN];
+    /* the send time is the receive time plus the turnaround on the monotonic clock, so the
+     * turnaround the sender subtracts from its RTT never holds a step of our wall clock */
+    int64_t tx_ns = rx_ns + (clock_ns(CLOCK_MONOTONIC) - rx_mono);
     if (!rn_udp_echo_table_answer(e->table, m->msg_name, m->msg_namelen, buf, len, rx_ns,
-                                  real_ns(), rn_clock_mono_ns(), reply))
+                                  tx_ns, rn_clock_mono_ns(), reply))
         return;
     if (e->drop && e->drop(e->drop_ctx, true, get32(reply + 8)))
         return;
@@ -474,10 +555,10 @@ static peer_t *peer_of(rn_udp_echo_t *e, const struct sockaddr_storage *from, ui
     return NULL;
 }
 
-/* Takes one reply received at rx_ns. Returns nothing: replies that match no packet in flight
- * are counted late; a second reply to one packet is a duplicate. */
+/* Takes one reply received at rx_ns (wall) and rx_mono. Returns nothing: replies that match no
+ * packet in flight are counted late; a second reply to one packet is a duplicate. */
 static void take_reply(rn_udp_echo_t *e, const struct sockaddr_storage *from,
-                       const uint8_t *buf, size_t len, int64_t rx_ns)
+                       const uint8_t *buf, size_t len, int64_t rx_ns, int64_t rx_mono)
 {
     rn_udp_echo_pkt_t r;
     if (rn_udp_echo_parse(buf, len, &r) != 0 || r.type != RN_UDP_ECHO_REPLY)
@@ -504,6 +585,7 @@ static void take_reply(rn_udp_echo_t *e, const struct sockaddr_storage *from,
     s->count = r.refl_count;
     s->epoch = r.refl_epoch;
     s->rx_ns = rx_ns;
+    s->rx_mono = rx_mono >= s->tx_mono ? rx_mono : clock_ns(CLOCK_MONOTONIC); /* stepped: now */
     s->refl_rx_ns = r.refl_rx_ns;
     s->refl_tx_ns = r.refl_tx_ns;
 }
@@ -525,10 +607,12 @@ static void on_readable(uv_poll_t *h, int status, int events)
             break; /* EAGAIN, or an ICMP error queued on the socket */
         if (m.msg_flags & MSG_TRUNC)
             continue;
+        int64_t wall, mono;
+        recv_time(&m, &wall, &mono);
         if (s->reflector)
-            reflect(s->e, s, &m, buf, (size_t)n, recv_time(&m));
+            reflect(s->e, s, &m, buf, (size_t)n, wall, mono);
         else
-            take_reply(s->e, &from, buf, (size_t)n, recv_time(&m));
+            take_reply(s->e, &from, buf, (size_t)n, wall, mono);
     }
 }
 
@@ -590,7 +674,9 @@ static void account(peer_t *p, round_fig_t *f)
         /* in double: the reflector's times come off the network and may be anything */
         double rx = (double)s->rx_ns, tx = (double)s->tx_ns;
         double rrx = (double)s->refl_rx_ns, rtx = (double)s->refl_tx_ns;
-        double rtt = (rx - tx) - (rtx - rrx), fwd = rrx - tx, bwd = rx - rtx;
+        /* RTT on our monotonic clock; transit times (jitter) on the hosts' wall clocks */
+        double rtt = (double)(s->rx_mono - s->tx_mono) - (rtx - rrx);
+        double fwd = rrx - tx, bwd = rx - rtx;
         rtt_sum += rtt > 0 ? rtt : 0;
         if (p->have_prev) { /* RFC 3550 6.4.1: J += (|D| - J) / 16 */
             p->jit_fwd += (fabs(fwd - p->prev_fwd) - p->jit_fwd) / JITTER_GAIN;
@@ -656,13 +742,32 @@ static void send_one(rn_udp_echo_t *e, peer_t *p)
     p->sent++;
     slot_t *sl = &p->slots[seq & (p->ring - 1)];
     rn_udp_echo_pkt_t pkt = { .type = RN_UDP_ECHO_REQUEST, .seq = seq, .session = p->session };
-    *sl = (slot_t){ .seq = seq, .tx_ns = real_ns() };
+    *sl = (slot_t){ .seq = seq, .tx_ns = real_ns(), .tx_mono = clock_ns(CLOCK_MONOTONIC) };
     pkt.tx_ns = sl->tx_ns;
     uint8_t buf[RN_UDP_ECHO_LEN];
     rn_udp_echo_encode(&pkt, buf);
     if (e->drop && e->drop(e->drop_ctx, false, seq))
         return;
-    if (sendto(s->fd, buf, sizeof buf, 0, (const struct sockaddr *)&p->addr, p->addrlen) < 0)
+    /* from our plan address when we know it: the peer's reflector answers only that one */
+    ctl_t ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = { buf, sizeof buf };
+    struct msghdr m = { .msg_name = &p->addr, .msg_namelen = p->addrlen, .msg_iov = &iov,
+                        .msg_iovlen = 1 };
+    struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
+    if (p->family == AF_INET && e->has_src4) {
+        struct in_pktinfo pi = { .ipi_spec_dst = e->src4 };
+        c->cmsg_level = IPPROTO_IP, c->cmsg_type = IP_PKTINFO, c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        m.msg_control = ctl.buf, m.msg_controllen = CMSG_SPACE(sizeof pi);
+    } else if (p->family == AF_INET6 && e->has_src6) {
+        struct in6_pktinfo pi = { .ipi6_addr = e->src6 };
+        c->cmsg_level = IPPROTO_IPV6, c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        m.msg_control = ctl.buf, m.msg_controllen = CMSG_SPACE(sizeof pi);
+    }
+    if (sendmsg(s->fd, &m, 0) < 0)
         rn_debug("udp echo to %s: not sent: %s", p->name, strerror(errno));
 }
 
@@ -767,11 +872,72 @@ static int peer_init(rn_udp_echo_t *e, peer_t *p, const Rn__EchoPeer *src, uint3
     return 0;
 }
 
+/* Parses a numeric address into a (port 0). Returns true if it is IPv4 or IPv6. */
+static bool parse_addr(const char *addr, struct sockaddr_storage *a)
+{
+    memset(a, 0, sizeof *a);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)a;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)a;
+    if (addr && inet_pton(AF_INET, addr, &v4->sin_addr) == 1)
+        return v4->sin_family = AF_INET, true;
+    if (addr && inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1)
+        return v6->sin6_family = AF_INET6, true;
+    return false;
+}
+
+int rn_udp_echo_allow(rn_udp_echo_t *e, Rn__EchoPeer *const *peers, size_t n)
+{
+    struct sockaddr_storage *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += parse_addr(peers[i]->addr, &v[m]); /* a bad one is logged by set_peers */
+    if (e->table && rn_udp_echo_table_allow(e->table, v, m) != 0) {
+        free(v);
+        return -ENOMEM;
+    }
+    free(e->allow);
+    e->allow = v;
+    e->n_allow = m;
+    return 0;
+}
+
+int rn_udp_echo_set_source(rn_udp_echo_t *e, const char *addr)
+{
+    struct sockaddr_storage a;
+    e->has_src4 = e->has_src6 = false;
+    if (!addr)
+        return 0;
+    if (!parse_addr(addr, &a))
+        return -EINVAL;
+    /* ours only if a socket can be bound to it; else the route picks, as without it */
+    int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    socklen_t len = a.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                           : sizeof(struct sockaddr_in6);
+    int rc = fd < 0 ? -errno : bind(fd, (struct sockaddr *)&a, len) != 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        rn_info("udp echo: %s is not an address of this host (%s): requests leave from the "
+                "route's source address, which peers' reflectors may refuse", addr,
+                strerror(-rc));
+        return rc;
+    }
+    if (a.ss_family == AF_INET)
+        e->has_src4 = true, e->src4 = ((struct sockaddr_in *)&a)->sin_addr;
+    else
+        e->has_src6 = true, e->src6 = ((struct sockaddr_in6 *)&a)->sin6_addr;
+    return 0;
+}
+
 int rn_udp_echo_set_peers(rn_udp_echo_t *e, Rn__EchoPeer *const *peers, size_t n,
                           uint32_t interval_s, uint32_t default_count)
 {
     if (interval_s == 0)
         return -EINVAL;
+    if (rn_udp_echo_allow(e, peers, n) != 0) /* the pairs are symmetric: whom we ask asks us */
+        return -ENOMEM;
     peer_t *np = calloc(n ? n : 1, sizeof *np);
     if (!np)
         return -ENOMEM;
@@ -835,8 +1001,9 @@ int rn_udp_echo_reflect(rn_udp_echo_t *e, const char *addr, uint16_t port)
 {
     if (e->reflector_port)
         return -EALREADY;
-    if (!e->table && rn_udp_echo_table_new(RN_UDP_ECHO_MAX_SENDERS, &e->table) != 0)
-        return -ENOMEM;
+    if (!e->table && (rn_udp_echo_table_new(RN_UDP_ECHO_MAX_SENDERS, &e->table) != 0 ||
+                      rn_udp_echo_table_allow(e->table, e->allow, e->n_allow) != 0))
+        return -ENOMEM; /* the table is freed with the module */
     struct in6_addr a6;
     uint16_t bound = 0;
     int rc;
@@ -891,6 +1058,7 @@ static void on_handle_closed(uv_handle_t *h)
     void *data = e->close_data;
     peers_free(e->peers, e->n_peers);
     rn_udp_echo_table_free(e->table);
+    free(e->allow);
     free(e);
     if (cb)
         cb(data);

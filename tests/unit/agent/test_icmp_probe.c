@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -159,6 +161,64 @@ static void assert_good_round(const got_t *g, double count)
     assert_true(g->v[RN_ICMP_RTTAVG].gauge <= g->v[RN_ICMP_RTTMAX].gauge);
 }
 
+/* ---- a wall-clock step, as this binary sees it ----------------------------------------------- */
+
+/* Once armed, the step starts just after the next CLOCK_REALTIME read: every later read, and
+ * every kernel receive stamp (SCM_TIMESTAMPNS, which is CLOCK_REALTIME) taken after that moment,
+ * is off by step_ns, as after a real step. The system clock is never touched: clock_gettime and
+ * recvmmsg are defined here, so the prober's calls land here first. */
+static struct {
+    int64_t step_ns, at_ns; /* the step, and when it happened (true CLOCK_REALTIME) */
+    bool armed, active;
+} W;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    int rc = (int)syscall(SYS_clock_gettime, id, ts);
+    if (rc != 0 || id != CLOCK_REALTIME)
+        return rc;
+    int64_t t = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+    if (W.armed) {
+        W.armed = false;
+        W.active = true;
+        W.at_ns = t + 1;
+    } else if (W.active && t >= W.at_ns) {
+        t += W.step_ns;
+        ts->tv_sec = t / 1000000000, ts->tv_nsec = t % 1000000000;
+    }
+    return 0;
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, struct timespec *timeout)
+{
+    int got = (int)syscall(SYS_recvmmsg, fd, v, n, flags, timeout);
+    for (int i = 0; i < got && W.active; i++) {
+        struct msghdr *m = &v[i].msg_hdr;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+                continue;
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            if (t >= W.at_ns)
+                t += W.step_ns;
+            ts.tv_sec = t / 1000000000, ts.tv_nsec = t % 1000000000;
+            memcpy(CMSG_DATA(c), &ts, sizeof ts);
+        }
+    }
+    return got;
+}
+
+static bool want_step;
+
+/* The send hook: the step comes with the first request of the round, between the prober's
+ * reading of its send time and the kernel's stamping of the reply. */
+static void step_on_send(void *ctx, uint64_t due_ns, uint64_t sent_ns)
+{
+    if (want_step)
+        W.armed = true, want_step = false;
+}
+
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static int group_setup(void **state)
@@ -252,6 +312,30 @@ static void live_round(const char *range)
 }
 
 static void test_live_round_loopback(void **state) { live_round(NULL); }
+
+/* A wall-clock step of an hour, forward then back, in the middle of a round changes no RTT: no
+ * spike of an hour, no zero, no reply taken for late. */
+static void test_wall_clock_step_changes_no_rtt(void **state)
+{
+    const int64_t steps[] = { 3600 * 1000000000ll, -3600 * 1000000000ll };
+    for (size_t i = 0; i < 2; i++) {
+        const char *names[] = { "lo4" }, *addrs[] = { "127.0.0.1" };
+        rn_icmp_prober_t *p = start_prober(5, 1, names, addrs);
+        memset(&W, 0, sizeof W);
+        W.step_ns = steps[i];
+        want_step = true;
+        rn_icmp_prober_set_send_hook(p, step_on_send, NULL);
+        run_until("lo4", 1, 3000);
+        assert_true(W.active);
+        const got_t *g = nth_got("lo4", 0);
+        print_message("step %+lld s: RTT min %.3f max %.3f ms, %g of 5 received\n",
+                      (long long)(steps[i] / 1000000000), g->v[RN_ICMP_RTTMIN].gauge,
+                      g->v[RN_ICMP_RTTMAX].gauge, g->v[RN_ICMP_RECV].gauge);
+        assert_good_round(g, 5);
+        close_prober(p);
+        memset(&W, 0, sizeof W);
+    }
+}
 static void test_live_round_raw_socket(void **state) { live_round("1 0"); }
 static void test_live_round_datagram_socket(void **state) { live_round("0 2147483647"); }
 
@@ -383,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_stats_by_hand),
         cmocka_unit_test(test_stats_nothing_received_is_total_loss_and_unknown_rtt),
         T_(test_live_round_loopback),
+        T_(test_wall_clock_step_changes_no_rtt),
         T_(test_live_round_raw_socket),
         T_(test_live_round_datagram_socket),
         T_(test_unanswered_target_is_total_loss),

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,7 +49,23 @@ typedef struct {
     uint64_t drop_n, drop_first, drop_last, drop_calls;
     const char *drop_why;
     uint64_t last_seen;                /* kill -9 test: last seq on disk */
+    char mnt[96];                      /* a tmpfs mounted by the test, unmounted in teardown */
+    int saved_stderr;                  /* fd + 1 of stderr while a test captures it; 0: none */
 } fix_t;
+
+/* fdatasync as the spool sees it in this binary: the next fail_fsyncs calls fail with EIO, as a
+ * dying disk's would; the rest go to the kernel. */
+static int fail_fsyncs;
+
+int fdatasync(int fd)
+{
+    if (fail_fsyncs > 0) {
+        fail_fsyncs--;
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_fdatasync, fd);
+}
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -86,10 +104,26 @@ static int setup(void **state)
     return 0;
 }
 
+static void on_closed(void *data);
+
 static int teardown(void **state)
 {
     fix_t *f = *state;
+    rn_clock_set_source(NULL, NULL); /* first: a failed test must not leave its clock behind */
+    if (f->saved_stderr) {
+        dup2(f->saved_stderr - 1, 2);
+        close(f->saved_stderr - 1);
+    }
+    fail_fsyncs = 0;
+    if (f->s) { /* a test that failed half-way */
+        bool closed = false;
+        rn_spool_close(f->s, on_closed, &closed);
+    }
     uv_run(&f->loop, UV_RUN_DEFAULT);
+    if (f->mnt[0])
+        umount2(f->mnt, MNT_DETACH);
+    if (strstr(f->dir, "/tmpfs/")) /* the disk-full test points dir into its mount */
+        *strstr(f->dir, "/tmpfs/") = 0;
     assert_int_equal(uv_loop_close(&f->loop), 0);
     nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f->seqs);
@@ -423,21 +457,33 @@ static void test_max_bytes_drops_oldest_and_counts(void **state)
 
 static int64_t fake_wall_ms;
 static int64_t fake_wall(void) { return fake_wall_ms; }
+static rn_mono_ns_t fake_mono_ns;
+static rn_mono_ns_t fake_mono(void) { return fake_mono_ns; }
+#define S_NS 1000000000ull
 
-/* Segments last written more than max_age_s ago are dropped, counted and reported, both while
- * running and at open. */
+static void remove_index(const fix_t *f)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/index", f->dir);
+    unlink(path);
+}
+
+/* Segments last written more than max_age_s ago, by the monotonic clock, are dropped, counted
+ * and reported: while running, across a clean restart (the index keeps their ages; the time the
+ * agent was stopped does not count), and after a crash by the files' mtimes relative to the
+ * newest segment. */
 static void test_age_limit(void **state)
 {
     fix_t *f = *state;
     rn_spool_config_t cfg = { .segment_bytes = 1200, .max_bytes = 1 << 20, .max_age_s = 3600 };
     rn_spool_stats_t st;
-    fake_wall_ms = rn_clock_wall_ms();
-    rn_clock_set_source(NULL, fake_wall);
+    fake_mono_ns = rn_clock_mono_ns();
+    rn_clock_set_source(fake_mono, NULL);
     open_spool(f, &cfg);
     append_range(f, 1, 20, 100);
-    fake_wall_ms += 1800 * 1000;
+    fake_mono_ns += 1800 * S_NS;
     append_range(f, 21, 30, 100);
-    fake_wall_ms += 2000 * 1000; /* 1..20 are 3800 s old, 21..30 1800 s */
+    fake_mono_ns += 2000 * S_NS; /* 1..20 are 3800 s old, 21..30 2000 s */
     append_range(f, 31, 31, 100);
     rn_spool_stats(f->s, &st);
     assert_int_equal(st.dropped_records, 20);
@@ -447,8 +493,19 @@ static void test_age_limit(void **state)
     assert_string_equal(f->drop_why, "max_age");
     assert_int_equal(st.first_seq, 21);
     close_spool(f);
-    rn_clock_set_source(NULL, NULL);
-    /* at open, by the files' mtime */
+    fake_mono_ns += 3 * 86400 * S_NS; /* stopped for 3 days: does not count */
+    open_spool(f, &cfg);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.dropped_records, 0);
+    assert_int_equal(st.first_seq, 21);
+    fake_mono_ns += 1700 * S_NS; /* 21..30 are 3700 s old */
+    append_range(f, 32, 45, 100);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.dropped_records, 10);
+    assert_int_equal(st.first_seq, 31);
+    close_spool(f);
+    /* a crash leaves no index: 31..40 written 7200 s before 41..45, by their mtimes */
+    remove_index(f);
     char first[4096];
     first_segment(f->dir, first, sizeof first);
     struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
@@ -456,7 +513,32 @@ static void test_age_limit(void **state)
     open_spool(f, &cfg);
     rn_spool_stats(f->s, &st);
     assert_int_equal(st.dropped_records, 10);
-    assert_int_equal(st.first_seq, 31);
+    assert_int_equal(st.first_seq, 41);
+    close_spool(f);
+}
+
+/* A step of the wall clock (8 days forward, then back) ages nothing: 100 unacked records stay. */
+static void test_wall_clock_step_drops_nothing(void **state)
+{
+    fix_t *f = *state;
+    rn_spool_config_t cfg = { .segment_bytes = 1200, .max_bytes = 1 << 20 }; /* 7-day age limit */
+    rn_spool_stats_t st;
+    fake_wall_ms = rn_clock_wall_ms();
+    rn_clock_set_source(NULL, fake_wall);
+    open_spool(f, &cfg);
+    append_range(f, 1, 100, 100);
+    fake_wall_ms += 8 * 86400 * 1000ll;
+    append_range(f, 101, 101, 100);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.dropped_records, 0);
+    assert_int_equal(f->drop_n, 0);
+    assert_int_equal(st.records, 101);
+    fake_wall_ms -= 16 * 86400 * 1000ll;
+    append_range(f, 102, 102, 100);
+    close_spool(f);
+    open_spool(f, &cfg);
+    read_all(f, 0, 1 << 20, 100);
+    assert_int_equal(f->n_seqs, 102);
     close_spool(f);
 }
 
@@ -553,6 +635,222 @@ static void test_close_finishes_appends_and_cancels_reads(void **state)
     open_spool(f, NULL);
     assert_int_equal(rn_spool_last_seq(f->s), 50);
     close_spool(f);
+}
+
+/* Returns the bytes this process has read through read()-like calls (/proc/self/io rchar). */
+static uint64_t bytes_read_so_far(void)
+{
+    FILE *p = fopen("/proc/self/io", "r");
+    unsigned long long v = 0;
+    assert_non_null(p);
+    assert_int_equal(fscanf(p, "rchar: %llu", &v), 1);
+    fclose(p);
+    return v;
+}
+
+/* A reopen after a clean close (a restart, a reload) takes the index the close wrote instead of
+ * reading the whole spool again; a file changed since (here a torn tail) means a scan. */
+static void test_reopen_after_clean_close_reads_no_records(void **state)
+{
+    fix_t *f = *state;
+    rn_spool_config_t cfg = { .segment_bytes = 1 << 20, .max_bytes = 1ull << 30,
+                              .fsync = RN_SPOOL_FSYNC_NEVER };
+    rn_spool_stats_t st;
+    open_spool(f, &cfg);
+    append_range(f, 1, 16384, 2048); /* 32 MiB in 33 segments */
+    close_spool(f);
+    uint64_t r0 = bytes_read_so_far();
+    double t0 = now_s();
+    open_spool(f, &cfg);
+    double t_index = now_s() - t0;
+    uint64_t read_index = bytes_read_so_far() - r0;
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.records, 16384);
+    assert_int_equal(rn_spool_last_seq(f->s), 16384);
+    assert_true(read_index < (64u << 10));
+    append_range(f, 16385, 16390, 2048);
+    read_all(f, 16000, 1 << 20, 2048);
+    assert_int_equal(f->n_seqs, 390);
+    close_spool(f);
+    remove_index(f); /* as after a crash */
+    r0 = bytes_read_so_far();
+    t0 = now_s();
+    open_spool(f, &cfg);
+    double t_scan = now_s() - t0;
+    uint64_t read_scan = bytes_read_so_far() - r0;
+    assert_true(read_scan >= (32u << 20));
+    close_spool(f);
+    printf("# reopen of 32 MiB: %.1f ms and %" PRIu64 " bytes read with the index, %.1f ms and "
+           "%.1f MiB read by a scan\n", t_index * 1e3, read_index, t_scan * 1e3,
+           read_scan / 1048576.0);
+    char last[4096];
+    last_segment(f->dir, last, sizeof last);
+    assert_int_equal(truncate(last, file_size(last) - 7), 0);
+    open_spool(f, &cfg);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.torn_bytes, 2048 + RN_SPOOL_RECORD_HEADER - 7);
+    assert_int_equal(rn_spool_last_seq(f->s), 16389);
+    close_spool(f);
+}
+
+/* After a power cut with fsync "never" the newest segment can come back empty, leaving an older
+ * one with an unreadable tail as the last: it is sealed, so records appended after the cut go to
+ * a new segment and every record reported stored reads back. */
+static void test_damaged_older_segment_is_never_written_to(void **state)
+{
+    fix_t *f = *state;
+    char first[4096], last[4096];
+    rn_spool_config_t cfg = { .segment_bytes = 1200, .max_bytes = 1 << 20,
+                              .fsync = RN_SPOOL_FSYNC_NEVER };
+    rn_spool_stats_t st;
+    open_spool(f, &cfg);
+    append_range(f, 1, 20, 100); /* 1..10, 11..20 */
+    close_spool(f);
+    remove_index(f);
+    first_segment(f->dir, first, sizeof first);
+    last_segment(f->dir, last, sizeof last);
+    flip_byte(first, 9 * 120 + RN_SPOOL_RECORD_HEADER + 10); /* payload of seq 10 */
+    assert_int_equal(truncate(last, 0), 0);
+    open_spool(f, &cfg);
+    assert_int_equal(rn_spool_last_seq(f->s), 9);
+    append_range(f, 10, 11, 100);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.records, 11);
+    read_all(f, 0, 1 << 20, 100);
+    assert_int_equal(f->n_seqs, 11);
+    assert_int_equal(f->seqs[10], 11);
+    close_spool(f);
+    remove_index(f);
+    open_spool(f, &cfg);
+    read_all(f, 0, 1 << 20, 100);
+    assert_int_equal(f->n_seqs, 11);
+    close_spool(f);
+}
+
+/* With fsync "always", a failed fsync does not make stored records look lost: their appends
+ * report success (they are in the spool and are read back and sent), the failure is counted
+ * (sync_errors, unsynced_records, never dropped_records or write_errors), and the records after
+ * them go to a fresh segment that is fsync'd as usual. */
+static void test_failed_fsync_keeps_records_and_says_so(void **state)
+{
+    fix_t *f = *state;
+    rn_spool_stats_t st;
+    open_spool(f, &(rn_spool_config_t){ .fsync = RN_SPOOL_FSYNC_ALWAYS });
+    append_range(f, 1, 10, 100);
+    fail_fsyncs = 1;
+    append_range(f, 11, 20, 100); /* asserts every append reported 0 */
+    assert_int_equal(fail_fsyncs, 0);
+    append_range(f, 21, 30, 100);
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.sync_errors, 1);
+    assert_true(st.unsynced_records >= 1 && st.unsynced_records <= 10);
+    assert_int_equal(st.write_errors + st.dropped_records, 0);
+    assert_int_equal(st.synced_seq, 30);
+    assert_int_equal(st.records, 30);
+    assert_int_equal(count_segment_files(f->dir), 2);
+    read_all(f, 0, 1 << 20, 100);
+    assert_int_equal(f->n_seqs, 30);
+    close_spool(f);
+}
+
+/* Counts the lines of a file that contain needle. */
+static int count_lines_with(const char *path, const char *needle)
+{
+    FILE *p = fopen(path, "r");
+    char line[1024];
+    int n = 0;
+    while (p && fgets(line, sizeof line, p))
+        n += strstr(line, needle) != NULL;
+    if (p)
+        fclose(p);
+    return n;
+}
+
+/* A full disk (a 512 KiB tmpfs, 1 MB of batches): the oldest batches are dropped to make room,
+ * counted and reported as "disk_full", so all 1,000 appends succeed and the newest are kept;
+ * the complaint is one log line, not one per record. With no room at all (a file fills the
+ * disk) appends fail and are counted; once the file goes, appends succeed again by themselves. */
+static void test_full_disk_drops_oldest_and_recovers(void **state)
+{
+    fix_t *f = *state;
+    rn_spool_stats_t st;
+    snprintf(f->mnt, sizeof f->mnt, "%s/tmpfs", f->dir);
+    assert_int_equal(mkdir(f->mnt, 0700), 0);
+    if (mount("tmpfs", f->mnt, "tmpfs", 0, "size=512k") != 0) {
+        f->mnt[0] = 0;
+        print_message("# no tmpfs mount (%s): skipped\n", strerror(errno));
+        skip();
+    }
+    char spool[160], log[160], blocker[160];
+    snprintf(spool, sizeof spool, "%s/spool", f->mnt);
+    snprintf(log, sizeof log, "%s/log", f->dir);
+    snprintf(blocker, sizeof blocker, "%s/blocker", f->mnt);
+    snprintf(f->dir, sizeof f->dir, "%s", spool); /* the fixture's helpers use f->dir */
+    int saved = dup(2), lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    f->saved_stderr = saved + 1;
+    dup2(lf, 2);
+    open_spool(f, NULL);
+    append_range(f, 1, 1000, 1000); /* asserts every append reported 0 */
+    rn_spool_stats(f->s, &st);
+    assert_int_equal(st.segment_bytes, 32 << 10);
+    assert_int_equal(st.write_errors, 0);
+    assert_true(st.disk_full > 0);
+    assert_true(st.dropped_records >= 400);
+    assert_int_equal(st.records + st.dropped_records, 1000);
+    assert_int_equal(f->drop_n, st.dropped_records);
+    assert_string_equal(f->drop_why, "disk_full");
+    assert_int_equal(st.last_seq, 1000);
+    read_all(f, 0, 1 << 20, 1000);
+    assert_int_equal(f->n_seqs, st.records);
+    assert_int_equal(f->seqs[0], st.first_seq);
+    uint64_t dropped = st.dropped_records;
+    /* no room at all: everything acked (deleted), then a file takes the whole disk */
+    rn_spool_ack(f->s, 1000);
+    append_range(f, 1001, 1001, 1000);
+    rn_spool_ack(f->s, 1001);
+    int bf = open(blocker, O_WRONLY | O_CREAT, 0600);
+    char zeros[4096] = { 0 };
+    while (write(bf, zeros, sizeof zeros) > 0)
+        ;
+    close(bf);
+    for (uint64_t q = 1002; q <= 1011; q++)
+        assert_int_equal(rn_spool_append(f->s, q, payload_make(q, 1000), 1000, on_appended, f), 0);
+    while (f->appended < 1011)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    rn_spool_stats(f->s, &st);
+    /* A few records may still fit in the segment's last, already allocated page; past that each
+     * append either fails or makes room by dropping the oldest unacked: every record is in one
+     * of the three counts, and the disk cannot have taken all ten. */
+    uint64_t lost = f->append_errors + (st.dropped_records - dropped);
+    assert_int_equal(st.write_errors, f->append_errors);
+    assert_int_equal(lost + st.records, 10);
+    assert_true(lost > 0);
+    assert_true(st.records < 10);
+    rn_spool_ack(f->s, 1011);
+    /* room again: no restart, no reopen */
+    assert_int_equal(unlink(blocker), 0);
+    f->append_errors = 0;
+    append_range(f, 1012, 1020, 1000);
+    read_all(f, 1001, 1 << 20, 1000);
+    assert_int_equal(f->n_seqs, 9);
+    assert_int_equal(f->seqs[0], 1012);
+    close_spool(f);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    f->saved_stderr = 0;
+    close(lf);
+    int lines = count_lines_with(log, "spool");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "sed 's/^/# log: /' %s", log);
+    assert_int_equal(system(cmd), 0);
+    print_message("# full disk: 1000 appends, %" PRIu64 " oldest dropped to make room, 0 failed; "
+                  "then 10 failed with no room at all; %d error lines logged\n", dropped, lines);
+    /* the first trouble at once, the rest within RN_SPOOL_COMPLAIN_S: one line, and one more at
+     * close for the failures counted since */
+    assert_true(lines >= 1 && lines <= 2);
+    assert_int_equal(umount2(f->mnt, 0), 0);
+    f->mnt[0] = 0;
 }
 
 /* ---- kill -9 ----------------------------------------------------------------------------- */
@@ -785,6 +1083,15 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_ack_trims_whole_segments_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_bytes_drops_oldest_and_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_age_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wall_clock_step_drops_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_after_clean_close_reads_no_records, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_older_segment_is_never_written_to, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_fsync_keeps_records_and_says_so, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_drops_oldest_and_recovers, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_fsync_policies_selectable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_opener_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_reads_in_chunks_from_disk, setup, teardown),

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -81,8 +83,15 @@ static void close_all(rn_udp_echo_t *a, rn_udp_echo_t *b)
         uv_run(&T.loop, UV_RUN_ONCE);
 }
 
+static void close_left(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
 static int teardown(void **state)
 {
+    uv_walk(&T.loop, close_left, NULL); /* what a failed test left open (leaked, not hung on) */
     uv_run(&T.loop, UV_RUN_DEFAULT);
     return uv_loop_close(&T.loop);
 }
@@ -224,7 +233,149 @@ static void test_table_limits_the_rate_of_one_sender(void **state)
     rn_udp_echo_table_free(t);
 }
 
+/* The rate limit is per source address: more sessions and ports do not earn more replies. */
+static void test_table_limits_the_rate_per_address_not_per_session(void **state)
+{
+    rn_udp_echo_table_t *t;
+    assert_int_equal(rn_udp_echo_table_new(64, &t), 0);
+    uint64_t now = 1000000000;
+    uint32_t answered = 0;
+    for (uint32_t session = 1; session <= 10; session++) { /* 10 sessions x 100, from 10 ports */
+        struct sockaddr_in a = from_v4(0x0a000001, (uint16_t)(5000 + session));
+        for (uint32_t i = 1; i <= 100; i++)
+            answered += answer(t, a, i, session, now, NULL) != 0;
+    }
+    assert_int_equal(answered, 2 * RN_UDP_ECHO_SENDER_PPS);
+    rn_udp_echo_table_free(t);
+}
+
+/* An allowed table answers its addresses only (any port), and counts the refused. */
+static void test_table_answers_allowed_addresses_only(void **state)
+{
+    rn_udp_echo_table_t *t;
+    assert_int_equal(rn_udp_echo_table_new(8, &t), 0);
+    struct sockaddr_storage ok;
+    memset(&ok, 0, sizeof ok);
+    struct sockaddr_in peer_a = from_v4(0x0a000002, 0);
+    memcpy(&ok, &peer_a, sizeof peer_a);
+    assert_int_equal(rn_udp_echo_table_allow(t, &ok, 1), 0);
+    uint64_t now = 1000000000;
+    assert_int_equal(answer(t, from_v4(0x0a000003, 5000), 1, 1, now, NULL), 0);
+    assert_int_equal(answer(t, from_v4(0x0a000002, 5000), 1, 1, now, NULL), 1);
+    assert_int_equal(answer(t, from_v4(0x0a000002, 6000), 1, 7, now, NULL), 1);
+    rn_udp_echo_table_stats_t st;
+    rn_udp_echo_table_stats(t, &st);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(st.answered, 2);
+    assert_int_equal(rn_udp_echo_table_allow(t, NULL, 0), 0); /* no peers: nobody */
+    assert_int_equal(answer(t, from_v4(0x0a000002, 5000), 2, 1, now, NULL), 0);
+    rn_udp_echo_table_free(t);
+}
+
+/* ---- a wall-clock step, as this binary sees it ----------------------------------------------- */
+
+/* From W.at_ns (true CLOCK_REALTIME) on, CLOCK_REALTIME reads and the kernel's receive stamps
+ * (SCM_TIMESTAMPNS) are off by W.step_ns, as after a real step; the system clock is never
+ * touched: clock_gettime and recvmsg are defined here, so the module's calls land here first. */
+static struct {
+    int64_t step_ns, at_ns;
+    bool active;
+} W;
+
+static int64_t shifted(int64_t t)
+{
+    return W.active && t >= W.at_ns ? t + W.step_ns : t;
+}
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    int rc = (int)syscall(SYS_clock_gettime, id, ts);
+    if (rc == 0 && id == CLOCK_REALTIME) {
+        int64_t t = shifted((int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec);
+        ts->tv_sec = t / 1000000000, ts->tv_nsec = t % 1000000000;
+    }
+    return rc;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+    ssize_t n = (ssize_t)syscall(SYS_recvmsg, fd, m, flags);
+    for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(m) : NULL; c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        int64_t t = shifted((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+        ts.tv_sec = t / 1000000000, ts.tv_nsec = t % 1000000000;
+        memcpy(CMSG_DATA(c), &ts, sizeof ts);
+    }
+    return n;
+}
+
 /* ---- live rounds on loopback ----------------------------------------------------------------- */
+
+/* Sends one well-formed request from a socket bound to src to 127.0.0.1:port and returns true if
+ * a reply comes back within 300 ms. */
+static bool asked_from(const char *src, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET }, to = from_v4(0x7f000001, port);
+    inet_pton(AF_INET, src, &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    uint8_t req[RN_UDP_ECHO_LEN], rep[RN_UDP_ECHO_LEN + 1];
+    rn_udp_echo_pkt_t p = request(1, 99);
+    rn_udp_echo_encode(&p, req);
+    assert_int_equal(sendto(fd, req, sizeof req, 0, (struct sockaddr *)&to, sizeof to),
+                     (ssize_t)sizeof req);
+    bool got = false;
+    for (int i = 0; i < 30 && !got; i++) {
+        uv_run(&T.loop, UV_RUN_NOWAIT); /* the reflector answers in its readable callback */
+        got = recv(fd, rep, sizeof rep, 0) == RN_UDP_ECHO_LEN;
+        if (!got)
+            usleep(10000);
+    }
+    close(fd);
+    return got;
+}
+
+/* The reflector answers the plan's echo peers only: a well-formed request from any other
+ * address gets nothing back (a reflector that answers anyone is a free traffic source). */
+static void test_reflector_answers_only_the_plans_peers(void **state)
+{
+    rn_udp_echo_t *r;
+    assert_int_equal(rn_udp_echo_new(&T.loop, on_sample, NULL, &r), 0);
+    assert_int_equal(rn_udp_echo_reflect(r, "127.0.0.1", 0), 0);
+    uint16_t port = rn_udp_echo_reflector_port(r);
+    assert_false(asked_from("127.0.0.2", port)); /* no plan yet: nobody */
+    Rn__EchoPeer p = peer("sdc", "127.0.0.2", 9, 5), *pp = &p;
+    assert_int_equal(rn_udp_echo_allow(r, &pp, 1), 0);
+    assert_false(asked_from("127.0.0.3", port));
+    assert_true(asked_from("127.0.0.2", port));
+    rn_udp_echo_table_stats_t st;
+    rn_udp_echo_reflector_stats(r, &st);
+    assert_int_equal(st.refused, 2);
+    assert_int_equal(st.answered, 1);
+    close_all(NULL, r);
+}
+
+/* A sender told its own address sends from it, so the peer's reflector, which knows it by that
+ * address, answers; an address of another host is refused and the route picks as before. */
+static void test_sender_asks_from_its_plan_address(void **state)
+{
+    rn_udp_echo_t *s, *r;
+    assert_int_equal(rn_udp_echo_new(&T.loop, on_sample, NULL, &s), 0);
+    assert_int_equal(rn_udp_echo_new(&T.loop, on_sample, NULL, &r), 0);
+    assert_int_equal(rn_udp_echo_reflect(r, "127.0.0.1", 0), 0);
+    Rn__EchoPeer me = peer("jaipur", "127.0.0.7", 0, 5), *mp = &me;
+    assert_int_equal(rn_udp_echo_allow(r, &mp, 1), 0);
+    assert_int_not_equal(rn_udp_echo_set_source(s, "192.0.2.1"), 0);
+    assert_int_equal(rn_udp_echo_set_source(s, "127.0.0.7"), 0);
+    Rn__EchoPeer p = peer("sdc", "127.0.0.1", rn_udp_echo_reflector_port(r), 5), *pp = &p;
+    assert_int_equal(rn_udp_echo_set_peers(s, &pp, 1, 1, 5), 0);
+    run_for_samples(1);
+    assert_true(val(0, RN_UDPECHO_RECV) == 5);
+    close_all(s, r);
+}
 
 /* Drops requests whose seq % fwd_mod == 0 and replies whose seq % bwd_mod == 1. */
 static struct {
@@ -246,6 +397,7 @@ static uint16_t start_pair(rn_udp_echo_t **sender, rn_udp_echo_t **reflector)
     uint16_t port = rn_udp_echo_reflector_port(*reflector);
     assert_int_not_equal(port, 0);
     Rn__EchoPeer p = peer("jaipur/sanganer", "127.0.0.1", port, 20), *pp = &p;
+    assert_int_equal(rn_udp_echo_allow(*reflector, &pp, 1), 0); /* the sender is its peer */
     assert_int_equal(rn_udp_echo_set_peers(*sender, &pp, 1, 1, 5), 0);
     return port;
 }
@@ -283,6 +435,8 @@ static void test_replies_leave_from_the_address_asked(void **state)
     assert_int_equal(rn_udp_echo_reflect(r, NULL, 0), 0);
     Rn__EchoPeer p = peer("sdc", "127.0.0.2", rn_udp_echo_reflector_port(r), 5), *pp = &p;
     assert_int_equal(rn_udp_echo_set_peers(s, &pp, 1, 1, 5), 0);
+    Rn__EchoPeer me = peer("jaipur", "127.0.0.1", 0, 5), *mp = &me;
+    assert_int_equal(rn_udp_echo_allow(r, &mp, 1), 0);
     run_for_samples(1);
     assert_true(val(0, RN_UDPECHO_RECV) == 5);
     assert_true(val(0, RN_UDPECHO_FWD_LOSS) == 0 && val(0, RN_UDPECHO_BWD_LOSS) == 0);
@@ -440,6 +594,39 @@ static void test_absurd_reflector_times_give_finite_figures(void **state)
     close(F.fd);
 }
 
+/* The sender's drop hook: steps the wall clock an hour forward as request 25 (in round two)
+ * leaves, after its send time was read and before anything stamps its way back. */
+static bool step_at_25(void *ctx, bool reply, uint32_t seq)
+{
+    if (!reply && seq == 25 && !W.active) {
+        struct timespec ts;
+        syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+        W.at_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        W.step_ns = 3600 * 1000000000ll;
+        W.active = true;
+    }
+    return false;
+}
+
+/* A wall-clock step in a round changes no RTT (it is on the monotonic clock): no spike of an
+ * hour for the packets in flight. */
+static void test_wall_clock_step_changes_no_rtt(void **state)
+{
+    rn_udp_echo_t *s, *r;
+    start_pair(&s, &r);
+    memset(&W, 0, sizeof W);
+    rn_udp_echo_set_drop_hook(s, step_at_25, NULL);
+    run_for_samples(3);
+    assert_true(W.active);
+    for (size_t i = 0; i < 3; i++) {
+        double rtt = val(i, RN_UDPECHO_RTT);
+        print_message("round %zu: RTT %.3f ms\n", i + 1, rtt);
+        assert_true(rtt > 0 && rtt < 50);
+    }
+    close_all(s, r);
+    memset(&W, 0, sizeof W);
+}
+
 static void test_a_reflector_restart_starts_the_count_afresh(void **state)
 {
     rn_udp_echo_t *s, *r;
@@ -447,6 +634,8 @@ static void test_a_reflector_restart_starts_the_count_afresh(void **state)
     run_for_samples(1);
     close_all(NULL, r); /* the reflector restarts on the same port: a new epoch, counts from 1 */
     assert_int_equal(rn_udp_echo_new(&T.loop, on_sample, NULL, &r), 0);
+    Rn__EchoPeer me = peer("jaipur/sanganer", "127.0.0.1", 0, 5), *mp = &me;
+    assert_int_equal(rn_udp_echo_allow(r, &mp, 1), 0); /* before it starts, this time */
     assert_int_equal(rn_udp_echo_reflect(r, "127.0.0.1", port), 0);
     run_for_samples(4);
     for (size_t i = 2; i < 4; i++) { /* once settled, no loss invented by the restart */
@@ -479,6 +668,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_table_counts_each_sender_session_apart, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_table_limits_the_rate_per_address_not_per_session,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_answers_allowed_addresses_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reflector_answers_only_the_plans_peers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sender_asks_from_its_plan_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wall_clock_step_changes_no_rtt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_limits_the_rate_of_one_sender, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_clean_loopback_has_no_loss_and_a_small_rtt, setup,
