@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ static const char *const type_names[RN_ALARM_TYPE_COUNT] = {
     [RN_ALARM_SERVICE_UNREACHABLE] = "service_unreachable",
     [RN_ALARM_PATH_LOST] = "path_lost",
     [RN_ALARM_VC_QUALITY] = "vc_quality", /* VC media capture */
+    [RN_ALARM_AGENT_DOWN] = "agent_down",
 };
 
 static const char *status_name(rn_alarm_status_t s)
@@ -178,55 +180,7 @@ json_t *rn__api_engine_alarms(rn_http_t *h, const char *node)
     return k.out;
 }
 
-static int cmp_raised_desc(const void *a, const void *b)
-{
-    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "raised_ms"));
-    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "raised_ms"));
-    if (x != y)
-        return x < y ? 1 : -1;
-    x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
-    y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
-json_t *rn__api_group_alarms(json_t *flat, int64_t limit)
-{
-    size_t n = json_array_size(flat), nroots = 0;
-    json_t **roots = calloc(n ? n : 1, sizeof *roots);
-    json_t *out = json_array();
-    if (!roots) {
-        json_decref(flat);
-        return out;
-    }
-    for (size_t i = 0; i < n; i++) { /* a root, or a symptom whose root is not in the set */
-        json_t *a = json_array_get(flat, i);
-        json_int_t root = json_integer_value(json_object_get(a, "root_id"));
-        bool found = false;
-        for (size_t k = 0; root && k < n && !found; k++)
-            found = json_integer_value(json_object_get(json_array_get(flat, k), "id")) == root;
-        if (!found) {
-            json_object_set_new(a, "symptoms", json_array());
-            roots[nroots++] = a;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *a = json_array_get(flat, i);
-        if (json_object_get(a, "symptoms"))
-            continue;
-        json_int_t root = json_integer_value(json_object_get(a, "root_id"));
-        for (size_t k = 0; k < nroots; k++)
-            if (json_integer_value(json_object_get(roots[k], "id")) == root) {
-                json_array_append(json_object_get(roots[k], "symptoms"), a);
-                break;
-            }
-    }
-    qsort(roots, nroots, sizeof *roots, cmp_raised_desc);
-    for (size_t k = 0; k < nroots && (limit <= 0 || (int64_t)k < limit); k++)
-        json_array_append(out, roots[k]);
-    free(roots);
-    json_decref(flat);
-    return out;
-}
+/* rn__api_group_alarms is in api_db.c, beside the store's alarms it mostly groups. */
 
 /* ---------------------------------------------------------------- handlers */
 
@@ -279,18 +233,157 @@ void rn__api_status(rn_http_req_t *r, const char *arg)
         rn__http_json(r, 200, rn__api_status_json(r->http));
 }
 
-/* Appends the nodes of the topology to out, parents before children (depth first from the
- * root, children in file order); nodes not under the root come last. */
-static json_t *nodes_in_order(rn_http_t *h)
+/* ---------------------------------------------------------------- GET /api/v1/nodes
+ *
+ * The node list is written as JSON text straight into a buffer, not built as jansson objects
+ * and dumped: at the full state's size (~10,000 nodes, ~5 MB) the objects, their hash tables
+ * and json_dumps' growing buffer cost ~300 ms of the loop thread a request; this costs a tenth
+ * (tests/bench/README.md, "full-state"). The fields and their order are node_json()'s: change
+ * both together (tests/integration/api_check.py compares them). */
+
+/* Writes s as a JSON string (null when NULL): '"' and '\' escaped, control bytes as \u00XX,
+ * everything else (UTF-8 included) as it is, as json_dumps does without JSON_ENSURE_ASCII. */
+static void put_str(FILE *f, const char *s)
 {
-    const rn_topology_t *t = h->c->topo;
-    size_t n = t->n_nodes;
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            putc('\\', f), putc(*p, f);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04X", *p);
+        else
+            putc(*p, f);
+    }
+    putc('"', f);
+}
+
+/* Writes v as jansson writes a real: %.17g, with ".0" when that reads as an integer. */
+static void put_real(FILE *f, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, f);
+    if (!strpbrk(buf, ".eE"))
+        fputs(".0", f);
+}
+
+typedef struct {
+    const char *id;
+    const rn_node_state_t *st;
+} state_key_t;
+
+static int cmp_state_key(const void *a, const void *b)
+{
+    return strcmp(((const state_key_t *)a)->id, ((const state_key_t *)b)->id);
+}
+
+/* The per-node state (agents that ever said hello) sorted by id, for one listing: looking each
+ * node up in the list instead made the listing O(nodes x agents). Returns NULL (then no node
+ * shows connected) when out of memory; *n is the count. */
+static state_key_t *states_sorted(const rn_collector_t *c, size_t *n)
+{
+    size_t k = 0, cap = 0;
+    for (const rn_node_state_t *s = c->nodes; s; s = s->next)
+        cap++;
+    state_key_t *v = malloc((cap ? cap : 1) * sizeof *v);
+    for (const rn_node_state_t *s = c->nodes; v && s; s = s->next)
+        v[k++] = (state_key_t){ s->id, s };
+    if (v)
+        qsort(v, k, sizeof *v, cmp_state_key);
+    *n = v ? k : 0;
+    return v;
+}
+
+/* Writes one Node object (node_json's fields; brief: id, tier, parent, district, status). */
+static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_t *states,
+                     size_t n_states, bool brief)
+{
+    rn_collector_t *c = h->c;
+    fputs("{\"id\":", f);
+    put_str(f, n->id);
+    fputs(",\"tier\":", f);
+    put_str(f, n->tier);
+    fputs(",\"parent\":", f);
+    put_str(f, n->parent_id);
+    fputs(",\"district\":", f);
+    put_str(f, district_of(n));
+    fputs(",\"status\":", f);
+    put_str(f, node_status(h, n));
+    if (brief) {
+        putc('}', f);
+        return;
+    }
+    state_key_t key = { n->id, NULL };
+    const state_key_t *sk =
+        states ? bsearch(&key, states, n_states, sizeof *states, cmp_state_key) : NULL;
+    const rn_node_state_t *st = sk ? sk->st : NULL;
+    fprintf(f, ",\"connected\":%s,\"last_seen_ms\":", st && st->session ? "true" : "false");
+    if (st && st->last_seen_ms)
+        fprintf(f, "%lld", (long long)st->last_seen_ms);
+    else
+        fputs("null", f);
+    fputs(",\"uplinks\":[", f);
+    for (size_t i = 0; i < n->n_uplinks; i++) {
+        const rn_link_t *l = &n->uplinks[i];
+        const rn_vendor_t *v = vendor_of(c->topo, l->vendor);
+        fputs(i ? ",{\"circuit\":" : "{\"circuit\":", f);
+        put_str(f, l->circuit);
+        fputs(",\"node\":", f);
+        put_str(f, n->id);
+        fputs(",\"remote_node\":", f);
+        put_str(f, l->remote_node ? l->remote_node : n->parent_id);
+        fputs(",\"vendor\":", f);
+        put_str(f, l->vendor);
+        fputs(",\"vendor_name\":", f);
+        put_str(f, v && v->display ? v->display : l->vendor);
+        fputs(",\"kind\":", f);
+        put_str(f, l->kind);
+        fputs(",\"mbps\":", f);
+        put_real(f, l->mbps);
+        fputs(",\"sla\":", f);
+        put_str(f, l->sla);
+        fputs(",\"role\":", f);
+        put_str(f, l->role);
+        fputs(",\"status\":", f);
+        put_str(f, status_name(rn_alarm_link_status(c->alarms, l->circuit)));
+        putc('}', f);
+    }
+    fputs("],\"reaches\":{", f);
+    for (size_t i = 0; i < c->topo->n_services; i++) {
+        const char *svc = c->topo->services[i].name;
+        if (i)
+            putc(',', f);
+        put_str(f, svc);
+        fputs(rn_alarm_reaches(c->alarms, n->id, svc) == 1 ? ":true" : ":false", f);
+    }
+    fputs("}}", f);
+}
+
+/* Returns the topology's node indexes parents before children (depth first from the root,
+ * children in file order; nodes not under the root last), or NULL when out of memory. */
+static size_t *nodes_in_order(const rn_topology_t *t)
+{
+    size_t n = t->n_nodes, k = 0;
     size_t *first = malloc((n + 1) * sizeof *first), *next = malloc((n + 1) * sizeof *next);
-    size_t *stack = malloc((n + 1) * sizeof *stack);
+    size_t *stack = malloc((n + 1) * sizeof *stack), *order = malloc((n + 1) * sizeof *order);
     bool *done = calloc(n + 1, sizeof *done);
-    json_t *out = json_array();
-    if (!first || !next || !stack || !done)
+    if (!first || !next || !stack || !done || !order) {
+        free(order);
+        order = NULL;
         goto out;
+    }
     for (size_t i = 0; i <= n; i++)
         first[i] = next[i] = SIZE_MAX;
     for (size_t i = n; i-- > 0;) { /* children lists in file order */
@@ -300,45 +393,95 @@ static json_t *nodes_in_order(rn_http_t *h)
         first[pi] = i;
     }
     size_t sp = 0;
-    for (size_t k = first[n]; k != SIZE_MAX; k = next[k])
-        stack[sp++] = k;
-    /* the stack is LIFO: reverse the top level so the first root comes out first */
-    for (size_t a = 0, b = sp ? sp - 1 : 0; a < b; a++, b--) {
-        size_t x = stack[a];
-        stack[a] = stack[b];
-        stack[b] = x;
-    }
-    while (sp) {
-        size_t i = stack[--sp];
-        if (done[i])
-            continue;
-        done[i] = true;
-        json_array_append_new(out, node_json(h, &t->nodes[i]));
-        size_t base = sp;
-        for (size_t k = first[i]; k != SIZE_MAX && sp < n; k = next[k])
-            stack[sp++] = k;
+    for (size_t x = first[n]; x != SIZE_MAX; x = next[x])
+        stack[sp++] = x;
+    /* the stack is LIFO: reverse each pushed run so the first child comes out first */
+    for (size_t base = 0;;) {
         for (size_t a = base, b = sp ? sp - 1 : 0; a < b; a++, b--) {
             size_t x = stack[a];
             stack[a] = stack[b];
             stack[b] = x;
         }
+        if (!sp)
+            break;
+        size_t i = stack[--sp];
+        base = sp;
+        if (done[i])
+            continue;
+        done[i] = true;
+        order[k++] = i;
+        for (size_t x = first[i]; x != SIZE_MAX && sp < n; x = next[x])
+            stack[sp++] = x;
     }
     for (size_t i = 0; i < n; i++)
         if (!done[i])
-            json_array_append_new(out, node_json(h, &t->nodes[i]));
+            order[k++] = i;
 out:
     free(first);
     free(next);
     free(stack);
     free(done);
-    return out;
+    return order;
 }
 
+/* True if node n is top or lies below it. */
+static bool node_under(const rn_node_t *n, const rn_node_t *top)
+{
+    for (; n; n = n->parent)
+        if (n == top)
+            return true;
+    return false;
+}
+
+/* GET /api/v1/nodes[?under=ID][&tier=T][&brief=1]: the Node objects, parents first; under
+ * keeps ID and its subtree, tier one tier, brief only id, tier, parent, district and status
+ * (what a dashboard needs to roll 10,000 nodes up by district: ~1 MB instead of ~5 MB). */
 void rn__api_nodes(rn_http_req_t *r, const char *arg)
 {
+    static const char *const allowed[] = { "under", "tier", "brief", NULL };
     (void)arg;
-    if (rn__http_args_only(r, NULL))
-        rn__http_json(r, 200, json_pack("{s:o}", "nodes", nodes_in_order(r->http)));
+    if (!rn__http_args_only(r, allowed))
+        return;
+    rn_http_t *h = r->http;
+    const rn_topology_t *t = h->c->topo;
+    const char *under = rn__http_arg(r, "under"), *tier = rn__http_arg(r, "tier");
+    const char *brief_s = rn__http_arg(r, "brief");
+    const rn_node_t *top = under ? rn_topology_node(t, under) : NULL;
+    if (under && !top)
+        return rn__http_error(r, 404, "under: no node '%.200s' in the topology", under);
+    if (brief_s && strcmp(brief_s, "1") && strcmp(brief_s, "0") && strcmp(brief_s, "true") &&
+        strcmp(brief_s, "false"))
+        return rn__http_error(r, 400, "brief: '%.40s' is not 1 or 0", brief_s);
+    bool brief = brief_s && (!strcmp(brief_s, "1") || !strcmp(brief_s, "true"));
+    size_t n_states = 0, len = 0;
+    state_key_t *states = brief ? NULL : states_sorted(h->c, &n_states);
+    size_t *order = nodes_in_order(t);
+    char *buf = NULL;
+    FILE *f = order ? rn__http_text_open(&buf, &len) : NULL;
+    if (!f) {
+        free(states);
+        free(order);
+        return rn__http_error(r, 503, "out of memory");
+    }
+    fputs("{\"nodes\":[", f);
+    bool any = false;
+    for (size_t k = 0; k < t->n_nodes; k++) {
+        const rn_node_t *n = &t->nodes[order[k]];
+        if ((top && !node_under(n, top)) || (tier && (!n->tier || strcmp(n->tier, tier))))
+            continue;
+        if (any)
+            putc(',', f);
+        any = true;
+        put_node(f, h, n, states, n_states, brief);
+    }
+    fputs("]}\n", f);
+    free(states);
+    free(order);
+    if (fclose(f) != 0) {
+        free(buf);
+        return rn__http_error(r, 503, "out of memory");
+    }
+    rn__http_reply(r, 200, "application/json", buf, len);
 }
 
 static const char *oper_name(double v)

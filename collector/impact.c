@@ -3,6 +3,7 @@
 #include "impact.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,72 @@ static size_t find_key(const rn_impact_key_t *keys, size_t n, const char *key)
     rn_impact_key_t k = { key, 0 };
     const rn_impact_key_t *hit = bsearch(&k, keys, n, sizeof *keys, cmp_key);
     return hit ? hit->idx : RN_IMPACT_NONE;
+}
+
+/* FNV-1a of a string. */
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* Fills table (mask + 1 slots) with the indexes 0..n-1 under the keys key_of(i). */
+static void hash_fill(size_t *table, size_t mask, size_t n, const char *(*key_of)(const rn_impact_t *,
+                      size_t), const rn_impact_t *ix)
+{
+    for (size_t i = 0; i <= mask; i++)
+        table[i] = RN_IMPACT_NONE;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = key_of(ix, i);
+        if (!k)
+            continue;
+        size_t h = hash_str(k) & mask;
+        while (table[h] != RN_IMPACT_NONE && strcmp(key_of(ix, table[h]), k) != 0)
+            h = (h + 1) & mask;
+        if (table[h] == RN_IMPACT_NONE) /* the first of duplicate keys wins */
+            table[h] = i;
+    }
+}
+
+static const char *node_key(const rn_impact_t *ix, size_t i)
+{
+    return ix->topo->nodes[i].id;
+}
+
+static const char *link_key(const rn_impact_t *ix, size_t i)
+{
+    return ix->links[i].link->circuit;
+}
+
+/* Returns the index stored under key in a table filled by hash_fill, or RN_IMPACT_NONE. */
+static size_t hash_find(const rn_impact_t *ix, const size_t *table,
+                        const char *(*key_of)(const rn_impact_t *, size_t), const char *key)
+{
+    if (!key || !table)
+        return RN_IMPACT_NONE;
+    for (size_t h = hash_str(key) & ix->hash_mask;; h = (h + 1) & ix->hash_mask) {
+        size_t i = table[h];
+        if (i == RN_IMPACT_NONE || strcmp(key_of(ix, i), key) == 0)
+            return i;
+    }
+}
+
+/* Builds the node and link hash tables (at most half full). Returns 0 or -ENOMEM. */
+static int build_hashes(rn_impact_t *ix)
+{
+    size_t n = ix->n_nodes > ix->n_links ? ix->n_nodes : ix->n_links, slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    ix->hash_mask = slots - 1;
+    ix->node_hash = malloc(slots * sizeof *ix->node_hash);
+    ix->link_hash = malloc(slots * sizeof *ix->link_hash);
+    if (!ix->node_hash || !ix->link_hash)
+        return -ENOMEM;
+    hash_fill(ix->node_hash, ix->hash_mask, ix->n_nodes, node_key, ix);
+    hash_fill(ix->link_hash, ix->hash_mask, ix->n_links, link_key, ix);
+    return 0;
 }
 
 /* Returns the vendor or SLA class named name in a topology array, or NULL. */
@@ -141,6 +208,8 @@ int rn_impact_new(const rn_topology_t *topo, rn_impact_t **out)
         rc = build_ifs(ix);
     if (!rc)
         rc = build_keys(ix);
+    if (!rc)
+        rc = build_hashes(ix);
     if (rc) {
         rn_impact_free(ix);
         return rc;
@@ -159,17 +228,19 @@ void rn_impact_free(rn_impact_t *ix)
     free(ix->node_by_id);
     free(ix->link_by_circuit);
     free(ix->service_by_name);
+    free(ix->node_hash);
+    free(ix->link_hash);
     free(ix);
 }
 
 size_t rn_impact_find_node(const rn_impact_t *ix, const char *id)
 {
-    return find_key(ix->node_by_id, ix->n_nodes, id);
+    return hash_find(ix, ix->node_hash, node_key, id);
 }
 
 size_t rn_impact_find_link(const rn_impact_t *ix, const char *circuit)
 {
-    return find_key(ix->link_by_circuit, ix->n_links, circuit);
+    return hash_find(ix, ix->link_hash, link_key, circuit);
 }
 
 size_t rn_impact_find_service(const rn_impact_t *ix, const char *name)

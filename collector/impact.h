@@ -3,10 +3,12 @@
  * parent/child indexes) and the impact of a cut: which offices and which services it cuts off.
  *
  * Why a separate index: rn_topology_node() is a linear search, and the engine looks up a node,
- * a link or an interface for every sample of ~10,000 nodes. Here every lookup is a binary search
- * over arrays sorted once when the index is built.
+ * a link or an interface for every sample of ~10,000 nodes. Here nodes and links are found
+ * through hash tables, interfaces and services by binary search over arrays sorted once when the
+ * index is built.
  *
- * The impact rule (DESIGN.md §1): a service is reachable from a node only if every link on the
+ * The impact rule (docs/architecture.md, "The network it models"): a service is reachable from
+ * a node only if every link on the
  * path to one of the service's hosts is up. So when node C is cut from its parent, every office
  * in C's subtree loses every service that has no endpoint inside that subtree.
  *
@@ -52,6 +54,8 @@ typedef struct {
     rn_impact_key_t *node_by_id, *link_by_circuit, *service_by_name; /* sorted by key */
     rn_impact_if_t *ifs;         /* link ends sorted by (node, device, ifname) */
     size_t n_ifs;
+    size_t *node_hash, *link_hash; /* open addressing over ids / circuits: an index or NONE */
+    size_t hash_mask;              /* both tables have hash_mask + 1 slots */
 } rn_impact_t;
 
 /* A list of strings the caller owns; free with rn_impact_list_free(). */

@@ -1,12 +1,27 @@
 // The state overview: one card per district (its HQ tile, then one tile per block), the state
 // data centre on top, the services strip, and the active alarm list on the right. Sized for a
 // 1920x1080 wall screen with 400+ nodes: tiles are built once per node list and then only have
-// their status class and labels patched.
+// their status class and labels patched. Past ROLLUP_AT nodes (the full state with its ~9,000
+// villages) a tile per node is too many to draw or to read: each district becomes one row of
+// counts (up, down, degraded, silent, unknown over its HQ, blocks and villages), which expands
+// to its block tiles, each with its villages' count; a block's own page lists its villages.
 
 import { html, raw, nodeHref, serviceHref, shortName, STATUS_LABEL, STATUS_GLYPH } from './util.js';
 import { AlarmList } from './alarms.js';
 
 const ORDER = ['down', 'silent', 'degraded', 'unknown', 'up'];
+export const ROLLUP_AT = 1000;
+
+/** Status counts of a list of nodes: { up, down, degraded, silent, unknown, total }. */
+function countOf(list) {
+  const c = { up: 0, down: 0, degraded: 0, silent: 0, unknown: 0, total: list.length };
+  for (const n of list) c[n.status in c ? n.status : 'unknown']++;
+  return c;
+}
+
+function countsHtml(c) {
+  return ORDER.map((s) => `<span class="cnt st-${s}${c[s] ? '' : ' zero'}" data-count="${s}" title="${c[s]} ${s}">${STATUS_GLYPH[s] || ''}${c[s]} ${s}</span>`).join('');
+}
 
 function tileLabel(n) {
   const reach = Object.entries(n.reaches || {}).filter(([, ok]) => !ok).map(([s]) => s);
@@ -62,8 +77,30 @@ export class Overview {
     this.tiles = new Map();
   }
 
+  /** The rolled-up layout: a row per district with counts, expanding to its blocks. */
+  buildRollup(roots, districts) {
+    this.districtsEl.innerHTML = districts.map((g) => {
+      const blocks = g.members.filter((n) => n.tier === 'block' || n.parent === g.id);
+      return `
+      <details class="district rollup" data-district="${g.id}">
+        <summary class="dhead">${g.hq ? tileHtml(g.hq, 'hq') : `<span class="tile hq st-unknown">${g.id}</span>`}<span class="dcounts"></span><span class="dcount"></span></summary>
+        <div class="blocks rollup-blocks">${blocks.map((n) => `<div class="rblock" data-block="${n.id}">${tileHtml(n, 'block')}<span class="vcount"></span></div>`).join('')}</div>
+      </details>`;
+    }).join('');
+  }
+
   build(nodes) {
     const { roots, districts } = groups(nodes);
+    this.rollup = nodes.length > ROLLUP_AT;
+    this.districtsEl.classList.toggle('rollup', this.rollup);
+    if (this.rollup) {
+      this.core.innerHTML = roots.map((n) => `<div class="core-card">${tileHtml(n, 'root')}<span class="core-note">${n.tier === 'sdc' ? 'State Data Centre' : n.tier}</span></div>`).join('');
+      this.buildRollup(roots, districts);
+      this.groups = districts;
+      this.tiles = new Map([...this.el.querySelectorAll('.tile[data-node]')].map((t) => [t.dataset.node, t]));
+      this.districtsEl.classList.remove('roomy');
+      return;
+    }
     this.core.innerHTML = roots.map((n) => `<div class="core-card">${tileHtml(n, 'root')}<span class="core-note">${n.tier === 'sdc' ? 'State Data Centre' : n.tier}</span></div>`).join('');
     this.districtsEl.innerHTML = districts.map((g) => `
       <div class="district" data-district="${g.id}">
@@ -89,7 +126,8 @@ export class Overview {
       t.setAttribute('aria-label', t.title);
       t.querySelector('.glyph').textContent = STATUS_GLYPH[n.status] || '';
     }
-    for (const d of this.districtsEl.querySelectorAll('.district')) {
+    if (this.rollup) this.renderRollup(nodes);
+    else for (const d of this.districtsEl.querySelectorAll('.district')) {
       const ts = [...d.querySelectorAll('.tile[data-node]')];
       const bad = ts.filter((t) => t.dataset.status !== 'up').length;
       const worst = ORDER.find((s) => ts.some((t) => t.dataset.status === s)) || 'unknown';
@@ -101,6 +139,34 @@ export class Overview {
     const roots = this.alarmList.cards.size;
     const unacked = [...this.alarmList.cards.values()].filter((c) => !c.classList.contains('acked')).length;
     this.alarmCount.textContent = roots ? `${roots} root${roots === 1 ? '' : 's'}, ${unacked} unacked` : '';
+  }
+
+  /** Counts per district (every node in it) and per block (its villages and nodes below). */
+  renderRollup(nodes) {
+    const byDistrict = new Map(), byBlock = new Map();
+    const live = new Map(nodes.map((n) => [n.id, n]));
+    for (const g of this.groups) byDistrict.set(g.id, [g.hq, ...g.members].filter(Boolean).map((n) => live.get(n.id) || n));
+    for (const n of nodes) {
+      for (let p = n.parent && live.get(n.parent); p; p = p.parent && live.get(p.parent)) {
+        if (p.tier === 'block') { if (!byBlock.has(p.id)) byBlock.set(p.id, []); byBlock.get(p.id).push(n); break; }
+      }
+    }
+    for (const d of this.districtsEl.querySelectorAll('.district')) {
+      const c = countOf(byDistrict.get(d.dataset.district) || []);
+      d.dataset.worst = ORDER.find((s) => c[s]) || 'unknown';
+      const counts = d.querySelector('.dcounts');
+      const htmlNow = countsHtml(c);
+      if (counts.innerHTML !== htmlNow) counts.innerHTML = htmlNow;
+      const bad = c.total - c.up;
+      d.querySelector('.dcount').textContent = bad ? `${bad}/${c.total} not up` : `${c.total} up`;
+      d.setAttribute('aria-label', `${d.dataset.district}: ${c.total} offices, ${ORDER.map((s) => `${c[s]} ${s}`).join(', ')}`);
+    }
+    for (const b of this.districtsEl.querySelectorAll('.rblock')) {
+      const c = countOf(byBlock.get(b.dataset.block) || []);
+      const bad = c.total - c.up;
+      b.dataset.worst = ORDER.find((s) => c[s]) || 'up';
+      b.querySelector('.vcount').textContent = c.total ? (bad ? `${bad}/${c.total} villages not up` : `${c.total} villages up`) : '';
+    }
   }
 
   renderServices() {

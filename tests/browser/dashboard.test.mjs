@@ -334,6 +334,37 @@ async function main() {
       await wall.screenshot({ path: path.join(SHOTS, 'wall.png') });
       ok(`screenshot ${path.join(SHOTS, 'wall.png')}`);
       big.close();
+      // the full state: 350 blocks x 27 villages, rolled up by district
+      const state = createMock({ scale: true, villages: 27, cutDelayMs: 0 });
+      await new Promise((r) => state.server.listen(0, '127.0.0.1', r));
+      const sbase = `http://127.0.0.1:${state.server.address().port}`;
+      state.cut('JAI-B0-3000');            // jaipur/sadar: its 27 villages go down with it
+      const sp = await ctx.newPage();
+      const t0 = Date.now();
+      await sp.goto(`${sbase}/#/`);
+      const rows = await until(20000, async () => { const c = await sp.$$eval('.district.rollup', (d) => d.length); return c ? c : null; });
+      const ms = Date.now() - t0;
+      const roll = await until(5000, () => sp.evaluate(() => {
+        const d = document.querySelector('.district.rollup[data-district="jaipur"]');
+        const num = (s) => Number((d.querySelector(`.cnt[data-count="${s}"]`) || { textContent: 'x' }).textContent.replace(/\D/g, ''));
+        const all = [...document.querySelectorAll('.district.rollup')].reduce((a, x) => a + Number(x.querySelector('.dcount').textContent.split('/').pop().replace(/\D/g, '')), 0);
+        return d && num('down') ? { down: num('down'), up: num('up'), tiles: document.querySelectorAll('.tile').length, all } : null;
+      }));
+      const total = await sp.evaluate(() => fetch('/api/v1/nodes').then((r) => r.json()).then((j) => j.nodes.length));
+      check(rows === 50 && roll && roll.down === 28 && roll.up === 1 + 7 * 28 - 28 && roll.tiles < 1000 && roll.all === total - 1,
+        `a ${total}-node state is rolled up by district: ${rows} rows in ${ms} ms, jaipur ${roll && roll.up} up / ${roll && roll.down} down (its cut block and villages), ${roll && roll.tiles} tiles drawn, counts over ${roll && roll.all} offices`);
+      await sp.click('.district.rollup[data-district="jaipur"] > summary');
+      const blk = await until(5000, () => sp.evaluate(() => {
+        const b = document.querySelector('.district[data-district="jaipur"] .rblock[data-block="jaipur/sadar"]');
+        return b && b.offsetParent ? b.querySelector('.vcount').textContent : null;
+      }));
+      check(blk && /27\/27 villages not up/.test(blk), `expanding jaipur shows its blocks with their villages' counts (jaipur/sadar: "${blk}")`);
+      await sp.screenshot({ path: path.join(SHOTS, 'state.png') });
+      await sp.click('.rblock[data-block="jaipur/sadar"] a.tile');
+      const vill = await until(10000, async () => { const c = await sp.$$eval('.tile[data-node^="jaipur/sadar/gp"]', (t) => t.map((x) => x.dataset.status)); return c.length ? c : null; });
+      check(vill && vill.length === 27 && vill.every((s) => s === 'down'), `the block's page lists its 27 villages with their status (${vill && vill.length}, ${vill && [...new Set(vill)].join(',')})`);
+      await sp.close();
+      state.close();
     }
   } catch (e) {
     notOk('the browser test ran to the end', String(e.message || e).split('\n')[0]);

@@ -2,9 +2,11 @@
 // running its browser test without the simulated RajNet. It serves dashboards/noc at / and
 // /static/, the read endpoints, the ack endpoint with token roles, graphs (SVG) and SSE.
 // Its network is deploy/sim/topology.yaml (read with a few regexes: enough for that file), or
-// with --scale a generated RajNet of 50 districts and 350 blocks for the wall-screen view.
+// with --scale a generated RajNet of 50 districts and 350 blocks for the wall-screen view, and
+// with --villages N also N villages under each block (--villages 27: ~10,000 nodes, the
+// rolled-up overview).
 //
-//   node mock-api.mjs [--port 8089] [--scale] [--cut-delay-ms 3000]
+//   node mock-api.mjs [--port 8089] [--scale [--villages N]] [--cut-delay-ms 3000]
 //   POST /mock/cut/<circuit>  POST /mock/heal/<circuit>   (what rajnet-sim cut/heal does)
 //
 // Tokens: rajnet-demo-operator (operator), rajnet-demo-viewer (viewer).
@@ -48,7 +50,8 @@ function parseTopology(text) {
   return { vendors, services, nodes };
 }
 
-function scaledTopology() {
+/** scaledTopology with `villages` agentless village nodes under each block (0: none). */
+function scaledTopology(villages = 0) {
   const names = ['jaipur', 'ajmer', 'alwar', 'banswara', 'baran', 'barmer', 'bharatpur', 'bhilwara', 'bikaner', 'bundi',
     'chittorgarh', 'churu', 'dausa', 'dholpur', 'dungarpur', 'hanumangarh', 'jaisalmer', 'jalore', 'jhalawar', 'jhunjhunu',
     'jodhpur', 'karauli', 'kota', 'nagaur', 'pali', 'pratapgarh', 'rajsamand', 'sawaimadhopur', 'sikar', 'sirohi',
@@ -63,14 +66,18 @@ function scaledTopology() {
     for (let b = 0; b < 7; b++) {
       nodes.push({ id: `${d}/${blockNames[b]}`, tier: 'block', parent: d, devices: ['rtr1'],
         uplinks: [{ circuit: `${code}-B${b}-${String(3000 + i * 10 + b)}`, vendor: b % 2 ? 'airjaldi' : 'bsnl', kind: b % 2 ? 'radio' : 'mpls', mbps: 8, sla: 'bhq', role: 'primary' }] });
+      for (let v = 0; v < villages; v++) {
+        nodes.push({ id: `${d}/${blockNames[b]}/gp${String(v + 1).padStart(2, '0')}`, tier: 'village', parent: `${d}/${blockNames[b]}`, devices: ['rtr1'],
+          uplinks: [{ circuit: `${code}-B${b}-G${v}-${String(3000 + i * 10 + b)}`, vendor: 'hughes', kind: v % 3 ? 'radio' : 'vsat', mbps: 2, sla: 'gp', role: 'primary' }] });
+      }
     }
   });
-  return { vendors: { bsnl: 'BSNL', railtel: 'RailTel', airjaldi: 'AirJaldi Radio' },
+  return { vendors: { bsnl: 'BSNL', railtel: 'RailTel', airjaldi: 'AirJaldi Radio', hughes: 'Hughes VSAT' },
     services: { vc: { kind: 'vc', host: 'sdc' }, emitra: { kind: 'egov', host: 'sdc' }, rajsampark: { kind: 'egov', host: 'sdc' } }, nodes };
 }
 
-export function createMock({ scale = false, cutDelayMs = 3000 } = {}) {
-  const topo = scale ? scaledTopology() : parseTopology(fs.readFileSync(path.join(repo, 'deploy/sim/topology.yaml'), 'utf8'));
+export function createMock({ scale = false, villages = 0, cutDelayMs = 3000 } = {}) {
+  const topo = scale ? scaledTopology(villages) : parseTopology(fs.readFileSync(path.join(repo, 'deploy/sim/topology.yaml'), 'utf8'));
   const started = Date.now();
   const byId = new Map(topo.nodes.map((n) => [n.id, n]));
   const linkState = new Map();           // circuit -> 'up' | 'down' | 'degraded'
@@ -264,6 +271,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const args = process.argv.slice(2);
   const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
   const port = Number(opt('--port', 8089));
-  const mock = createMock({ scale: args.includes('--scale'), cutDelayMs: Number(opt('--cut-delay-ms', 3000)) });
+  const mock = createMock({ scale: args.includes('--scale'), villages: Number(opt('--villages', 0)),
+    cutDelayMs: Number(opt('--cut-delay-ms', 3000)) });
   mock.server.listen(port, '127.0.0.1', () => console.log(`mock RajNet API on http://127.0.0.1:${port}/`));
 }

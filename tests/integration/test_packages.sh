@@ -74,8 +74,11 @@ if [ -n "$collector_bin" ]; then
     else not_ok "check-config passes on the full-state topology with issued certificates" "$out"; fi
     districts=$(grep -c "^    tier: district" "$rajasthan/topology.yaml")
     blocks=$(grep -c "^    tier: block" "$rajasthan/topology.yaml")
-    check "the full state has sdc, 50 districts ($districts) and 300-400 blocks ($blocks)" \
-        [ "$districts" -eq 50 -a "$blocks" -ge 300 -a "$blocks" -le 400 ]
+    villages=$(grep -c "^    tier: village" "$rajasthan/topology.yaml")
+    agentless=$(grep -c "^    agent: false" "$rajasthan/topology.yaml")
+    check "the full state has sdc, 41 districts ($districts), 300-400 blocks ($blocks) and 8,000-10,000 agentless villages ($villages, $agentless agentless)" \
+        [ "$districts" -eq 41 -a "$blocks" -ge 300 -a "$blocks" -le 400 -a "$villages" -ge 8000 \
+          -a "$villages" -le 10000 -a "$agentless" -eq "$villages" ]
 fi
 
 # --- 1. build the packages in a copy of the tree -------------------------------------------------
@@ -305,16 +308,20 @@ check "purge removes the users and groups rajnet and rajnet-agent" \
 
 # --- 8. a slice of the full state in the simulated RajNet ----------------------------------------
 if [ -x "$build/deploy/sim/rajnet-topo" ]; then
-    "$rajasthan/slice-topology" "$rajasthan/topology.yaml" jaipur jaisalmer >"$work/slice.yaml"
+    # one village a block: every village is a namespace and an snmpd
+    "$rajasthan/slice-topology" --villages 1 "$rajasthan/topology.yaml" jaipur jaisalmer >"$work/slice.yaml"
     exec {simlock}>/tmp/rajnet-stack.lock     # the simulation is machine-wide: one at a time
     if flock -w 900 "$simlock"; then
         sim_up=1
         if RAJNET_BUILD=$build "$repo/deploy/sim/rajnet-sim" up --topology "$work/slice.yaml" \
                --secrets "$rajasthan/secrets.yaml" >"$work/sim.log" 2>&1; then
             n=$(RAJNET_BUILD=$build "$repo/deploy/sim/rajnet-sim" nodes | wc -l)
-            ok "rajnet-sim up runs a slice of the full state (sdc, jaipur, jaisalmer: $n nodes)"
+            ok "rajnet-sim up runs a slice of the full state (sdc, jaipur, jaisalmer, a village a block: $n nodes)"
             check "in the slice, jaisalmer/pokaran reaches the sdc over its uplinks" \
                 sh -c "'$repo/deploy/sim/rajnet-sim' exec jaisalmer/pokaran ping -c1 -W2 10.77.0.1 >/dev/null"
+            village=$(sed -n 's|^  \(jaisalmer/pokaran/[a-z0-9_-]*\):.*|\1|p' "$work/slice.yaml" | head -1)
+            check "in the slice, the village ${village:-(none)} reaches the sdc over its VSAT or radio uplink" \
+                sh -c "[ -n '$village' ] && '$repo/deploy/sim/rajnet-sim' exec '$village' ping -c1 -W2 10.77.0.1 >/dev/null"
         else
             not_ok "rajnet-sim up runs a slice of the full state" "$(tail -5 "$work/sim.log")"
         fi
