@@ -1,4 +1,4 @@
-/* Notifier: pages the NOC and the state NMS about alarm events (DESIGN.md §2 "notifiers").
+/* Notifier: pages the NOC and the state NMS about alarm events (docs/architecture.md, "Modules").
  *
  * Why: an alarm is only useful if somebody hears of it, and the collector must keep working while
  * an NMS, a syslog server or a webhook endpoint is down. So every destination is a *channel* with
@@ -13,7 +13,8 @@
  *   exec     /bin/sh -c command, the JSON on stdin and RAJNET_* in the environment; exit 0 is
  *            success, killed (its whole process group) after timeout_ms.
  * Which events are sent: RAISED and PROMOTED (a root to page), and CLEARED of an alarm that was
- * paged by this notifier. SYMPTOM_OF is never sent (DESIGN.md §3: record, do not page).
+ * paged by this notifier. SYMPTOM_OF is never sent (docs/architecture.md, "Alarms": record, do
+ * not page).
  *
  * Delivery is at least once and in order per channel: one notification in flight per channel; a
  * failure is retried after 1, 2, 4, … s (retry_initial_ms doubling up to retry_max_ms) until it

@@ -7,7 +7,8 @@
 #                                   [-b builddir] [-A]
 #
 # Everything runs in a network namespace the script creates (and deletes): lo plus -p veth pairs
-# (default 8: 17 interfaces, as DESIGN.md's reference), and -d snmpd instances (default 6) on
+# (default 8: 17 interfaces, as the reference figures in docs/architecture.md, "Targets"), and
+# -d snmpd instances (default 6) on
 # 127.0.1.1, 127.0.1.2, ... each with its own config and state directory, no AgentX. Both pollers
 # ask each snmpd for the same 11 IF-MIB columns of every interface (collectd: 4 Data blocks, each
 # with ifName as its Instance: 7 value columns + 4 x ifName; the agent: 7 value columns + ifName,

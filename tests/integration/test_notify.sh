@@ -5,7 +5,8 @@
 #     OIDs the collector puts on the wire (collector/notify_trap.c), and back.
 # The notifier itself against real receivers (snmptrapd printing our traps with symbolic names,
 # webhook, syslog, exec, dead receivers, restart) is tests/unit/collector/test_notify_live.
-# Debian has no IETF MIB files; the npm package net-snmp ships them (DESIGN.md §5): fetched once
+# Debian has no IETF MIB files; the npm package net-snmp ships them (docs/architecture.md, "Test
+# peers and machine facts"): fetched once
 # into /tmp by helpers/notify-receiver.py, and this test fails with its message without npm.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -4,7 +4,8 @@
  * is down at first; a restart with a notification pending.
  *
  * Peers: tests/integration/helpers/notify-receiver.py (stdlib only) and /usr/sbin/snmptrapd. The
- * IETF MIB files snmptrapd needs come from the npm package net-snmp (DESIGN.md §5): the helper
+ * IETF MIB files snmptrapd needs come from the npm package net-snmp (docs/architecture.md, "Test
+ * peers and machine facts"): the helper
  * fetches them once into /tmp and the test fails with its message when npm cannot. */
 #include <setjmp.h>
 #include <stdarg.h>
