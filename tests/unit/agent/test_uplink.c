@@ -341,7 +341,9 @@ static void test_silent_collector_is_dropped_after_three_heartbeats(void **state
     uint64_t took = f->disconnected_ms - f->connected_ms;
     printf("# silent collector: session closed %" PRIu64 " ms after it opened (limit %d ms)\n",
            took, RN_UPLINK_SILENCE_MS);
-    assert_true(took >= RN_UPLINK_SILENCE_MS && took < RN_UPLINK_SILENCE_MS + 100);
+    /* the loop's cached clock and the test's may differ by a few ms; a loaded machine may run
+     * the timer late: what matters is three heartbeat intervals, not one, and not ten */
+    assert_true(took + 20 >= RN_UPLINK_SILENCE_MS && took < RN_UPLINK_SILENCE_MS + 250);
     assert_false(rn_uplink_connected(f->u));
     assert_true(f->heartbeats >= 2); /* it kept asking */
     /* and reconnects after the first backoff (~1 s), to the same collector */
@@ -362,7 +364,7 @@ static void test_any_byte_counts_as_life(void **state)
     assert_true(run_for(f, 5000, &f->disconnected, 1));
     uint64_t took = f->disconnected_ms - stopped;
     assert_true(took >= RN_UPLINK_SILENCE_MS - RN_UPLINK_HEARTBEAT_MS - 20 &&
-                took < RN_UPLINK_SILENCE_MS + 100);
+                took < RN_UPLINK_SILENCE_MS + 250);
 }
 
 static void test_frames_are_compressed_once_the_collector_reads_them(void **state)
