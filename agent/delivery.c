@@ -21,9 +21,12 @@
 #include "delivery.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "error.h"
@@ -49,6 +52,7 @@ typedef struct {
 struct rn_delivery {
     uv_loop_t *loop;
     rn_spool_t *spool;
+    char *dir;                   /* the spool directory, home of the next_seq file */
     rn_delivery_config_t cfg;
     rn_delivery_send_fn send;
     void *ctx;
@@ -57,6 +61,11 @@ struct rn_delivery {
     bool resync;                 /* a send failed on a live link: rewind when the timer fires */
     uint64_t gen, read_gen, read_limit;
     uint64_t next_seq, last_submitted, acked, cursor, mem_floor;
+    uint64_t reserved;           /* the seq in the next_seq file: above every seq handed out */
+    /* for seq_jump_records: the seq below the first one at hand at open, and the seqs
+     * hole_lo+1..hole_hi between the spool's last and next_seq at open, never handed out */
+    uint64_t base, hole_lo, hole_hi;
+    uint64_t seq_jumps, seq_jump_records, seq_file_errors;
     mem_t *mem_head, *mem_tail;
     size_t mem_bytes;
     rn_spool_record_t *replay;
@@ -341,6 +350,114 @@ static void on_read(void *data, int status, rn_spool_record_t *recs, size_t n)
     pump(d);
 }
 
+/* ---- the next_seq file ------------------------------------------------------------------ */
+
+/* Why a file of its own: with an empty spool (all acked, or a new one) the seq had nothing to
+ * continue from but the wall clock, and a clock that is behind at start made the agent number
+ * its batches below what the collector had stored, which took them for duplicates. */
+
+/* Reads dir/next_seq. Returns the seq in it, or 0 when there is none or it is unreadable (the
+ * latter logged: the spool and the seed still give a floor). */
+static uint64_t seq_file_read(const char *dir)
+{
+    char path[4096], buf[32];
+    snprintf(path, sizeof path, "%s/%s", dir, RN_DELIVERY_SEQ_FILE);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno != ENOENT)
+            rn_warn("delivery: cannot read %s: %s; ignored", path, strerror(errno));
+        return 0;
+    }
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *end = buf;
+    errno = 0;
+    uint64_t seq = n && buf[0] >= '0' && buf[0] <= '9' ? strtoull(buf, &end, 10) : 0;
+    if (errno || end == buf || *end != '\n' || end[1] != '\0') {
+        rn_warn("delivery: %s does not hold a seq; ignored", path);
+        return 0;
+    }
+    return seq;
+}
+
+/* Writes seq to dir/next_seq: a temporary file, fsync'd unless the spool's policy is "never",
+ * renamed over the old one, then the directory fsync'd. Returns 0 or a negative errno (the old
+ * file, if any, is intact). */
+static int seq_file_write(const rn_delivery_t *d, uint64_t seq)
+{
+    char tmp[4096], path[4096];
+    bool sync = d->cfg.spool.fsync != RN_SPOOL_FSYNC_NEVER;
+    snprintf(tmp, sizeof tmp, "%s/%s.tmp", d->dir, RN_DELIVERY_SEQ_FILE);
+    snprintf(path, sizeof path, "%s/%s", d->dir, RN_DELIVERY_SEQ_FILE);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "%" PRIu64 "\n", seq), rc = 0;
+    if (write(fd, buf, (size_t)len) != len || (sync && fsync(fd) != 0))
+        rc = errno ? -errno : -EIO;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    int dfd = sync ? open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd >= 0)
+        fsync(dfd), close(dfd);
+    return 0;
+}
+
+/* Makes sure the next_seq file lies above seq before seq is handed out, a reserve ahead so that
+ * this happens once per RN_DELIVERY_SEQ_RESERVE batches. A crash then never reuses a seq; it
+ * leaves a gap of up to the reserve, which nothing minds. On the loop thread, synchronously: a
+ * few bytes and an fsync that rare are cheaper than ordering a worker's write before the send.
+ * A failed write is logged and counted, and tried again at the next block. */
+static void seq_reserve(rn_delivery_t *d, uint64_t seq)
+{
+    if (seq < d->reserved)
+        return;
+    uint64_t r = seq + 1 + RN_DELIVERY_SEQ_RESERVE;
+    int rc = seq_file_write(d, r);
+    if (rc) {
+        d->seq_file_errors++;
+        rn_error("delivery: cannot write %s/%s: %s; after a crash this agent may number batches "
+                 "the collector already has", d->dir, RN_DELIVERY_SEQ_FILE, rn_strerror(rc));
+    }
+    d->reserved = r;
+}
+
+/* The collector acked `ack` >= next_seq: it stored batches of this node under numbers this
+ * agent has not handed out, in an earlier life (a spool directory lost or replaced). Batches
+ * numbered below it would be taken for duplicates, so numbering continues above; the unacked
+ * batches at hand carry such numbers and are given up, logged and counted, never silently. */
+static void seq_jump(rn_delivery_t *d, uint64_t ack)
+{
+    uint64_t from = d->acked > d->base ? d->acked : d->base;
+    uint64_t lost = d->last_submitted > from ? d->last_submitted - from : 0;
+    uint64_t lo = from > d->hole_lo ? from : d->hole_lo;
+    uint64_t hi = d->last_submitted < d->hole_hi ? d->last_submitted : d->hole_hi;
+    if (hi > lo)
+        lost -= hi - lo;
+    char given_up[160] = "";
+    if (lost)
+        snprintf(given_up, sizeof given_up, "; unacked batches %" PRIu64 "..%" PRIu64 " (%" PRIu64
+                 ") carry numbers it has already and are given up", from + 1, d->last_submitted,
+                 lost);
+    rn_warn("delivery: the collector has batches up to %" PRIu64 " stored, but this agent numbers "
+            "its next one %" PRIu64 " (its spool directory is new or was lost): numbering "
+            "continues at %" PRIu64 "%s", ack, d->next_seq, ack + 1, given_up);
+    d->seq_jumps++;
+    d->seq_jump_records += lost;
+    d->dropped += lost;
+    d->catchup_to = 0; /* that backlog is not stored: no "caught up" line */
+    d->next_seq = ack + 1;
+    seq_reserve(d, d->next_seq);
+}
+
 /* ---- the agent's calls ------------------------------------------------------------------- */
 
 /* Counts a record the spool could not store (it logged why); a copy may still be in memory and
@@ -380,16 +497,30 @@ int rn_delivery_open(uv_loop_t *loop, const char *spool_dir, const rn_delivery_c
     d->loop = loop;
     d->send = send;
     d->ctx = ctx;
-    int rc = rn_spool_open(loop, spool_dir, &d->cfg.spool, on_spool_drop, d, &d->spool, err,
+    int rc = (d->dir = strdup(spool_dir)) ? 0 : -ENOMEM;
+    if (rc == 0)
+        rc = rn_spool_open(loop, spool_dir, &d->cfg.spool, on_spool_drop, d, &d->spool, err,
                            err_len);
     if (rc) {
+        if (!d->dir)
+            snprintf(err, err_len, "delivery: out of memory");
+        free(d->dir);
         free(d);
         return rc;
     }
     uint64_t last = rn_spool_last_seq(d->spool);
     uint64_t seed = d->cfg.seq_seed ? d->cfg.seq_seed : (uint64_t)rn_clock_wall_ms();
+    uint64_t kept = seq_file_read(spool_dir);
     d->next_seq = seed > last + 1 ? seed : last + 1;
+    if (kept > d->next_seq)
+        d->next_seq = kept;
+    rn_spool_stats_t sp;
+    rn_spool_stats(d->spool, &sp);
+    d->base = sp.first_seq ? sp.first_seq - 1 : d->next_seq - 1;
+    d->hole_lo = last;
+    d->hole_hi = sp.first_seq ? d->next_seq - 1 : last;
     d->last_submitted = d->mem_floor = last;
+    seq_reserve(d, d->next_seq);
     uv_timer_init(loop, &d->timer);
     *out = d;
     return 0;
@@ -403,6 +534,8 @@ uint64_t rn_delivery_next_seq(const rn_delivery_t *d)
 int rn_delivery_submit(rn_delivery_t *d, uint64_t seq, uint8_t *frame, size_t len)
 {
     int rc = d->closing ? -ESHUTDOWN : seq < d->next_seq ? -EINVAL : 0;
+    if (!rc)
+        seq_reserve(d, seq); /* before it can reach the spool or the link */
     uint8_t *copy = rc ? NULL : malloc(len ? len : 1); /* the spool's own, freed once written */
     mem_t *m = copy ? malloc(sizeof *m) : NULL;
     if (!rc && !m) {
@@ -475,6 +608,8 @@ void rn_delivery_acked(rn_delivery_t *d, uint64_t seq)
 {
     if (d->closing || seq <= d->acked)
         return;
+    if (seq >= d->next_seq)
+        seq_jump(d, seq);
     d->acked = seq;
     flight_trim(d, seq);
     if (d->catchup_to && seq >= d->catchup_to) {
@@ -506,6 +641,9 @@ void rn_delivery_stats(const rn_delivery_t *d, rn_delivery_stats_t *out)
     out->sent_bytes = d->sent_bytes;
     out->sent_raw_bytes = d->sent_raw_bytes;
     out->dropped_records = d->dropped;
+    out->seq_jumps = d->seq_jumps;
+    out->seq_jump_records = d->seq_jump_records;
+    out->seq_file_errors = d->seq_file_errors;
     out->connected = d->connected;
     out->replaying = d->cursor < d->mem_floor || d->i_replay < d->n_replay;
 }
@@ -518,6 +656,7 @@ static void on_part_closed(void *data)
     void (*cb)(void *) = d->close_cb;
     void *cb_data = d->close_data;
     free(d->flight);
+    free(d->dir);
     free(d);
     if (cb)
         cb(cb_data);
@@ -536,6 +675,10 @@ void rn_delivery_close(rn_delivery_t *d, void (*cb)(void *data), void *data)
     d->connected = false;
     d->close_cb = cb;
     d->close_data = data;
+    int rc = seq_file_write(d, d->next_seq); /* exact: the next open continues without a gap */
+    if (rc) /* the reserve written earlier still covers every seq handed out */
+        rn_warn("delivery: cannot write %s/%s: %s", d->dir, RN_DELIVERY_SEQ_FILE,
+                rn_strerror(rc));
     replay_clear(d);
     while (d->mem_head)
         mem_pop(d, true);

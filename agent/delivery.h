@@ -15,6 +15,11 @@
  *     bytes it needed, on the wire and before compression.
  *   - Nothing is deleted before it is acked (acks are cumulative); what the spool drops to stay
  *     within its size and age limits is counted and logged, never silent.
+ *   - Batch numbers never go back: the next seq is kept in the file next_seq of the spool
+ *     directory, a block ahead (RN_DELIVERY_SEQ_RESERVE), so that neither a clock that is behind
+ *     at start nor a crash hands out a seq twice. An ack above every seq handed out (the collector
+ *     has that node's batches from an earlier life: a lost spool directory) moves the numbering
+ *     above it, with a log line and a count of the unacked batches it gives up.
  * The newest submitted frames are also kept in memory (memory_bytes) so that, once caught up,
  * live batches are sent without reading them back from disk. Nothing here blocks the loop: the
  * spool does its I/O on a worker. All functions and callbacks run on the loop thread. */
@@ -31,6 +36,8 @@
 #define RN_DELIVERY_DEFAULT_WINDOW_BYTES (512u << 10)
 #define RN_DELIVERY_DEFAULT_CHUNK_BYTES (256u << 10)
 #define RN_DELIVERY_DEFAULT_MEMORY_BYTES (1u << 20)
+#define RN_DELIVERY_SEQ_FILE "next_seq"   /* in the spool directory: a decimal seq and '\n' */
+#define RN_DELIVERY_SEQ_RESERVE 1024      /* seqs handed out between two writes of it */
 
 typedef struct rn_delivery rn_delivery_t;
 
@@ -61,13 +68,20 @@ typedef struct {
     uint64_t inflight_records, inflight_bytes; /* sent, not yet acked */
     uint64_t sent_records, sent_bytes;         /* since open, resends included; wire bytes */
     uint64_t sent_raw_bytes;                   /* the same before compression */
-    uint64_t dropped_records;    /* spool limit drops + failed appends + refused submits */
+    uint64_t dropped_records;    /* spool limit drops + failed appends + refused submits
+                                  * + seq_jump_records */
+    uint64_t seq_jumps;          /* acks above next_seq: numbering moved above them */
+    uint64_t seq_jump_records;   /* unacked batches those jumps gave up (numbers the collector
+                                  * already had) */
+    uint64_t seq_file_errors;    /* writes of the next_seq file that failed (logged) */
     bool connected, replaying;   /* replaying: sending from disk, live batches wait */
 } rn_delivery_stats_t;
 
 /* Opens the spool in spool_dir (see rn_spool_open: synchronous, cuts a torn tail) and starts
- * disconnected. cfg may be NULL. The first seq is max(seq_seed, last seq on disk + 1). Returns 0
- * and *out, or a negative error with the reason in err. */
+ * disconnected. cfg may be NULL. The first seq is max(seq_seed, last seq on disk + 1, the seq in
+ * spool_dir/next_seq); that file is then rewritten a reserve ahead (synchronously: tmp, fsync
+ * unless the spool's policy is "never", rename). An unreadable next_seq file is logged and
+ * ignored. Returns 0 and *out, or a negative error with the reason in err. */
 int rn_delivery_open(uv_loop_t *loop, const char *spool_dir, const rn_delivery_config_t *cfg,
                      rn_delivery_send_fn send, void *ctx, rn_delivery_t **out, char *err,
                      size_t err_len);
@@ -89,13 +103,17 @@ void rn_delivery_connected(rn_delivery_t *d);
 void rn_delivery_disconnected(rn_delivery_t *d);
 
 /* The collector's cumulative ack: everything <= seq is stored there. Opens the window and trims
- * the spool (whole segments). */
+ * the spool (whole segments). An ack >= next_seq means the collector holds this node's batches
+ * from an earlier life under the numbers in use here: next_seq becomes seq + 1 (written to the
+ * next_seq file at once), and the unacked batches, whose numbers it already has, are given up;
+ * both are logged and counted (seq_jumps, seq_jump_records). */
 void rn_delivery_acked(rn_delivery_t *d, uint64_t seq);
 
 void rn_delivery_stats(const rn_delivery_t *d, rn_delivery_stats_t *out);
 
-/* Stops sending, finishes the spool's queued writes (fsync unless "never") and frees the delivery
- * in the last callback; cb (may be NULL) then fires once. */
+/* Stops sending, writes the exact next seq to the next_seq file (so a reopen leaves no gap),
+ * finishes the spool's queued writes (fsync unless "never") and frees the delivery in the last
+ * callback; cb (may be NULL) then fires once. */
 void rn_delivery_close(rn_delivery_t *d, void (*cb)(void *data), void *data);
 
 #endif

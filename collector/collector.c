@@ -329,6 +329,7 @@ void rn_collector_try_finish(rn_collector_t *c)
         rn_node_state_t *n = c->nodes;
         c->nodes = n->next;
         free(n->id);
+        rn_ingest_node_free(&n->ingest);
         free(n);
     }
 }

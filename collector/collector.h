@@ -13,6 +13,7 @@
 #include "alarm.h"
 #include "alarm_log.h"
 #include "config.h"
+#include "ingest.h"
 #include "notify.h"
 #include "rrd_store.h"
 #include "tls.h"
@@ -32,6 +33,7 @@ typedef struct rn_node_state {
     int64_t last_seen_ms;      /* wall clock of the last frame from its agent */
     bool silent_logged;
     unsigned in_store;         /* its batches queued in the RRD store, not yet written */
+    rn_ingest_node_t ingest;   /* future stamps, series cap, stored batches above acked_seq */
     struct rn_session *session; /* the agent's current connection, or NULL */
     struct rn_node_state *next;
 } rn_node_state_t;

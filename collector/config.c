@@ -13,7 +13,7 @@
 
 typedef struct {
     char *listen, *topology, *secrets, *data_dir, *state_dir, *log_level, *rrdcached;
-    uint32_t max_clock_skew_s;
+    uint32_t max_clock_skew_s, max_future_skew_s;
     yaml_node_t *tls;
     yaml_node_t *http;            /* HTTP API section, read by read_http */
     yaml_node_t *notify;          /* notify section, read by rn_notify_config_read */
@@ -215,6 +215,7 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_collector_config_t 
     c->data_dir = rn_cfg_resolve_path(path, r->data_dir);
     c->state_dir = rn_cfg_resolve_path(path, r->state_dir ? r->state_dir : r->data_dir);
     c->max_clock_skew_s = r->max_clock_skew_s;
+    c->max_future_skew_s = r->max_future_skew_s;
     if (r->rrdcached) {
         const char *a = r->rrdcached;
         bool unix_path = strncmp(a, "unix:", 5) == 0 || a[0] == '/';
@@ -251,11 +252,12 @@ int rn_collector_config_load(const char *path, rn_collector_config_t **out, char
         F("notify", RN_YF_NODE, false, notify, 0, 0),
         F("log_level", RN_YF_STR, false, log_level, 0, 0),
         F("max_clock_skew_s", RN_YF_U32, false, max_clock_skew_s, 0, 86400),
+        F("max_future_skew_s", RN_YF_U32, false, max_future_skew_s, 0, 86400),
         F("tls", RN_YF_NODE, true, tls, 0, 0),
         F("rrdcached", RN_YF_STR, false, rrdcached, 0, 0),
         F("http", RN_YF_NODE, false, http, 0, 0), /* HTTP API */
     };
-    raw_t raw = { .max_clock_skew_s = 5 };
+    raw_t raw = { .max_clock_skew_s = 5, .max_future_skew_s = 300 };
     rn_collector_config_t *c = calloc(1, sizeof *c);
     rn_yaml_t y;
     int rc = c ? rn_yaml_load(&y, path, err, err_len) : -ENOMEM;

@@ -7,6 +7,8 @@
  *   state_dir: /var/lib/rajnet    # the event store (events.db); defaults to data_dir
  *   log_level: info               # error, warn, info, debug
  *   max_clock_skew_s: 5           # warn when an agent's clock is further off
+ *   max_future_skew_s: 300        # drop samples stamped later than now + this [300]; counted
+ *                                 # per node (rajnet_collector_samples_future_total)
  *   notify: { ... }               # optional: SNMP traps/informs, syslog, webhooks, exec hooks
  *                                 # (collector/notify.h documents the section)
  *   rrdcached: unix:/run/rrdcached.sock  # optional: write RRDs through rrdcached (unix:/path,
@@ -63,6 +65,7 @@ typedef struct {
     char *topology_path, *secrets_path, *data_dir, *state_dir;
     rn_log_level_t log_level;
     uint32_t max_clock_skew_s;
+    uint32_t max_future_skew_s; /* samples stamped later than now + this are dropped */
     char *tls_cert, *tls_key, *tls_ca;
     char *rrdcached;           /* rrdcached address, or NULL: RRD files are written directly */
     rn_notify_config_t notify; /* notify: traps, syslog, webhooks, exec (collector/notify.h) */

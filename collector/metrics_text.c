@@ -233,6 +233,7 @@ static void collector_health(out_t *o)
     rn_collector_t *c = h->c;
     size_t sev[4] = { 0 }, agents = 0;
     uint64_t batches = 0, samples = 0, too_old = 0, failed = 0, dups = 0, noted = 0, stale = 0;
+    uint64_t future = 0, over_cap = 0;
     rn_alarm_foreach(c->alarms, count_alarm, sev);
     family(o, "rajnet_alarms_active", "gauge", "Published alarms not cleared, by severity (1 worst)");
     for (int s = 1; s <= 3; s++) {
@@ -247,6 +248,8 @@ static void collector_health(out_t *o)
         too_old += n->too_old;
         failed += n->failed;
         dups += n->duplicates;
+        future += n->ingest.future;
+        over_cap += n->ingest.over_cap;
     }
     if (c->latest)
         rn_latest_counts(c->latest, &noted, &stale);
@@ -265,6 +268,10 @@ static void collector_health(out_t *o)
           "Samples librrd refused for another reason", (double)failed },
         { "rajnet_collector_duplicate_batches_total", "counter",
           "Batches received again (at-least-once delivery) and dropped", (double)dups },
+        { "rajnet_collector_samples_future_total", "counter",
+          "Samples dropped: stamped later than now + max_future_skew_s", (double)future },
+        { "rajnet_collector_samples_over_series_cap_total", "counter",
+          "Samples dropped: a new series past the per-node series cap", (double)over_cap },
         { "rajnet_collector_store_queue_depth", "gauge", "Batches queued for the RRD writer",
           (double)(c->store ? rn_rrd_store_pending(c->store) : 0) },
         { "rajnet_collector_event_store_queue_depth", "gauge",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "ingest.h"
 #include "error.h"
 #include "latest.h" /* HTTP API */
 #include "log.h"
@@ -128,6 +129,15 @@ static void on_hello(rn_session_t *s, const Rn__Hello *h)
                 (double)skew_ms / 1000.0);
     rn_info("agent %s connected from %s (version %s, next batch %" PRIu64 ")", n->id, s->peer,
             h->agent_version, h->has_next_seq ? h->next_seq : 0);
+    /* An agent that numbers its next batch at or below what is stored here has lost its spool
+     * directory (or is older than the next_seq file and started with its clock behind): its new
+     * batches would be taken for duplicates. The ack below, above its next seq, resyncs it: it
+     * numbers on above the ack, logging and counting what it gives up (agent/delivery.h). */
+    if (h->has_next_seq && n->acked_seq && h->next_seq <= n->acked_seq)
+        rn_warn("agent %s (%s): numbers its next batch %" PRIu64 " but batches up to %" PRIu64
+                " are stored already: acking %" PRIu64 " so that it continues above (an agent "
+                "without a next_seq file skips its batches until it passes it)", n->id, s->peer,
+                h->next_seq, n->acked_seq, n->acked_seq);
     rn_session_send_plan(s);
     /* Tell the agent at once what is already stored, so it can drop those batches. */
     if (n->acked_seq)
@@ -148,8 +158,11 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
     const rn_rrd_result_t *r = &p->result;
     status = p->status;
     if (status == 0) {
-        if (p->seq > n->acked_seq) {
-            n->acked_seq = p->seq;
+        /* Only a contiguous prefix: a failed batch before this one holds the ack until its
+         * resend is stored (ingest.h). */
+        uint64_t acked = rn_ingest_ack_stored(&n->ingest, n->acked_seq, p->seq);
+        if (acked > n->acked_seq) {
+            n->acked_seq = acked;
             if (p->collector->events)
                 rn_event_store_node_acked_seq_set(p->collector->events, n->id, n->acked_seq);
         }
@@ -329,17 +342,59 @@ static int split_children(rn_session_t *s, Rn__Batch *b, child_part_t **parts, s
     return 0;
 }
 
+/* Drops, counts and logs the samples of b that are stamped too far ahead (their RRD files and
+ * the alarm engine's clocks would jump forward, and every correct sample after them would be
+ * too old) and those of new series past the node's cap (ingest.h). Returns 0 or -ENOMEM. */
+static int screen_batch(rn_session_t *s, Rn__Batch *b)
+{
+    rn_node_state_t *n = s->node;
+    rn_ingest_node_t *g = &n->ingest;
+    int64_t now = rn_clock_wall_ms(), ahead;
+    size_t future = rn_ingest_drop_future(b, now, s->collector->config->max_future_skew_s, &ahead);
+    if (future) {
+        g->future += future;
+        g->future_unlogged += future;
+        if (now - g->future_logged_ms >= 10000) {
+            rn_warn("agent %s (%s): %" PRIu64 " samples dropped: stamped up to %.1f s ahead of the "
+                    "collector's clock (more than max_future_skew_s %u; %" PRIu64 " so far)",
+                    n->id, s->peer, g->future_unlogged, (double)ahead / 1000.0,
+                    s->collector->config->max_future_skew_s, g->future);
+            g->future_logged_ms = now;
+            g->future_unlogged = 0;
+        }
+    }
+    char first[160];
+    int over = rn_ingest_drop_over_cap(g, b, first, sizeof first);
+    if (over < 0)
+        return over;
+    if (over > 0) {
+        g->over_cap += (uint64_t)over;
+        if (s->over_cap_samples == 0)
+            rn_warn("agent %s (%s): node feeds %d series already (the cap): new series such as "
+                    "'%s' dropped (further ones are counted, not logged)", n->id, s->peer,
+                    RN_INGEST_MAX_SERIES, first);
+        s->over_cap_samples += (uint64_t)over;
+    }
+    return 0;
+}
+
 /* Handles a batch: drops what is already stored or in flight, queues the rest. Takes frame. */
 static void on_batch(rn_session_t *s, Rn__Frame *frame)
 {
     rn_node_state_t *n = s->node;
     uint64_t seq = frame->batch->seq;
-    if (seq <= n->submitted_seq) {
+    if (seq <= n->submitted_seq || rn_ingest_ack_has(&n->ingest, seq)) {
         n->duplicates++;
+        if (seq == n->submitted_seq + 1) /* stored before an earlier batch failed */
+            n->submitted_seq = seq;
         if (seq <= n->acked_seq)
             send_ack(s, n->acked_seq);
         rn_wire_free(frame);
         return;
+    }
+    if (screen_batch(s, frame->batch) != 0) {
+        rn_wire_free(frame);
+        return rn_session_close(s, "out of memory");
     }
     pending_batch_t *p = malloc(sizeof *p);
     if (!p) {

@@ -26,6 +26,7 @@ typedef struct rn_session {
     rn_node_state_t *node;     /* NULL until hello */
     int64_t opened_ms;
     uint64_t foreign_samples;  /* samples naming a node that is not its agentless child: dropped */
+    uint64_t over_cap_samples; /* samples of new series past RN_INGEST_MAX_SERIES: dropped */
     bool closing, reading;
     struct rn_session *next, *prev;
 } rn_session_t;

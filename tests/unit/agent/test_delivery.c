@@ -511,6 +511,138 @@ static void test_rate_cap_counts_compressed_bytes(void **state)
     assert_true(dt > 0.8 && dt < 1.4);
 }
 
+/* ---- seq numbering that never goes back ---------------------------------------------------- */
+
+/* The seq in dir/next_seq, or 0 when the file is missing. */
+static uint64_t seq_file(const char *dir)
+{
+    char path[128];
+    unsigned long long v = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, RN_DELIVERY_SEQ_FILE);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    assert_int_equal(fscanf(fp, "%llu", &v), 1);
+    fclose(fp);
+    return v;
+}
+
+/* Removes everything in dir but the next_seq file: the spool as a new one finds it. */
+static void empty_spool(const char *dir)
+{
+    static const char *names[] = { "index", "lock" };
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -f %s/seg-*.rns", dir);
+    assert_int_equal(system(cmd), 0);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(cmd, sizeof cmd, "%s/%s", dir, names[i]);
+        unlink(cmd);
+    }
+}
+
+/* An agent whose clock is far behind at start numbers from its seed; the collector, which has
+ * this node's batches up to a much higher seq, acks that seq at the hello. Every batch submitted
+ * from then on must still be sent (numbered above the ack), and the batches spooled before the
+ * ack, whose numbers the collector already has, are counted as given up, not lost silently. */
+static void test_clock_behind_still_delivers_every_new_batch(void **state)
+{
+    fix_t *f = *state;
+    f->cfg.seq_seed = 1000;                 /* the wall clock in ms, far behind */
+    open_delivery(f);
+    submit_n(f, 3, 100);                    /* 1000..1002, spooled before the link came up */
+    want_written = 1002;
+    assert_true(run_until(f, spool_written, 5));
+    rn_delivery_acked(f->d, 5000000);       /* the collector's ack right after the hello */
+    connect_link(f);
+    start_acking(f, 5);
+    uint64_t first = rn_delivery_next_seq(f->d);
+    assert_int_equal(first, 5000001);
+    submit_n(f, 20, 100);
+    want_sent = 20;
+    assert_true(run_until(f, sent_enough, 5));
+    assert_true(run_until(f, all_acked, 5));
+    assert_int_equal(f->n_sent, 20);
+    assert_sent_run(f, 0, first);
+    rn_delivery_stats_t st;
+    rn_delivery_stats(f->d, &st);
+    assert_int_equal(st.seq_jumps, 1);
+    assert_int_equal(st.seq_jump_records, 3);
+    assert_int_equal(st.dropped_records, 3);
+    assert_int_equal(st.acked_seq, first + 19);
+    /* the jump is on disk: a restart with the same clock continues above it */
+    close_delivery(f);
+    assert_int_equal(seq_file(f->dir), first + 20);
+    open_delivery(f);
+    assert_int_equal(rn_delivery_next_seq(f->d), first + 20);
+}
+
+/* A spool that is empty at open (all acked and trimmed) still continues the numbering: the
+ * next_seq file keeps it, whatever the clock says. */
+static void test_persisted_seq_survives_reopen_with_an_empty_spool(void **state)
+{
+    fix_t *f = *state;
+    f->cfg.seq_seed = 700000;
+    open_delivery(f);
+    submit_n(f, 10, 100);                   /* 700000..700009 */
+    close_delivery(f);
+    assert_int_equal(seq_file(f->dir), 700010);
+    empty_spool(f->dir);
+    f->cfg.seq_seed = 5;                    /* the clock went back */
+    open_delivery(f);
+    assert_int_equal(rn_delivery_next_seq(f->d), 700010);
+    rn_delivery_stats_t st;
+    rn_delivery_stats(f->d, &st);
+    assert_int_equal(st.spool.records, 0);
+    /* an unreadable file is ignored: the seed and the spool still give a floor */
+    close_delivery(f);
+    empty_spool(f->dir);
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", f->dir, RN_DELIVERY_SEQ_FILE);
+    FILE *fp = fopen(path, "w");
+    fputs("12x\n", fp);
+    fclose(fp);
+    open_delivery(f);
+    assert_int_equal(rn_delivery_next_seq(f->d), 5);
+}
+
+/* A crash (no close) never hands out a seq twice, even when the batches sent last never reached
+ * the spool's disk: the next_seq file lies above every seq handed out at all times, including
+ * across a reserve block, and the seqs after a restart start above it. */
+static void test_crash_never_reuses_a_seq(void **state)
+{
+    fix_t *f = *state;
+    char crashed[64];
+    snprintf(crashed, sizeof crashed, "/tmp/rn-delivery-XXXXXX");
+    assert_non_null(mkdtemp(crashed));
+    f->cfg.seq_seed = 1;
+    open_delivery(f);
+    connect_link(f);
+    uint64_t n = RN_DELIVERY_SEQ_RESERVE + 50, last = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        last = submit_n(f, 1, 16);
+        assert_true(seq_file(f->dir) > last);
+    }
+    assert_int_equal(f->n_sent, n);         /* all went out from memory */
+    /* what a crash leaves: the next_seq file, and none of the spool's queued writes */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cp %s/%s %s/", f->dir, RN_DELIVERY_SEQ_FILE, crashed);
+    assert_int_equal(system(cmd), 0);
+    close_delivery(f);
+    char err[256] = "";
+    rn_delivery_t *d2;
+    assert_int_equal(rn_delivery_open(&f->loop, crashed, &f->cfg, fake_send, f, &d2, err,
+                                      sizeof err), 0);
+    uint64_t next = rn_delivery_next_seq(d2);
+    printf("# %" PRIu64 " batches handed out, next after the crash %" PRIu64 "\n", last, next);
+    assert_true(next > last);
+    assert_true(next <= last + 1 + RN_DELIVERY_SEQ_RESERVE); /* a gap, bounded */
+    bool closed = false;
+    rn_delivery_close(d2, on_closed, &closed);
+    while (!closed)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    nftw(crashed, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     rn_log_open("test_delivery", RN_LOG_ERROR, false);
@@ -531,6 +663,11 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_coalescing_keeps_to_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_cap_counts_compressed_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_behind_still_delivers_every_new_batch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_persisted_seq_survives_reopen_with_an_empty_spool,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_never_reuses_a_seq, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
