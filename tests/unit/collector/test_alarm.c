@@ -1034,6 +1034,33 @@ static void test_both_sides_heard_link_down_once(void **state)
     sim_stop(&s);
 }
 
+/* An interface-down cut of a block in-band: the block's agent is cut off, so its first poll after
+ * the heal may come from snmpd's cache and say "down" for a link whose rounds already answer on
+ * both sides. That stale report must not take the link down again (down, up, down: flapping). */
+static void test_inband_cached_down_after_heal_is_not_a_flap(void **state)
+{
+    (void)state;
+    sim_t s;
+    sim_start(&s, 2000, NULL);
+    s.downward = s.inband = true;
+    s.if_cache = 4500;
+    sim_run(&s, 6000);
+    n_events = 0;
+    for (int64_t off = 0; off < 5000; off += 1000) { /* heals at every phase of the 5 s polls */
+        int64_t cut = s.now + 700 + off, heal = cut + 45000;
+        sim_cut(&s, "jaipur/sanganer", cut, heal);
+        sim_run(&s, heal - s.now + 70000);
+        assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_LINK_FLAPPING), 0);
+        assert_int_equal(count(RN_ALARM_EV_RAISED, RN_ALARM_LINK_DOWN), 1);
+        assert_int_equal(count(RN_ALARM_EV_CLEARED, RN_ALARM_LINK_DOWN), 1);
+        assert_int_equal(census(&s).roots + census(&s).symptoms, 0);
+        n_events = 0;
+        s.cut_at[SNG] = s.heal_at[SNG] = NEVER;
+        sim_run(&s, 70000); /* past the flap window */
+    }
+    sim_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1059,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_blackhole_inband_district_is_one_root_with_silent_subtree),
         cmocka_unit_test(test_agent_down_is_not_link_down),
         cmocka_unit_test(test_both_sides_heard_link_down_once),
+        cmocka_unit_test(test_inband_cached_down_after_heal_is_not_a_flap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
