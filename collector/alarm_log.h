@@ -31,10 +31,11 @@
 struct rn__ledger_entry;
 
 /* Which alarms already have a row, so an alarm re-parented after it was raised is not written
- * twice. Ids are issued in order, so a bitmap from the first id seen is enough. */
+ * twice: a bitmap from base, the first id this run issues (set by the collector before the
+ * first event: alarms are published out of id order, so the first id seen is not the lowest). */
 typedef struct {
     rn_event_store_t *store;  /* borrowed */
-    uint64_t base;            /* the first id seen, 0 before any */
+    uint64_t base;            /* the first id this run issues (0: the first one seen) */
     uint8_t *written;         /* bit i: alarm base + i has a row */
     size_t bytes;
     /* the outage ledger, set by rn_alarm_log_start (all NULL/0 before: no ledger) */

@@ -275,7 +275,11 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         rn_error("alarm engine: %s", rn_strerror(rc));
         return rc;
     }
-    rn_alarm_engine_set_next_id(c->alarms, rn_event_store_max_alarm_id(c->events) + 1);
+    uint64_t first_id = rn_event_store_max_alarm_id(c->events) + 1;
+    rn_alarm_engine_set_next_id(c->alarms, first_id);
+    /* this run's ids start here; the log sees them in publication order, not id order (a root
+     * held in its settle window is published after a younger one) */
+    c->alarm_log.base = first_id;
     /* the outage ledger: rows left open by a killed run are reconciled, closed ones refined */
     if ((rc = rn_alarm_log_start(&c->alarm_log, loop, &c->store, &c->topo, &c->alarms,
                                  rn_clock_wall_ms())) != 0)
