@@ -241,9 +241,7 @@ void rn__api_status(rn_http_req_t *r, const char *arg)
  * (tests/bench/README.md, "full-state"). The fields and their order are node_json()'s: change
  * both together (tests/integration/api_check.py compares them). */
 
-/* Writes s as a JSON string (null when NULL): '"' and '\' escaped, control bytes as \u00XX,
- * everything else (UTF-8 included) as it is, as json_dumps does without JSON_ENSURE_ASCII. */
-static void put_str(FILE *f, const char *s)
+void rn__json_put_str(FILE *f, const char *s)
 {
     if (!s) {
         fputs("null", f);
@@ -312,15 +310,15 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
 {
     rn_collector_t *c = h->c;
     fputs("{\"id\":", f);
-    put_str(f, n->id);
+    rn__json_put_str(f, n->id);
     fputs(",\"tier\":", f);
-    put_str(f, n->tier);
+    rn__json_put_str(f, n->tier);
     fputs(",\"parent\":", f);
-    put_str(f, n->parent_id);
+    rn__json_put_str(f, n->parent_id);
     fputs(",\"district\":", f);
-    put_str(f, district_of(n));
+    rn__json_put_str(f, district_of(n));
     fputs(",\"status\":", f);
-    put_str(f, node_status(h, n));
+    rn__json_put_str(f, node_status(h, n));
     if (brief) {
         putc('}', f);
         return;
@@ -339,25 +337,25 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
         const rn_link_t *l = &n->uplinks[i];
         const rn_vendor_t *v = vendor_of(c->topo, l->vendor);
         fputs(i ? ",{\"circuit\":" : "{\"circuit\":", f);
-        put_str(f, l->circuit);
+        rn__json_put_str(f, l->circuit);
         fputs(",\"node\":", f);
-        put_str(f, n->id);
+        rn__json_put_str(f, n->id);
         fputs(",\"remote_node\":", f);
-        put_str(f, l->remote_node ? l->remote_node : n->parent_id);
+        rn__json_put_str(f, l->remote_node ? l->remote_node : n->parent_id);
         fputs(",\"vendor\":", f);
-        put_str(f, l->vendor);
+        rn__json_put_str(f, l->vendor);
         fputs(",\"vendor_name\":", f);
-        put_str(f, v && v->display ? v->display : l->vendor);
+        rn__json_put_str(f, v && v->display ? v->display : l->vendor);
         fputs(",\"kind\":", f);
-        put_str(f, l->kind);
+        rn__json_put_str(f, l->kind);
         fputs(",\"mbps\":", f);
         put_real(f, l->mbps);
         fputs(",\"sla\":", f);
-        put_str(f, l->sla);
+        rn__json_put_str(f, l->sla);
         fputs(",\"role\":", f);
-        put_str(f, l->role);
+        rn__json_put_str(f, l->role);
         fputs(",\"status\":", f);
-        put_str(f, status_name(rn_alarm_link_status(c->alarms, l->circuit)));
+        rn__json_put_str(f, status_name(rn_alarm_link_status(c->alarms, l->circuit)));
         putc('}', f);
     }
     fputs("],\"reaches\":{", f);
@@ -365,7 +363,7 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
         const char *svc = c->topo->services[i].name;
         if (i)
             putc(',', f);
-        put_str(f, svc);
+        rn__json_put_str(f, svc);
         fputs(rn_alarm_reaches(c->alarms, n->id, svc) == 1 ? ":true" : ":false", f);
     }
     fputs("}}", f);

@@ -203,29 +203,6 @@ json_t *rn__api_group_alarms(json_t *flat, int64_t limit)
 
 /* ---------------------------------------------------------------- GET /api/v1/alarms as text */
 
-/* Writes s as a JSON string (null when NULL), as json_dumps does without JSON_ENSURE_ASCII. */
-static void put_str(FILE *f, const char *s)
-{
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            putc('\\', f), putc(*p, f);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04X", *p);
-        else
-            putc(*p, f);
-    }
-    putc('"', f);
-}
-
 /* Writes a jansson value (the engine's) as JSON. */
 static void put_value(FILE *f, json_t *v)
 {
@@ -251,18 +228,18 @@ static void put_record(FILE *f, const rn_alarm_rec_t *a, json_t *e)
         if (*p == ' ')
             *p = '_';
     fprintf(f, "{\"id\":%" PRIu64 ",\"type\":", a->id);
-    e ? put_value(f, json_object_get(e, "type")) : put_str(f, type);
+    e ? put_value(f, json_object_get(e, "type")) : rn__json_put_str(f, type);
     fputs(",\"severity\":", f);
     e ? put_value(f, json_object_get(e, "severity"))
       : (void)fprintf(f, "%d", rn__db_severity_num(a->severity));
-    fputs(",\"node\":", f), put_str(f, a->node);
-    fputs(",\"entity\":", f), put_str(f, a->entity);
-    fputs(",\"vendor\":", f), put_str(f, a->vendor);
-    fputs(",\"circuit\":", f), put_str(f, a->circuit);
+    fputs(",\"node\":", f), rn__json_put_str(f, a->node);
+    fputs(",\"entity\":", f), rn__json_put_str(f, a->entity);
+    fputs(",\"vendor\":", f), rn__json_put_str(f, a->vendor);
+    fputs(",\"circuit\":", f), rn__json_put_str(f, a->circuit);
     fputs(",\"root_id\":", f);
     e ? put_value(f, json_object_get(e, "root_id")) : (void)fprintf(f, "%" PRIu64, a->root_id);
     fputs(",\"text\":", f);
-    e ? put_value(f, json_object_get(e, "text")) : put_str(f, a->text ? a->text : "");
+    e ? put_value(f, json_object_get(e, "text")) : rn__json_put_str(f, a->text ? a->text : "");
     fputs(",\"impact_nodes\":", f);
     e ? put_value(f, json_object_get(e, "impact_nodes")) : put_impact(f, a->impact_nodes);
     fputs(",\"impact_services\":", f);
@@ -271,10 +248,10 @@ static void put_record(FILE *f, const rn_alarm_rec_t *a, json_t *e)
     a->cleared ? (void)fprintf(f, "%" PRId64, a->cleared_at_ms) : (void)fputs("null", f);
     fputs(",\"planned\":", f);
     e ? put_value(f, json_object_get(e, "planned")) : (void)fputs(a->planned ? "true" : "false", f);
-    fputs(",\"acked_by\":", f), put_str(f, a->acked_by);
+    fputs(",\"acked_by\":", f), rn__json_put_str(f, a->acked_by);
     fputs(",\"acked_ms\":", f);
     a->acked_by ? (void)fprintf(f, "%" PRId64, a->acked_at_ms) : (void)fputs("null", f);
-    fputs(",\"ack_comment\":", f), put_str(f, a->acked_by ? a->ack_comment : NULL);
+    fputs(",\"ack_comment\":", f), rn__json_put_str(f, a->acked_by ? a->ack_comment : NULL);
 }
 
 /* One listing being written: the store's n records, then the engine's alarms the store has not

@@ -176,6 +176,11 @@ json_t *rn__api_node_circuits(struct rn_http *h, const char *node);
 /* With the event store: roots with symptoms from the store, merged with the engine's view
  * (api_alarms.c). */
 void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t limit);
+/* Writes s as a JSON string (null when NULL): '"' and '\\' escaped, control bytes as \\u00XX,
+ * everything else (UTF-8 included) as it is, as json_dumps does without JSON_ENSURE_ASCII
+ * (api.c; the answers written as text, /api/v1/nodes and /api/v1/alarms, share it). */
+void rn__json_put_str(FILE *f, const char *s);
+
 /* Completes a node's answer (node: taken) with its alarms and outages, then replies. */
 void rn__db_node(rn_http_req_t *r, const char *id, json_t *node);
 void rn__db_outages(rn_http_req_t *r, const char *arg);
