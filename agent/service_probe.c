@@ -23,11 +23,13 @@
  * handle keeps the DNS and CA caches). A "tcp" probe is curl with CONNECT_ONLY on an http:// URL:
  * it stops once the TCP connection is up, and nothing is sent.
  *
+ * libcurl is not linked: http_lib.h loads it the first time a plan has a tcp or http target, and
+ * the calls below go through its table (`curl->easy_init()` for curl_easy_init()).
+ *
  * Lifetime: the prober embeds its two timers; poll contexts are on a list and freed in their close
  * callbacks; the prober is freed by the last close callback after rn_service_prober_close. */
 #include "service_probe.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -38,6 +40,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "http_lib.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -86,24 +89,9 @@ struct rn_service_prober {
 
 static void on_round_timer(uv_timer_t *t);
 
-/* Initialises libcurl once per process (its global state is process-wide, like net-snmp's) and
- * says whether its resolver runs off the calling thread. Returns 0 or -EPROTO (logged). */
-static int curl_lib_init(void)
-{
-    static bool done; /* process-wide, like curl's own state */
-    if (done)
-        return 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rn_error("service probes: libcurl does not initialise");
-        return -EPROTO;
-    }
-    done = true;
-    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    if (!(v->features & CURL_VERSION_ASYNCHDNS))
-        rn_warn("service probes: libcurl %s resolves names synchronously: use numeric addresses "
-                "in service endpoints, or host names would block the agent's loop", v->version);
-    return 0;
-}
+/* libcurl's functions (http_lib.h), set by the first prober that gets a target; the library and
+ * its global state are process-wide, like net-snmp's. */
+static const rn_http_lib_t *curl;
 
 /* ---- curl's sockets and timer on the loop ---------------------------------------------------- */
 
@@ -164,7 +152,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (sp) {
-            curl_multi_assign(p->multi, s, NULL);
+            curl->multi_assign(p->multi, s, NULL);
             poll_close(sp);
         }
         return 0;
@@ -181,7 +169,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         if (p->polls)
             p->polls->prevp = &sp->next;
         p->polls = sp;
-        curl_multi_assign(p->multi, s, sp);
+        curl->multi_assign(p->multi, s, sp);
     }
     int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
     uv_poll_start(&sp->poll, events, on_socket_ready);
@@ -223,7 +211,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 static double cert_days(CURL *easy)
 {
     struct curl_certinfo *ci = NULL;
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
+    if (curl->easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
         return NAN;
     for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
         if (strncmp(l->data, "Expire date:", 12) != 0)
@@ -242,7 +230,7 @@ static double cert_days(CURL *easy)
 static double info_ms(CURL *easy, CURLINFO what)
 {
     curl_off_t us = 0;
-    if (curl_easy_getinfo(easy, what, &us) != CURLE_OK || us <= 0)
+    if (curl->easy_getinfo(easy, what, &us) != CURLE_OK || us <= 0)
         return NAN;
     return (double)us / 1000.0;
 }
@@ -256,7 +244,7 @@ static void set_why(rn_service_prober_t *p, svc_t *t, CURLcode res, long status)
     else if (res == CURLE_COULDNT_CONNECT)
         snprintf(t->why, WHY_LEN, "connection refused or unreachable");
     else if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && status > 0))
-        snprintf(t->why, WHY_LEN, "%s", curl_easy_strerror(res));
+        snprintf(t->why, WHY_LEN, "%s", curl->easy_strerror(res));
     else if (t->http && (status < 200 || status >= 400))
         snprintf(t->why, WHY_LEN, "HTTP %ld", status);
 }
@@ -265,7 +253,7 @@ static void set_why(rn_service_prober_t *p, svc_t *t, CURLcode res, long status)
 static void emit_result(rn_service_prober_t *p, svc_t *t, CURLcode res)
 {
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     set_why(p, t, res, status);
     double g[RN_HTTP_N];
     size_t n;
@@ -302,8 +290,8 @@ static void abandon(rn_service_prober_t *p, svc_t *t)
 {
     if (!t->easy)
         return;
-    curl_multi_remove_handle(p->multi, t->easy);
-    curl_easy_cleanup(t->easy);
+    curl->multi_remove_handle(p->multi, t->easy);
+    curl->easy_cleanup(t->easy);
     t->easy = NULL;
 }
 
@@ -312,12 +300,12 @@ static void take_results(rn_service_prober_t *p)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(p->multi, &left))) {
+    while ((m = curl->multi_info_read(p->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         svc_t *t = NULL;
         CURLcode res = m->data.result;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        curl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
         if (!t || t->easy != m->easy_handle)
             continue;
         emit_result(p, t, res);
@@ -330,7 +318,7 @@ static void drive(rn_service_prober_t *p, curl_socket_t fd, int flags)
     int running;
     if (p->closing)
         return;
-    curl_multi_socket_action(p->multi, fd, flags, &running);
+    curl->multi_socket_action(p->multi, fd, flags, &running);
     take_results(p);
 }
 
@@ -338,34 +326,34 @@ static void drive(rn_service_prober_t *p, curl_socket_t fd, int flags)
  * then gets no sample this round; logged). */
 static int probe_start(rn_service_prober_t *p, svc_t *t, int64_t wall_ms)
 {
-    CURL *e = curl_easy_init();
+    CURL *e = curl->easy_init();
     if (!e)
         return -ENOMEM;
     t->wall_ms = wall_ms;
     t->body = 0;
-    curl_easy_setopt(e, CURLOPT_URL, t->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, CA_CACHE_S);
+    curl->easy_setopt(e, CURLOPT_URL, t->url);
+    curl->easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+    curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
+    curl->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms);
+    curl->easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, CA_CACHE_S);
     if (t->http) {
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "rajnet-agent service probe");
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-        curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+        curl->easy_setopt(e, CURLOPT_USERAGENT, "rajnet-agent service probe");
+        curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl->easy_setopt(e, CURLOPT_WRITEDATA, t);
+        curl->easy_setopt(e, CURLOPT_CERTINFO, 1L);
         if (p->ca_file)
-            curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+            curl->easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
     } else {
-        curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+        curl->easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
     }
     t->easy = e;
-    if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+    if (curl->multi_add_handle(p->multi, e) != CURLM_OK) {
         rn_error("service %s: curl refused the probe", t->object);
-        curl_easy_cleanup(e);
+        curl->easy_cleanup(e);
         t->easy = NULL;
         return -EPROTO;
     }
@@ -377,6 +365,8 @@ static int probe_start(rn_service_prober_t *p, svc_t *t, int64_t wall_ms)
 static void on_round_timer(uv_timer_t *timer)
 {
     rn_service_prober_t *p = container_of(timer, rn_service_prober_t, round_timer);
+    if (!p->multi)
+        return; /* no target yet, or libcurl missing (logged once; why() says so) */
     rn_mono_ns_t period = (rn_mono_ns_t)p->interval_s * 1000000000ull;
     rn_mono_ns_t now = rn_clock_mono_ns();
     rn_mono_ns_t next = rn_clock_next_tick(p->sched_start, period, now + period / 2);
@@ -433,27 +423,36 @@ static int target_init(svc_t *t, const Rn__ServiceTarget *src)
     return 0;
 }
 
+/* Loads libcurl (http_lib.h) and makes the multi handle, the first time the prober has a target.
+ * Returns 0, or the error of rn_http_lib_get (logged there) or -ENOMEM, with *why set. */
+static int multi_open(rn_service_prober_t *p, const char **why)
+{
+    if (p->multi)
+        return 0;
+    int rc = rn_http_lib_get(&curl, why);
+    if (rc)
+        return rc;
+    if (!(p->multi = curl->multi_init())) {
+        *why = "out of memory";
+        return -ENOMEM;
+    }
+    curl->multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl->multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+    curl->multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer_set);
+    curl->multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+    return 0;
+}
+
 int rn_service_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx,
                           rn_service_prober_t **out)
 {
-    int rc = curl_lib_init();
-    if (rc)
-        return rc;
     rn_service_prober_t *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
-    if (!(p->multi = curl_multi_init())) {
-        free(p);
-        return -ENOMEM;
-    }
     p->loop = loop;
     p->emit = emit;
     p->ctx = ctx;
     p->interval_s = 1;
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer_set);
-    curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
     uv_timer_init(loop, &p->curl_timer);
     uv_timer_init(loop, &p->round_timer);
     *out = p;
@@ -487,6 +486,13 @@ int rn_service_prober_set_targets(rn_service_prober_t *p, Rn__ServiceTarget *con
     spread = spread < MAX_JITTER_NS ? spread : MAX_JITTER_NS;
     rn_mono_ns_t jitter = (rn_clock_mono_ns() ^ (uintptr_t)p) % spread;
     p->sched_start = rn_clock_mono_ns() + jitter;
+    const char *why = "";
+    if (m > 0 && multi_open(p, &why) != 0) {
+        for (size_t i = 0; i < m; i++) /* kept, so that `rajnet-agent check` can say why */
+            snprintf(nt[i].why, WHY_LEN, "%s", why);
+        uv_timer_stop(&p->round_timer);
+        return 0; /* the rest of the plan still applies */
+    }
     uv_timer_start(&p->round_timer, on_round_timer, jitter / 1000000, 0);
     rn_info("service probes: %zu targets every %u s (timeout %u ms)", m, interval_s,
             p->timeout_ms);
@@ -523,7 +529,8 @@ void rn_service_prober_close(rn_service_prober_t *p, void (*cb)(void *data), voi
     targets_free(p, p->targets, p->n_targets); /* curl tells us to drop their sockets */
     p->targets = NULL;
     p->n_targets = 0;
-    curl_multi_cleanup(p->multi);
+    if (p->multi)
+        curl->multi_cleanup(p->multi);
     p->multi = NULL;
     p->closing = true;
     while (p->polls)

@@ -10,7 +10,9 @@
  * start. A target that fails gives up 0 and unknown times, at the latest after the probe timeout
  * (90% of the interval, at most 10 s), so every round gives every target one sample.
  *
- * This is the only module that speaks libcurl; see service_probe.c for why libcurl. */
+ * This is the only module that speaks libcurl; see service_probe.c for why libcurl. The agent is
+ * not linked against it: it is loaded (http_lib.h) when the first target arrives, so an agent
+ * without service targets never maps it. */
 #ifndef RN_SERVICE_PROBE_H
 #define RN_SERVICE_PROBE_H
 
@@ -23,15 +25,17 @@
 
 typedef struct rn_service_prober rn_service_prober_t;
 
-/* Creates a prober with no targets. emit/ctx receive every sample. Returns 0, -ENOMEM, or
- * -EPROTO when libcurl cannot be initialised (logged). */
+/* Creates a prober with no targets; libcurl is not loaded yet. emit/ctx receive every sample.
+ * Returns 0 or -ENOMEM. */
 int rn_service_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx,
                           rn_service_prober_t **out);
 
 /* Replaces the targets (copies from the borrowed array) and the interval; probes in flight for
  * the old targets are abandoned without a sample. The first round starts within a tenth of the
  * interval (at most 100 ms). A target that cannot be probed (unknown kind) is skipped with a log
- * line. Returns 0, -EINVAL (interval 0) or -ENOMEM. */
+ * line. The first call with a target loads libcurl; when it cannot be loaded (logged once), the
+ * targets are kept but never probed, no sample is emitted for them, and rn_service_prober_why
+ * says why ("libcurl.so.4 not loaded: ..."). Returns 0, -EINVAL (interval 0) or -ENOMEM. */
 int rn_service_prober_set_targets(rn_service_prober_t *p, Rn__ServiceTarget *const *targets,
                                   size_t n, uint32_t interval_s);
 

@@ -8,11 +8,11 @@ build-essential autoconf automake libtool pkg-config
 libuv1-dev libsnmp-dev librrd-dev libpcap-dev libcap-dev libssl-dev libsqlite3-dev
 libyaml-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler
 libnetfilter-queue-dev libmnl-dev zlib1g-dev faketime
-libcurl4-openssl-dev libmicrohttpd-dev libsystemd-dev
+libcurl4-openssl-dev libmicrohttpd-dev
 libcairo2-dev libpango1.0-dev poppler-utils
 collectd-core liboping0 fping smitools prometheus linux-perf sqlite3
 libcmocka-dev clang libclang-rt-14-dev
-snmpd snmp snmptrapd rrdtool rrdcached chromium
+snmpd snmp snmptrapd rrdtool rrdcached chromium snmpsim
 iproute2 iptables iputils-ping procps psmisc curl python3 openssl
 debhelper dpkg-dev fakeroot systemd man-db groff-base lintian
 "

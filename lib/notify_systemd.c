@@ -1,13 +1,26 @@
-/* sd_notify(3) for both daemons (see notify_systemd.h). libsystemd is the one outside library
- * here, and this file is the only one that includes its header. */
+/* sd_notify(3) for both daemons (see notify_systemd.h), without libsystemd.
+ *
+ * Why not libsystemd. The protocol is one datagram of "VAR=value" lines to the unix socket named
+ * by $NOTIFY_SOCKET (a path, or '@' for the abstract namespace), and systemd documents it as a
+ * stable interface that daemons may speak themselves (sd_notify(3), "Notes"). Linking
+ * libsystemd for it cost every agent five more libraries (libgcrypt, libgpg-error, liblzma,
+ * libzstd, liblz4: ~0.9 MB resident; tests/bench/README.md, "Agent footprint"). What is left out
+ * is what our units do not use: file descriptors and credentials passed along, and the vsock
+ * addresses of systemd 253+ for virtual machines (an unknown address form is logged at debug
+ * level, like any failed send). */
 #include "notify_systemd.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -16,9 +29,35 @@
 /* The last STATUS= text sent (process-wide, like the log sink: one service manager). */
 static char last_status[STATUS_MAX];
 
+/* Sends state as one datagram to $NOTIFY_SOCKET. Returns 0 when there is no such variable
+ * (nothing to do), 1 when sent, or a negative errno (-EAFNOSUPPORT for an address form other
+ * than a path or '@'). */
+static int notify_send(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !path[0])
+        return 0;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t n = strlen(path);
+    if ((path[0] != '/' && path[0] != '@') || n >= sizeof sa.sun_path)
+        return -EAFNOSUPPORT;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract: the name is the bytes after the NUL, no terminator */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+    int rc = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0
+                 ? -errno
+                 : 1;
+    close(fd);
+    return rc;
+}
+
 static void send_state(const char *state)
 {
-    int rc = sd_notify(0, state);
+    int rc = notify_send(state);
     if (rc < 0)
         rn_debug("sd_notify %.40s: %s", state, strerror(-rc));
 }
