@@ -237,6 +237,29 @@ static int record_at(reader_t *r, uint64_t off, uint64_t limit, uint64_t prev_se
     return 1;
 }
 
+uint64_t rn__spool_scan(const uint8_t *data, size_t len, uint64_t prev_seq, uint64_t *n_records,
+                        uint64_t *last_seq)
+{
+    /* the whole input is the reader's buffer, so record_at never reads the (absent) file */
+    reader_t r = { .fd = -1, .buf = malloc(len ? len : 1), .cap = len, .n = len, .pos = 0 };
+    uint64_t off = 0, seq;
+    const uint8_t *p;
+    size_t n;
+    *n_records = 0;
+    *last_seq = prev_seq;
+    if (!r.buf)
+        return 0;
+    if (len)
+        memcpy(r.buf, data, len);
+    while (record_at(&r, off, len, *last_seq, &seq, &p, &n) == 1) {
+        (*n_records)++;
+        *last_seq = seq;
+        off += RN_SPOOL_RECORD_HEADER + n;
+    }
+    free(r.buf);
+    return off;
+}
+
 /* ---- segments ---------------------------------------------------------------------------- */
 
 static void seg_path(const rn_spool_t *s, uint64_t first_seq, char *out, size_t n)

@@ -138,4 +138,11 @@ void rn_spool_stats(const rn_spool_t *s, rn_spool_stats_t *out);
  * NULL) then fires once. */
 void rn_spool_close(rn_spool_t *s, void (*cb)(void *data), void *data);
 
+/* Internal, for tests/fuzz/fuzz_spool.c: scans a segment's bytes data[0..len) as opening a spool
+ * scans a file (records checked with their CRC, seqs increasing above prev_seq). Returns the
+ * length of the valid prefix, with its record count and last seq (prev_seq when none); 0 when
+ * out of memory. */
+uint64_t rn__spool_scan(const uint8_t *data, size_t len, uint64_t prev_seq, uint64_t *n_records,
+                        uint64_t *last_seq);
+
 #endif

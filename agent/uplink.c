@@ -42,6 +42,11 @@
  * retransmit its queue for the ~15 minutes of tcp_retries2. Keepalive (lib/tls.c, 30 s idle)
  * never fires here: heartbeats keep the connection busy. */
 #define USER_TIMEOUT_MS (RN_UPLINK_SILENCE_MS + 5000)
+/* Failover (uplink.h): while connected to any collector but the first, the first is probed (TCP
+ * and a TLS handshake, no hello) after PROBE_MIN_MS, doubling to PROBE_MAX_MS while it stays
+ * away: 30 s to 5 min with 5 s heartbeats. An answer moves the session back to it. */
+#define PROBE_MIN_MS (6 * RN_UPLINK_HEARTBEAT_MS)
+#define PROBE_MAX_MS (60 * RN_UPLINK_HEARTBEAT_MS)
 /* Frames shorter than this are sent as they are: a lone small batch hardly compresses. */
 #define COMPRESS_MIN_BYTES 512
 
@@ -52,12 +57,15 @@ struct rn_uplink {
     rn_uplink_cbs_t cbs;
     void *ctx;
     rn_tls_ctx_t *tls;
-    uv_timer_t timer, beat;
+    uv_timer_t timer, beat, probe_timer;
     rn_tls_stream_t *stream;   /* the current attempt or connection, or NULL */
+    rn_tls_stream_t *probe;    /* a probe of the first collector (failover), or NULL */
+    uint32_t probe_ms;         /* the probe backoff */
     int streams_open;          /* streams whose close callback has not run yet */
     int timers_open;
     bool connected, ready, closing;
     bool peer_zlib;            /* the collector reads compressed frames (its heartbeat said so) */
+    uint32_t peer_codings;     /* its heartbeat's codings: also Inventory frames (bit 1) */
     uint32_t backoff_ms;
     uint64_t last_rx;          /* uv_now() of the last byte from the collector */
     uint64_t beat_at;          /* uv_now() when the next heartbeat is due */
@@ -69,6 +77,7 @@ struct rn_uplink {
 };
 
 static void start_connect(rn_uplink_t *u);
+static void end_probe(rn_uplink_t *u, bool again);
 
 static const rn_hostport_t *current(const rn_uplink_t *u)
 {
@@ -112,10 +121,11 @@ static void log_drop(rn_uplink_t *u, bool was_connected, const char *why)
                  why, u->failed + 1);
 }
 
-/* Schedules the next attempt, at the next collector, after the backoff with +-20% jitter. */
-static void schedule_retry(rn_uplink_t *u)
+/* Schedules the next attempt after the backoff with +-20% jitter: at the first collector after a
+ * session (the preferred one: see uplink.h), else at the next one in the list. */
+static void schedule_retry(rn_uplink_t *u, bool from_top)
 {
-    u->next_collector = (u->next_collector + 1) % u->config->n_collectors;
+    u->next_collector = from_top ? 0 : (u->next_collector + 1) % u->config->n_collectors;
     uint32_t jitter = (uint32_t)(rand() % (int)(u->backoff_ms * 2 / 5 + 1));
     uint32_t wait = u->backoff_ms - u->backoff_ms / 5 + jitter;
     u->backoff_ms = u->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : u->backoff_ms * 2;
@@ -130,7 +140,9 @@ static void drop(rn_uplink_t *u, const char *why)
         return;
     bool was_connected = u->connected;
     u->stream = NULL;
+    end_probe(u, false);
     u->connected = u->ready = u->peer_zlib = false;
+    u->peer_codings = 0;
     uv_timer_stop(&u->beat);
     uv_timer_stop(&u->timer);
     rn_tls_stream_close(s, on_stream_closed, u);
@@ -148,7 +160,7 @@ static void drop(rn_uplink_t *u, const char *why)
         u->cbs.disconnected(u->ctx);
     if (u->closing)
         return;
-    schedule_retry(u);
+    schedule_retry(u, was_connected);
 }
 
 /* Writes a heartbeat saying which codings we read. Returns 0 or a negative error. */
@@ -216,6 +228,7 @@ static void on_heartbeat(rn_uplink_t *u, const Rn__Heartbeat *hb)
         rn_debug("collector %s:%u %s compressed frames", current(u)->host, current(u)->port,
                  zlib ? "reads" : "does not read");
     u->peer_zlib = zlib;
+    u->peer_codings = hb->has_codings ? hb->codings : 0;
     make_ready(u);
 }
 
@@ -255,6 +268,74 @@ static void set_user_timeout(rn_uplink_t *u)
         rn_debug("TCP_USER_TIMEOUT: %s", strerror(errno));
 }
 
+/* ---- failover: probing the first collector -------------------------------------------------- */
+
+static void start_probe(uv_timer_t *t);
+
+/* Ends the probe (if any) and, unless returning or closing, schedules the next one at a doubled
+ * backoff while the session is on another collector than the first. */
+static void end_probe(rn_uplink_t *u, bool again)
+{
+    if (u->probe) {
+        rn_tls_stream_close(u->probe, on_stream_closed, u);
+        u->probe = NULL;
+    }
+    uv_timer_stop(&u->probe_timer);
+    if (!again || u->closing || !u->connected || u->next_collector == 0)
+        return;
+    uv_timer_start(&u->probe_timer, start_probe, u->probe_ms, 0);
+    u->probe_ms = u->probe_ms * 2 > PROBE_MAX_MS ? PROBE_MAX_MS : u->probe_ms * 2;
+}
+
+/* The first collector finished a TLS handshake: it is back. Drops the session to the other one;
+ * the reconnect goes to the first (schedule_retry after a session). */
+static void on_probe_ready(rn_tls_stream_t *s, void *data)
+{
+    rn_uplink_t *u = data;
+    if (s != u->probe)
+        return;
+    const rn_hostport_t *first = &u->config->collectors[0];
+    rn_info("collector %s:%u (the first in the list) answers again: returning to it from %s:%u",
+            first->host, first->port, current(u)->host, current(u)->port);
+    end_probe(u, false);
+    u->backoff_ms = BACKOFF_MIN_MS;
+    drop(u, NULL);
+}
+
+static void on_probe_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size_t len) {}
+
+static void on_probe_error(rn_tls_stream_t *s, void *data, int err, const char *why)
+{
+    rn_uplink_t *u = data;
+    if (s != u->probe)
+        return;
+    rn_debug("collector %s:%u still away: %s", u->config->collectors[0].host,
+             u->config->collectors[0].port, why);
+    end_probe(u, true);
+}
+
+/* The probe timer: starts a probe, or, when one is running, gives it up (no TLS in time). */
+static void start_probe(uv_timer_t *t)
+{
+    static const rn_tls_stream_cbs_t cbs = { on_probe_ready, on_probe_data, on_probe_error };
+    rn_uplink_t *u = t->data;
+    if (u->probe)
+        return end_probe(u, true);
+    const rn_hostport_t *hp = &u->config->collectors[0];
+    struct sockaddr_storage ss;
+    int rc = strchr(hp->host, ':') ? uv_ip6_addr(hp->host, hp->port, (struct sockaddr_in6 *)&ss)
+                                   : uv_ip4_addr(hp->host, hp->port, (struct sockaddr_in *)&ss);
+    if (rc == 0)
+        rc = rn_tls_stream_connect(u->tls, u->loop, (struct sockaddr *)&ss,
+                                   u->config->collector_name, &cbs, u, &u->probe);
+    if (rc) {
+        u->probe = NULL;
+        return end_probe(u, true);
+    }
+    u->streams_open++;
+    uv_timer_start(&u->probe_timer, start_probe, ATTEMPT_TIMEOUT_MS, 0);
+}
+
 static void on_tls_ready(rn_tls_stream_t *s, void *data)
 {
     rn_uplink_t *u = data;
@@ -275,6 +356,8 @@ static void on_tls_ready(rn_tls_stream_t *s, void *data)
                 current(u)->port, how);
     }
     u->failed = 0;
+    u->probe_ms = PROBE_MIN_MS;
+    end_probe(u, true); /* on another collector than the first: probe the first */
     u->cbs.connected(u->ctx); /* the hello goes first */
     if (u->stream != s)
         return;
@@ -325,7 +408,7 @@ static void start_connect(rn_uplink_t *u)
         u->stream = NULL;
         log_drop(u, false, uv_strerror(rc));
         u->failed++;
-        schedule_retry(u);
+        schedule_retry(u, false);
         return;
     }
     u->streams_open++;
@@ -352,8 +435,9 @@ int rn_uplink_new(uv_loop_t *loop, const rn_agent_config_t *config, const rn_upl
     rn_wire_reader_init(&u->reader);
     uv_timer_init(loop, &u->timer);
     uv_timer_init(loop, &u->beat);
-    u->timer.data = u->beat.data = u;
-    u->timers_open = 2;
+    uv_timer_init(loop, &u->probe_timer);
+    u->timer.data = u->beat.data = u->probe_timer.data = u;
+    u->timers_open = 3;
     *out = u;
     start_connect(u);
     return 0;
@@ -409,6 +493,11 @@ bool rn_uplink_ready(const rn_uplink_t *u)
     return u->ready;
 }
 
+uint32_t rn_uplink_peer_codings(const rn_uplink_t *u)
+{
+    return u->peer_codings;
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     rn_uplink_t *u = h->data;
@@ -422,6 +511,8 @@ void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data)
     u->close_cb = cb;
     u->close_data = data;
     drop(u, NULL);
+    end_probe(u, false);
     uv_close((uv_handle_t *)&u->timer, on_timer_closed);
     uv_close((uv_handle_t *)&u->beat, on_timer_closed);
+    uv_close((uv_handle_t *)&u->probe_timer, on_timer_closed);
 }

@@ -1,5 +1,12 @@
 /* The agent's connection to the collector: one mutually authenticated TLS 1.3 connection at a
- * time, to the first collector that answers, trying the collectors in turn. The TLS client
+ * time, to the first collector that answers, trying the collectors in turn.
+ *
+ * Failover: the collectors are an order of preference. After a session ends the next attempt
+ * goes to the first collector (a failed attempt moves down the list). While the session is with
+ * another one, the first is probed (a TLS handshake, no hello) after 6 heartbeats (30 s),
+ * doubling to 60 (5 min), and when it answers the session moves back to it. Each collector keeps
+ * its own acks: the owner's spool replays to whichever is current (docs/architecture.md,
+ * "Failover", says what that means for a node's data). The TLS client
  * context lives as long as the uplink, so a reconnect after a flap resumes the session (a
  * ticket) instead of a full handshake. Frames are decoded and validated here; the owner sees
  * only well-formed frames.
@@ -72,6 +79,9 @@ bool rn_uplink_resumed(const rn_uplink_t *u);
 bool rn_uplink_connected(const rn_uplink_t *u);
 /* True from `ready` until the connection is lost. */
 bool rn_uplink_ready(const rn_uplink_t *u);
+/* The codings the collector's last heartbeat on this connection named (RN_WIRE_CODING_*); 0
+ * before it answered, and for an older collector. */
+uint32_t rn_uplink_peer_codings(const rn_uplink_t *u);
 
 /* Closes the connection and frees the uplink in the last close callback; cb may be NULL. */
 void rn_uplink_close(rn_uplink_t *u, void (*cb)(void *data), void *data);

@@ -105,6 +105,21 @@ static const char *const migrations[] = {
      * from both ends' probe files, so the report takes them as they are. */
     "ALTER TABLE outages ADD COLUMN refined INTEGER NOT NULL DEFAULT 0"
     " CHECK (refined IN (0, 1));",
+    /* v4: the asset register (collector/assets.h), so that it survives a restart and a box
+     * swapped while the collector was down is still seen as replaced. */
+    "CREATE TABLE asset_inventory ("
+    " node TEXT NOT NULL, device TEXT NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"         /* when the agent last reported it */
+    " inventory BLOB NOT NULL,"             /* the Rn__Inventory message, protobuf-encoded */
+    " PRIMARY KEY (node, device)) WITHOUT ROWID;"
+    "CREATE TABLE asset_replaced ("
+    " id INTEGER PRIMARY KEY,"              /* order of the history */
+    " node TEXT NOT NULL, device TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL,"
+    " idx INTEGER NOT NULL,"                /* entPhysicalIndex: the slot */
+    " name TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '',"
+    " old_serial TEXT NOT NULL, new_serial TEXT NOT NULL);"
+    "CREATE INDEX asset_replaced_device ON asset_replaced(node, device, id);",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RN_EVENT_STORE_VERSION,
                "one migration per schema version");
@@ -125,7 +140,8 @@ enum {
     S_OUTAGE_INSERT, S_OUTAGE_CLOSE, S_OUTAGE_REFINE, S_OUTAGE_ADOPT, S_MAINT_INSERT, S_MAINT_DELETE, S_AUDIT_INSERT, S_SEQ_UPSERT,
     S_ALARMS_ACTIVE, S_ALARMS_RANGE, S_ALARM_ROOTS_ACTIVE, S_ALARM_ROOTS_RANGE, S_ALARM_SYMPTOMS,
     S_ALARM_ONE, S_ALARMS_NODE, S_ALARM_EVENTS, S_OUTAGES_RANGE, S_OUTAGES_OPEN, S_MAINT_LIST,
-    S_MAX_ALARM, S_SEQ_ALL, N_STMTS
+    S_MAX_ALARM, S_SEQ_ALL, S_ASSET_PUT, S_ASSET_REPL_INSERT, S_ASSET_INVS, S_ASSET_REPLS,
+    N_STMTS
 };
 _Static_assert(N_STMTS == RN__ES_N_STMTS, "event_store_int.h counts the statements");
 static const struct {
@@ -201,6 +217,16 @@ static const struct {
         " ORDER BY start_ms, id" },
     [S_MAX_ALARM] = { "max_alarm_id", "SELECT COALESCE(MAX(id), 0) FROM alarms" },
     [S_SEQ_ALL] = { "delivery_load", "SELECT node, acked_seq FROM node_delivery" },
+    [S_ASSET_PUT] = { "asset_put", "INSERT INTO asset_inventory (node, device, updated_ms,"
+        " inventory) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node, device) DO UPDATE SET"
+        " updated_ms = excluded.updated_ms, inventory = excluded.inventory" },
+    [S_ASSET_REPL_INSERT] = { "asset_replaced_insert", "INSERT INTO asset_replaced (node, device,"
+        " at_ms, idx, name, model, old_serial, new_serial) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
+    [S_ASSET_INVS] = { "asset_inventories", "SELECT node, device, updated_ms, inventory"
+        " FROM asset_inventory ORDER BY node, device" },
+    [S_ASSET_REPLS] = { "asset_replacements", "SELECT node, device, at_ms, idx, name, model,"
+        " old_serial, new_serial FROM (SELECT *, row_number() OVER (PARTITION BY node, device"
+        " ORDER BY id DESC) AS k FROM asset_replaced) WHERE k <= ?1 ORDER BY id" },
 };
 
 static const char *const kind_names[] = { "raised", "escalated", "symptom_of", "promoted",
@@ -802,6 +828,74 @@ static int w_alarm_get(rn_event_store_t *s, job_t *job)
     return w_rows(s, job, S_ALARM_ONE, sizeof(rn_alarm_rec_t), read_alarm_row);
 }
 
+/* Writes the asset register's rows (J_ASSET_PUT, J_ASSET_REPLACED). Returns the job's status. */
+static int w_asset_write(rn_event_store_t *s, job_t *job)
+{
+    int id = job->kind == J_ASSET_PUT ? S_ASSET_PUT : S_ASSET_REPL_INSERT;
+    sqlite3_stmt *st = prep(s, id);
+    if (st == NULL)
+        return -EIO;
+    if (id == S_ASSET_PUT) {
+        const rn_asset_inv_rec_t *r = &job->in.inv;
+        const char *strs[] = { r->node, r->device };
+        for (int i = 0; i < 2; i++)
+            bind_str(st, 1 + i, strs[i]);
+        bind_i64(st, 3, r->updated_ms);
+        sqlite3_bind_blob(st, 4, r->inventory, (int)r->len, SQLITE_STATIC);
+        return run(s, id);
+    }
+    const rn_asset_repl_rec_t *r = &job->in.repl;
+    const char *strs[] = { r->node, r->device, r->name, r->model, r->old_serial, r->new_serial };
+    for (int i = 0; i < 6; i++)
+        bind_str(st, i < 2 ? 1 + i : 3 + i, strs[i]);
+    bind_i64(st, 3, r->at_ms);
+    bind_i64(st, 4, r->index);
+    return run(s, id);
+}
+
+/* Row readers of the asset queries. */
+static void read_asset_inv(job_t *job, sqlite3_stmt *st, void *row)
+{
+    rn_asset_inv_rec_t *r = row;
+    const void *b = sqlite3_column_blob(st, 3);
+    size_t len = (size_t)sqlite3_column_bytes(st, 3);
+    void *copy = len ? malloc(len) : NULL;
+    r->node = col_str(job, st, 0);
+    r->device = col_str(job, st, 1);
+    r->updated_ms = sqlite3_column_int64(st, 2);
+    if (copy)
+        memcpy(copy, b, len);
+    if (len && rn__es_own(job, copy) == NULL)
+        job->oom = true;
+    r->inventory = copy, r->len = copy ? len : 0;
+}
+
+static void read_asset_repl(job_t *job, sqlite3_stmt *st, void *row)
+{
+    rn_asset_repl_rec_t *r = row;
+    r->node = col_str(job, st, 0);
+    r->device = col_str(job, st, 1);
+    r->at_ms = sqlite3_column_int64(st, 2);
+    r->index = (uint32_t)sqlite3_column_int64(st, 3);
+    r->name = col_str(job, st, 4);
+    r->model = col_str(job, st, 5);
+    r->old_serial = col_str(job, st, 6);
+    r->new_serial = col_str(job, st, 7);
+}
+
+/* Reads the asset register's rows (J_ASSET_INVS, J_ASSET_REPLS). Returns the job's status. */
+static int w_asset_query(rn_event_store_t *s, job_t *job)
+{
+    bool inv = job->kind == J_ASSET_INVS;
+    int id = inv ? S_ASSET_INVS : S_ASSET_REPLS;
+    sqlite3_stmt *st = prep(s, id);
+    if (st == NULL)
+        return -EIO;
+    bind_i64(st, 1, (int64_t)job->in.arg.limit);
+    return w_rows(s, job, id, inv ? sizeof(rn_asset_inv_rec_t) : sizeof(rn_asset_repl_rec_t),
+                  inv ? read_asset_inv : read_asset_repl);
+}
+
 /* Runs one job inside the open transaction. Returns its status. */
 static int run_job(rn_event_store_t *s, job_t *job)
 {
@@ -823,6 +917,10 @@ static int run_job(rn_event_store_t *s, job_t *job)
     case J_ALARMS_LIST: return w_alarm_list(s, job);
     case J_ALARM_GET: return w_alarm_get(s, job);
     case J_ALARMS_NODE: return w_alarms_node(s, job);
+    case J_ASSET_PUT:
+    case J_ASSET_REPLACED: return w_asset_write(s, job);
+    case J_ASSET_INVS:
+    case J_ASSET_REPLS: return w_asset_query(s, job);
     default: return w_query(s, job);
     }
 }

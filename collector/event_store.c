@@ -32,6 +32,9 @@
 
 #define MAX_GROUP 4096          /* jobs per transaction, at most */
 #define SEQ_FLUSH_MS 1000       /* delivery state reaches the disk within about this */
+#define HELD_RETRY_NS 1000000000ull /* writes held for a full disk are retried this often */
+#define RN_STR_(x) #x
+#define RN_STR(x) RN_STR_(x)
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- worker thread ---------------------------------------------------------------------------- */
@@ -111,6 +114,112 @@ static void publish(rn_event_store_t *s, job_t *group, job_t *last, size_t n, bo
         uv_async_send(&s->async);
 }
 
+/* True for a write nobody waits for: the alarm log's ledger (event_store.h). */
+static bool ledger_write(const job_t *j)
+{
+    return j->kind < J_MAINT_LIST && j->kind != J_LIMIT && j->cb.done == NULL;
+}
+
+/* Appends job j to the held list. */
+static void hold(rn_event_store_t *s, job_t *j)
+{
+    j->next = NULL;
+    if (s->n_held++ == 0 && !s->full_logged)
+        s->held_since_ms = uv_hrtime() / 1000000;
+    *(s->held_tail ? &s->held_tail->next : &s->held) = j;
+    s->held_tail = j;
+}
+
+/* Moves the ledger writes of a finished group that failed for a full disk to the held list (or,
+ * when closing, fails them as lost); gives up the oldest held past RN_EVENT_STORE_MAX_HELD.
+ * Updates *group, *last and *n to what is left to report. */
+static void hold_full(rn_event_store_t *s, job_t **group, job_t **last, size_t *n, bool closing)
+{
+    job_t *keep = NULL, **tail = &keep, *kept_last = NULL, *next;
+    size_t lost = 0;
+    for (job_t *j = *group; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (j->status == -ENOSPC && ledger_write(j) && !closing) {
+            hold(s, j);
+            (*n)--;
+            continue;
+        }
+        lost += j->status == -ENOSPC && ledger_write(j);
+        *tail = kept_last = j;
+        tail = &j->next;
+    }
+    while (s->n_held > RN_EVENT_STORE_MAX_HELD) { /* the oldest go, reported as failed */
+        job_t *j = s->held;
+        s->held = j->next;
+        s->n_held--;
+        j->next = NULL;
+        j->status = -ENOSPC;
+        *tail = kept_last = j;
+        tail = &j->next;
+        (*n)++;
+        lost++;
+    }
+    if (!s->held)
+        s->held_tail = NULL;
+    *group = keep;
+    *last = kept_last;
+    uv_mutex_lock(&s->mu);
+    s->stats.writes_held = s->n_held;
+    s->stats.writes_lost += lost;
+    uv_mutex_unlock(&s->mu);
+    if (s->n_held && !s->full_logged)
+        rn_error("event store %s: disk full: %zu ledger writes held, retried every second "
+                 "until there is room (lost only if the collector stops first)", s->path,
+                 s->n_held);
+    s->full_logged = s->n_held > 0;
+    if (lost)
+        rn_error("event store %s: disk full: %zu ledger writes lost (%s)", s->path, lost,
+                 closing ? "still held at close" : "more than " RN_STR(RN_EVENT_STORE_MAX_HELD)
+                                                   " held");
+}
+
+/* Retries the held writes in a transaction of their own (so that a full disk fails no query or
+ * operator write queued behind them); those that fail for a full disk again are held again,
+ * the others are reported. Returns nothing. */
+static void retry_held(rn_event_store_t *s, bool closing)
+{
+    job_t *group = s->held, *last = s->held_tail;
+    size_t n = s->n_held;
+    s->held = s->held_tail = NULL;
+    s->n_held = 0;
+    bool committed = rn__es_run_group(s, group, NULL, 0) == 0;
+    hold_full(s, &group, &last, &n, closing);
+    if (!s->held)
+        rn_info("event store %s: room again: the held ledger writes are committed, %.0f s "
+                "after the first was held", s->path,
+                (double)(uv_hrtime() / 1000000 - s->held_since_ms) / 1e3);
+    publish(s, group, last, n, committed, 0);
+}
+
+/* While writes are held, the group's ledger writes queue behind them without running (they
+ * must commit in order: an event needs its alarm's row). Updates *group, *last and *n. */
+static void queue_behind_held(rn_event_store_t *s, job_t **group, job_t **last, size_t *n)
+{
+    job_t *keep = NULL, **tail = &keep, *next;
+    *last = NULL;
+    for (job_t *j = *group; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (ledger_write(j)) {
+            hold(s, j);
+            (*n)--;
+        } else {
+            *tail = *last = j;
+            tail = &j->next;
+        }
+    }
+    *group = keep;
+    uv_mutex_lock(&s->mu);
+    s->stats.writes_held = s->n_held;
+    uv_mutex_unlock(&s->mu);
+}
+
 /* The worker thread: opens the database, reports to the opener, then runs groups until the
  * close job, after which it closes the database and ends. */
 static void worker_main(void *arg)
@@ -128,12 +237,19 @@ static void worker_main(void *arg)
         size_t n, n_w;
         uv_mutex_lock(&s->mu);
         while (s->q_head == NULL && !s->flush_wanted)
-            uv_cond_wait(&s->cond, &s->mu);
+            if (!s->held)
+                uv_cond_wait(&s->cond, &s->mu);
+            else if (uv_cond_timedwait(&s->cond, &s->mu, HELD_RETRY_NS) == UV_ETIMEDOUT)
+                break; /* retry the held writes */
         group = take_group(s, &last, &n);
         s->flush_wanted = false;
         seq_write_t *w = take_seqs(s, &n_w);
         uv_mutex_unlock(&s->mu);
         closing = last && last->kind == J_CLOSE;
+        if (s->held)
+            retry_held(s, closing);
+        if (s->held)
+            queue_behind_held(s, &group, &last, &n);
         bool committed = false;
         if (group || n_w) {
             committed = rn__es_run_group(s, group, w, n_w) == 0;
@@ -141,6 +257,7 @@ static void worker_main(void *arg)
                 redirty(s, w, n_w);
         }
         free(w);
+        hold_full(s, &group, &last, &n, closing);
         if (closing)
             rn__es_db_close(s);
         publish(s, group, last, n, committed, n_w);
@@ -275,6 +392,8 @@ static void report(job_t *job)
     case J_ALARM_GET: job->cb.alarms(job->data, st, rows, n); break;
     case J_OUTAGES:
     case J_OUTAGES_OPEN: job->cb.outages(job->data, st, rows, n); break;
+    case J_ASSET_INVS: job->cb.asset_inv(job->data, st, rows, n); break;
+    case J_ASSET_REPLS: job->cb.asset_repl(job->data, st, rows, n); break;
     default:
         if (job->cb.done)
             job->cb.done(job->data, st);
@@ -730,6 +849,69 @@ int rn_event_store_outages_open(rn_event_store_t *s, rn_event_store_outages_cb c
         return -EINVAL;
     if ((job = arg_job(J_OUTAGES_OPEN, 0, 0, 0, 0, data)) != NULL)
         job->cb.outages = cb;
+    return submit_query(s, job);
+}
+
+/* ---- the asset register's rows (event_store.h) ---- */
+
+int rn_event_store_asset_put(rn_event_store_t *s, const rn_asset_inv_rec_t *r,
+                             rn_event_store_cb cb, void *data)
+{
+    if (!usable(s) || !r || !r->node || !r->device || !r->inventory || r->len == 0 ||
+        r->len > RN_EVENT_STORE_MAX_INVENTORY)
+        return -EINVAL;
+    job_t *job = job_new(J_ASSET_PUT, data);
+    void *copy = job ? rn__es_own(job, malloc(r->len)) : NULL;
+    if (!copy) {
+        if (job)
+            job_free(job);
+        return -ENOMEM;
+    }
+    memcpy(copy, r->inventory, r->len);
+    job->in.inv = *r;
+    job->in.inv.inventory = copy;
+    job->cb.done = cb;
+    const char **f[] = { &job->in.inv.node, &job->in.inv.device };
+    return submit_copy(s, job, f, 2);
+}
+
+int rn_event_store_asset_replaced(rn_event_store_t *s, const rn_asset_repl_rec_t *r,
+                                  rn_event_store_cb cb, void *data)
+{
+    if (!usable(s) || !r || !r->node || !r->device || !r->old_serial || !r->new_serial)
+        return -EINVAL;
+    job_t *job = job_new(J_ASSET_REPLACED, data);
+    if (job == NULL)
+        return -ENOMEM;
+    rn_asset_repl_rec_t *c = &job->in.repl;
+    *c = *r;
+    c->name = c->name ? c->name : "";
+    c->model = c->model ? c->model : "";
+    job->cb.done = cb;
+    const char **f[] = { &c->node, &c->device, &c->name, &c->model, &c->old_serial,
+                         &c->new_serial };
+    return submit_copy(s, job, f, 6);
+}
+
+int rn_event_store_asset_inventories(rn_event_store_t *s, rn_event_store_asset_inv_cb cb,
+                                     void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL)
+        return -EINVAL;
+    if ((job = arg_job(J_ASSET_INVS, 0, 0, 0, 0, data)) != NULL)
+        job->cb.asset_inv = cb;
+    return submit_query(s, job);
+}
+
+int rn_event_store_asset_replacements(rn_event_store_t *s, size_t per_device,
+                                      rn_event_store_asset_repl_cb cb, void *data)
+{
+    job_t *job;
+    if (!usable(s) || cb == NULL || per_device == 0 || per_device > INT64_MAX)
+        return -EINVAL;
+    if ((job = arg_job(J_ASSET_REPLS, 0, 0, 0, per_device, data)) != NULL)
+        job->cb.asset_repl = cb;
     return submit_query(s, job);
 }
 

@@ -42,7 +42,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define RN_EVENT_STORE_VERSION 3 /* schema version this code writes */
+#define RN_EVENT_STORE_VERSION 4 /* schema version this code writes */
 
 typedef struct rn_event_store rn_event_store_t;
 
@@ -142,7 +142,39 @@ typedef struct {
     uint64_t jobs_failed;       /* of those, with a negative status */
     uint64_t seq_rows;          /* node_delivery rows written */
     uint64_t largest_group;     /* most jobs committed in one transaction */
+    uint64_t writes_held;       /* ledger writes held for a full disk now (see rn_event_store_t) */
+    uint64_t writes_lost;       /* ledger writes given up: held past RN_EVENT_STORE_MAX_HELD, or
+                                 * still held at close */
 } rn_event_store_stats_t;
+
+/* Full disk (-ENOSPC): a write nobody waits for (callback NULL: the alarm log's ledger) is held
+ * by the worker and retried, first in the next group, every second or with the next jobs, until
+ * it commits; its order among the other held writes is kept. A write with a callback, and any
+ * query, fails at once with -ENOSPC (its caller answers for it). At most this many are held; past
+ * it the oldest are given up (counted in writes_lost and logged), and so are those still held when
+ * the store closes. */
+#define RN_EVENT_STORE_MAX_HELD 65536
+
+/* The asset register's record of one device (collector/assets.h): node and device (the
+ * device's, not always the agent's node), when it last reported, and its latest inventory as an
+ * Rn__Inventory message, protobuf-encoded (the store keeps the bytes and does not read them).
+ * One row per (node, device); a put replaces it. */
+typedef struct {
+    const char *node, *device;
+    int64_t updated_ms;
+    const void *inventory;
+    size_t len;                 /* 1 .. RN_EVENT_STORE_MAX_INVENTORY */
+} rn_asset_inv_rec_t;
+#define RN_EVENT_STORE_MAX_INVENTORY (16u << 20) /* a stack of 9 switches encodes to ~40 KiB */
+
+/* One replacement the register saw ("device replaced"): kept for good (a few per device in its
+ * life), read back as the last few of each device. */
+typedef struct {
+    const char *node, *device;
+    int64_t at_ms;
+    uint32_t index;             /* entPhysicalIndex: the slot */
+    const char *name, *model, *old_serial, *new_serial;
+} rn_asset_repl_rec_t;
 
 /* Callbacks, on the loop thread. status is 0 or a negative error: -EEXIST (the id exists),
  * -ENOENT (no such alarm, outage or window), -EINVAL (input broke a constraint, e.g. JSON that is
@@ -161,6 +193,10 @@ typedef void (*rn_event_store_outages_cb)(void *data, int status, const rn_outag
                                           size_t n);
 typedef void (*rn_event_store_maint_cb)(void *data, int status, const rn_maintenance_rec_t *m,
                                         size_t n);
+typedef void (*rn_event_store_asset_inv_cb)(void *data, int status, const rn_asset_inv_rec_t *v,
+                                            size_t n);
+typedef void (*rn_event_store_asset_repl_cb)(void *data, int status,
+                                             const rn_asset_repl_rec_t *v, size_t n);
 
 /* Opens the store at path, creating the file and applying migrations as needed, and starts its
  * worker thread. Synchronous: it waits for the worker to open the file, so call it at startup.
@@ -228,7 +264,22 @@ int rn_event_store_maintenance_delete(rn_event_store_t *s, uint64_t id, rn_event
 int rn_event_store_audit_add(rn_event_store_t *s, const rn_audit_rec_t *a, rn_event_store_cb cb,
                              void *data);
 
+/* Stores a device's inventory (the row of its node and device is replaced). Every field is
+ * required. */
+int rn_event_store_asset_put(rn_event_store_t *s, const rn_asset_inv_rec_t *r,
+                             rn_event_store_cb cb, void *data);
+/* Appends a replacement. node, device, old_serial and new_serial are required; name and model
+ * may be NULL (""). */
+int rn_event_store_asset_replaced(rn_event_store_t *s, const rn_asset_repl_rec_t *r,
+                                  rn_event_store_cb cb, void *data);
+
 /* Queries (cb required). Ranges are [from_ms, to_ms). */
+/* Every stored inventory, by node then device. */
+int rn_event_store_asset_inventories(rn_event_store_t *s, rn_event_store_asset_inv_cb cb,
+                                     void *data);
+/* The last per_device (>= 1) replacements of each device, oldest first. */
+int rn_event_store_asset_replacements(rn_event_store_t *s, size_t per_device,
+                                      rn_event_store_asset_repl_cb cb, void *data);
 /* Maintenance windows overlapping the range (start < to and end > from), by start. */
 int rn_event_store_maintenance_list(rn_event_store_t *s, int64_t from_ms, int64_t to_ms,
                                     rn_event_store_maint_cb cb, void *data);

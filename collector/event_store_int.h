@@ -15,7 +15,7 @@
 
 #include "event_store.h"
 
-#define RN__ES_N_STMTS 35      /* statements in event_sql.c's table */
+#define RN__ES_N_STMTS 39      /* statements in event_sql.c's table */
 #define RN__ES_SEQ_BUCKETS 4096
 
 struct sqlite3;
@@ -25,8 +25,10 @@ struct sqlite3_stmt;
 typedef enum {
     J_RAISE, J_EVENT, J_OUTAGE_OPEN, J_OUTAGE_CLOSE, J_OUTAGE_REFINE, J_OUTAGE_ADOPT, J_MAINT_ADD,
     J_MAINT_DEL, J_AUDIT, J_LIMIT,
+    J_ASSET_PUT, J_ASSET_REPLACED, /* the asset register's (event_store.h) */
     J_MAINT_LIST, J_ALARMS_ACTIVE, J_ALARMS_RANGE, J_OUTAGES, J_OUTAGES_OPEN,
     J_ALARMS_LIST, J_ALARM_GET, J_ALARMS_NODE, /* run by w_alarm_*, not the query table */
+    J_ASSET_INVS, J_ASSET_REPLS, /* run by w_asset_*, not the query table */
     J_CLOSE
 } job_kind_t;
 
@@ -49,6 +51,8 @@ typedef struct job {
         rn_event_store_alarms_cb alarms;
         rn_event_store_outages_cb outages;
         rn_event_store_maint_cb maint;
+        rn_event_store_asset_inv_cb asset_inv;
+        rn_event_store_asset_repl_cb asset_repl;
     } cb;
     void *data;
     union {
@@ -58,6 +62,8 @@ typedef struct job {
         rn_maintenance_rec_t maint;
         rn_audit_rec_t audit;
         rn_alarm_list_t list;   /* J_ALARMS_LIST */
+        rn_asset_inv_rec_t inv; /* J_ASSET_PUT */
+        rn_asset_repl_rec_t repl; /* J_ASSET_REPLACED */
         struct {
             uint64_t id;
             int64_t from_ms, to_ms;
@@ -115,6 +121,10 @@ struct rn_event_store {
     struct sqlite3 *db;
     struct sqlite3_stmt *st[RN__ES_N_STMTS];
     int last_err_stmt, last_err_rc; /* the last failure logged, to log repeats once */
+    job_t *held, *held_tail;    /* ledger writes held for a full disk (event_store.h) */
+    size_t n_held;
+    uint64_t held_since_ms;     /* when the first of them was held (monotonic) */
+    bool full_logged;           /* the full disk is logged: not again until writes commit */
     uint64_t max_alarm_id;
     char open_err[512];
 };

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
+
 uint64_t rn_ingest_ack_stored(rn_ingest_node_t *g, uint64_t acked, uint64_t seq)
 {
     if (seq <= acked)
@@ -101,23 +103,34 @@ static int grow(rn_ingest_node_t *g)
     return 0;
 }
 
-int rn_ingest_drop_over_cap(rn_ingest_node_t *g, Rn__Batch *b, char *first, size_t first_len)
+/* Writes series name "node/source/device/object" of x into buf. */
+static void series_name(const Rn__Sample *x, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s/%s/%s", x->node ? x->node : "", x->source ? x->source : "",
+             x->device ? x->device : "", x->object ? x->object : "");
+}
+
+int rn_ingest_screen_series(rn_ingest_node_t *g, const rn_plan_series_t *plan, Rn__Batch *b,
+                            rn_ingest_screen_t *out)
 {
     size_t keep = 0, i = 0;
-    int dropped = 0, rc = 0;
-    char key[512];
-    if (first_len)
-        first[0] = '\0';
+    int rc = 0;
+    char key[4 * (RN_WIRE_MAX_NAME + 1)];
+    memset(out, 0, sizeof *out);
     for (; i < b->n_samples; i++) {
         Rn__Sample *x = b->samples[i];
-        snprintf(key, sizeof key, "%s/%s/%s/%s", x->node ? x->node : "", x->source ? x->source : "",
-                 x->device ? x->device : "", x->object ? x->object : "");
+        series_name(x, key, sizeof key);
         char **slot = g->cap_series ? slot_of(g, key) : NULL;
         if (slot && *slot) {
             b->samples[keep++] = x;
+        } else if (plan && !rn_plan_series_allows(plan, x->node, x->source, x->device,
+                                                   x->object)) {
+            if (out->unplanned++ == 0)
+                snprintf(out->first_unplanned, sizeof out->first_unplanned, "%s", key);
+            rn__sample__free_unpacked(x, NULL);
         } else if (g->n_series >= RN_INGEST_MAX_SERIES) {
-            if (dropped++ == 0 && first_len)
-                snprintf(first, first_len, "%s", key);
+            if (out->over_cap++ == 0)
+                snprintf(out->first_over_cap, sizeof out->first_over_cap, "%s", key);
             rn__sample__free_unpacked(x, NULL);
         } else if ((rc = grow(g)) != 0 || !(*(slot = slot_of(g, key)) = strdup(key))) {
             rc = -ENOMEM;
@@ -130,14 +143,27 @@ int rn_ingest_drop_over_cap(rn_ingest_node_t *g, Rn__Batch *b, char *first, size
     for (; i < b->n_samples; i++) /* after a failure: keep the rest as they are */
         b->samples[keep++] = b->samples[i];
     b->n_samples = keep;
-    return rc ? rc : dropped;
+    return rc;
 }
 
-void rn_ingest_node_free(rn_ingest_node_t *g)
+/* Frees the seen-series set. */
+static void forget_series(rn_ingest_node_t *g)
 {
     for (size_t i = 0; i < g->cap_series; i++)
         free(g->series[i]);
     free(g->series);
     g->series = NULL;
     g->n_series = g->cap_series = 0;
+}
+
+void rn_ingest_node_replan(rn_ingest_node_t *g)
+{
+    rn_plan_series_free(g->plan);
+    g->plan = NULL;
+    forget_series(g);
+}
+
+void rn_ingest_node_free(rn_ingest_node_t *g)
+{
+    rn_ingest_node_replan(g);
 }

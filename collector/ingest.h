@@ -4,9 +4,11 @@
  *  - samples stamped later than now + max_future_skew_s are dropped, not stored: one burst from
  *    an agent whose clock runs ahead would move its RRD files' last update (and the alarm
  *    engine's clocks) into the future, and every correct sample after it would be "too old";
- *  - a node may feed at most RN_INGEST_MAX_SERIES distinct series (source, device, object), so
- *    one node certificate cannot fill the disk with made-up names (Sample.node counts too: an
- *    agentless child's series are its agent's);
+ *  - a node feeds only the series its plan asks for (collector/plan.h, rn_plan_series_t: its
+ *    devices' interfaces and extra objects, its probe targets, services, echo peers and
+ *    captures; an agentless child's devices with Sample.node set), and at most
+ *    RN_INGEST_MAX_SERIES distinct ones (the interfaces a walk finds are not in the plan), so
+ *    one node certificate cannot fill the disk with made-up names;
  *  - a node's ack covers only a contiguous prefix of stored batches: when batch N fails and N+1
  *    is stored, the ack stays below N until N's resend is stored. */
 #ifndef RN_INGEST_H
@@ -17,6 +19,8 @@
 #include <stdint.h>
 
 #include "wire.h"
+
+struct rn_plan_series; /* collector/plan.h */
 
 /* Distinct series one node may feed. The largest plan (a district hub: a few devices of 48
  * ports, its blocks' probe targets, services, captures, extra OIDs) is well under 1000; 4096
@@ -33,6 +37,13 @@ typedef struct {
     uint64_t done[RN_INGEST_ACK_WINDOW]; /* stored seqs above the node's acked_seq; 0 = free */
     uint64_t future;           /* samples dropped: stamped too far ahead */
     uint64_t over_cap;         /* samples dropped: a new series past RN_INGEST_MAX_SERIES */
+    uint64_t unplanned;        /* samples dropped: a series the node's plan does not ask for */
+    uint64_t unplanned_unlogged; /* unplanned samples dropped since the last line logged */
+    int64_t unplanned_logged_ms; /* when that line was logged (one per 10 s at most) */
+    uint64_t refused;          /* batches the store refused (not acked; sent again) */
+    uint64_t refused_at_log;   /* refused when the last line was logged (one per 10 s at most) */
+    int64_t refused_logged_ms;
+    struct rn_plan_series *plan; /* the series the node's plan asks for; NULL: not built yet */
     uint64_t future_unlogged;  /* future samples dropped since the last line logged */
     int64_t future_logged_ms;  /* when that line was logged (one per 10 s at most) */
     char **series;             /* open-addressing set of "source\x1f" "device\x1f" "object" */
@@ -54,11 +65,24 @@ bool rn_ingest_ack_has(const rn_ingest_node_t *g, uint64_t seq);
 size_t rn_ingest_drop_future(Rn__Batch *b, int64_t now_ms, uint32_t max_skew_s,
                              int64_t *ahead_ms);
 
-/* Removes from b the samples of series (Sample.node, source, device, object) the node has not
- * fed before once it feeds RN_INGEST_MAX_SERIES, freeing them; records the new ones. Returns how many were removed, or
- * -ENOMEM (the batch as it was, less those removed so far). The first removed one's series
- * ("node/source/device/object") is written to first ("" when none). */
-int rn_ingest_drop_over_cap(rn_ingest_node_t *g, Rn__Batch *b, char *first, size_t first_len);
+/* What rn_ingest_screen_series removed from one batch. */
+typedef struct {
+    size_t unplanned;          /* samples of series the node's plan does not ask for */
+    size_t over_cap;           /* samples of new series past RN_INGEST_MAX_SERIES */
+    char first_unplanned[192]; /* the first of each kind, "node/source/device/object" ("" when */
+    char first_over_cap[192];  /* none; node "" for the agent's own) */
+} rn_ingest_screen_t;
+
+/* Removes from b, freeing them, the samples of series (Sample.node, source, device, object) that
+ * plan does not allow (NULL: no plan check), then those of series the node has not fed before
+ * once it feeds RN_INGEST_MAX_SERIES; records the new ones in g. Known series skip the plan
+ * lookup. Fills *out. Returns 0, or -ENOMEM (the batch as it was, less those removed so far). */
+int rn_ingest_screen_series(rn_ingest_node_t *g, const struct rn_plan_series *plan, Rn__Batch *b,
+                            rn_ingest_screen_t *out);
+
+/* Forgets g's plan series and the series it has seen (a new topology: series that were in the
+ * old plan may be gone from the new one); the counters stay. */
+void rn_ingest_node_replan(rn_ingest_node_t *g);
 
 /* Frees what g holds (not g). */
 void rn_ingest_node_free(rn_ingest_node_t *g);

@@ -56,6 +56,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,7 @@ typedef struct job {
     void *data;
     int status;
     rn_rrd_result_t result;
+    unsigned created;       /* files this job created */
     step_t steps[MAX_SOURCES]; /* snapshot at submission, so set_step never races a worker */
     size_t n_steps;
     /* rrdcached BATCH mode: the commands of this job, sent in one round trip */
@@ -145,6 +147,7 @@ struct rn_rrd_store {
     /* Worker side: only the running job touches these. */
     cache_t cache;
     bool dir_bad;           /* the data directory was found unusable: log the change only */
+    bool full;              /* a batch failed for a full disk: log its files once, and the end */
     /* rrdcached (set before the first write, read by the worker) */
     char *daemon;           /* address, or NULL: files are written directly */
     bool daemon_batch;      /* BATCH command over our own socket, else librrd's client */
@@ -459,6 +462,40 @@ static int rra_defs(char defs[][48], uint32_t step)
     return n;
 }
 
+/* True for errors that say the disk (or its quota) is full: the batch is not stored, and not
+ * acked, so the agent keeps it and sends it again (rather than counting its samples failed). */
+static bool is_full(int rc)
+{
+    return rc == -ENOSPC || rc == -EDQUOT;
+}
+
+#define FULL_BELOW_BYTES 65536 /* a file system with less room than this is full for an RRD file */
+
+/* Returns the error of librrd's last failure on this thread for path (err_no: errno right after
+ * it): -ENOSPC or -EDQUOT when the disk is full, else RN_ERRD. librrd 1.7 often says no more than
+ * "unknown error" for a short write, and its cleanup overwrites errno, so the file system of
+ * path is asked too: full when it has less room than need bytes (the size of the file being
+ * created; at least FULL_BELOW_BYTES) or no inode left, for an unprivileged writer. */
+static int rrd_failure(const char *path, int err_no, uint64_t need)
+{
+    const char *err = rrd_get_error();
+    char dir[PATH_MAX];
+    struct statvfs fs;
+    if (err_no == ENOSPC || (err && strstr(err, strerror(ENOSPC))))
+        return -ENOSPC;
+    if (err_no == EDQUOT || (err && strstr(err, strerror(EDQUOT))))
+        return -EDQUOT;
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (statvfs(slash ? dir : ".", &fs) == 0 &&
+        ((uint64_t)fs.f_bavail * fs.f_frsize < (need > FULL_BELOW_BYTES ? need : FULL_BELOW_BYTES) ||
+         fs.f_favail == 0))
+        return -ENOSPC;
+    return RN_ERRD;
+}
+
 /* Logs librrd's error for path (this thread's context) and clears it. */
 static void log_rrd_error(const char *what, const char *path)
 {
@@ -467,9 +504,33 @@ static void log_rrd_error(const char *what, const char *path)
     rrd_clear_error();
 }
 
+/* Logs librrd's error for path, unless it is a full disk already logged (s->full), and clears
+ * it. Returns rrd_failure(path, err_no, need). */
+static int log_rrd_failure(rn_rrd_store_t *s, const char *what, const char *path, int err_no,
+                           uint64_t need)
+{
+    int rc = rrd_failure(path, err_no, need);
+    if (!is_full(rc) || !s->full)
+        log_rrd_error(what, path);
+    rrd_clear_error();
+    return rc;
+}
+
+/* Returns about how many bytes a file of n_ds data sources and these RRA definitions takes: its
+ * rows (8 bytes per data source each) and a page of headers. */
+static uint64_t file_bytes(size_t n_ds, char defs[][48], int n_rra)
+{
+    uint64_t rows = 0;
+    for (int i = 0; i < n_rra; i++) {
+        const char *r = strrchr(defs[i], ':');
+        rows += r ? strtoull(r + 1, NULL, 10) : 0;
+    }
+    return rows * n_ds * 8 + 4096;
+}
+
 /* Creates the RRD file at path for tmpl, starting at start, via "<path>.tmp" and rename.
- * Returns 0 or a negative error (logged). */
-static int create_file(const rn_rrd_store_t *s, const char *path, const rn_template_t *tmpl,
+ * Returns 0 or a negative error (logged; -ENOSPC/-EDQUOT for a full disk, once per episode). */
+static int create_file(rn_rrd_store_t *s, const char *path, const rn_template_t *tmpl,
                        uint32_t step, time_t start, uint64_t speed_bps)
 {
     char ds[MAX_DS][96], rra[MAX_RRAS][48], tmp[PATH_MAX];
@@ -478,7 +539,8 @@ static int create_file(const rn_rrd_store_t *s, const char *path, const rn_templ
     if (tmpl->n_metrics > sizeof ds / sizeof ds[0])
         return -EINVAL;
     if ((rc = mkdir_p(path, false)) < 0) {
-        rn_error("rrd: cannot create the directory of %s: %s", path, rn_strerror(rc));
+        if (!is_full(rc) || !s->full)
+            rn_error("rrd: cannot create the directory of %s: %s", path, rn_strerror(rc));
         return rc;
     }
     for (size_t i = 0; i < tmpl->n_metrics; i++) {
@@ -492,19 +554,17 @@ static int create_file(const rn_rrd_store_t *s, const char *path, const rn_templ
         /* The daemon creates it (it knows of no ".tmp"); its journal then owns the file. */
         rrd_clear_error();
         if (rrdc_connect(s->daemon) != 0 ||
-            rrdc_create_r2(path, step, start, 0, NULL, NULL, argc, argv) != 0) {
-            log_rrd_error("rrdcached cannot create", path);
-            return RN_ERRD;
-        }
+            rrdc_create_r2(path, step, start, 0, NULL, NULL, argc, argv) != 0)
+            return log_rrd_failure(s, "rrdcached cannot create", path, errno, 0);
         rn_debug("rrd: created %s through rrdcached (step %u s)", path, step);
         return 0;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     rrd_clear_error();
     if (rrd_create_r2(tmp, step, start, 0, NULL, NULL, argc, argv) != 0) {
-        log_rrd_error("cannot create", tmp);
+        rc = log_rrd_failure(s, "cannot create", tmp, errno, file_bytes(tmpl->n_metrics, rra, n_rra));
         unlink(tmp);
-        return RN_ERRD;
+        return rc;
     }
     if (rename(tmp, path) < 0) {
         rc = -errno;
@@ -548,6 +608,36 @@ static int daemon_last(const rn_rrd_store_t *s, const char *path, time_t *last)
     }
     log_rrd_error("rrdcached cannot read the last update of", path);
     return RN_ERRD;
+}
+
+int rn__rrdc_batch_line(rn__rrdc_batch_t *b, const char *line)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(line, &end, 10);
+    bool number = end != line && errno == 0;
+    switch (b->state) {
+    case RN__RRDC_GO_AHEAD: /* "0 Go ahead.  Send commands." or "-1 <why>" */
+        if (!number || v < 0)
+            return RN_ERRD;
+        b->state = RN__RRDC_COUNT;
+        return 0;
+    case RN__RRDC_COUNT: /* "<n> errors": one line per refused command follows */
+        if (!number || v < 0 || (unsigned long)v > b->n_cmds)
+            return RN_ERRD;
+        b->errors = v;
+        b->state = v ? RN__RRDC_ERRORS : RN__RRDC_DONE;
+        return b->state == RN__RRDC_DONE;
+    case RN__RRDC_ERRORS: /* "<command number> <message>", commands counted from 1 */
+        if (number && v >= 1 && (unsigned long)v <= b->n_cmds && b->bad)
+            b->bad[v - 1] = true;
+        if (++b->seen < b->errors)
+            return 0;
+        b->state = RN__RRDC_DONE;
+        return 1;
+    default:
+        return RN_ERRD;
+    }
 }
 
 /* Connects the BATCH socket to s->daemon ("unix:/path", "/path", "host[:port]"). Returns 0 or
@@ -705,33 +795,28 @@ static int send_batch(rn_rrd_store_t *s, job_t *job)
         rn_error("rrd: cannot connect to rrdcached %s: %s", s->daemon, rn_strerror(rc));
         return rc;
     }
-    if ((rc = write_all(s->daemon_fd, "BATCH\n", 6)) < 0 ||
-        (rc = write_all(s->daemon_fd, job->cmd, job->cmd_len)) < 0 ||
-        (rc = write_all(s->daemon_fd, ".\n", 2)) < 0 ||
-        (rc = daemon_read_line(s, line, sizeof line)) < 0)
-        goto lost;
-    if (strtol(line, NULL, 10) < 0) {
-        rn_error("rrd: rrdcached %s refused BATCH: %s", s->daemon, line);
-        rc = RN_ERRD;
-        goto lost;
-    }
-    if ((rc = daemon_read_line(s, line, sizeof line)) < 0)
-        goto lost;
-    long errors = strtol(line, NULL, 10);
     bool *bad = calloc(job->n_cmds ? job->n_cmds : 1, sizeof *bad);
-    for (long e = 0; e < errors; e++) {
-        if ((rc = daemon_read_line(s, line, sizeof line)) < 0) {
-            free(bad);
-            goto lost;
-        }
-        char *msg;
-        long k = strtol(line, &msg, 10);
-        if (k >= 1 && (size_t)k <= job->n_cmds && bad)
-            bad[k - 1] = true;
-        if (e == 0)
-            rn_error("rrd: rrdcached %s: %ld of %zu updates in a batch refused, first: %s",
-                     s->daemon, errors, job->n_cmds, line);
+    rn__rrdc_batch_t reply = { .n_cmds = job->n_cmds, .bad = bad };
+    if (!bad)
+        rc = -ENOMEM;
+    else if ((rc = write_all(s->daemon_fd, "BATCH\n", 6)) == 0 &&
+             (rc = write_all(s->daemon_fd, job->cmd, job->cmd_len)) == 0)
+        rc = write_all(s->daemon_fd, ".\n", 2);
+    char first[sizeof line] = "";
+    while (rc == 0 && (rc = daemon_read_line(s, line, sizeof line)) == 0) {
+        if (reply.state == RN__RRDC_ERRORS && !first[0])
+            snprintf(first, sizeof first, "%s", line);
+        rc = rn__rrdc_batch_line(&reply, line);
     }
+    if (rc < 0) {
+        if (rc == RN_ERRD)
+            rn_error("rrd: rrdcached %s: unexpected reply to BATCH: %s", s->daemon, line);
+        free(bad);
+        goto lost;
+    }
+    if (reply.errors)
+        rn_error("rrd: rrdcached %s: %ld of %zu updates in a batch refused, first: %s",
+                 s->daemon, reply.errors, job->n_cmds, first);
     for (size_t i = 0; i < job->n_cmds; i++) {
         daemon_cmd_t *c = &job->cmds[i];
         if (bad == NULL || !bad[i]) {
@@ -755,7 +840,7 @@ lost:
 
 /* Finds the last update of the file of a run of items, creating the file if it does not exist.
  * Returns 0 and sets *last, or a negative error (logged). */
-static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size_t n, time_t *last)
+static int file_last(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n, time_t *last)
 {
     cache_entry_t *e = cache_find(&s->cache, it[0].path);
     struct stat st;
@@ -790,6 +875,7 @@ static int file_last(rn_rrd_store_t *s, const job_t *job, const item_t *it, size
     int rc = create_file(s, it[0].path, it[0].tmpl, step, it[0].t - (time_t)step, speed);
     if (rc < 0)
         return rc;
+    job->created++;
     *last = it[0].t - (time_t)step;
     return 0;
 }
@@ -818,7 +904,12 @@ static uint32_t count_landed(const rn_rrd_store_t *s, const char *path, const ti
 static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n)
 {
     time_t last = 0;
-    if (file_last(s, job, it, n, &last) < 0) {
+    int rc = file_last(s, job, it, n, &last);
+    if (is_full(rc)) { /* the batch fails as a whole: not acked, sent again (rrd_store.h) */
+        job->status = job->status ? job->status : rc;
+        return;
+    }
+    if (rc < 0) {
         job->result.failed += (uint32_t)n;
         return;
     }
@@ -855,7 +946,12 @@ static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n
     rrd_clear_error();
     if (s->daemon != NULL ? rrdc_connect(s->daemon) != 0 || rrdc_update(it[0].path, argc, argv) != 0
                           : rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
-        log_rrd_error("cannot update", it[0].path);
+        rc = log_rrd_failure(s, "cannot update", it[0].path, errno, 0);
+        cache_drop(&s->cache, it[0].path);
+        if (is_full(rc)) { /* what landed is too old on the resend, the rest is written then */
+            job->status = job->status ? job->status : rc;
+            goto out;
+        }
         uint32_t landed = count_landed(s, it[0].path, times, argc);
         job->result.written += landed;
         job->result.failed += (uint32_t)argc - landed;
@@ -933,6 +1029,22 @@ static int make_item(const job_t *job, size_t i, item_t *item, bool *logged)
     return rc;
 }
 
+/* Logs the start of a full-disk episode (the first batch refused for it) and its end (the
+ * first batch stored that created a file); the files' errors in between are not logged again. */
+static void note_full(rn_rrd_store_t *s, const job_t *job)
+{
+    if (is_full(job->status) && !s->full)
+        rn_error("rrd: %s is full: batches that need a new file (or more room) are refused, "
+                 "not acked, until there is room: their agents keep them in their spools and "
+                 "send them again (node %s the first)", s->data_dir, job->node_id);
+    else if (job->status == 0 && s->full && job->created)
+        rn_info("rrd: %s has room again: batches are stored (node %s the first)", s->data_dir,
+                job->node_id);
+    else
+        return;
+    s->full = job->status != 0;
+}
+
 /* Applies the job's batch: groups its samples by file and writes each file once. */
 static void apply_batch(job_t *job)
 {
@@ -966,6 +1078,7 @@ static void apply_batch(job_t *job)
         if (rc < 0)
             job->status = rc;
     }
+    note_full(s, job);
     for (size_t i = 0; i < job->n_cmds; i++)
         free(job->cmds[i].path);
     free(job->cmds);

@@ -19,6 +19,8 @@
 #ifndef RN_RRD_STORE_H
 #define RN_RRD_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -33,8 +35,11 @@ typedef struct {
 } rn_rrd_result_t;
 
 /* Called on the loop thread once the batch is done. status is 0, or a negative error when the
- * batch could not be attempted at all (e.g. the data directory is not writable); in that case
- * nothing was acknowledged as stored and the caller must not ack the batch. */
+ * batch could not be attempted at all (e.g. the data directory is not writable) or the disk is
+ * full (-ENOSPC, -EDQUOT: a file it needs could not be created or written; the rest of it may be
+ * stored, and is at or before its files' last update when sent again); in that case the caller
+ * must not ack the batch. A full disk is logged when it starts and when a file can be created
+ * again, not once per file. */
 typedef void (*rn_rrd_store_cb)(void *data, int status, const rn_rrd_result_t *result);
 
 /* Creates a store writing under data_dir (created if missing). Returns 0 or a negative error. */
@@ -77,5 +82,25 @@ size_t rn_rrd_store_pending(const rn_rrd_store_t *s);
 /* Finishes queued writes (their callbacks fire first), then frees the store; cb (may be NULL)
  * fires then. Writes after close fail with -EINVAL. */
 void rn_rrd_store_close(rn_rrd_store_t *s, void (*cb)(void *data), void *data);
+
+/* ---- internal: rrdcached's reply to a BATCH, for rrd_store.c and tests/fuzz/fuzz_rrdc.c ---- */
+
+enum { RN__RRDC_GO_AHEAD, RN__RRDC_COUNT, RN__RRDC_ERRORS, RN__RRDC_DONE };
+
+/* The reply being read: zero-initialise, then set n_cmds (commands sent) and bad (n_cmds flags,
+ * all false; may be NULL). */
+typedef struct {
+    int state;                 /* RN__RRDC_* */
+    long errors, seen;         /* error lines announced, and read so far */
+    size_t n_cmds;
+    bool *bad;                 /* bad[k - 1] set for each command k the daemon refused */
+} rn__rrdc_batch_t;
+
+/* Takes the next reply line (NUL-terminated, without its newline): the go-ahead ("0 ..."), then
+ * "<n> errors", then n lines "<command number> <message>" (a number outside 1..n_cmds marks
+ * nothing). Returns 1 when the reply is complete, 0 when more lines follow, or RN_ERRD when the
+ * daemon refused the BATCH or the line is not what rrdcached sends there (an error count that is
+ * not a number, negative or above n_cmds: more lines than that would never come). */
+int rn__rrdc_batch_line(rn__rrdc_batch_t *b, const char *line);
 
 #endif

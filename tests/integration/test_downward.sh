@@ -98,6 +98,8 @@ check "healed: the village answers its block again" wait_for 20 rtt_ok "$village
 
 check "the collector dropped no sample as not an agentless child" \
     bash -c "! grep -q 'not an agentless child' '$run/collector.log'"
+check "the collector dropped no sample of a series outside its node's plan (ingest.h)" \
+    bash -c "! grep -q 'its plan does not ask for' '$run/collector.log'"
 
 # stopped by hand so that the logs outlive it: a sanitizer build reports at exit
 stack_stop

@@ -118,4 +118,6 @@ check "an agent config typo exits 2 naming line and field ($out)" \
     test $rc -eq 2 -a -n "$(echo "$out" | grep -F "$run/agent-typo.yaml:2: collectors: '10.78.0.1:port' is not host:port")"
 
 check "the collector logged no error" bash -c "! grep -E ' error: ' '$run/collector.log'"
+check "the collector dropped no sample of a series outside its node's plan (ingest.h)" \
+    bash -c "! grep -q 'its plan does not ask for' '$run/collector.log'"
 exit $((TEST_FAILS > 0))

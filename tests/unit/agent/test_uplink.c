@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "clock.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls.h"
 #include "uplink.h"
@@ -38,6 +39,14 @@ typedef struct {
     bool answer;               /* answer heartbeats */
     int codings;               /* in the answers; -1: leave the field out */
     int accepted, hellos, heartbeats, batches, bad_frames;
+    /* failover tests: a second fake collector A, first in the agent's list */
+    bool two;                  /* listener_a is in use */
+    bool keep_old;             /* a new connection does not end the old one */
+    uv_tcp_t listener_a;
+    bool srv_is_a;             /* the current server stream came through listener_a */
+    int accepted_a, hellos_a;
+    rn_tls_stream_t *old[16];  /* earlier server streams, still open */
+    rn_hostport_t hps[2];
     /* the agent side */
     char crt[300], key[300], ca[300];
     rn_hostport_t hp;
@@ -107,7 +116,7 @@ static void srv_data(rn_tls_stream_t *s, void *data, const uint8_t *buf, size_t 
             continue;
         }
         switch (fr->body_case) {
-        case RN__FRAME__BODY_HELLO: f->hellos++; break;
+        case RN__FRAME__BODY_HELLO: f->hellos++, f->hellos_a += f->srv_is_a; break;
         case RN__FRAME__BODY_BATCH: f->batches++; break;
         case RN__FRAME__BODY_HEARTBEAT:
             f->heartbeats++;
@@ -129,6 +138,9 @@ static void srv_error(rn_tls_stream_t *s, void *data, int err, const char *why)
     fix_t *f = data;
     if (s == f->srv)
         f->srv = NULL;
+    for (size_t i = 0; i < sizeof f->old / sizeof f->old[0]; i++)
+        if (f->old[i] == s)
+            f->old[i] = NULL;
     rn_tls_stream_close(s, srv_closed, NULL);
 }
 
@@ -138,8 +150,15 @@ static void on_connection(uv_stream_t *server, int status)
 {
     fix_t *f = server->data;
     assert_int_equal(status, 0);
-    if (f->srv) /* the uplink gave up on the old one; so do we */
+    size_t k = 0;
+    while (f->keep_old && f->srv && k < sizeof f->old / sizeof f->old[0] - 1 && f->old[k])
+        k++;
+    if (f->keep_old && f->srv) /* the uplink must end it itself */
+        f->old[k] = f->srv;
+    else if (f->srv) /* the uplink gave up on the old one; so do we */
         rn_tls_stream_close(f->srv, srv_closed, NULL);
+    f->srv_is_a = server == (uv_stream_t *)&f->listener_a;
+    f->accepted_a += f->srv_is_a;
     f->srv = NULL;
     rn_wire_reader_free(&f->rd);
     rn_wire_reader_init(&f->rd);
@@ -266,6 +285,11 @@ static int teardown(void **state)
     }
     if (f->srv)
         rn_tls_stream_close(f->srv, srv_closed, NULL);
+    for (size_t i = 0; i < sizeof f->old / sizeof f->old[0]; i++)
+        if (f->old[i])
+            rn_tls_stream_close(f->old[i], srv_closed, NULL);
+    if (f->two)
+        uv_close((uv_handle_t *)&f->listener_a, NULL);
     uv_close((uv_handle_t *)&f->listener, NULL);
     uv_close((uv_handle_t *)&f->tick, NULL);
     uv_close((uv_handle_t *)&f->acker, NULL);
@@ -417,6 +441,73 @@ static void test_older_collector_gets_ready_after_the_wait(void **state)
     assert_true(run_for(f, 5000, &f->batches, 200));
 }
 
+/* ---- failover (uplink.h): the first collector is preferred --------------------------------- */
+
+/* Makes collector A (bound, listening when listen_a) the first of the agent's two collectors,
+ * the fixture's own B the second. */
+static void two_collectors(fix_t *f, bool listen_a)
+{
+    struct sockaddr_in sa;
+    int n = sizeof sa;
+    f->two = f->keep_old = true;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    uv_tcp_init(&f->loop, &f->listener_a);
+    f->listener_a.data = f;
+    assert_int_equal(uv_tcp_bind(&f->listener_a, (struct sockaddr *)&sa, 0), 0);
+    if (listen_a)
+        assert_int_equal(uv_listen((uv_stream_t *)&f->listener_a, 8, on_connection), 0);
+    uv_tcp_getsockname(&f->listener_a, (struct sockaddr *)&sa, &n);
+    f->hps[0] = (rn_hostport_t){ .host = "127.0.0.1", .port = ntohs(sa.sin_port) };
+    f->hps[1] = f->hp;
+    f->cfg.collectors = f->hps;
+    f->cfg.n_collectors = 2;
+}
+
+/* The first collector is away at start: the agent works with the second, probes the first, and
+ * moves its session back to it by itself once it answers (the second never closed anything). */
+static void test_returns_to_the_first_collector_when_it_is_back(void **state)
+{
+    fix_t *f = *state;
+    two_collectors(f, false); /* bound, not listening: connections are refused */
+    if (getenv("UPLINK_DEBUG"))
+        rn_log_open("test", RN_LOG_DEBUG, false);
+    start_uplink(f);
+    assert_true(run_for(f, 5000, &f->hellos, 1));
+    assert_int_equal(f->accepted_a, 0);
+    assert_int_equal(f->hellos_a, 0);
+    assert_true(run_for(f, 1500, NULL, 0)); /* probes of A fail meanwhile; B's session stays */
+    assert_int_equal(f->disconnected, 0);
+    uint64_t back = now_ms();
+    assert_int_equal(uv_listen((uv_stream_t *)&f->listener_a, 8, on_connection), 0);
+    assert_true(run_for(f, 10000, &f->hellos_a, 1));
+    printf("# back on the first collector %" PRIu64 " ms after it listened again\n",
+           now_ms() - back);
+    assert_int_equal(f->disconnected, 1); /* the uplink left B itself */
+    assert_int_equal(f->hellos, 2);
+    assert_true(run_for(f, 1000, NULL, 0)); /* and stays on A: no probing from there */
+    assert_int_equal(f->hellos, 2);
+    assert_int_equal(f->disconnected, 1);
+}
+
+/* A session to the first collector ends: the agent tries the first again before the second
+ * (it used to move on to the next collector on every disconnect). */
+static void test_after_a_session_the_first_collector_is_tried_first(void **state)
+{
+    fix_t *f = *state;
+    two_collectors(f, true);
+    f->keep_old = false; /* a new connection ends the old one, as a collector's would */
+    start_uplink(f);
+    assert_true(run_for(f, 5000, &f->hellos_a, 1));
+    for (int round = 2; round <= 3; round++) {
+        rn_tls_stream_close(f->srv, srv_closed, NULL); /* the collector ends the session */
+        f->srv = NULL;
+        assert_true(run_for(f, 5000, &f->hellos, round));
+        assert_int_equal(f->hellos_a, round);
+    }
+    assert_int_equal(f->accepted, 3); /* every one on A, none on B */
+    assert_int_equal(f->accepted_a, 3);
+}
+
 /* ---- PKI ------------------------------------------------------------------------------------ */
 
 static int run_pki(const char *args)
@@ -462,6 +553,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_collector_gets_ready_after_the_wait, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_returns_to_the_first_collector_when_it_is_back,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_after_a_session_the_first_collector_is_tried_first,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, make_pki, remove_pki);
 }

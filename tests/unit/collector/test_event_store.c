@@ -751,6 +751,50 @@ static void test_full_database_is_reported(void **state)
     assert_true(integrity_ok(fx->path));
 }
 
+/* On a full disk the ledger's writes (no callback: the alarm log's) are held and retried, and
+ * all land once there is room; a write whose caller waits fails at once with -ENOSPC. */
+static void test_full_disk_holds_ledger_writes(void **state)
+{
+    fixture_t *fx = *state;
+    seen_t lim = { .fx = fx }, waited = { .fx = fx };
+    rn_event_store_stats_t st;
+    char big[2048];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    open_store(fx);
+    raise_ok(fx, 1, "link_down", "link:L", 1);
+    drain(fx);
+    int64_t pages = sql_int(fx->path, "PRAGMA page_count");
+    assert_int_equal(rn__event_store_limit_pages(fx->s, (uint32_t)pages + 4, on_done, &lim), 0);
+    drain(fx);
+    for (int i = 0; i < 200; i++)
+        event(fx, 1, RN_HIST_COMMENT, 1000 + i, "engine", big, NULL);
+    char *huge = malloc(40000); /* more than the 4 pages left: cannot fit */
+    assert_non_null(huge);
+    memset(huge, 'y', 39999);
+    huge[39999] = '\0';
+    event(fx, 1, RN_HIST_COMMENT, 5000, "ravi", huge, &waited);
+    free(huge);
+    for (int i = 0; i < 10000 && !waited.fired; i++)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    assert_int_equal(waited.status, -ENOSPC);
+    rn_event_store_stats(fx->s, &st);
+    assert_true(st.writes_held > 0);
+    assert_int_equal(st.writes_lost, 0);
+    printf("# full database: %llu ledger writes held\n", (unsigned long long)st.writes_held);
+    assert_true(rn_event_store_pending(fx->s) >= st.writes_held);
+    assert_int_equal(rn__event_store_limit_pages(fx->s, 0, NULL, NULL), 0);
+    drain(fx); /* the held writes are retried within a second and commit */
+    rn_event_store_stats(fx->s, &st);
+    assert_int_equal(st.writes_held, 0);
+    assert_int_equal(st.writes_lost, 0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE at_ms >= 1000 "
+                                       "AND at_ms < 1200"), 200);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE at_ms = 5000"), 0);
+    close_store(fx);
+    assert_true(integrity_ok(fx->path));
+}
+
 static void test_close_finishes_queued_jobs(void **state)
 {
     fixture_t *fx = *state;
@@ -1004,6 +1048,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_acked_seq_is_coalesced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_throughput_and_latency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_database_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_holds_ledger_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_finishes_queued_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sql_runs_on_the_worker_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigkill_loses_no_committed_event, setup, teardown),
