@@ -34,6 +34,7 @@ struct cap {
     rn_rtp_tracker_t *tracker;
     rn_pcap_capture_t *pcap;
     uv_timer_t timer;
+    uint64_t pcap_recv, pcap_drop; /* pcap_stats at the last report */
     int closing;  /* handles still closing */
     bool counted; /* counted in q->closing (closed by rn_vc_quality_close) */
 };
@@ -52,12 +53,51 @@ static rn_value_t gauge(double v, bool known)
     return x;
 }
 
+/* Returns how far a libpcap counter moved since prev (its u_int fields wrap at 2^32; a counter
+ * that went back by less than half of that was reset, or pcap_stats failed: 0), and stores cur
+ * in prev. */
+static uint64_t counter_step(uint64_t *prev, uint64_t cur)
+{
+    uint64_t d = cur >= *prev                  ? cur - *prev
+                 : *prev - cur > (1ull << 31) ? cur + (1ull << 32) - *prev
+                                              : 0;
+    *prev = cur;
+    return d;
+}
+
+/* Reads the capture's counters, emits them as a "pcap" sample, and takes the packets the
+ * capture dropped in the interval out of the RTP loss: a drop there leaves the same sequence
+ * gap as a loss on the network, and only the network's is the office's problem. The drops are
+ * taken from the capture's total (they may be any packet the filter passed, so this can only
+ * under-count loss, never blame the WAN for the capture). */
+static void discount_drops(cap_t *c, int64_t now_ms, rn_rtp_summary_t *s)
+{
+    uint64_t recv = 0, drop = 0;
+    rn_pcap_capture_stats(c->pcap, &recv, &drop);
+    uint64_t d_recv = counter_step(&c->pcap_recv, recv);
+    uint64_t d_drop = counter_step(&c->pcap_drop, drop);
+    rn_value_t v[RN_PCAP_N];
+    v[RN_PCAP_RECEIVED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_recv };
+    v[RN_PCAP_DROPPED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_drop };
+    c->q->emit(c->q->ctx, "pcap", "", c->name, now_ms, v, RN_PCAP_N, 0);
+    if (!d_drop || s->lost <= 0 || s->expected <= 0)
+        return;
+    s->lost = (uint64_t)s->lost > d_drop ? s->lost - (int64_t)d_drop : 0;
+    s->lost_pct = 100.0 * (double)s->lost / (double)s->expected;
+    rn_rtp_config_t rc;
+    rn_rtp_config_default(&rc);
+    rc.codec_ie = c->ie;
+    rc.codec_bpl = c->bpl;
+    s->mos = rn_rtp_mos(&rc, s->lost_pct, s->jitter_ms);
+}
+
 static void on_report_timer(uv_timer_t *t)
 {
     cap_t *c = t->data;
     int64_t now_ms = rn_clock_wall_ms();
     rn_rtp_summary_t s;
     rn_rtp_report(c->tracker, now_ms * 1000000LL, NULL, NULL, &s);
+    discount_drops(c, now_ms, &s);
     bool seen = s.streams > 0;
     rn_value_t v[RN_RTP_N];
     v[RN_RTP_PACKETS] = gauge((double)s.packets, true);

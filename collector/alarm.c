@@ -103,7 +103,7 @@ static int copy_entries(rn_alarm_knob_entry_t **dst, const rn_alarm_knob_entry_t
 /* Fills e->cfg from cfg (may be NULL) and the topology settings, defaults where zero. */
 static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
 {
-    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2, 3 };
+    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2, 3, 2, 3, 3, 3, 2 };
     if (cfg)
         e->cfg = *cfg;
     const rn_settings_t *s = &e->topo->settings;
@@ -131,6 +131,13 @@ static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
         c->vc_bad_of = c->vc_bad_in < 3 ? c->vc_bad_in : 3;
     if (c->vc_promote_hold_ms <= 0)
         c->vc_promote_hold_ms = 20000;
+    if (c->service_fresh_ms <= 0) /* a node's checks: one per probe interval */
+        c->service_fresh_ms = c->late_ms > 3 * c->probe_interval_ms ? c->late_ms
+                                                                    : 3 * c->probe_interval_ms;
+    if (!c->service_down_min_offices)
+        c->service_down_min_offices = 2;
+    if (!(c->cert_warn_days > 0))
+        c->cert_warn_days = 14;
     for (int i = 0; i < RN_ALARM_TYPE_COUNT; i++)
         if (c->severity[i] <= 0)
             c->severity[i] = sev[i];
@@ -239,7 +246,7 @@ static int svc_carry(rn_alarm_engine_t *e, const rn_impact_t *ix, node_st_t *n, 
         size_t to = rn_impact_find_service(ix, e->ix->topo->services[s].name);
         if (to != RN_IMPACT_NONE) {
             n->svc[to] = old->svc[s];
-            n->svc[to].a = NULL;
+            n->svc[to].a = n->svc[to].a_down = n->svc[to].a_cert = NULL;
         }
     }
     return 0;
@@ -708,21 +715,52 @@ void rn_alarm_observe_service(rn_alarm_engine_t *e, const char *node, const char
     size_t n = rn_impact_find_node(e->ix, node), s = rn_impact_find_service(e->ix, service);
     if (n == RN_IMPACT_NONE || s == RN_IMPACT_NONE || !accept_time(e, t_ms))
         return;
-    node_st_t *ns = &e->nodes[n];
-    if (!ns->svc && !(ns->svc = calloc(e->topo->n_services, sizeof *ns->svc)))
+    svc_st_t *sv = rn__svc_of(e, n);
+    if (!sv)
         return;
-    svc_st_t *sv = &ns->svc[s];
-    if (t_ms <= sv->h.last_t) {
+    sv += s;
+    if (t_ms == sv->h.last_t && !reachable && sv->undo_good) {
+        sv->h = sv->before_good; /* another target of the same round failed: the round was bad
+                                  * (a round split over two batches; session.c groups the rest) */
+    } else if (t_ms <= sv->h.last_t) {
         e->stale++;
         return;
     }
+    sv->undo_good = reachable;
+    sv->before_good = sv->h;
     sv->h.last_t = t_ms;
     if (hyst_feed(&sv->h, !reachable, t_ms, e->defk.down_after, e->defk.up_after)) {
+        sv->undo_good = false; /* it closed the alarm: too late to take back */
         if (sv->h.on && !sv->a)
             rn__alarm_open(e, RN_ALARM_SERVICE_UNREACHABLE, n, RN_IMPACT_NONE, s, sv->h.since);
         else if (!sv->h.on && sv->a)
             rn__alarm_close_at(e, sv->a, sv->h.first_good);
     }
+    rn__svc_eval(e, s);
+    if (e->dirty)
+        rn__correlate(e);
+}
+
+void rn_alarm_observe_cert(rn_alarm_engine_t *e, const char *node, const char *service,
+                           int64_t t_ms, double days)
+{
+    size_t n = rn_impact_find_node(e->ix, node), s = rn_impact_find_service(e->ix, service);
+    if (n == RN_IMPACT_NONE || s == RN_IMPACT_NONE || isnan(days) || !accept_time(e, t_ms))
+        return;
+    size_t host = rn__svc_host(e, s);
+    svc_st_t *sv = host != RN_IMPACT_NONE ? rn__svc_of(e, host) : NULL;
+    if (!sv || t_ms <= sv[s].cert_t)
+        return; /* several offices report the same certificate: the newest report counts */
+    sv += s;
+    sv->cert_t = t_ms;
+    sv->cert_days = days;
+    bool warn = days < e->cfg.cert_warn_days;
+    if (warn && !sv->a_cert)
+        rn__alarm_open(e, RN_ALARM_CERT_EXPIRING, host, RN_IMPACT_NONE, s, t_ms);
+    else if (!warn && sv->a_cert)
+        rn__alarm_close_at(e, sv->a_cert, t_ms);
+    else if (warn)
+        rn__alarm_describe(e, sv->a_cert); /* the days left, in its text */
     if (e->dirty)
         rn__correlate(e);
 }
@@ -801,6 +839,8 @@ void rn_alarm_tick(rn_alarm_engine_t *e, int64_t now_ms)
                            ns->last_seen);
         }
     }
+    for (size_t s = 0; s < e->topo->n_services; s++)
+        rn__svc_eval(e, s); /* checks go stale with time */
     for (size_t l = 0; l < e->ix->n_links; l++) {
         link_st_t *ls = &e->links[l];
         if (ls->flapping && e->now - ls->changed >= ls->k.flap_quiet_ms) {
@@ -909,7 +949,9 @@ const char *rn_alarm_type_name(rn_alarm_type_t type)
 {
     static const char *const names[RN_ALARM_TYPE_COUNT] = {
         "link down", "link degraded", "link flapping", "node silent", "node isolated",
-        "redundancy lost", "service unreachable", "path lost", "VC quality low", "agent down" };
+        "redundancy lost", "service unreachable", "path lost", "VC quality low", "agent down",
+        "service down", "certificate expiring", "device replaced", "contract expiring",
+        "camera offline" };
     return (unsigned)type < RN_ALARM_TYPE_COUNT ? names[type] : "?";
 }
 
@@ -917,6 +959,11 @@ const char *rn_alarm_event_name(rn_alarm_event_kind_t kind)
 {
     static const char *const names[] = { "raised", "symptom of", "promoted", "cleared" };
     return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
+}
+
+uint64_t rn_alarm_engine_take_id(rn_alarm_engine_t *e)
+{
+    return e->next_id++;
 }
 
 void rn_alarm_engine_set_next_id(rn_alarm_engine_t *e, uint64_t next_id)

@@ -71,7 +71,26 @@
  * node's silence waits silent_after_ms (its agent needs a few seconds to notice the dead
  * session and reconnect) before it would be promoted as agent down.
  *
- * Service unreachable (S2), from (node, service) checks, N bad to raise, M good to clear.
+ * Service unreachable (S2), from (node, service) checks, N bad to raise, M good to clear. A
+ * node's checks of a service are fresh while its newest is no older than service_fresh_ms; a
+ * service no node checked freshly is unknown (rn_alarm_service_state), not up.
+ *
+ * Service down (S2, entity = the service, node = its host, the first endpoint's node). Every
+ * office that checks the service freshly fails it (its check is unreachable) and at least
+ * service_down_min_offices (2) do: one office alone cannot tell its own side from the host's.
+ * Offices whose failure a cut or path-lost alarm on their way explains do not count, either
+ * way (a black-holed block is no evidence against the host). ONE alarm for the service; its
+ * impact lists every office that lost it; each office's "service unreachable" is its symptom.
+ * When every failing office's path is proven fine (a good round to the root, or to its parent
+ * when that is the root, at or after its first failed check) nothing above can explain it and
+ * it is published at once; else after the settle window. Cleared when the condition ends: an
+ * office's checks succeed again (M good, the outage ends at its first good check) or too few
+ * fresh failing offices remain. A service with several endpoints is judged as a whole.
+ *
+ * Certificate expiring (S3, entity = the service, node = its host). An HTTPS check reports
+ * cert_days, the days until the server certificate's notAfter; under cert_warn_days (14) from
+ * any office raises it, the next report at or over it clears it (a renewed certificate). A
+ * certificate that no longer verifies fails the check itself (service unreachable/down).
  *
  * VC quality low (S2), from a node's "rtp" samples (MOS, loss per capture interval), M of N
  * intervals bad to raise (see rn_alarm_observe_vc). A symptom of a cut or a degraded link on the
@@ -81,8 +100,9 @@
  * CORRELATION. An alarm whose node lies under a cut (a down single uplink, an isolated node or a
  * flapping link on its path towards the root; for services, on the path to the service's host)
  * is a symptom of the highest such alarm; symptoms always point at a root (root_id), never at
- * another symptom. Silent nodes under a silent node, path-lost under path-lost and a service
- * unreachable under the same service unreachable from an ancestor are symptoms too. A new root
+ * another symptom. Silent nodes under a silent node, path-lost under path-lost, a service
+ * unreachable while that service is down at its host, and a service unreachable under the same
+ * service unreachable from an ancestor are symptoms too. A new root
  * is held for settle_ms (1.5 probe intervals) before it is published, and re-parented if an
  * upstream alarm appears meanwhile: a block can cross its threshold before its district does.
  * An alarm on a link into the root (nothing above to wait for) is published at once. When a root
@@ -124,6 +144,17 @@ typedef enum {
     RN_ALARM_VC_QUALITY,          /* entity = the vc service, node = the office: "VC quality low
                                    * at <office>" (VC media capture, agent/vc_quality.h) */
     RN_ALARM_AGENT_DOWN,          /* entity = node: silent while its parent reaches it */
+    RN_ALARM_SERVICE_DOWN,        /* entity = service name, node = its host: every office that
+                                   * checks it fails while their paths are fine */
+    RN_ALARM_CERT_EXPIRING,       /* entity = service name, node = its host: the HTTPS
+                                   * certificate expires within cert_warn_days */
+    RN_ALARM_DEVICE_REPLACED,     /* entity = asset:<node>/<device>:<entPhysicalIndex>: a new
+                                   * serial in a slot (collector/assets.h; not the engine's) */
+    RN_ALARM_CONTRACT_EXPIRING,   /* entity = asset:<serial>:amc|warranty: the asset file's
+                                   * contract ends within 30 days (collector/assets.h) */
+    RN_ALARM_CAMERA_OFFLINE,      /* entity = cctv:<station>, node = the station's node: one or
+                                   * more of its cameras down (collector/cctv.h; not the
+                                   * engine's) */
     RN_ALARM_TYPE_COUNT
 } rn_alarm_type_t;
 
@@ -154,7 +185,8 @@ typedef struct {
     const char *node;             /* the node the alarm is about (link: its child end) */
     const char *vendor;           /* vendor key for link alarms, else NULL */
     const char *circuit;          /* circuit for link alarms, else NULL */
-    const char *service;          /* SERVICE_UNREACHABLE only, else NULL */
+    const char *service;          /* SERVICE_UNREACHABLE, SERVICE_DOWN, CERT_EXPIRING (and the
+                                   * vc service of VC_QUALITY), else NULL */
     uint64_t root_id;             /* 0: a root; else the root it is a symptom of */
     int64_t since_ms;             /* time of the first bad evidence (the outage start) */
     int64_t raised_ms;            /* when first published, 0 if never */
@@ -203,8 +235,9 @@ typedef struct {
     int64_t silent_after_ms;    /* [30000] */
     int64_t late_ms;            /* older samples are replays and move nothing [10000] */
     int severity[RN_ALARM_TYPE_COUNT]; /* 0: default (S1 down/isolated/path lost, S2 degraded,
-                                        * flapping, redundancy lost, service; S3 silent, agent
-                                        * down) */
+                                        * flapping, redundancy lost, service unreachable,
+                                        * service down; S3 silent, agent down, certificate
+                                        * expiring) */
     rn_alarm_knobs_t knobs;
     const rn_alarm_knob_entry_t *classes; /* per SLA class (the lead fills from the topology) */
     size_t n_classes;
@@ -217,6 +250,12 @@ typedef struct {
     uint32_t vc_bad_of, vc_bad_in;
     int64_t vc_promote_hold_ms; /* a VC symptom whose root cleared waits this long (its own
                                  * figures need vc_bad_of intervals to clear) [20000] */
+    /* Services: a node's checks are fresh for service_fresh_ms [max(late_ms, 3 probe
+     * intervals)]; SERVICE_DOWN needs service_down_min_offices failing offices [2];
+     * CERT_EXPIRING under cert_warn_days [14]. */
+    int64_t service_fresh_ms;
+    uint32_t service_down_min_offices;
+    double cert_warn_days;
 } rn_alarm_config_t;
 
 /* Creates an engine over topo (borrowed: it must stay valid until the engine is freed or given
@@ -247,9 +286,17 @@ void rn_alarm_observe_icmp(rn_alarm_engine_t *e, const char *node, const char *t
 void rn_alarm_observe_ifstatus(rn_alarm_engine_t *e, const char *node, const char *device,
                                const char *ifname, int64_t t_ms, int oper);
 
-/* A TCP/HTTP check of service from node. */
+/* A TCP/HTTP check of service from node: one probe round (t_ms, its start) of all the
+ * service's targets. A failed check with the same t_ms as a good one before it turns that round
+ * bad (its targets may arrive in two batches); any other check not newer than the last is a
+ * duplicate. */
 void rn_alarm_observe_service(rn_alarm_engine_t *e, const char *node, const char *service,
                               int64_t t_ms, bool reachable);
+
+/* An HTTPS check of service from node saw a server certificate that expires in days (NAN: no
+ * certificate, or it did not verify; says nothing). */
+void rn_alarm_observe_cert(rn_alarm_engine_t *e, const char *node, const char *service,
+                           int64_t t_ms, double days);
 
 /* VC media quality seen at node over one capture interval (an "rtp" sample): its estimated MOS
  * and loss percent; intervals without media (NAN) say nothing. See the vc_* knobs. The alarm is
@@ -285,6 +332,20 @@ rn_alarm_status_t rn_alarm_node_status(const rn_alarm_engine_t *e, const char *n
  * known down), 0 if not, -ENOENT for an unknown node or service. */
 int rn_alarm_reaches(const rn_alarm_engine_t *e, const char *node, const char *service);
 
+/* What the engine knows of one service now. */
+typedef struct {
+    size_t n_ok;          /* offices whose fresh checks reach it */
+    size_t n_failing;     /* offices whose fresh checks fail (SERVICE_UNREACHABLE held) */
+    size_t n_checking;    /* offices with fresh checks: ok, failing, or changing state */
+    bool down;            /* a SERVICE_DOWN alarm is open */
+    double cert_days;     /* newest certificate report, NAN if none */
+} rn_alarm_service_state_t;
+
+/* Fills out for service. Returns 0, or -ENOENT for a service not in the topology. A service
+ * with n_checking 0 is unknown: nothing says it works. */
+int rn_alarm_service_state(const rn_alarm_engine_t *e, const char *service,
+                           rn_alarm_service_state_t *out);
+
 /* Returns the static name of a type ("link down") or event kind ("raised"). */
 const char *rn_alarm_type_name(rn_alarm_type_t type);
 const char *rn_alarm_event_name(rn_alarm_event_kind_t kind);
@@ -292,5 +353,9 @@ const char *rn_alarm_event_name(rn_alarm_event_kind_t kind);
 /* Continues alarm numbering at next_id (at least; never goes back), so ids stay unique across
  * collector restarts: the event store knows the highest id ever issued. */
 void rn_alarm_engine_set_next_id(rn_alarm_engine_t *e, uint64_t next_id);
+
+/* Takes the next alarm id for an alarm raised outside the engine (the asset register's), so that
+ * ids stay unique across both. Returns it. */
+uint64_t rn_alarm_engine_take_id(rn_alarm_engine_t *e);
 
 #endif

@@ -133,6 +133,18 @@ static void text_node_alarm(rn_alarm_engine_t *e, alarm_t *a, text_t *t)
                  e->nodes[a->node].vc_loss, e->cfg.vc_min_mos, e->cfg.vc_max_loss_pct,
                  e->cfg.vc_bad_of, e->cfg.vc_bad_in);
         return;
+    case RN_ALARM_SERVICE_DOWN:
+        text_add(t, "service %s down at %s: unreachable from all %zu offices that check it (",
+                 a->service_name, a->node_id, a->inodes.n);
+        text_list(t, &a->inodes);
+        text_add(t, ") while their paths are fine");
+        return;
+    case RN_ALARM_CERT_EXPIRING: {
+        const svc_st_t *sv = e->nodes[a->node].svc ? &e->nodes[a->node].svc[a->service] : NULL;
+        text_add(t, "certificate of service %s at %s expires in %.1f days (warning under %g)",
+                 a->service_name, a->node_id, sv ? sv->cert_days : 0.0, e->cfg.cert_warn_days);
+        return;
+    }
     default: /* service */
         text_add(t, "service %s unreachable from %s", a->service_name, a->node_id);
         return;
@@ -177,6 +189,21 @@ static void describe_impact(rn_alarm_engine_t *e, alarm_t *a)
     case RN_ALARM_PATH_LOST:
         if (e->ix->nodes[n].parent != RN_IMPACT_NONE)
             rn_impact_cut(e->ix, e->ix->nodes[n].parent, n, &a->inodes, &a->iservices);
+        break;
+    case RN_ALARM_SERVICE_DOWN: /* the offices that lost it, as rn__svc_eval counts them */
+        for (size_t i = 0; i < e->ix->n_nodes; i++) {
+            const svc_st_t *sv = e->nodes[i].svc ? &e->nodes[i].svc[a->service] : NULL;
+            if (sv && sv->h.on && rn__svc_fresh(e, i, a->service) &&
+                !rn__service_path_cause(e, i, a->service) &&
+                rn_impact_list_add(&a->inodes, e->ix->nodes[i].node->id))
+                break;
+        }
+        if (rn_impact_list_add(&a->iservices, a->service_name))
+            rn_impact_list_free(&a->iservices);
+        break;
+    case RN_ALARM_CERT_EXPIRING: /* nobody lost it yet: the service it is about */
+        if (rn_impact_list_add(&a->iservices, a->service_name))
+            rn_impact_list_free(&a->iservices);
         break;
     case RN_ALARM_SERVICE_UNREACHABLE:
     case RN_ALARM_VC_QUALITY:
@@ -247,6 +274,10 @@ alarm_t **rn__alarm_slot(rn_alarm_engine_t *e, const alarm_t *a)
         return &ns->a_path;
     case RN_ALARM_SERVICE_UNREACHABLE:
         return a->service == RN_IMPACT_NONE || !ns->svc ? NULL : &ns->svc[a->service].a;
+    case RN_ALARM_SERVICE_DOWN:
+        return a->service == RN_IMPACT_NONE || !ns->svc ? NULL : &ns->svc[a->service].a_down;
+    case RN_ALARM_CERT_EXPIRING:
+        return a->service == RN_IMPACT_NONE || !ns->svc ? NULL : &ns->svc[a->service].a_cert;
     case RN_ALARM_VC_QUALITY:
         return &ns->a_vc;
     default:
@@ -302,6 +333,10 @@ alarm_t *rn__alarm_open(rn_alarm_engine_t *e, rn_alarm_type_t type, size_t node,
     }
     a->planned = in_maintenance(e, a);
     a->deadline_ms = e->now + (may_have_upstream(e, a) ? e->cfg.settle_ms : 0);
+    if (type == RN_ALARM_SERVICE_UNREACHABLE || type == RN_ALARM_SERVICE_DOWN)
+        a->deadline_ms += e->cfg.probe_interval_ms; /* a check fails at its timeout, late in
+                                                     * the round that shows a cut: give the
+                                                     * cut's probe rounds one more round */
     rn__alarm_describe(e, a);
     *slot = a;
     a->prev = e->tail;
@@ -438,13 +473,11 @@ static alarm_t *sibling_path(const rn_alarm_engine_t *e, const alarm_t *a)
     return first;
 }
 
-/* Returns the cause of a service alarm: a cut on the path between its node and the service's
- * hosts, else the same service unreachable from an ancestor. */
-static alarm_t *service_cause(const rn_alarm_engine_t *e, const alarm_t *a)
+alarm_t *rn__service_path_cause(const rn_alarm_engine_t *e, size_t node, size_t service)
 {
-    const rn_service_t *s = &e->topo->services[a->service];
+    const rn_service_t *s = &e->topo->services[service];
     alarm_t *best = NULL;
-    for (size_t n = a->node; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
+    for (size_t n = node; n != RN_IMPACT_NONE; n = e->ix->nodes[n].parent) {
         bool hosts_below = false;
         for (size_t i = 0; i < s->n_endpoints && !hosts_below; i++) {
             size_t h = rn_impact_find_node(e->ix, s->endpoints[i].node);
@@ -458,11 +491,23 @@ static alarm_t *service_cause(const rn_alarm_engine_t *e, const alarm_t *a)
     }
     for (size_t i = 0; i < s->n_endpoints && !best; i++) {
         size_t h = rn_impact_find_node(e->ix, s->endpoints[i].node);
-        for (size_t n = h; n != RN_IMPACT_NONE && !rn_impact_is_under(e->ix, a->node, n);
+        for (size_t n = h; n != RN_IMPACT_NONE && !rn_impact_is_under(e->ix, node, n);
              n = e->ix->nodes[n].parent)
             if (!best)
                 best = cut_alarm(e, n);
     }
+    return best ? best : upstream_node(e, node, false);
+}
+
+/* Returns the cause of a service alarm: a cut on the path between its node and the service's
+ * hosts (or a path-lost alarm on its way), else the service down at its host, else the same
+ * service unreachable from an ancestor. */
+static alarm_t *service_cause(const rn_alarm_engine_t *e, const alarm_t *a)
+{
+    alarm_t *best = rn__service_path_cause(e, a->node, a->service);
+    size_t host = rn__svc_host(e, a->service);
+    if (!best && host != RN_IMPACT_NONE && e->nodes[host].svc)
+        best = e->nodes[host].svc[a->service].a_down;
     for (size_t n = e->ix->nodes[a->node].parent; !best && n != RN_IMPACT_NONE;
          n = e->ix->nodes[n].parent)
         if (e->nodes[n].svc && e->nodes[n].svc[a->service].a)
@@ -530,7 +575,7 @@ static alarm_t *find_cause(const rn_alarm_engine_t *e, const alarm_t *a)
             c = upstream_node(e, parent, true);
         return c;
     case RN_ALARM_SERVICE_UNREACHABLE:
-        return (c = service_cause(e, a)) ? c : upstream_node(e, n, false);
+        return service_cause(e, a);
     case RN_ALARM_VC_QUALITY: /* VC media capture */
         return (c = vc_cause(e, a)) ? c : upstream_node(e, n, false);
     default:
@@ -599,7 +644,8 @@ static void transition(rn_alarm_engine_t *e, alarm_t *a, alarm_t *root)
             a->state = ST_SYMPTOM;
             a->root = root;
         } else if (a->state == ST_PENDING &&
-                   (e->now >= a->deadline_ms || (!a->orphaned && upstream_proven(e, a)))) {
+                   (e->now >= a->deadline_ms || (!a->orphaned && upstream_proven(e, a)) ||
+                    (a->type == RN_ALARM_SERVICE_DOWN && rn__svc_paths_proven(e, a->service)))) {
             publish_root(e, a);
         }
         break;

@@ -43,9 +43,16 @@ typedef struct alarm {
     rn_impact_list_t inodes, iservices;
 } alarm_t;
 
+/* One node's checks of one service; at the service's host node also the service's own state
+ * (alarm_svc.c): its down and certificate alarms and the newest certificate report. */
 typedef struct {
     hyst_t h;
     alarm_t *a;
+    hyst_t before_good;       /* h before the newest round's good check, which undo_good says */
+    bool undo_good;           /* may be taken back by a failed check of the same round */
+    alarm_t *a_down, *a_cert; /* host node only */
+    double cert_days;         /* host node only; NAN until a report */
+    int64_t cert_t;
 } svc_st_t;
 
 typedef struct {
@@ -143,5 +150,32 @@ void rn__alarm_snapshot(const alarm_t *a, rn_alarm_t *out);
 
 /* Returns true if node n's uplinks are all down (n has at least one). */
 bool rn__node_cut(const rn_alarm_engine_t *e, size_t n);
+
+/* Returns the alarm that explains why node n cannot reach service s over the network: the
+ * highest cut between n and the service's hosts, else a path-lost alarm from n up; NULL if
+ * none. */
+alarm_t *rn__service_path_cause(const rn_alarm_engine_t *e, size_t n, size_t s);
+
+/* alarm_svc.c */
+
+/* Returns node n's check state array, allocated (zeroed, cert_days NAN) on first use; NULL on
+ * allocation failure. */
+svc_st_t *rn__svc_of(rn_alarm_engine_t *e, size_t n);
+
+/* Returns the index of service s's host node (its first endpoint's), or RN_IMPACT_NONE. */
+size_t rn__svc_host(const rn_alarm_engine_t *e, size_t s);
+
+/* Returns true if node n's checks of service s are fresh (see alarm.h, service_fresh_ms). */
+bool rn__svc_fresh(const rn_alarm_engine_t *e, size_t n, size_t s);
+
+/* Opens or closes service s's SERVICE_DOWN alarm from the offices' checks now, and refreshes
+ * its impact when the failing offices changed. */
+void rn__svc_eval(rn_alarm_engine_t *e, size_t s);
+
+/* Returns true if every fresh failing office of service s has a good round on its path that
+ * started at or after its first failed check (nothing on the way explains the failures), and
+ * no fresh office is still counting failures towards its own alarm (the page then names every
+ * office at once). */
+bool rn__svc_paths_proven(const rn_alarm_engine_t *e, size_t s);
 
 #endif

@@ -43,7 +43,8 @@
 #define STR_MAX 1024                               /* RnUtf8String's size limit */
 
 enum { COL_TYPE = 2, COL_SEVERITY, COL_NODE, COL_ENTITY, COL_VENDOR, COL_CIRCUIT, COL_ROOT,
-       COL_IMPACT, COL_TEXT, COL_RAISED_AT, COL_STATE, COL_PLANNED };
+       COL_IMPACT, COL_TEXT, COL_RAISED_AT, COL_STATE, COL_PLANNED,
+       COL_SERVICE /* after the notifications' OBJECTS (RFC 3416 4.2.6) */ };
 
 typedef enum { PH_IDLE, PH_DISCOVER, PH_INFORM } phase_t;
 typedef enum { EV_NONE, EV_DISCOVERED, EV_ACKED, EV_TIMEOUT, EV_ERROR } trap_event_t;
@@ -153,7 +154,8 @@ static netsnmp_pdu *build_pdu(trap_t *t, const rn__notify_event_t *ev, int comma
           add_str(pdu, COL_IMPACT, id, ev->impact) || add_str(pdu, COL_TEXT, id, ev->text) ||
           add_col(pdu, COL_RAISED_AT, id, ASN_OCTET_STR, raised, sizeof raised) ||
           add_col(pdu, COL_STATE, id, ASN_INTEGER, &state, sizeof state) ||
-          add_col(pdu, COL_PLANNED, id, ASN_INTEGER, &planned, sizeof planned);
+          add_col(pdu, COL_PLANNED, id, ASN_INTEGER, &planned, sizeof planned) ||
+          add_str(pdu, COL_SERVICE, id, ev->service);
     if (bad) {
         snmp_free_pdu(pdu);
         return NULL;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ typedef struct {
     Rn__EchoPeer **echo_ptrs;
     Rn__ExtraOid *extras;          /* the devices' extra SNMP objects, all devices in a row */
     Rn__ExtraOid **extra_ptrs;
+    Rn__Camera *cameras;           /* police station cameras (agent/rtsp_probe.h) */
+    char (*camera_targets)[RN_WIRE_MAX_NAME + 1]; /* their ICMP target names */
+    Rn__Camera **camera_ptrs;
 } plan_parts_t;
 
 static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentials *cred)
@@ -178,12 +182,15 @@ static void add_target(plan_parts_t *p, const rn_topology_t *topo, const rn_node
  * Returns 0 or -ENOMEM. */
 static int add_targets(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
-    size_t max = 2;
+    size_t max = 2, cams = 0;
     for (size_t i = 0; i < topo->n_nodes; i++)
         max += topo->nodes[i].parent == n;
-    p->targets = calloc(max, sizeof *p->targets);
-    p->target_ptrs = calloc(max, sizeof *p->target_ptrs);
-    if (!p->targets || !p->target_ptrs)
+    for (size_t s = 0; n->agent && s < n->n_stations; s++) /* police station cameras */
+        cams += n->stations[s].n_cameras;
+    p->targets = calloc(max + cams, sizeof *p->targets);
+    p->target_ptrs = calloc(max + cams, sizeof *p->target_ptrs);
+    p->camera_targets = calloc(cams ? cams : 1, sizeof *p->camera_targets);
+    if (!p->targets || !p->target_ptrs || !p->camera_targets)
         return -ENOMEM;
     p->plan.icmp = p->target_ptrs;
     const rn_node_t *root = rn_topology_root(topo);
@@ -193,6 +200,20 @@ static int add_targets(const rn_topology_t *topo, const rn_node_t *n, plan_parts
     for (size_t i = 0; i < topo->n_nodes; i++)
         if (topo->nodes[i].parent == n)
             add_target(p, topo, n, &topo->nodes[i], true);
+    /* police station cameras, last: "cam:<station>:<camera>", a name no node id can have, so
+     * the alarm engine (which maps targets to nodes) ignores it; no SLA limits */
+    for (size_t s = 0, k = 0; n->agent && s < n->n_stations; s++)
+        for (size_t c = 0; c < n->stations[s].n_cameras; c++, k++) {
+            Rn__IcmpTarget *t = &p->targets[p->plan.n_icmp];
+            rn__icmp_target__init(t);
+            snprintf(p->camera_targets[k], sizeof p->camera_targets[k], "cam:%s:%s",
+                     n->stations[s].name, n->stations[s].cameras[c].name);
+            t->name = p->camera_targets[k];
+            t->addr = n->stations[s].cameras[c].addr;
+            t->has_count = 1;
+            t->count = topo->settings.probe_count;
+            p->target_ptrs[p->plan.n_icmp++] = t;
+        }
     return 0;
 }
 
@@ -341,6 +362,30 @@ static int add_echo_peers(const rn_topology_t *topo, const rn_node_t *n, plan_pa
     return 0;
 }
 
+/* Police station cameras (agent/rtsp_probe.h): every camera of node n's stations, on the RTSP
+ * port. The topology allows stations only at nodes with an agent. Returns 0 or -ENOMEM. */
+static int add_cameras(const rn_node_t *n, plan_parts_t *p)
+{
+    size_t max = 0;
+    for (size_t s = 0; s < n->n_stations; s++)
+        max += n->stations[s].n_cameras;
+    p->cameras = calloc(max ? max : 1, sizeof *p->cameras);
+    p->camera_ptrs = calloc(max ? max : 1, sizeof *p->camera_ptrs);
+    if (!p->cameras || !p->camera_ptrs)
+        return -ENOMEM;
+    p->plan.cameras = p->camera_ptrs;
+    for (size_t s = 0; n->agent && s < n->n_stations; s++)
+        for (size_t c = 0; c < n->stations[s].n_cameras; c++) {
+            Rn__Camera *cam = &p->cameras[p->plan.n_cameras];
+            rn__camera__init(cam);
+            cam->station = n->stations[s].name;
+            cam->name = n->stations[s].cameras[c].name;
+            cam->addr = n->stations[s].cameras[c].addr;
+            p->camera_ptrs[p->plan.n_cameras++] = cam;
+        }
+    return 0;
+}
+
 /* Fills parts with the plan of node n. Returns 0 or -ENOMEM. */
 static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
@@ -352,6 +397,8 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
         return -ENOMEM;
     add_capture(topo, n, p); /* VC capture */
     if (add_echo_peers(topo, n, p) != 0) /* UDP echo */
+        return -ENOMEM;
+    if (add_cameras(n, p) != 0) /* police station cameras */
         return -ENOMEM;
     return add_services(topo, n, p);
 }
@@ -370,6 +417,9 @@ static void free_parts(plan_parts_t *p)
     free(p->echo_ptrs);
     free(p->extras);
     free(p->extra_ptrs);
+    free(p->cameras);
+    free(p->camera_ptrs);
+    free(p->camera_targets);
 }
 
 /* Hex SHA-256 of the plan packed with an empty digest. Returns 0 or -ENOMEM. */
@@ -418,4 +468,142 @@ const rn_node_t *rn_plan_agentless_child(const rn_topology_t *topo, const char *
     const rn_node_t *n = rn_topology_node(topo, agent_node);
     const rn_node_t *c = node_id ? rn_topology_node(topo, node_id) : NULL;
     return n && c && agentless_child_of(c, n) ? c : NULL;
+}
+
+/* ---- The series a plan asks for (plan.h, the collector's ingest screen) ---- */
+
+/* The sources of one capture's samples, each with the capture's name as its object: VC media and
+ * handshake times (agent/vc_quality.h), and the capture's own packet counters. */
+static const char *const capture_sources[] = { "rtp", "tcphs", "pcap" };
+
+/* The series keys, sorted: node, source, device, object joined by SEP ("if" with object ""). */
+struct rn_plan_series {
+    char **keys;
+    size_t n, cap;
+};
+
+#define SEP "\037" /* a byte no validated name holds (lib/wire.c) */
+
+/* Appends the key of one series to s. Returns 0 or -ENOMEM. */
+static int add_key(rn_plan_series_t *s, const char *node, const char *source, const char *device,
+                   const char *object)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **k = realloc(s->keys, cap * sizeof *k);
+        if (!k)
+            return -ENOMEM;
+        s->keys = k;
+        s->cap = cap;
+    }
+    size_t len = strlen(node) + strlen(source) + strlen(device) + strlen(object) + 4;
+    if (!(s->keys[s->n] = malloc(len)))
+        return -ENOMEM;
+    snprintf(s->keys[s->n++], len, "%s" SEP "%s" SEP "%s" SEP "%s", node, source, device, object);
+    return 0;
+}
+
+/* Adds the series of the plan's devices: "if" on each, and each extra SNMP object under its
+ * kind ("gauge" or "counter", the source the agent gives it). Returns 0 or -ENOMEM. */
+static int add_device_keys(rn_plan_series_t *s, const Rn__Plan *plan)
+{
+    size_t n = plan->n_devices + plan->n_child_devices;
+    for (size_t i = 0; i < n; i++) {
+        const Rn__Device *d = i < plan->n_devices ? plan->devices[i]
+                                                  : plan->child_devices[i - plan->n_devices];
+        const char *node = d->node ? d->node : "";
+        if (add_key(s, node, "if", d->name, "") != 0)
+            return -ENOMEM;
+        for (size_t j = 0; j < d->n_extra; j++)
+            if (add_key(s, node, d->extra[j]->kind, d->name, d->extra[j]->name) != 0)
+                return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Adds the series of the plan's probes and captures (device ""), and its cameras ("rtsp", device
+ * the station). Returns 0 or -ENOMEM. */
+static int add_probe_keys(rn_plan_series_t *s, const Rn__Plan *plan)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < plan->n_icmp; i++)
+        rc = add_key(s, "", "icmp", "", plan->icmp[i]->name);
+    for (size_t i = 0; rc == 0 && i < plan->n_echo; i++)
+        rc = add_key(s, "", "udpecho", "", plan->echo[i]->name);
+    for (size_t i = 0; rc == 0 && i < plan->n_services; i++)
+        rc = add_key(s, "", plan->services[i]->kind, "", plan->services[i]->object);
+    for (size_t i = 0; rc == 0 && i < plan->n_cameras; i++) /* device: the station */
+        rc = add_key(s, "", "rtsp", plan->cameras[i]->station, plan->cameras[i]->name);
+    for (size_t i = 0; rc == 0 && i < plan->n_captures; i++)
+        for (size_t k = 0; rc == 0 && k < sizeof capture_sources / sizeof *capture_sources; k++)
+            rc = add_key(s, "", capture_sources[k], "", plan->captures[i]->name);
+    return rc;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rn_plan_series_new(const rn_topology_t *topo, const char *node_id, rn_plan_series_t **out)
+{
+    const rn_node_t *n = rn_topology_node(topo, node_id);
+    *out = NULL;
+    if (!n)
+        return -ENOENT;
+    plan_parts_t p = { 0 };
+    rn_plan_series_t *s = calloc(1, sizeof *s);
+    int rc = s ? build(topo, n, &p) : -ENOMEM;
+    if (rc == 0 && (rc = add_device_keys(s, &p.plan)) == 0)
+        rc = add_probe_keys(s, &p.plan);
+    free_parts(&p);
+    if (rc) {
+        rn_plan_series_free(s);
+        return rc;
+    }
+    qsort(s->keys, s->n, sizeof *s->keys, cmp_keys);
+    *out = s;
+    return 0;
+}
+
+const rn_service_t *rn_plan_service_of_object(const rn_topology_t *topo, const char *object)
+{
+    const rn_service_t *best = NULL;
+    for (size_t i = 0; object && i < topo->n_services; i++) {
+        const rn_service_t *sv = &topo->services[i];
+        size_t len = strlen(sv->name);
+        if (strncmp(object, sv->name, len) == 0 && object[len] == '-' &&
+            (!best || len > strlen(best->name)))
+            best = sv;
+    }
+    return best;
+}
+
+bool rn_plan_series_allows(const rn_plan_series_t *s, const char *node, const char *source,
+                           const char *device, const char *object)
+{
+    char key[4 * (RN_WIRE_MAX_NAME + 1)];
+    if (strcmp(source, "if") == 0)
+        object = "";
+    int len = snprintf(key, sizeof key, "%s" SEP "%s" SEP "%s" SEP "%s", node ? node : "", source,
+                       device, object);
+    if (len < 0 || (size_t)len >= sizeof key)
+        return false; /* longer than any planned name */
+    const char *k = key;
+    return bsearch(&k, s->keys, s->n, sizeof *s->keys, cmp_keys) != NULL;
+}
+
+size_t rn_plan_series_count(const rn_plan_series_t *s)
+{
+    return s->n;
+}
+
+void rn_plan_series_free(rn_plan_series_t *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->keys[i]);
+    free(s->keys);
+    free(s);
 }

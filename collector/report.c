@@ -301,6 +301,48 @@ static int add_vendors(const rn_topology_t *topo, rn_report_t *r)
     return 0;
 }
 
+/* Computes service sv's availability over [from, to) into S (rules in report.h). Returns 0 or
+ * -ENOMEM. */
+static int compute_service(const rn_service_t *sv, const rn_report_input_t *in, int64_t from,
+                           int64_t to, rn_report_service_t *S)
+{
+    const char *host = sv->n_endpoints ? sv->endpoints[0].node : NULL;
+    spans_t maint = { 0 }, down = { 0 };
+    int rc = 0;
+    S->name = dup0(sv->name);
+    S->kind = dup0(sv->kind);
+    S->host = dup0(host);
+    for (size_t i = 0; i < in->n_maint && !rc; i++) {
+        const rn_maintenance_rec_t *m = &in->maint[i];
+        if (!strcmp(m->entity, sv->name) || (host && !strcmp(m->entity, host)))
+            rc = spans_add(&maint, m->start_ms > from ? m->start_ms : from,
+                           m->end_ms < to ? m->end_ms : to);
+    }
+    for (size_t i = 0; i < in->n_service_down && !rc; i++) {
+        const rn_report_svc_down_t *d = &in->service_down[i];
+        int64_t s = d->start_ms > from ? d->start_ms : from, e = d->end_ms < to ? d->end_ms : to;
+        if (strcmp(d->service, sv->name) != 0 || e <= s)
+            continue;
+        S->n_outages++;
+        if ((double)(e - s) / 1000.0 > S->longest_s)
+            S->longest_s = (double)(e - s) / 1000.0;
+        rc = spans_add(&down, s, e);
+    }
+    spans_merge(&maint);
+    spans_merge(&down);
+    int64_t downtime = 0;
+    for (size_t i = 0; i < down.n; i++)
+        downtime += outside(down.v[i].s, down.v[i].e, &maint);
+    S->period_s = (double)(to - from) / 1000.0;
+    S->maintenance_s = (double)spans_total(&maint) / 1000.0;
+    S->downtime_s = (double)downtime / 1000.0;
+    double base = S->period_s - S->maintenance_s;
+    S->availability_pct = base > 0 ? (base - S->downtime_s) / base * 100.0 : 100.0;
+    free(maint.v);
+    free(down.v);
+    return rc || !S->name || !S->kind || !S->host ? -ENOMEM : 0;
+}
+
 int rn_report_compute(const rn_topology_t *topo, const rn_report_input_t *in, int64_t from_ms,
                       int64_t to_ms, const char *vendor, rn_report_t **out)
 {
@@ -330,6 +372,11 @@ int rn_report_compute(const rn_topology_t *topo, const rn_report_input_t *in, in
             rc = compute_link(n, l, c, in, from_ms, to_ms, &r->links[r->n_links++]);
         }
     }
+    if (!rc && !(r->services = calloc(topo->n_services + 1, sizeof *r->services)))
+        rc = -ENOMEM;
+    for (size_t i = 0; i < topo->n_services && !rc; i++)
+        rc = compute_service(&topo->services[i], in, from_ms, to_ms,
+                             &r->services[r->n_services++]);
     if (!rc) {
         qsort(r->links, r->n_links, sizeof *r->links, cmp_link);
         for (size_t i = 0; i < r->n_links; i++)
@@ -362,6 +409,12 @@ void rn_report_free(rn_report_t *r)
         free(L->loss_graph.data);
     }
     free(r->links);
+    for (size_t i = 0; i < r->n_services; i++) {
+        free(r->services[i].name);
+        free(r->services[i].kind);
+        free(r->services[i].host);
+    }
+    free(r->services);
     for (size_t i = 0; i < r->n_vendors; i++) {
         free(r->vendors[i].name);
         free(r->vendors[i].display);

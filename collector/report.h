@@ -21,7 +21,13 @@
  *  - MTTR is the mean charged duration of counted outages; a restore breach is a counted outage
  *    longer than the class's S1 restore target (link down is S1);
  *  - penalty: the first slab (availability descending) with availability >= slab.availability
- *    gives pct; below every slab, the last slab's pct; amount = pct / 100 * monthly_charge. */
+ *    gives pct; below every slab, the last slab's pct; amount = pct / 100 * monthly_charge.
+ *
+ * Beside the links, each service's availability, the view of the department that owns it:
+ * downtime is the time the service was down at its host (root "service down" alarms: every
+ * office that checks it failed while their paths were fine), merged, clipped to the period,
+ * outside maintenance windows on the service's name or its host node. A service unreachable
+ * from some offices because of a link is the link's downtime, not the service's. */
 #ifndef RN_REPORT_H
 #define RN_REPORT_H
 
@@ -38,6 +44,12 @@ typedef struct {
     const char *circuit;
     int64_t start_ms, end_ms;
 } rn_report_interval_t;
+
+/* A spell of a service down at its host (a root SERVICE_DOWN alarm; end_ms: now if open). */
+typedef struct {
+    const char *service;
+    int64_t start_ms, end_ms;
+} rn_report_svc_down_t;
 
 /* Percentiles of one metric over the period; have is false when there was no data. */
 typedef struct {
@@ -60,6 +72,8 @@ typedef struct {
     size_t n_degraded;
     const rn_report_perf_t *perf;
     size_t n_perf;
+    const rn_report_svc_down_t *service_down;
+    size_t n_service_down;
     int64_t now_ms;             /* open outages count until here */
 } rn_report_input_t;
 
@@ -101,8 +115,17 @@ typedef struct {
     double downtime_s, charge, penalty_amount;
 } rn_report_vendor_t;
 
+/* One service's month (see the rules above). */
+typedef struct {
+    char *name, *kind, *host;
+    double period_s, maintenance_s, downtime_s, availability_pct, longest_s;
+    size_t n_outages;           /* spells down that touched the period */
+} rn_report_service_t;
+
 typedef struct {
     int64_t from_ms, to_ms;
+    rn_report_service_t *services; /* every service of the topology, in its order */
+    size_t n_services;
     rn_report_link_t *links;    /* by vendor, then node */
     size_t n_links;
     rn_report_vendor_t *vendors;

@@ -103,5 +103,18 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
         fprintf(f, ",%zu,%zu,%zu,%.3f,%.2f,%.2f\n", v->n_links, v->n_outages, v->n_breached,
                 v->downtime_s, v->charge, v->penalty_amount);
     }
+    if (!vendor && r->n_services) /* the departments' view, in the full report only */
+        fputs("\nservice,kind,host,period_s,maintenance_s,downtime_s,availability_pct,outages,"
+              "longest_s\n", f);
+    for (size_t i = 0; !vendor && i < r->n_services; i++) {
+        const rn_report_service_t *S = &r->services[i];
+        field(f, S->name);
+        fputc(',', f);
+        field(f, S->kind);
+        fputc(',', f);
+        field(f, S->host);
+        fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%zu,%.3f\n", S->period_s, S->maintenance_s,
+                S->downtime_s, S->availability_pct, S->n_outages, S->longest_s);
+    }
     return ferror(f) ? -EIO : 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alarm.h"
 #include "clock.h"
 #include "collector.h"
 #include "event_store.h"
@@ -36,6 +37,8 @@ typedef struct {
     size_t n_maint;
     rn_report_interval_t *degraded;
     size_t n_degraded;
+    rn_report_svc_down_t *svc_down; /* root "service down" alarms of the period */
+    size_t n_svc_down;
     int status;
     char *body;
     size_t len;
@@ -84,6 +87,9 @@ static void job_free(job_t *j)
     for (size_t i = 0; i < j->n_degraded; i++)
         free((char *)j->degraded[i].circuit);
     free(j->degraded);
+    for (size_t i = 0; i < j->n_svc_down; i++)
+        free((char *)j->svc_down[i].service);
+    free(j->svc_down);
     free(j->topo_path);
     free(j->secrets_path);
     free(j->vendor);
@@ -214,8 +220,20 @@ static char *render_json(const rn_report_t *r)
                                                  v->downtime_s, "charge", v->charge,
                                                  "penalty_amount", v->penalty_amount));
     }
-    json_t *root = json_pack("{s:I,s:I,s:o,s:o}", "from_ms", (json_int_t)r->from_ms, "to_ms",
-                             (json_int_t)r->to_ms, "links", links, "vendors", vendors);
+    json_t *services = json_array();
+    for (size_t i = 0; i < r->n_services; i++) {
+        const rn_report_service_t *S = &r->services[i];
+        json_array_append_new(services, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:I,s:f}", "name",
+                                                  S->name, "kind", S->kind, "host", S->host,
+                                                  "period_s", S->period_s, "maintenance_s",
+                                                  S->maintenance_s, "downtime_s", S->downtime_s,
+                                                  "availability_pct", S->availability_pct,
+                                                  "outages", (json_int_t)S->n_outages,
+                                                  "longest_s", S->longest_s));
+    }
+    json_t *root = json_pack("{s:I,s:I,s:o,s:o,s:o}", "from_ms", (json_int_t)r->from_ms, "to_ms",
+                             (json_int_t)r->to_ms, "links", links, "vendors", vendors,
+                             "services", services);
     char *s = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
     json_decref(root);
     return s;
@@ -367,7 +385,8 @@ static void on_work(uv_work_t *w)
     rn_report_input_t in = { .outages = j->outages, .n_outages = j->n_outages,
                              .maint = j->maint, .n_maint = j->n_maint,
                              .degraded = j->degraded, .n_degraded = j->n_degraded,
-                             .perf = perf, .n_perf = k, .now_ms = j->now_ms };
+                             .perf = perf, .n_perf = k, .now_ms = j->now_ms,
+                             .service_down = j->svc_down, .n_service_down = j->n_svc_down };
     rn_report_t *r = NULL;
     rc = perf ? rn_report_compute(topo, &in, j->from_ms, j->to_ms, j->vendor, &r) : -ENOMEM;
     if (!rc && (j->out_dir || j->format == RN_REPORT_HTML || j->format == RN_REPORT_PDF))
@@ -397,11 +416,19 @@ static void on_alarms(void *data, int status, const rn_alarm_rec_t *a, size_t n)
         return;
     }
     j->degraded = calloc(n ? n : 1, sizeof *j->degraded);
-    if (!j->degraded) {
+    j->svc_down = calloc(n ? n : 1, sizeof *j->svc_down);
+    if (!j->degraded || !j->svc_down) {
         finish(j, -ENOMEM);
         return;
     }
+    const char *svc_down = rn_alarm_type_name(RN_ALARM_SERVICE_DOWN); /* as alarm_log.c stores */
     for (size_t i = 0; i < n; i++) {
+        if (!a[i].root_id && a[i].type && a[i].entity && !strcmp(a[i].type, svc_down) &&
+            (j->svc_down[j->n_svc_down].service = strdup(a[i].entity))) {
+            rn_report_svc_down_t *d = &j->svc_down[j->n_svc_down++];
+            d->start_ms = a[i].raised_at_ms;
+            d->end_ms = a[i].cleared ? a[i].cleared_at_ms : j->now_ms;
+        }
         if (!a[i].circuit || a[i].root_id || !a[i].type || strcmp(a[i].type, "link_degraded"))
             continue;
         rn_report_interval_t *d = &j->degraded[j->n_degraded++];

@@ -180,12 +180,23 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
             send_ack(n->session, n->acked_seq);
     } else {
         /* Not stored: unwind so the agent's resend is written, and drop its connection so
-         * it resends soon. */
-        rn_error("node %s: batch %" PRIu64 " not stored: %s", n->id, p->seq, rn_strerror(status));
+         * it resends soon. A full disk refuses every resend until there is room: one line per
+         * 10 s per node, with the count. */
+        rn_ingest_node_t *g = &n->ingest;
+        int64_t now = rn_clock_wall_ms();
+        bool say = now - g->refused_logged_ms >= 10000;
+        g->refused++;
+        if (say) {
+            rn_error("node %s: batch %" PRIu64 " not stored: %s (not acked: its agent sends it "
+                     "again; %" PRIu64 " batches refused since the last line)", n->id, p->seq,
+                     rn_strerror(status), g->refused - g->refused_at_log);
+            g->refused_logged_ms = now;
+            g->refused_at_log = g->refused;
+        }
         if (n->submitted_seq >= p->seq)
             n->submitted_seq = p->seq - 1;
         if (n->session)
-            rn_session_close(n->session, "storage failed");
+            rn_session_close(n->session, say ? "storage failed" : NULL);
     }
     n->in_store--;
     rn_collector_check_backpressure(p->collector);
@@ -203,8 +214,51 @@ static double value_of(const Rn__Sample *s, size_t i)
     return v->has_gauge ? v->gauge : v->has_counter ? (double)v->counter : NAN;
 }
 
+/* One service's checks in one probe round: reachable when every target of it (each TCP port,
+ * the health URL) answered. A round's samples share its start time. */
+typedef struct {
+    const char *service;
+    int64_t t;
+    bool up;
+} svc_round_t;
+
+#define SVC_ROUNDS_MAX 64
+
+/* Hands a batch's service checks ("tcp" and "http" samples) to the alarm engine as node's, one
+ * observation per service and round, and the certificate expiry of HTTPS checks. */
+static void observe_services(rn_session_t *s, const char *node, const Rn__Batch *b)
+{
+    rn_alarm_engine_t *e = s->collector->alarms;
+    svc_round_t r[SVC_ROUNDS_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_samples; i++) {
+        const Rn__Sample *x = b->samples[i];
+        bool http = strcmp(x->source, "http") == 0;
+        if (!http && strcmp(x->source, "tcp") != 0)
+            continue;
+        const rn_service_t *sv = rn_plan_service_of_object(s->collector->topo, x->object);
+        double up = value_of(x, http ? RN_HTTP_UP : RN_TCP_UP);
+        if (!sv || isnan(up))
+            continue;
+        if (http)
+            rn_alarm_observe_cert(e, node, sv->name, x->time_ms, value_of(x, RN_HTTP_CERTDAYS));
+        size_t k = 0;
+        while (k < n && (r[k].t != x->time_ms || strcmp(r[k].service, sv->name) != 0))
+            k++;
+        if (k == n && n == SVC_ROUNDS_MAX) /* more than a plan holds: no grouping */
+            rn_alarm_observe_service(e, node, sv->name, x->time_ms, up > 0);
+        else if (k == n)
+            r[n++] = (svc_round_t){ sv->name, x->time_ms, up > 0 };
+        else
+            r[k].up = r[k].up && up > 0;
+    }
+    for (size_t k = 0; k < n; k++)
+        rn_alarm_observe_service(e, node, r[k].service, r[k].t, r[k].up);
+}
+
 /* Hands a batch's evidence to the alarm engine as node's: probe rounds (an ICMP sample's object
- * is its target, a parent, the root or a child of node), interface states and VC quality. node
+ * is its target, a parent, the root or a child of node), interface states, VC quality and
+ * service checks. node
  * is the session's node, or an agentless child for the samples of its devices. */
 static void observe_batch(rn_session_t *s, const char *node, const Rn__Batch *b)
 {
@@ -213,6 +267,7 @@ static void observe_batch(rn_session_t *s, const char *node, const Rn__Batch *b)
         const Rn__Sample *x = b->samples[i];
         if (s->collector->latest) /* HTTP API: latest values (latest.h) */
             rn_latest_note(s->collector->latest, node, x);
+        rn_collector_cctv_observe(s->collector, node, x); /* police station cameras */
         if (strcmp(x->source, "icmp") == 0) {
             double sent = value_of(x, RN_ICMP_SENT);
             rn_alarm_observe_icmp(e, node, x->object, x->time_ms,
@@ -227,6 +282,7 @@ static void observe_batch(rn_session_t *s, const char *node, const Rn__Batch *b)
                                 value_of(x, RN_RTP_LOST_PCT));
         }
     }
+    observe_services(s, node, b);
 }
 
 /* Frees n parts (their frames, and the samples moved into them) and the array. */
@@ -344,7 +400,8 @@ static int split_children(rn_session_t *s, Rn__Batch *b, child_part_t **parts, s
 
 /* Drops, counts and logs the samples of b that are stamped too far ahead (their RRD files and
  * the alarm engine's clocks would jump forward, and every correct sample after them would be
- * too old) and those of new series past the node's cap (ingest.h). Returns 0 or -ENOMEM. */
+ * too old), those of series the node's plan does not ask for, and those of new series past the
+ * node's cap (ingest.h). Returns 0, -ENOENT (the node left the topology) or -ENOMEM. */
 static int screen_batch(rn_session_t *s, Rn__Batch *b)
 {
     rn_node_state_t *n = s->node;
@@ -363,17 +420,29 @@ static int screen_batch(rn_session_t *s, Rn__Batch *b)
             g->future_unlogged = 0;
         }
     }
-    char first[160];
-    int over = rn_ingest_drop_over_cap(g, b, first, sizeof first);
-    if (over < 0)
-        return over;
-    if (over > 0) {
-        g->over_cap += (uint64_t)over;
+    /* The node's plan series, built on its first batch and again after a topology reload */
+    int rc = g->plan ? 0 : rn_plan_series_new(s->collector->topo, n->id, &g->plan);
+    rn_ingest_screen_t r;
+    if (rc != 0 || (rc = rn_ingest_screen_series(g, g->plan, b, &r)) != 0)
+        return rc;
+    if (r.unplanned) {
+        g->unplanned += r.unplanned;
+        g->unplanned_unlogged += r.unplanned;
+        if (now - g->unplanned_logged_ms >= 10000) {
+            rn_warn("agent %s (%s): %" PRIu64 " samples of series its plan does not ask for "
+                    "dropped, such as '%s' (%" PRIu64 " so far; at most one line per 10 s)",
+                    n->id, s->peer, g->unplanned_unlogged, r.first_unplanned, g->unplanned);
+            g->unplanned_logged_ms = now;
+            g->unplanned_unlogged = 0;
+        }
+    }
+    if (r.over_cap) {
+        g->over_cap += r.over_cap;
         if (s->over_cap_samples == 0)
             rn_warn("agent %s (%s): node feeds %d series already (the cap): new series such as "
                     "'%s' dropped (further ones are counted, not logged)", n->id, s->peer,
-                    RN_INGEST_MAX_SERIES, first);
-        s->over_cap_samples += (uint64_t)over;
+                    RN_INGEST_MAX_SERIES, r.first_over_cap);
+        s->over_cap_samples += r.over_cap;
     }
     return 0;
 }
@@ -392,9 +461,11 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         rn_wire_free(frame);
         return;
     }
-    if (screen_batch(s, frame->batch) != 0) {
+    int src = screen_batch(s, frame->batch);
+    if (src != 0) {
         rn_wire_free(frame);
-        return rn_session_close(s, "out of memory");
+        return rn_session_close(s, src == -ENOENT ? "node is no longer in the topology"
+                                                  : "out of memory");
     }
     pending_batch_t *p = malloc(sizeof *p);
     if (!p) {
@@ -446,7 +517,7 @@ static void answer_heartbeat(rn_session_t *s)
     Rn__Frame f = RN__FRAME__INIT;
     hb.wall_time_ms = rn_clock_wall_ms();
     hb.has_codings = true;
-    hb.codings = RN_WIRE_CODING_ZLIB;
+    hb.codings = RN_WIRE_CODING_ZLIB | RN_WIRE_CODING_INVENTORY; /* the asset register */
     f.body_case = RN__FRAME__BODY_HEARTBEAT;
     f.heartbeat = &hb;
     uint8_t *buf;
@@ -477,6 +548,12 @@ static void on_frame(rn_session_t *s, Rn__Frame *f)
             rn_session_close(s, "heartbeat before hello");
         else
             answer_heartbeat(s);
+        break;
+    case RN__FRAME__BODY_INVENTORY: /* the asset register (collector/asset_register.c) */
+        if (!s->node)
+            rn_session_close(s, "inventory before hello");
+        else
+            rn_collector_assets_inventory(s->collector, s->node->id, f->inventory);
         break;
     default:
         rn_session_close(s, "unexpected frame type from an agent");

@@ -51,6 +51,12 @@ static const rn_metric_t tcphs_metrics[RN_TCPHS_N] = {
     [RN_TCPHS_RTT_MS] = { "rtt_ms", RN_METRIC_GAUGE, 0, NAN },
 };
 
+/* the capture's own counters (agent/vc_quality.h) */
+static const rn_metric_t pcap_metrics[RN_PCAP_N] = {
+    [RN_PCAP_RECEIVED] = { "received", RN_METRIC_GAUGE, 0, NAN },
+    [RN_PCAP_DROPPED] = { "dropped", RN_METRIC_GAUGE, 0, NAN },
+};
+
 /* UDP echo between agents (agent/udp_echo.h) */
 static const rn_metric_t udpecho_metrics[RN_UDPECHO_N] = {
     [RN_UDPECHO_RTT] = { "rtt_ms", RN_METRIC_GAUGE, 0, NAN },
@@ -72,6 +78,12 @@ static const rn_metric_t extra_counter_metrics[RN_EXTRA_N] = {
     [RN_EXTRA_VALUE] = { "value", RN_METRIC_COUNTER, 0, NAN },
 };
 
+/* police station cameras (agent/rtsp_probe.h) */
+static const rn_metric_t rtsp_metrics[RN_RTSP_N] = {
+    [RN_RTSP_UP] = { "up", RN_METRIC_GAUGE, 0, 1 },
+    [RN_RTSP_MS] = { "rtsp_ms", RN_METRIC_GAUGE, 0, NAN },
+};
+
 static const rn_template_t templates[] = {
     { "if", if_metrics, RN_IF_N },
     { "icmp", icmp_metrics, RN_ICMP_N },
@@ -79,9 +91,11 @@ static const rn_template_t templates[] = {
     { "http", http_metrics, RN_HTTP_N },
     { "rtp", rtp_metrics, RN_RTP_N },     /* VC media quality */
     { "tcphs", tcphs_metrics, RN_TCPHS_N },
+    { "pcap", pcap_metrics, RN_PCAP_N },  /* capture drops */
     { "gauge", extra_gauge_metrics, RN_EXTRA_N },     /* extra SNMP objects */
     { "counter", extra_counter_metrics, RN_EXTRA_N },
     { "udpecho", udpecho_metrics, RN_UDPECHO_N }, /* UDP echo between agents */
+    { "rtsp", rtsp_metrics, RN_RTSP_N },          /* police station cameras */
 };
 
 const rn_template_t *rn_template_find(const char *source)

@@ -44,6 +44,12 @@ enum { RN_RTP_PACKETS, RN_RTP_LOST_PCT, RN_RTP_JITTER_MS, RN_RTP_MOS, RN_RTP_STR
  * capture): handshakes matched in the interval, their mean time (unknown when none). */
 enum { RN_TCPHS_COUNT, RN_TCPHS_RTT_MS, RN_TCPHS_N };
 
+/* Indexes of the "pcap" template (the capture itself over the same interval, from libpcap's
+ * pcap_stats): packets the filter passed to the capture, and packets the capture dropped
+ * (buffer full, or the interface's own drops). A sequence gap those drops explain is not
+ * counted as RTP loss (agent/vc_quality.c). */
+enum { RN_PCAP_RECEIVED, RN_PCAP_DROPPED, RN_PCAP_N };
+
 /* Indexes of the "udpecho" template (one probe round of UDP echo with a peer agent;
  * agent/udp_echo.h): RTT mean (ms, reflector's turnaround excluded), forward and backward loss
  * (%), forward and backward RFC 3550 jitter of the one-way transit times (ms; clock offsets
@@ -56,6 +62,12 @@ enum { RN_UDPECHO_RTT, RN_UDPECHO_FWD_LOSS, RN_UDPECHO_BWD_LOSS, RN_UDPECHO_FWD_
 /* The "gauge" and "counter" templates: one value, "value", for a device's extra SNMP objects
  * (topology devices[].extra; agent/snmp_poller.h), the object being the extra's name. */
 enum { RN_EXTRA_VALUE, RN_EXTRA_N };
+
+/* Indexes of the "rtsp" template (one RTSP OPTIONS probe of a police station's camera;
+ * agent/rtsp_probe.h): up (1 a "RTSP/1.0 2xx" answer, 0 not) and the time from the connect's
+ * start to the status line (unknown when down). A new source without a version bump: only an
+ * agent whose plan holds cameras (Plan.cameras, which older collectors never send) emits it. */
+enum { RN_RTSP_UP, RN_RTSP_MS, RN_RTSP_N };
 
 /* Returns the template of a source name, or NULL if there is none. */
 const rn_template_t *rn_template_find(const char *source);

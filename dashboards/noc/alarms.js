@@ -24,7 +24,7 @@ export function groupAlarms(list) {
 }
 
 function what(a) {
-  return a.circuit || (a.type === 'service_unreachable' ? a.entity : '') || '';
+  return a.circuit || (['service_unreachable', 'service_down', 'cert_expiring'].includes(a.type) ? a.entity : '') || '';
 }
 
 function vendorName(a, links) {

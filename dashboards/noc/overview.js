@@ -173,10 +173,18 @@ export class Overview {
     const svcs = this.store.services;
     this.strip.innerHTML = svcs.map((s) => {
       const n = (s.unreachable_from || []).length;
-      return html`<a class="svc-chip ${n ? 'bad' : 'ok'}" href="${serviceHref(s.name)}" data-service="${s.name}"
-        aria-label="${s.name}: ${n ? `unreachable from ${n} offices` : 'reachable from every office'}">
+      // No office checked it lately: nothing says it works (an older collector sends no state).
+      const unknown = s.state === 'unknown' && !n;
+      const down = s.state === 'down';
+      const cls = down || n ? 'bad' : unknown ? 'unknown' : 'ok';
+      const label = down ? `down at ${s.host}` : n ? `unreachable from ${n} offices`
+        : unknown ? 'unknown: no office has checked it yet' : `reachable from the ${s.offices_checking ?? 'every'} offices that check it`;
+      const shown = down ? `✗ down at ${s.host}` : n ? `✗ ${n} office${n === 1 ? '' : 's'} cut`
+        : unknown ? '? no evidence' : `✓ ${s.offices_checking ?? 'all'} offices`;
+      return html`<a class="svc-chip ${cls}" href="${serviceHref(s.name)}" data-service="${s.name}"
+        aria-label="${s.name}: ${label}">
         <span class="svc-name">${s.name}</span><span class="svc-kind">${s.kind === 'vc' ? 'VC' : 'e-gov'}</span>
-        <span class="svc-state">${n ? `✗ ${n} office${n === 1 ? '' : 's'} cut` : '✓ all offices'}</span></a>`.__raw;
+        <span class="svc-state">${shown}</span></a>`.__raw;
     }).join('');
   }
 

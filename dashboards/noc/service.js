@@ -59,19 +59,26 @@ export class ServicePage {
         <td>${root ? raw(`<span data-since="${root.raised_ms}">${fmtAge(Date.now() - root.raised_ms)}</span>`) : ''}</td></tr>`.__raw;
     });
     const total = st.nodes.filter((n) => n.tier !== 'sdc').length;
+    // No office checked it lately (state "unknown"): nothing says it works, so do not say so.
+    const unknown = s.state === 'unknown' && !un.length;
+    const pill = s.state === 'down' ? ['st-down', `down at ${s.host}`] : un.length ? ['st-down', `unreachable from ${un.length}`]
+      : unknown ? ['st-unknown', 'unknown: no evidence'] : ['st-up', 'reachable everywhere'];
+    const cert = s.cert_days == null ? '' : `<span>certificate expires in <b>${Number(s.cert_days).toFixed(1)}</b> days</span>`;
     const reachOk = st.nodes.filter((n) => n.reaches && n.reaches[s.name] === true).length;
     root.innerHTML = html`
       <nav class="crumbs" aria-label="path"><a href="#/">Overview</a> › services › ${s.name}</nav>
       <div class="tabs" role="navigation" aria-label="services">${raw(others)}</div>
       <header class="page-head">
         <h1>${s.name}</h1>
-        <span class="pill ${un.length ? 'st-down' : 'st-up'}">${un.length ? `unreachable from ${un.length}` : 'reachable everywhere'}</span>
+        <span class="pill ${pill[0]}">${pill[1]}</span>
         <span class="facts"><span>kind <b>${s.kind === 'vc' ? 'video conferencing' : s.kind === 'egov' ? 'e-governance application' : s.kind}</b></span>
           <span>hosted at <a href="${nodeHref(s.host)}">${s.host}</a></span>
-          <span><b>${reachOk}</b> office${reachOk === 1 ? '' : 's'} reach it now, <b>${un.length}</b> cannot, of ${total}</span></span>
+          <span><b>${reachOk}</b> office${reachOk === 1 ? '' : 's'} reach it now, <b>${un.length}</b> cannot, of ${total}</span>
+          <span><b>${s.offices_checking ?? '?'}</b> checked it lately</span>${raw(cert)}</span>
       </header>
       <section class="card full" aria-labelledby="h-un"><h2 id="h-un">Offices that cannot reach ${s.name}</h2>
         ${un.length ? raw(`<table class="grid unreachable"><thead><tr><th scope="col">Office</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Root cause</th><th scope="col">For</th></tr></thead><tbody>${rows.join('')}</tbody></table>`)
+          : unknown ? raw(`<p class="muted">? No office has checked ${esc(s.name)} lately: its state is unknown.</p>`)
           : raw(`<p class="allgood">✓ Every office reaches ${esc(s.name)} now.</p>`)}
       </section>
       ${s.kind === 'vc' ? raw(vcQualityCard(st, s)) : ''}`.__raw;

@@ -33,7 +33,8 @@ static struct {
     int fd;
     uint32_t seq;
     rn_value_t rtp[8][RN_RTP_N];
-    size_t n_rtp, n_tcphs;
+    size_t n_rtp, n_tcphs, n_pcap;
+    double pcap_received, pcap_dropped; /* the capture's own counters, summed */
 } T;
 
 static void on_sample(void *ctx, const char *source, const char *device, const char *object,
@@ -47,6 +48,12 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
     } else if (strcmp(source, "tcphs") == 0) {
         assert_int_equal(n, RN_TCPHS_N);
         T.n_tcphs++;
+    } else if (strcmp(source, "pcap") == 0) { /* libpcap's counters of the interval */
+        assert_int_equal(n, RN_PCAP_N);
+        assert_true(v[RN_PCAP_RECEIVED].kind == RN_VALUE_GAUGE);
+        T.pcap_received += v[RN_PCAP_RECEIVED].gauge;
+        T.pcap_dropped += v[RN_PCAP_DROPPED].gauge;
+        T.n_pcap++;
     }
 }
 
@@ -135,6 +142,11 @@ static void test_live_capture_reports_loss_of_a_stream(void **state)
         }
     assert_true(packets > 0);
     assert_float_equal(100 * lost / (lost + got), 5.0, 1.5);
+    /* one "pcap" sample per interval; the capture received at least the RTP it reported (the
+     * loss above is the sender's gaps, none of it the capture's: it dropped nothing) */
+    assert_int_equal(T.n_pcap, T.n_rtp);
+    assert_true(T.pcap_received >= got);
+    assert_float_equal(T.pcap_dropped, 0, 0);
 }
 
 static void test_bad_filter_and_interface_are_errors(void **state)

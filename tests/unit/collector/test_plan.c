@@ -344,6 +344,63 @@ static void test_topology_refuses_more_child_devices_than_a_plan_holds(void **st
     }
 }
 
+/* Every service target the plan names maps back to its service from the sample's object alone
+ * (what the collector's session does with "tcp" and "http" samples); other names do not. */
+static void test_service_of_object_inverts_the_plan(void **state)
+{
+    (void)state;
+    rn_topology_t *t = NULL;
+    char err[512] = "";
+    assert_int_equal(rn_topology_load(RN_SRCDIR "/deploy/sim/topology.yaml",
+                                      RN_SRCDIR "/deploy/sim/secrets.yaml", &t, err, sizeof err),
+                     0);
+    Rn__Frame *f = plan_of(t, "jaipur/sanganer");
+    assert_true(f->plan->n_services >= 3); /* vc-1720, emitra-8080, emitra-http */
+    for (size_t i = 0; i < f->plan->n_services; i++) {
+        const rn_service_t *sv = rn_plan_service_of_object(t, f->plan->services[i]->object);
+        assert_non_null(sv);
+        assert_string_equal(sv->name, f->plan->services[i]->name);
+    }
+    assert_null(rn_plan_service_of_object(t, "emitra"));
+    assert_null(rn_plan_service_of_object(t, "vcx-1720"));
+    assert_null(rn_plan_service_of_object(t, NULL));
+    rn_wire_free(f);
+    rn_topology_free(t);
+}
+
+/* Police station cameras: the station's node's plan holds its cameras (and the ingest screen
+ * allows their "rtsp" series); its parent's plan holds none. */
+static void test_station_cameras_in_the_agents_plan(void **state)
+{
+    (void)state;
+    char err[1024];
+    rn_topology_t *t = NULL;
+    assert_int_equal(rn_topology_load(RN_SRCDIR "/deploy/sim/topology.yaml",
+                                      RN_SRCDIR "/deploy/sim/secrets.yaml", &t, err, sizeof err),
+                     0);
+    Rn__Frame *f = plan_of(t, "jaipur/sanganer");
+    assert_int_equal(f->plan->n_cameras, 2);
+    assert_string_equal(f->plan->cameras[0]->station, "ps-sanganer");
+    assert_string_equal(f->plan->cameras[0]->name, "gate");
+    assert_string_equal(f->plan->cameras[1]->addr, "10.77.11.62");
+    assert_false(f->plan->cameras[1]->has_port); /* the agent's default, 554 */
+    const Rn__IcmpTarget *ping = target(f->plan, "cam:ps-sanganer:lockup");
+    assert_non_null(ping);
+    assert_string_equal(ping->addr, "10.77.11.62");
+    assert_false(ping->has_max_loss_pct);
+    assert_string_equal(f->plan->icmp[0]->name, "jaipur"); /* the parent still first */
+    rn_wire_free(f);
+    f = plan_of(t, "jaipur");
+    assert_int_equal(f->plan->n_cameras, 0);
+    rn_wire_free(f);
+    rn_plan_series_t *s;
+    assert_int_equal(rn_plan_series_new(t, "jaipur/sanganer", &s), 0);
+    assert_true(rn_plan_series_allows(s, NULL, "rtsp", "ps-sanganer", "lockup"));
+    assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-kishangarh", "gate"));
+    rn_plan_series_free(s);
+    rn_topology_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +411,8 @@ int main(void)
         cmocka_unit_test(test_agentless_child_is_only_the_agents_own),
         cmocka_unit_test(test_topology_needs_an_agent_above_every_agentless_node),
         cmocka_unit_test(test_topology_refuses_more_child_devices_than_a_plan_holds),
+        cmocka_unit_test(test_service_of_object_inverts_the_plan),
+        cmocka_unit_test(test_station_cameras_in_the_agents_plan), /* police stations */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

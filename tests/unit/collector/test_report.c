@@ -357,6 +357,64 @@ static void test_overlap_counted_once_and_vendor_filter(void **state)
     rn_topology_free(t);
 }
 
+/* The departments' view: a service's availability counts only its spells down at its host,
+ * merged, clipped to the period and outside maintenance on the service or its host; the CSV of
+ * the full report lists it, a vendor's does not. */
+static void test_service_availability(void **state)
+{
+    (void)state;
+    static const char more[] =
+        "services:\n"
+        "  emitra: { kind: egov, endpoints: [{ node: sdc, addr: 10.0.0.20, tcp: [8080] }] }\n"
+        "  vc: { kind: vc, endpoints: [{ node: sdc, addr: 10.0.0.10, tcp: [1720] }] }\n";
+    char yaml[sizeof topo_yaml + sizeof more];
+    snprintf(yaml, sizeof yaml, "%s%s", topo_yaml, more);
+    rn_topology_t *t = NULL;
+    char err[512] = "";
+    if (rn_topology_load_buffers("topo", (const uint8_t *)yaml, strlen(yaml),
+                                 (const uint8_t *)secrets_yaml, strlen(secrets_yaml), &t, err,
+                                 sizeof err))
+        fail_msg("topology: %s", err);
+    rn_report_svc_down_t d[] = {
+        { "emitra", T0 - 100 * S, T0 + 500 * S },        /* clipped at the period's start */
+        { "emitra", T0 + 400 * S, T0 + 1000 * S },       /* overlaps: counted once */
+        { "emitra", T0 + 5000 * S, T0 + 6000 * S },      /* half inside maintenance on sdc */
+        { "vc", T1 + 10 * S, T1 + 20 * S },              /* after the period */
+    };
+    rn_maintenance_rec_t m[] = { { .entity = "sdc", .start_ms = T0 + 5500 * S,
+                                   .end_ms = T0 + 7000 * S } };
+    rn_report_input_t in = { .service_down = d, .n_service_down = 4, .maint = m, .n_maint = 1,
+                             .now_ms = T1 };
+    rn_report_t *r = NULL;
+    assert_int_equal(rn_report_compute(t, &in, T0, T1, NULL, &r), 0);
+    assert_int_equal(r->n_services, 2);
+    const rn_report_service_t *e = &r->services[0], *v = &r->services[1];
+    assert_string_equal(e->name, "emitra");
+    assert_string_equal(e->host, "sdc");
+    assert_float_equal(e->downtime_s, 1000 + 500, 1e-9);
+    assert_float_equal(e->maintenance_s, 1500, 1e-9);
+    assert_int_equal(e->n_outages, 3);
+    assert_float_equal(e->availability_pct, (2592000.0 - 1500 - 1500) / (2592000 - 1500) * 100,
+                       1e-9);
+    assert_float_equal(v->availability_pct, 100, 1e-12);
+    assert_int_equal(v->n_outages, 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(rn_report_csv(r, NULL, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\nservice,kind,host,period_s,"));
+    assert_non_null(strstr(buf, "\nemitra,egov,sdc,2592000.000,1500.000,1500.000,99.9421,3,"));
+    free(buf);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(rn_report_csv(r, "bsnl", f), 0);
+    fclose(f);
+    assert_null(strstr(buf, "service,kind,host"));
+    free(buf);
+    rn_report_free(r);
+    rn_topology_free(t);
+}
+
 static void test_penalty_slabs_and_month(void **state)
 {
     (void)state;
@@ -429,6 +487,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_availability_penalty_from_store),
         cmocka_unit_test(test_overlap_counted_once_and_vendor_filter),
+        cmocka_unit_test(test_service_availability),
         cmocka_unit_test(test_penalty_slabs_and_month),
         cmocka_unit_test(test_monthly_due_once_on_the_first),
         cmocka_unit_test(test_topology_sla_keys),
