@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify_systemd.h" /* readiness for systemd (Type=notify) */
 #include "privs.h"
+#include "inventory_box.h" /* the asset register: last inventory per device */
 
 #define DEFAULT_PROBE_COUNT 5
 /* Replay joins up to this many bytes of batches into one send, which the uplink compresses as
@@ -20,6 +21,12 @@
  * on the wire, ~2 s of a 64 kbit/s link, which is as long as we let a heartbeat queue behind it
  * (the dead-session limit is 15 s). */
 #define COALESCE_BYTES (64u << 10)
+/* Newest batches also kept in memory (delivery.h): when connected and caught up each one is sent
+ * as it is closed and leaves memory at once, so this only fills while the uplink is down or its
+ * window is full, and a reconnect replays from the spool on disk anyway. 256 KiB holds 2-3 s of
+ * a 50-device agent's batches; the 1 MiB default was a quarter of its peak RSS
+ * (tests/bench/README.md, "Agent footprint"). */
+#define MEMORY_BYTES (256u << 10)
 
 static void on_flush_timer(uv_timer_t *t);
 
@@ -106,18 +113,16 @@ static void free_sample(Rn__Sample *s)
 }
 
 /* Runs the collector's own validation on a batch before it is queued: a batch the collector
- * would refuse would otherwise be resent forever and block every batch behind it. Frees buf and
- * returns the error when it fails (logged with the reason). */
-static int check_own_batch(uint8_t *buf, size_t len)
+ * would refuse would otherwise be resent forever and block every batch behind it. The checks run
+ * on the frame we encoded, not on a decoded copy of it (the largest allocation of the agent at 50
+ * devices; tests/bench/README.md, "Agent footprint"). Frees buf and returns the error when it
+ * fails (logged with the reason). */
+static int check_own_batch(const Rn__Frame *f, uint8_t *buf, size_t len)
 {
-    Rn__Frame *back;
     char why[256];
-    int rc = rn_wire_decode(buf + RN_WIRE_HEADER_LEN, len - RN_WIRE_HEADER_LEN, &back, why,
-                            sizeof why);
-    if (rc == 0) {
-        rn_wire_free(back);
+    int rc = rn_wire_check(f, buf + RN_WIRE_HEADER_LEN, len - RN_WIRE_HEADER_LEN, why, sizeof why);
+    if (rc == 0)
         return 0;
-    }
     rn_error("batch dropped: it breaks the wire protocol (%s); this is a bug, please report it",
              why);
     free(buf);
@@ -142,7 +147,7 @@ static void flush(rn_agent_t *a)
     if (rc != 0)
         rn_error("batch of %zu samples not encoded: %s", a->n_open, rn_strerror(rc));
     else
-        rc = check_own_batch(buf, len);
+        rc = check_own_batch(&f, buf, len);
     if (rc == 0)
         rn_delivery_submit(a->delivery, batch.seq, buf, len); /* logs and counts its failures */
     else
@@ -194,10 +199,41 @@ static void on_connected(void *ctx)
     notify_status(a, false);
 }
 
+/* The inventory box's way out (agent/inventory_box.h). */
+static int send_inventory(void *ctx, uint8_t *buf, size_t len)
+{
+    rn_agent_t *a = ctx;
+    return rn_uplink_send(a->uplink, buf, len);
+}
+
+/* True if inventories may go out now: a collector that said it reads them. */
+static bool inventory_wanted(const rn_agent_t *a)
+{
+    return a->uplink && rn_uplink_ready(a->uplink) &&
+           (rn_uplink_peer_codings(a->uplink) & RN_WIRE_CODING_INVENTORY);
+}
+
+/* A device's inventory walk (agent/snmp_inventory.h): kept, and sent at once if it can be. */
+static void on_inventory(void *ctx, const Rn__Inventory *msg)
+{
+    rn_agent_t *a = ctx;
+    int rc = rn_inventory_box_put(a->inventories, msg);
+    if (rc) {
+        rn_warn("device %s: inventory not kept: %s", msg->device, rn_strerror(rc));
+        return;
+    }
+    rn_info("device %s%s%s: inventory of %zu entities", msg->node ? msg->node : "",
+            msg->node ? "/" : "", msg->device, msg->n_entities);
+    if (inventory_wanted(a))
+        rn_inventory_box_send_one(a->inventories, msg->node, msg->device, send_inventory, a);
+}
+
 /* The collector answered (uplink.h): replay the spool, oldest first, then the live batches. */
 static void on_uplink_ready(void *ctx)
 {
     rn_agent_t *a = ctx;
+    if (inventory_wanted(a)) /* the latest of every device, again on every connection */
+        rn_inventory_box_send_all(a->inventories, send_inventory, a);
     if (a->delivery)
         rn_delivery_connected(a->delivery);
 }
@@ -255,6 +291,9 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
         rc = rn_udp_echo_set_peers(a->echo, p->echo, p->n_echo, p->probe_interval_s,
                                    DEFAULT_PROBE_COUNT);
     }
+    if (rc == 0 && a->cameras) /* police station cameras (agent/rtsp_probe.h) */
+        rc = rn_rtsp_prober_set_cameras(a->cameras, p->cameras, p->n_cameras,
+                                        p->probe_interval_s);
     if (rc) {
         rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
         return;
@@ -312,6 +351,8 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     if (signum == SIGHUP) {
         rn_notify_reloading();
+        if (((rn_agent_t *)h->data)->poller) /* the asset register: walk inventories again */
+            rn_snmp_poller_refresh_inventory(((rn_agent_t *)h->data)->poller);
         reload(h->data);
         /* Done, applied or refused (the old configuration runs on); a spool reopen it started
          * finishes on its own. Not while stopping: STOPPING=1 was sent. */
@@ -348,6 +389,7 @@ static int open_delivery(rn_agent_t *a, char *err, size_t err_len)
     dc.spool.max_bytes = (uint64_t)c->spool_max_mb << 20;
     dc.rate_bytes_per_s = (uint64_t)c->uplink_rate_kbps * 1000 / 8;
     dc.coalesce_bytes = COALESCE_BYTES;
+    dc.memory_bytes = MEMORY_BYTES;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/spool", c->state_dir);
     if (mkdir(c->state_dir, 0750) != 0 && errno != EEXIST) {
@@ -534,6 +576,10 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
     uv_signal_start(&a->sigterm, on_signal, SIGTERM);
     uv_signal_start(&a->sighup, on_signal, SIGHUP);
     int rc = rn_snmp_poller_new(loop, on_node_sample, a, &a->poller);
+    if (rc == 0 && !(a->inventories = rn_inventory_box_new()))
+        rc = -ENOMEM;
+    if (rc == 0) /* the asset register's inventory walks */
+        rn_snmp_poller_set_inventory(a->poller, on_inventory, a);
     if (rc == 0)
         rc = rn_icmp_prober_new(loop, on_sample, a, &a->prober);
     /* service probes: without them (libcurl failed, logged) the agent still does the rest */
@@ -545,6 +591,8 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
     /* UDP echo between agents: the reflector is optional (port 0, or its port taken: logged) */
     if (rc == 0 && rn_udp_echo_new(loop, on_sample, a, &a->echo) != 0)
         a->echo = NULL;
+    if (rc == 0 && rn_rtsp_prober_new(loop, on_sample, a, &a->cameras) != 0)
+        a->cameras = NULL; /* police station cameras */
     if (a->echo && config->udp_echo_port)
         rn_udp_echo_reflect(a->echo, NULL, (uint16_t)config->udp_echo_port);
     char err[1024] = "";
@@ -600,8 +648,12 @@ void rn_agent_stop(rn_agent_t *a)
     uv_close((uv_handle_t *)&a->sigint, on_handle_closed);
     uv_close((uv_handle_t *)&a->sigterm, on_handle_closed);
     uv_close((uv_handle_t *)&a->sighup, on_handle_closed);
-    if (a->poller)
+    if (a->poller) {
+        rn_snmp_poller_set_inventory(a->poller, NULL, NULL);
         rn_snmp_poller_close(a->poller, on_part_closed, a);
+    }
+    rn_inventory_box_free(a->inventories);
+    a->inventories = NULL;
     if (a->prober)
         rn_icmp_prober_close(a->prober, on_part_closed, a);
     if (a->services) /* service probes */
@@ -611,6 +663,10 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->echo) { /* UDP echo between agents */
         a->closing_parts++;
         rn_udp_echo_close(a->echo, on_part_closed, a);
+    }
+    if (a->cameras) { /* police station cameras */
+        a->closing_parts++;
+        rn_rtsp_prober_close(a->cameras, on_part_closed, a);
     }
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);

@@ -17,6 +17,7 @@
 #include "delivery.h"
 #include "icmp_probe.h"
 #include "plan_cache.h"
+#include "rtsp_probe.h"
 #include "service_probe.h"
 #include "snmp_poller.h"
 #include "uplink.h"
@@ -51,10 +52,12 @@ typedef struct {
     rn_delivery_t *delivery;
     rn_plan_cache_t *plan_cache;
     rn_snmp_poller_t *poller;
+    struct rn_inventory_box *inventories; /* last inventory per device (agent/inventory_box.h) */
     rn_icmp_prober_t *prober;
     rn_service_prober_t *services; /* TCP/HTTP service probes; NULL if libcurl failed */
     rn_vc_quality_t *vc;           /* VC media capture (agent/vc_quality.h); NULL if it failed */
     rn_udp_echo_t *echo;           /* UDP echo (agent/udp_echo.h); NULL if it failed */
+    rn_rtsp_prober_t *cameras;     /* police station cameras (agent/rtsp_probe.h) */
     uv_timer_t flush_timer;
     uv_signal_t sigint, sigterm, sighup;
     char plan_digest[65];

@@ -42,6 +42,7 @@
 #include "snmp_poller.h"
 #include "snmp_counters.h"
 #include "snmp_extra.h"
+#include "snmp_inventory.h"
 #include "snmp_usm.h"
 
 #include <errno.h>
@@ -66,6 +67,10 @@
 #define DEFAULT_RETRIES 2
 #define MAX_JITTER_NS 1000000000ull
 
+/* Arcs kept of the last OID of each walked column. Our columns are at most 11 arcs with a
+ * one-arc ifIndex; net-snmp's MAX_OID_LEN (128) would be 14 KB a device, most of the poller's
+ * memory. A longer OID ends its column as one outside it does. */
+#define WALK_OID_LEN 32
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* The OIDs of the IF-MIB columns we walk and of the two scalars asked for as GETBULK
@@ -98,7 +103,7 @@ static const column_t columns[RN_COL_N] = {
 
 /* What the last net-snmp callback reported, consumed by dev_advance(). */
 typedef enum { EV_NONE, EV_DISCOVERED, EV_REPLY, EV_TIMEOUT, EV_ERROR } dev_event_t;
-typedef enum { PH_IDLE, PH_DISCOVER, PH_WALK, PH_EXTRA } dev_phase_t;
+typedef enum { PH_IDLE, PH_DISCOVER, PH_WALK, PH_EXTRA, PH_INVENTORY } dev_phase_t;
 
 typedef struct snmp_dev {
     rn_snmp_poller_t *poller;
@@ -111,6 +116,8 @@ typedef struct snmp_dev {
     char *node;              /* Device.node: an agentless child's id; NULL for our own node */
     char *name, *addr, *community, *user, *auth_proto, *auth_key, *priv_proto, *priv_key;
     rn_snmp_extras_t extras; /* extra OIDs (agent/snmp_extra.h) */
+    rn_snmp_inventory_t inv; /* asset inventory walk (agent/snmp_inventory.h) */
+    int inv_rc;              /* the last inventory answer: 1 complete, 0 more, < 0 error */
     uint32_t version, timeout_ms, retries;
     /* schedule */
     rn_mono_ns_t start;
@@ -121,7 +128,7 @@ typedef struct snmp_dev {
     int reqid, reps;
     int64_t poll_wall_ms;
     rn_mono_ns_t poll_mono;
-    oid last[RN_COL_N][MAX_OID_LEN];
+    oid last[RN_COL_N][WALK_OID_LEN];
     size_t last_len[RN_COL_N];
     bool col_done[RN_COL_N];
     int req_cols[RN_COL_N], n_req_cols, n_nonrep; /* scalars first, as non-repeaters */
@@ -150,6 +157,8 @@ struct rn_snmp_poller {
     uint64_t rng;
     rn_snmp_report_fn report;  /* NULL: no reports, no sysName/sysUpTime */
     void *report_ctx;
+    rn_snmp_inventory_fn inventory; /* NULL: no inventory walks */
+    void *inventory_ctx;
     uv_timer_t anchor;
     int pending_closes; /* devices and the anchor still closing */
     bool closing;
@@ -316,7 +325,10 @@ static rn_snmp_row_t *row_get(snmp_dev_t *d, oid idx)
     if (d->n_rows == d->cap_rows) {
         if (d->cap_rows >= MAX_ROWS)
             return NULL;
-        size_t cap = d->cap_rows ? d->cap_rows * 2 : 16;
+        /* by half, not double: a 17-port router then fits 24 rows instead of 32, in two
+         * buffers a device (rn_snmp_counters_keep) */
+        size_t cap = d->cap_rows ? d->cap_rows + d->cap_rows / 2 : 16;
+        cap = cap < MAX_ROWS ? cap : MAX_ROWS;
         rn_snmp_row_t *r = realloc(d->rows, cap * sizeof *r);
         if (!r)
             return NULL;
@@ -383,7 +395,7 @@ static bool walk_absorb_one(snmp_dev_t *d, int col, const netsnmp_variable_list 
     const column_t *c = &columns[col];
     if (vb->type == SNMP_ENDOFMIBVIEW || vb->type == SNMP_NOSUCHOBJECT ||
         vb->type == SNMP_NOSUCHINSTANCE || vb->name_length <= c->len ||
-        vb->name_length > MAX_OID_LEN ||
+        vb->name_length > WALK_OID_LEN ||
         snmp_oid_compare(vb->name, c->len, c->prefix, c->len) != 0) {
         d->col_done[col] = true;
         return false;
@@ -517,6 +529,26 @@ static int extra_send(snmp_dev_t *d)
     return 0;
 }
 
+/* Sends the next request of the inventory walk (agent/snmp_inventory.h). Returns 0 when it is
+ * in flight, RN_ESNMP with d->why set on failure. */
+static int inventory_send(snmp_dev_t *d)
+{
+    netsnmp_pdu *pdu = rn_snmp_inventory_next_pdu(&d->inv, d->version == 1, MAX_REPS);
+    if (!pdu) {
+        snprintf(d->why, sizeof d->why, "out of memory");
+        return RN_ESNMP;
+    }
+    d->reqid = pdu->reqid;
+    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+        snprintf(d->why, sizeof d->why, "cannot send the inventory walk: %s",
+                 snmp_api_errstring(snmp_sess_session(d->sessp)->s_snmp_errno));
+        snmp_free_pdu(pdu);
+        return RN_ESNMP;
+    }
+    d->n_requests++;
+    return 0;
+}
+
 /* Sends the SNMPv3 engine id discovery request: an empty GET from the empty noAuthNoPriv user,
  * which an agent answers with a usmStatsUnknownEngineIDs Report carrying its engine id.
  * Returns 0 when it is in flight, RN_ESNMP with d->why set on failure. */
@@ -562,7 +594,8 @@ static void forget_engine(snmp_dev_t *d)
 static int on_report(snmp_dev_t *d, const netsnmp_pdu *pdu)
 {
     int type = snmpv3_get_report_type((netsnmp_pdu *)pdu);
-    if (type == SNMPERR_NOT_IN_TIME_WINDOW && (d->phase == PH_WALK || d->phase == PH_EXTRA))
+    if (type == SNMPERR_NOT_IN_TIME_WINDOW &&
+        (d->phase == PH_WALK || d->phase == PH_EXTRA || d->phase == PH_INVENTORY))
         return 1;
     if (d->phase == PH_DISCOVER && pdu->securityEngineIDLen > 0 &&
         pdu->securityEngineIDLen <= sizeof d->engine) {
@@ -609,6 +642,8 @@ static int on_snmp_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, 
     int rc = 0;
     if (d->phase == PH_EXTRA)
         rn_snmp_extras_absorb(&d->extras, pdu); /* a bad answer leaves values unknown */
+    else if (d->phase == PH_INVENTORY)
+        d->inv_rc = rn_snmp_inventory_absorb(&d->inv, pdu, rn_clock_mono_ns());
     else
         rc = pdu->errstat != SNMP_ERR_NOERROR ? walk_error_status(d, pdu) : walk_absorb(d, pdu);
     d->event = rc == 0 ? EV_REPLY : EV_ERROR;
@@ -641,6 +676,12 @@ static void dev_emit(void *ctx, const char *source, const char *device, const ch
 
 /* Ends the poll in progress: on success emits the samples, otherwise logs why (once per change
  * of reason). Returns nothing. */
+/* Returns true if the poller wants inventories and d is not closing. */
+static bool p_inventory(const snmp_dev_t *d)
+{
+    return d->poller->inventory && !d->closing;
+}
+
 static void poll_finish(snmp_dev_t *d, bool ok)
 {
     d->phase = PH_IDLE;
@@ -667,6 +708,18 @@ static void poll_finish(snmp_dev_t *d, bool ok)
     rn_snmp_extras_emit(&d->extras, dev_emit, d, d->poll_wall_ms,
                         rn_snmp_counters_rebooted(&d->counters, d->sys_uptime), &d->closing);
     report(d, true, "", n);
+    if (d->inv_rc == 1 && p_inventory(d)) { /* a walk completed in this poll */
+        Rn__Inventory msg;
+        Rn__PhysicalEntity **ents = calloc(d->inv.n_ents + 1, sizeof *ents);
+        Rn__PhysicalEntity *st = calloc(d->inv.n_ents + 1, sizeof *st);
+        if (ents && st) {
+            rn_snmp_inventory_message(&d->inv, d->node, rn_clock_wall_ms(), d->sys_uptime, &msg,
+                                      ents, st);
+            d->poller->inventory(d->poller->inventory_ctx, &msg);
+        }
+        free(ents), free(st);
+    }
+    d->inv_rc = 0;
     rn_snmp_counters_keep(&d->counters, &d->rows, &d->n_rows, &d->cap_rows, d->sys_uptime);
     rn_debug("device %s: %zu interfaces, %u varbinds in %u requests, %.2f ms", d->name, n,
              d->n_varbinds, d->n_requests, (double)(rn_clock_mono_ns() - d->poll_mono) / 1e6);
@@ -690,10 +743,22 @@ static void dev_advance(snmp_dev_t *d)
         }
         break;
     case EV_REPLY:
+        if (d->phase == PH_INVENTORY) {
+            rc = d->inv_rc == 0 ? inventory_send(d) : d->inv_rc;
+            break;
+        }
         rc = d->phase == PH_EXTRA ? 1 : walk_send(d);
         if (rc == 1 && d->phase == PH_WALK && d->extras.n) {
             d->phase = PH_EXTRA;
             rc = extra_send(d);
+        }
+        if (rc == 1 && p_inventory(d) && d->n_rows &&
+            rn_snmp_inventory_due(&d->inv, rn_clock_mono_ns(),
+                                  rn_snmp_counters_rebooted(&d->counters, d->sys_uptime))) {
+            d->phase = PH_INVENTORY; /* the walk is complete: the inventory follows */
+            rn_snmp_inventory_begin(&d->inv);
+            d->inv_rc = 0;
+            rc = inventory_send(d);
         }
         break;
     case EV_TIMEOUT:
@@ -706,6 +771,12 @@ static void dev_advance(snmp_dev_t *d)
     }
     if (rc < 0 && d->phase == PH_EXTRA) { /* the walk is complete: keep it */
         snprintf(d->note, sizeof d->note, "extra OIDs unknown: %s", d->why);
+        rc = 1;
+    }
+    if (rc < 0 && d->phase == PH_INVENTORY) { /* likewise; the inventory stays due */
+        rn_info("device %s (%s): inventory walk failed: %s; again at the next poll", d->name,
+                d->addr, d->why);
+        d->inv_rc = 0;
         rc = 1;
     }
     if (rc != 0)
@@ -825,6 +896,7 @@ static void on_dev_handle_closed(uv_handle_t *h)
     free(d->node), free(d->name), free(d->addr), free(d->community), free(d->user);
     free(d->auth_proto), free(d->auth_key), free(d->priv_proto), free(d->priv_key);
     rn_snmp_extras_free(&d->extras);
+    rn_snmp_inventory_free(&d->inv);
     free(d->rows);
     rn_snmp_counters_free(&d->counters);
     rn_snmp_poller_t *p = d->poller;
@@ -914,6 +986,7 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
     d->retries = src->has_retries ? src->retries : DEFAULT_RETRIES;
     rn_snmp_counters_init(&d->counters);
     int extras_rc = rn_snmp_extras_init(&d->extras, src, d->name, d->addr);
+    rn_snmp_inventory_init(&d->inv, d->name, d->addr);
     uv_timer_init(p->loop, &d->tick);
     uv_timer_init(p->loop, &d->retx);
     d->tick.data = d->retx.data = d->sock.data = d;
@@ -1034,6 +1107,18 @@ void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *
 {
     p->report = fn;
     p->report_ctx = ctx;
+}
+
+void rn_snmp_poller_set_inventory(rn_snmp_poller_t *p, rn_snmp_inventory_fn fn, void *ctx)
+{
+    p->inventory = fn;
+    p->inventory_ctx = ctx;
+}
+
+void rn_snmp_poller_refresh_inventory(rn_snmp_poller_t *p)
+{
+    for (size_t i = 0; i < p->n_devs; i++)
+        p->devs[i]->inv.have = false;
 }
 
 static void on_anchor_closed(uv_handle_t *h)

@@ -64,6 +64,17 @@ typedef void (*rn_snmp_report_fn)(void *ctx, const rn_snmp_report_t *r);
  * NULL turns it off. Takes effect from the next poll. */
 void rn_snmp_poller_set_report(rn_snmp_poller_t *p, rn_snmp_report_fn fn, void *ctx);
 
+/* Receives a device's inventory (agent/snmp_inventory.h: sysDescr, sysObjectID, entPhysicalTable)
+ * after a poll that walked it: once a day, and after a reboot. msg and everything in it are
+ * borrowed until the callback returns; msg->node is NULL for the agent's own devices. */
+typedef void (*rn_snmp_inventory_fn)(void *ctx, const Rn__Inventory *msg);
+
+/* Turns inventory walks on (fn) or off (NULL). Takes effect from the next poll. */
+void rn_snmp_poller_set_inventory(rn_snmp_poller_t *p, rn_snmp_inventory_fn fn, void *ctx);
+
+/* Makes every device's inventory due at its next poll (the agent's SIGHUP). */
+void rn_snmp_poller_refresh_inventory(rn_snmp_poller_t *p);
+
 /* Stops polling and frees the poller once every handle is closed; cb (may be NULL) fires then. */
 void rn_snmp_poller_close(rn_snmp_poller_t *p, void (*cb)(void *data), void *data);
 

@@ -30,6 +30,11 @@ static const char *const type_names[RN_ALARM_TYPE_COUNT] = {
     [RN_ALARM_PATH_LOST] = "path_lost",
     [RN_ALARM_VC_QUALITY] = "vc_quality", /* VC media capture */
     [RN_ALARM_AGENT_DOWN] = "agent_down",
+    [RN_ALARM_SERVICE_DOWN] = "service_down",
+    [RN_ALARM_CERT_EXPIRING] = "cert_expiring",
+    [RN_ALARM_DEVICE_REPLACED] = "device_replaced",     /* the asset register */
+    [RN_ALARM_CONTRACT_EXPIRING] = "contract_expiring", /* the asset register */
+    [RN_ALARM_CAMERA_OFFLINE] = "camera_offline",       /* police station cameras (cctv.h) */
 };
 
 static const char *status_name(rn_alarm_status_t s)
@@ -670,6 +675,22 @@ static json_t *vc_offices(rn_http_t *h)
     return k.out;
 }
 
+/* Marks, by topology index, the offices whose own checks of a service fail. */
+typedef struct {
+    const rn_topology_t *t;
+    const char *service;
+    bool *failing;
+} failing_t;
+
+static void mark_failing(void *ctx, const rn_alarm_t *a)
+{
+    failing_t *f = ctx;
+    const rn_node_t *n;
+    if (a->type == RN_ALARM_SERVICE_UNREACHABLE && a->service && !strcmp(a->service, f->service) &&
+        (n = rn_topology_node(f->t, a->node)))
+        f->failing[n - f->t->nodes] = true;
+}
+
 void rn__api_services(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
@@ -681,9 +702,13 @@ void rn__api_services(rn_http_req_t *r, const char *arg)
     for (size_t s = 0; s < t->n_services; s++) {
         const rn_service_t *svc = &t->services[s];
         json_t *from = json_array();
+        failing_t f = { t, svc->name, calloc(t->n_nodes + 1, sizeof *f.failing) };
+        if (f.failing) /* one pass over the alarms, not one per office */
+            rn_alarm_foreach(h->c->alarms, mark_failing, &f);
         for (size_t i = 0; i < t->n_nodes; i++) {
-            if (rn_alarm_reaches(h->c->alarms, t->nodes[i].id, svc->name) != 0)
-                continue;
+            if (rn_alarm_reaches(h->c->alarms, t->nodes[i].id, svc->name) != 0 &&
+                !(f.failing && f.failing[i]))
+                continue; /* the network reaches it and its checks do not fail */
             why_t w = { t->nodes[i].id, svc->name, 0, "", 0 };
             rn_alarm_foreach(h->c->alarms, find_why, &w);
             json_array_append_new(from, json_pack("{s:s, s:o, s:s}", "node", t->nodes[i].id,
@@ -692,10 +717,20 @@ void rn__api_services(rn_http_req_t *r, const char *arg)
                                                   "reason", w.rank ? w.reason
                                                                    : "a link on its path is down"));
         }
-        json_t *sj = json_pack("{s:s, s:o, s:o, s:o}", "name", svc->name, "kind",
-                               str_or_null(svc->kind), "host",
+        rn_alarm_service_state_t st = { 0 };
+        rn_alarm_service_state(h->c->alarms, svc->name, &st);
+        /* no fresh check from any office: unknown, however the paths look */
+        const char *state = st.down ? "down"
+                            : st.n_failing || json_array_size(from) ? "degraded"
+                            : st.n_checking ? "up" : "unknown";
+        free(f.failing);
+        json_t *sj = json_pack("{s:s, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:o}", "name", svc->name,
+                               "kind", str_or_null(svc->kind), "host",
                                str_or_null(svc->n_endpoints ? svc->endpoints[0].node : NULL),
-                               "unreachable_from", from);
+                               "unreachable_from", from, "state", state, "offices_checking",
+                               (json_int_t)st.n_checking, "offices_ok", (json_int_t)st.n_ok,
+                               "offices_failing", (json_int_t)st.n_failing, "cert_days",
+                               isnan(st.cert_days) ? json_null() : json_real(st.cert_days));
         if (svc->kind && !strcmp(svc->kind, "vc"))
             json_object_set_new(sj, "vc_quality", vc_offices(h));
         json_array_append_new(out, sj);

@@ -81,6 +81,12 @@ static void on_alarm_event(void *ctx, rn_alarm_event_kind_t kind, const rn_alarm
            rn_alarm_event_name(kind), a->severity, root, a->text);
 }
 
+void rn_collector_publish_alarm(rn_collector_t *c, rn_alarm_event_kind_t kind,
+                                const rn_alarm_t *a, int64_t at_ms)
+{
+    on_alarm_event(c, kind, a, at_ms);
+}
+
 /* The alarm engine's settings from the topology's. */
 static rn_alarm_config_t alarm_config(const rn_topology_t *t)
 {
@@ -98,9 +104,11 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, "tcp", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "udpecho", c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, "rtsp", c->topo->settings.probe_interval_s); /* cameras */
     /* VC capture: the interval collector/plan.c gives every capture */
     rn_rrd_store_set_step(c->store, "rtp", 5);
     rn_rrd_store_set_step(c->store, "tcphs", 5);
+    rn_rrd_store_set_step(c->store, "pcap", 5); /* the captures' drop counters */
 }
 
 /* Agents connected (a hello received) and the topology's size: systemd's STATUS= line. */
@@ -132,6 +140,9 @@ static void reload_topology(rn_collector_t *c)
     rn_alarm_engine_set_topology(c->alarms, t); /* before the old topology goes */
     rn_topology_free(c->topo);
     c->topo = t;
+    rn_collector_cctv_reload(c); /* police station cameras: it keeps no topology pointer */
+    for (rn_node_state_t *n = c->nodes; n; n = n->next) /* ingest: plans change with it */
+        rn_ingest_node_replan(&n->ingest);
     apply_steps(c);
     rn_info("reload: topology %s loaded (%zu nodes)", t->path, t->n_nodes);
     /* Sessions stay open: a node still in the topology gets its new plan on its session; one
@@ -152,6 +163,7 @@ static void on_signal(uv_signal_t *h, int signum)
     rn_collector_t *c = h->data;
     if (signum == SIGHUP) {
         rn_notify_reloading(); /* READY=1 again when reload_topology is done */
+        rn_collector_assets_reload(c); /* the asset file */
         return reload_topology(c);
     }
     rn_info("signal %d: shutting down", signum);
@@ -164,6 +176,8 @@ static void on_cron(uv_timer_t *t)
     rn_collector_t *c = t->data;
     int64_t now = rn_clock_wall_ms();
     rn_alarm_tick(c->alarms, now);
+    rn_collector_assets_tick(c, now); /* contracts ending, replaced alarms held long enough */
+    rn_collector_cctv_tick(c, now); /* police station cameras: camera offline */
     rn_report_monthly_tick(c, now, CRON_MS); /* on the 1st: last month's SLA reports */
     rn_alarm_log_tick(&c->alarm_log, now); /* outage refinement and restart reconciliation */
     for (rn_session_t *s = c->sessions; s; s = s->next)
@@ -287,6 +301,10 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
     if ((rc = rn_alarm_log_load_maintenance(c->events, &c->alarms, rn_clock_wall_ms())) != 0)
         rn_warn("maintenance windows not loaded: %s", rn_strerror(rc));
     rn_alarm_tick(c->alarms, rn_clock_wall_ms());
+    if ((rc = rn_collector_assets_start(c)) != 0) /* the asset register */
+        return rc;
+    if ((rc = rn_collector_cctv_start(c)) != 0) /* police station cameras */
+        return rc;
     rc = rn_rrd_store_new(loop, config->data_dir, &c->store);
     if (rc) {
         rn_error("data directory %s: %s", config->data_dir, rn_strerror(rc));
@@ -321,6 +339,8 @@ void rn_collector_try_finish(rn_collector_t *c)
         return;
     c->finished = true;
     rn_tls_ctx_free(c->tls); /* after every session's stream is closed */
+    rn_collector_assets_free(c); /* the asset register */
+    rn_collector_cctv_free(c); /* police station cameras */
     if (c->alarms)
         rn_alarm_engine_free(c->alarms);
     rn_alarm_log_free(&c->alarm_log);

@@ -12,6 +12,7 @@
 
 #include "alarm.h"
 #include "alarm_log.h"
+#include "assets.h"
 #include "config.h"
 #include "ingest.h"
 #include "notify.h"
@@ -59,6 +60,11 @@ typedef struct rn_collector {
     int64_t pause_logged_ms;
     struct rn_http *http;      /* HTTP API, NULL when config has no http: section */
     struct rn_latest *latest;  /* last samples per series, fed by session.c */
+    struct rn_assets *assets;  /* the asset register (collector/asset_register.c) */
+    struct rn_cctv *cctv;      /* police station cameras (collector/cctv_collector.c) */
+    int64_t assets_ticked_ms;
+    uint64_t assets_foreign;   /* Inventory frames naming a node their agent does not speak for */
+    int64_t assets_foreign_logged_ms;
     unsigned report_runs;      /* monthly report runs (cron or by hand) still writing */
     unsigned report_jobs;      /* SLA reports running (report_run.c admits RN_REPORT_MAX_RUNNING) */
     bool stopping, store_closed, events_closed, finished;
@@ -84,6 +90,34 @@ void rn_collector_check_backpressure(rn_collector_t *c);
  * the others: each pause ends with the readiest sessions reading first). */
 #define RN_NODE_MAX_IN_STORE 2
 bool rn_collector_may_read(const rn_collector_t *c, const rn_node_state_t *n);
+
+/* Publishes an alarm raised outside the engine (the asset register's) as the engine's own are:
+ * event store, notifiers, HTTP events, log. */
+void rn_collector_publish_alarm(rn_collector_t *c, rn_alarm_event_kind_t kind,
+                                const rn_alarm_t *a, int64_t at_ms);
+
+/* The asset register (collector/asset_register.c). start: creates it and loads the configured
+ * file (an error there is logged, and the register runs without a file); returns 0 or -ENOMEM.
+ * reload: reads the file again (SIGHUP), keeping the old one if the new one has an error.
+ * tick: about once a minute, from the cron. inventory: an agent's Inventory frame (dropped,
+ * counted in assets_foreign, unless it names the agent's node or one of its agentless children).
+ * free: at the end, without events. The register is kept in the event store and read back at
+ * start. */
+int rn_collector_assets_start(rn_collector_t *c);
+void rn_collector_assets_reload(rn_collector_t *c);
+void rn_collector_assets_tick(rn_collector_t *c, int64_t now_ms);
+void rn_collector_assets_inventory(rn_collector_t *c, const char *node, const Rn__Inventory *m);
+void rn_collector_assets_free(rn_collector_t *c);
+
+/* Police station cameras (collector/cctv_collector.c). start: builds the camera state from the
+ * topology; returns 0 or -ENOMEM. reload: after a new topology is in place. tick: once a second,
+ * from the cron (raises and clears "camera offline"). observe: one sample of node's agent
+ * (anything but "rtsp" is ignored). free: at the end, without events. */
+int rn_collector_cctv_start(rn_collector_t *c);
+void rn_collector_cctv_reload(rn_collector_t *c);
+void rn_collector_cctv_tick(rn_collector_t *c, int64_t now_ms);
+void rn_collector_cctv_observe(rn_collector_t *c, const char *node, const Rn__Sample *s);
+void rn_collector_cctv_free(rn_collector_t *c);
 
 /* While stopping: frees what is left once the store is drained and every session closed. */
 void rn_collector_try_finish(rn_collector_t *c);

@@ -13,6 +13,7 @@
 
 typedef struct {
     char *listen, *topology, *secrets, *data_dir, *state_dir, *log_level, *rrdcached;
+    char *assets;                 /* the asset register's file (collector/asset_file.h) */
     uint32_t max_clock_skew_s, max_future_skew_s;
     yaml_node_t *tls;
     yaml_node_t *http;            /* HTTP API section, read by read_http */
@@ -199,6 +200,7 @@ static void free_raw(raw_t *r)
     free(r->state_dir);
     free(r->log_level);
     free(r->rrdcached);
+    free(r->assets);
 }
 
 /* Turns the raw strings into the config, checking values that the schema cannot. */
@@ -214,6 +216,9 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_collector_config_t 
     c->secrets_path = r->secrets ? rn_cfg_resolve_path(path, r->secrets) : NULL;
     c->data_dir = rn_cfg_resolve_path(path, r->data_dir);
     c->state_dir = rn_cfg_resolve_path(path, r->state_dir ? r->state_dir : r->data_dir);
+    c->assets_path = r->assets ? rn_cfg_resolve_path(path, r->assets) : NULL;
+    if (r->assets && !c->assets_path)
+        return y->rc = -ENOMEM;
     c->max_clock_skew_s = r->max_clock_skew_s;
     c->max_future_skew_s = r->max_future_skew_s;
     if (r->rrdcached) {
@@ -256,6 +261,7 @@ int rn_collector_config_load(const char *path, rn_collector_config_t **out, char
         F("tls", RN_YF_NODE, true, tls, 0, 0),
         F("rrdcached", RN_YF_STR, false, rrdcached, 0, 0),
         F("http", RN_YF_NODE, false, http, 0, 0), /* HTTP API */
+        F("assets", RN_YF_STR, false, assets, 0, 0), /* the asset register's file */
     };
     raw_t raw = { .max_clock_skew_s = 5, .max_future_skew_s = 300 };
     rn_collector_config_t *c = calloc(1, sizeof *c);
@@ -293,6 +299,7 @@ void rn_collector_config_free(rn_collector_config_t *c)
     free(c->tls_key);
     free(c->tls_ca);
     free(c->rrdcached);
+    free(c->assets_path);
     free_http(&c->http); /* HTTP API */
     free(c);
 }

@@ -17,6 +17,8 @@
  *     cert: collector.crt
  *     key: collector.key
  *     ca: ca.crt                  # agents' certificates must chain to this CA
+ *   assets: assets.yaml           # optional: the asset file (docs/rajnet-assets.5), read again
+ *                                 # on SIGHUP
  *   http:                         # optional: the HTTP API (docs/api.md); absent = no HTTP server
  *     listen: 127.0.0.1:8080      # [127.0.0.1:8080]
  *     dashboard_dir: /usr/share/rajnet/dashboard   # static files served at / [none]
@@ -70,6 +72,7 @@ typedef struct {
     char *rrdcached;           /* rrdcached address, or NULL: RRD files are written directly */
     rn_notify_config_t notify; /* notify: traps, syslog, webhooks, exec (collector/notify.h) */
     rn_http_config_t http;        /* HTTP API */
+    char *assets_path;            /* the asset file (docs/rajnet-assets.5), NULL: none */
 } rn_collector_config_t;
 
 /* Loads path into a new config. Returns 0, or a negative error with "file:line: field: why" in

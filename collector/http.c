@@ -564,6 +564,8 @@ static const route_t routes[] = {
     { "GET", "/api/v1/report", false, rn__api_report }, /* SLA reports (report_api.c) */
     { "POST", "/api/v1/report/deliver", false, rn__api_report_deliver }, /* again, by hand */
     { "GET", "/api/v1/events", false, api_events },
+    { "GET", "/api/v1/assets", false, rn__api_assets }, /* the asset register (api_assets.c) */
+    { "GET", "/api/v1/cctv", false, rn__api_cctv }, /* police station cameras (api_cctv.c) */
     { "GET", "/metrics", false, rn__metrics },
     { "GET", "/", false, api_root },
     { "GET", "/static/", true, api_static_prefix },

@@ -159,6 +159,11 @@ void rn__api_links(rn_http_req_t *r, const char *arg);
 void rn__api_services(rn_http_req_t *r, const char *arg);
 void rn__api_series(rn_http_req_t *r, const char *arg);
 void rn__api_alarms(rn_http_req_t *r, const char *arg);
+/* GET /api/v1/assets (api_assets.c), and the register's alarms up now appended to out. */
+void rn__api_assets(rn_http_req_t *r, const char *arg);
+void rn__api_cctv(rn_http_req_t *r, const char *arg); /* police station cameras (api_cctv.c) */
+struct rn_assets;
+void rn__api_asset_alarms(const struct rn_assets *reg, json_t *out);
 json_t *rn__api_status_json(struct rn_http *h);
 /* Every published alarm of the engine as Alarm objects (flat, root_id set), roots first. */
 json_t *rn__api_engine_alarms(struct rn_http *h, const char *node);

@@ -177,6 +177,8 @@ static int usage(void)
             "  report --month YYYY-MM | --from T --to T [--vendor V]\n"
             "        [--format csv|html|pdf|json] [-o FILE | --dir DIR]   SLA report\n"
             "  report --deliver --month YYYY-MM   monthly reports again, to the delivery hooks\n"
+            "  assets [district=D] [node=N] [department=X] [amc_vendor=V] [expiring_within=DAYS]\n"
+            "         [discrepancy=1|0]   the asset register (docs/api.md)\n"
             "URL: $RAJNET_URL or http://127.0.0.1:8080; TOKEN: $RAJNET_TOKEN\n");
     return 2;
 }
@@ -252,6 +254,48 @@ static int cmd_nodes(void)
                    jstr(l, "vendor_name"), jstr(l, "status"));
     }
     json_decref(nodes);
+    return 0;
+}
+
+/* rajnetctl assets [key=value ...]: GET /api/v1/assets with those filters, as a table. Returns
+ * the exit status. */
+static int cmd_assets(int argc, char **argv)
+{
+    char path[2048] = "/api/v1/assets";
+    size_t n = strlen(path);
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i])
+            return usage();
+        char *v = curl_easy_escape(NULL, eq + 1, 0);
+        if (!v)
+            return 1;
+        n += (size_t)snprintf(path + n, n < sizeof path ? sizeof path - n : 0, "%c%.*s=%s",
+                              i == 1 ? '?' : '&', (int)(eq - argv[i]), argv[i], v);
+        curl_free(v);
+        if (n >= sizeof path)
+            return usage();
+    }
+    json_t *j = call("GET", path, NULL, NULL);
+    if (!j)
+        return 1;
+    if (as_json)
+        return print_json(j);
+    printf("%-24s %-12s %-18s %-14s %-12s %-20s %-10s %s\n", "NODE", "DEVICE", "MODEL", "SERIAL",
+           "DEPARTMENT", "AMC VENDOR", "AMC END", "DISCREPANCY");
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(j, "assets"), i, a) {
+        json_t *e = json_object_get(a, "entry");
+        printf("%-24s %-12s %-18s %-14s %-12s %-20s %-10s %s\n", jstr(a, "node"), jstr(a, "device"),
+               jstr(a, "model"), jstr(a, "serial"), json_is_object(e) ? jstr(e, "department") : "-",
+               json_is_object(e) ? jstr(e, "amc_vendor") : "-",
+               json_is_object(e) ? jstr(e, "amc_end") : "-", jstr(a, "discrepancy"));
+    }
+    json_array_foreach(json_object_get(j, "alarms"), i, a)
+        printf("alarm %lld %s: %s\n", (long long)json_integer_value(json_object_get(a, "id")),
+               jstr(a, "type"), jstr(a, "text"));
+    json_decref(j);
     return 0;
 }
 
@@ -692,6 +736,8 @@ int main(int argc, char **argv)
         rc = cmd_graph(sub_argc, sub_argv);
     else if (!strcmp(cmd, "report"))
         rc = cmd_report(sub_argc, sub_argv);
+    else if (!strcmp(cmd, "assets")) /* the asset register */
+        rc = cmd_assets(sub_argc, sub_argv);
     else
         rc = usage();
     curl_global_cleanup();

@@ -110,6 +110,7 @@ static const struct {
     { &rn__plan__descriptor, 9, RN_WIRE_MAX_DEVICES }, /* agentless children's devices */
     { &rn__device__descriptor, 6, RN_WIRE_MAX_EXTRA }, /* extra OIDs */
     { &rn__sample__descriptor, 5, SCAN_MAX_VALUES },
+    { &rn__inventory__descriptor, 7, RN_WIRE_MAX_ENTITIES }, /* entPhysicalTable rows */
 };
 
 static unsigned scan_limit(const ProtobufCMessageDescriptor *d, unsigned id)
@@ -724,6 +725,45 @@ static int validate_echo_peers(val_t *v, const Rn__Plan *p)
     return 0;
 }
 
+/* ---- Police station cameras (agent/rtsp_probe.h) ---- */
+
+/* A camera: plain station and camera names (they name RRD files), a numeric address, a port in
+ * range when set; (station, name) unique in the plan. */
+static int validate_cameras(val_t *v, const Rn__Plan *p)
+{
+    char path[PATH_MAX_LEN], q[48];
+    int err;
+    if (p->n_cameras > RN_WIRE_MAX_TARGETS)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.cameras: %zu, at most %u",
+                    p->n_cameras, RN_WIRE_MAX_TARGETS);
+    for (size_t i = 0; i < p->n_cameras; i++) {
+        const Rn__Camera *c = p->cameras[i];
+        pathf(path, "plan.cameras[%zu]", i);
+        if ((err = check_str(v, c->station, path, "station", STR_REQUIRED)) ||
+            (err = check_str(v, c->name, path, "name", STR_REQUIRED)) ||
+            (err = check_str(v, c->addr, path, "addr", STR_REQUIRED)))
+            return err;
+        if (!rn_wire_node_id_valid(c->station) || strchr(c->station, '/'))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.station: \"%s\" is not a plain name",
+                        path, quoted(c->station, q));
+        if (!rn_wire_node_id_valid(c->name) || strchr(c->name, '/'))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" is not a plain name",
+                        path, quoted(c->name, q));
+        if (!is_ip(c->addr, strlen(c->addr)))
+            return fail(v->why, v->why_len, RN_EFRAME,
+                        "%s.addr: not a numeric IPv4 or IPv6 address", path);
+        if (c->has_port && (c->port < 1 || c->port > 65535))
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.port: %u, expected 1..65535", path,
+                        c->port);
+        for (size_t j = 0; j < i; j++) /* quadratic: at most 8M compares, once per plan */
+            if (!strcmp(p->cameras[j]->station, c->station) &&
+                !strcmp(p->cameras[j]->name, c->name))
+                return fail(v->why, v->why_len, RN_EFRAME, "%s: camera \"%s\" used twice",
+                            path, quoted(c->name, q));
+    }
+    return 0;
+}
+
 /* Checks an interval in seconds: 1 second to 1 day. */
 static int check_interval(val_t *v, uint32_t s, const char *name)
 {
@@ -774,6 +814,8 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
             return err;
     }
     if ((err = validate_echo_peers(v, p))) /* UDP echo peers */
+        return err;
+    if ((err = validate_cameras(v, p))) /* police station cameras */
         return err;
     return validate_captures(v, p); /* VC capture */
 }
@@ -851,6 +893,42 @@ static int validate_heartbeat(val_t *v, const Rn__Heartbeat *h)
     return 0;
 }
 
+/* An inventory (agent/snmp_inventory.h): every string a DisplayString (check_str's 255 bytes),
+ * entities unique by index. */
+static int validate_inventory(val_t *v, const Rn__Inventory *in)
+{
+    char path[PATH_MAX_LEN], q[48];
+    int err;
+    if ((err = check_str(v, in->device, "inventory", "device", STR_REQUIRED)) ||
+        (err = check_str(v, in->node, "inventory", "node", STR_OPTIONAL)) ||
+        (err = check_str(v, in->sys_descr, "inventory", "sys_descr", STR_OPTIONAL)) ||
+        (err = check_str(v, in->sys_object_id, "inventory", "sys_object_id", STR_OPTIONAL)))
+        return err;
+    if (in->node && !rn_wire_node_id_valid(in->node))
+        return fail(v->why, v->why_len, RN_EFRAME, "inventory.node: \"%s\" is not a node id",
+                    quoted(in->node, q));
+    if (in->time_ms <= 0)
+        return fail(v->why, v->why_len, RN_EFRAME, "inventory.time_ms: %lld, must be > 0",
+                    (long long)in->time_ms);
+    for (size_t i = 0; i < in->n_entities; i++) {
+        const Rn__PhysicalEntity *e = in->entities[i];
+        pathf(path, "inventory.entities[%zu]", i);
+        if ((err = check_str(v, e->descr, path, "descr", STR_OPTIONAL)) ||
+            (err = check_str(v, e->name, path, "name", STR_OPTIONAL)) ||
+            (err = check_str(v, e->hw_rev, path, "hw_rev", STR_OPTIONAL)) ||
+            (err = check_str(v, e->fw_rev, path, "fw_rev", STR_OPTIONAL)) ||
+            (err = check_str(v, e->sw_rev, path, "sw_rev", STR_OPTIONAL)) ||
+            (err = check_str(v, e->serial, path, "serial", STR_OPTIONAL)) ||
+            (err = check_str(v, e->mfg, path, "mfg", STR_OPTIONAL)) ||
+            (err = check_str(v, e->model, path, "model", STR_OPTIONAL)))
+            return err;
+        if (i > 0 && e->index <= in->entities[i - 1]->index)
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.index: %u, not above the one before",
+                        path, e->index);
+    }
+    return 0;
+}
+
 /* Checks the version and exactly one body, then hands the body to its validator. A frame whose
  * body pointer is NULL cannot come from protobuf-c, but the check costs nothing. */
 static int validate_frame(val_t *v, const Rn__Frame *f)
@@ -865,10 +943,12 @@ static int validate_frame(val_t *v, const Rn__Frame *f)
     case RN__FRAME__BODY_ACK: return f->ack ? 0 : RN_EFRAME;
     case RN__FRAME__BODY_HEARTBEAT:
         return f->heartbeat ? validate_heartbeat(v, f->heartbeat) : RN_EFRAME;
+    case RN__FRAME__BODY_INVENTORY:
+        return f->inventory ? validate_inventory(v, f->inventory) : RN_EFRAME;
     default: break;
     }
     return fail(v->why, v->why_len, RN_EFRAME,
-                "body: none set (expected hello, plan, batch, ack or heartbeat)");
+                "body: none set (expected hello, plan, batch, ack, heartbeat or inventory)");
 }
 
 /* The version is checked before anything else so that a peer speaking another version gets
@@ -894,12 +974,12 @@ static int peek_version(const uint8_t *body, size_t len, uint32_t *version)
     return -1;
 }
 
-int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, size_t why_len)
+/* The checks of a body that need no decoding: size, version, and the scan of every field against
+ * the limits. Returns 0 or the error with why written. */
+static int check_encoding(const uint8_t *body, size_t len, char *why, size_t why_len)
 {
     scan_t s = { why, why_len };
-    val_t v = { why, why_len };
     uint32_t version;
-    *out = NULL;
     if (why && why_len)
         why[0] = '\0';
     if (len > RN_WIRE_MAX_FRAME)
@@ -910,7 +990,23 @@ int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, 
     if (peek_version(body, len, &version) == 0 && version != RN_WIRE_VERSION)
         return fail(why, why_len, RN_EVERSION, "version: %u, expected %u", version,
                     RN_WIRE_VERSION);
-    int err = scan_message(&s, &rn__frame__descriptor, body, len, "");
+    return scan_message(&s, &rn__frame__descriptor, body, len, "");
+}
+
+int rn_wire_check(const Rn__Frame *f, const uint8_t *body, size_t len, char *why, size_t why_len)
+{
+    val_t v = { why, why_len };
+    int err = check_encoding(body, len, why, why_len);
+    if (!err && (err = validate_frame(&v, f)) && why && why_len && !why[0])
+        fail(why, why_len, err, "body: missing");
+    return err;
+}
+
+int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, size_t why_len)
+{
+    val_t v = { why, why_len };
+    *out = NULL;
+    int err = check_encoding(body, len, why, why_len);
     if (err)
         return err;
     Rn__Frame *f = rn__frame__unpack(NULL, len, body);

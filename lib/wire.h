@@ -27,6 +27,8 @@
 #define RN_WIRE_MAX_ECHO_PEERS 64u     /* UDP echo peers per plan */
 #define RN_WIRE_MAX_EXTRA 32u          /* extra OIDs per device (the topology's limit) */
 #define RN_WIRE_MAX_EXTRA_NAME 63u     /* extra OID name: 1 .. this of [a-z0-9_-] */
+#define RN_WIRE_MAX_ENTITIES 1024u     /* entPhysicalTable rows per inventory (a full chassis
+                                        * with every port is a few hundred) */
 
 /* Encodes frame (its version field is set to RN_WIRE_VERSION) with the length prefix into a new
  * buffer. On success *out is malloc'd and owned by the caller. Returns 0, -ENOMEM, or RN_ETOOBIG
@@ -37,6 +39,12 @@ int rn_wire_encode(Rn__Frame *frame, uint8_t **out, size_t *out_len);
  * the caller and released with rn_wire_free(). On failure returns RN_EFRAME, RN_EVERSION or
  * RN_ETOOBIG and writes a one-line reason naming the offending field into why. */
 int rn_wire_decode(const uint8_t *body, size_t len, Rn__Frame **out, char *why, size_t why_len);
+
+/* Runs the checks rn_wire_decode() would run on body, without decoding it: body must be the
+ * encoding of f (rn_wire_encode's output past RN_WIRE_HEADER_LEN), whose fields are validated in
+ * place of the decoded copy's. A sender uses it to refuse a frame the peer would refuse, without
+ * a second copy of the frame in memory. Returns 0, or the error and reason of rn_wire_decode(). */
+int rn_wire_check(const Rn__Frame *f, const uint8_t *body, size_t len, char *why, size_t why_len);
 
 void rn_wire_free(Rn__Frame *frame);
 
@@ -55,6 +63,7 @@ int rn_wire_numeric_oid(const char *s);
  * inflates them and hands out the frames inside one by one, so callers never see the coding. */
 #define RN_WIRE_ZLIB 0x80000000u
 #define RN_WIRE_CODING_ZLIB 1u          /* Heartbeat.codings bit: this peer reads RN_WIRE_ZLIB */
+#define RN_WIRE_CODING_INVENTORY 2u     /* Heartbeat.codings bit: this collector reads Inventory */
 
 /* Compresses len bytes of whole frames (each with its prefix, none compressed, len at most
  * RN_WIRE_MAX_FRAME) into one RN_WIRE_ZLIB frame. On success *out is malloc'd and owned by the

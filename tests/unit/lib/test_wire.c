@@ -225,11 +225,19 @@ static void assert_rejects(const uint8_t *body, size_t len, int err, const char 
     assert_null(out);
 }
 
-/* Encodes f, then asserts its decode is refused with err naming field. */
+/* Encodes f, then asserts its decode is refused with err naming field, and that rn_wire_check
+ * (the sender's check, on f itself) refuses it with the same error and reason. */
 static void assert_frame_rejected(Rn__Frame *f, int err, const char *field)
 {
     bytes_t b = encode(f);
     assert_rejects(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN, err, field);
+    char why[256] = "", why_check[256] = "";
+    Rn__Frame *out = NULL;
+    rn_wire_decode(b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN, &out, why, sizeof why);
+    int rc = rn_wire_check(f, b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN, why_check,
+                           sizeof why_check);
+    if (rc != err || strcmp(why, why_check) != 0)
+        fail_msg("rn_wire_check: expected %d \"%s\", got %d \"%s\"", err, why, rc, why_check);
     free(b.buf);
 }
 
@@ -262,6 +270,9 @@ static size_t read_stream(const uint8_t *s, size_t n, size_t piece, Rn__Frame **
 static Rn__Frame *round_trip(Rn__Frame *f)
 {
     bytes_t b = encode(f);
+    char why[256] = "";
+    if (rn_wire_check(f, b.buf + RN_WIRE_HEADER_LEN, b.len - RN_WIRE_HEADER_LEN, why, sizeof why))
+        fail_msg("rn_wire_check refused a frame that decodes: %s", why);
     Rn__Frame *whole[1], *bytewise[1];
     assert_int_equal(read_stream(b.buf, b.len, 0, whole, 1), 1);
     assert_int_equal(read_stream(b.buf, b.len, 1, bytewise, 1), 1);
