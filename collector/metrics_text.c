@@ -233,7 +233,7 @@ static void collector_health(out_t *o)
     rn_collector_t *c = h->c;
     size_t sev[4] = { 0 }, agents = 0;
     uint64_t batches = 0, samples = 0, too_old = 0, failed = 0, dups = 0, noted = 0, stale = 0;
-    uint64_t future = 0, over_cap = 0;
+    uint64_t future = 0, over_cap = 0, unplanned = 0, refused = 0;
     rn_alarm_foreach(c->alarms, count_alarm, sev);
     family(o, "rajnet_alarms_active", "gauge", "Published alarms not cleared, by severity (1 worst)");
     for (int s = 1; s <= 3; s++) {
@@ -250,6 +250,8 @@ static void collector_health(out_t *o)
         dups += n->duplicates;
         future += n->ingest.future;
         over_cap += n->ingest.over_cap;
+        unplanned += n->ingest.unplanned;
+        refused += n->ingest.refused;
     }
     if (c->latest)
         rn_latest_counts(c->latest, &noted, &stale);
@@ -272,6 +274,11 @@ static void collector_health(out_t *o)
           "Samples dropped: stamped later than now + max_future_skew_s", (double)future },
         { "rajnet_collector_samples_over_series_cap_total", "counter",
           "Samples dropped: a new series past the per-node series cap", (double)over_cap },
+        { "rajnet_collector_samples_unplanned_total", "counter",
+          "Samples dropped: a series the node's plan does not ask for", (double)unplanned },
+        { "rajnet_collector_batches_refused_total", "counter",
+          "Batches not stored (e.g. a full disk): not acked, so their agents send them again",
+          (double)refused },
         { "rajnet_collector_store_queue_depth", "gauge", "Batches queued for the RRD writer",
           (double)(c->store ? rn_rrd_store_pending(c->store) : 0) },
         { "rajnet_collector_event_store_queue_depth", "gauge",

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "topology_int.h" /* police stations' cameras: topology_cctv.c */
 #include "wire.h"
 #include "yamldoc.h"
 
@@ -370,6 +371,7 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
     typedef struct {
         char *tier, *parent;
         yaml_node_t *devices, *uplinks, *agent;
+        yaml_node_t *stations; /* topology_cctv.c */
     } node_raw_t;
     static const rn_yaml_field_t fields[] = {
         F("tier", RN_YF_STR, true, node_raw_t, tier, 0, 0),
@@ -377,6 +379,7 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
         F("devices", RN_YF_NODE, false, node_raw_t, devices, 0, 0),
         F("uplinks", RN_YF_NODE, false, node_raw_t, uplinks, 0, 0),
         F("agent", RN_YF_NODE, false, node_raw_t, agent, 0, 0),
+        F("stations", RN_YF_NODE, false, node_raw_t, stations, 0, 0),
     };
     static const char *const tiers[] = { "sdc", "district", "block", "village", NULL };
     if (!rn_yaml_is_map(y, section, "nodes"))
@@ -400,7 +403,8 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
             return;
         }
         node_raw_t raw = { 0 };
-        rn_yaml_read_map(y, rn_yaml_map_value(y, section, i), path, fields, 5, &raw);
+        rn_yaml_read_map(y, rn_yaml_map_value(y, section, i), path, fields,
+                         sizeof fields / sizeof fields[0], &raw);
         n->tier = raw.tier;
         n->parent_id = raw.parent;
         n->agent = true;
@@ -424,6 +428,9 @@ static void read_nodes(rn_yaml_t *y, yaml_node_t *section, rn_topology_t *t)
         snprintf(sub, sizeof sub, "%s.uplinks", path);
         if (ups)
             read_uplinks(y, ups, sub, n);
+        snprintf(sub, sizeof sub, "%s.stations", path);
+        if (raw.stations && !y->rc)
+            rn__topology_read_stations(y, raw.stations, sub, n);
     }
 }
 
@@ -909,6 +916,8 @@ static int read_topology(rn_yaml_t *y, rn_topology_t *t, const secrets_t *sec)
         resolve_links(y, t);
     if (!y->rc && top.udp_echo)
         read_echo_pairs(y, top.udp_echo, t);
+    if (!y->rc)
+        rn__topology_check_stations(y, t);
     return y->rc;
 }
 
@@ -998,6 +1007,7 @@ static void free_node(rn_node_t *n)
         free(l->remote.ifname);
     }
     free(n->uplinks);
+    rn__topology_free_stations(n);
 }
 
 void rn_topology_free(rn_topology_t *t)

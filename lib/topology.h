@@ -57,6 +57,25 @@ typedef struct {
     int line;
 } rn_link_t;
 
+/* Police video surveillance (lib/topology_cctv.c): a station's cameras and its NVR, probed by
+ * the node's agent (RTSP OPTIONS on port 554; agent/rtsp_probe.h). */
+typedef struct {
+    char *name;                /* [a-z0-9_-], unique in its station */
+    char *addr;                /* numeric IPv4 or IPv6 address */
+    int line;
+} rn_camera_t;
+
+typedef struct {
+    char *name;                /* [a-z0-9_-], unique in the topology (the alarm's entity) */
+    char *nvr;                 /* numeric address of its network video recorder, may be NULL */
+    rn_camera_t *cameras;      /* at least one, at most RN_TOPOLOGY_MAX_CAMERAS */
+    size_t n_cameras;
+    int line;
+} rn_station_t;
+
+#define RN_TOPOLOGY_MAX_CAMERAS 64   /* per station */
+#define RN_TOPOLOGY_MAX_STATIONS 64  /* per node */
+
 typedef struct rn_node {
     char *id;                  /* path: "jaipur/sanganer" */
     char *tier;                /* sdc, district, block, village */
@@ -66,6 +85,9 @@ typedef struct rn_node {
     size_t n_devices;
     rn_link_t *uplinks;
     size_t n_uplinks;
+    rn_station_t *stations;    /* police stations with cameras (`stations:`); only at a node
+                                * that runs an agent: its agent probes them */
+    size_t n_stations;
     bool agent;                /* runs an agent (`agent:`, default true); false for agentless
                                 * sites (most villages): the parent's agent probes them */
     int line;                  /* where the node is defined */
@@ -152,6 +174,10 @@ void rn_topology_free(rn_topology_t *topo);
 
 /* Returns the node with this id, or NULL. */
 const rn_node_t *rn_topology_node(const rn_topology_t *topo, const char *id);
+
+/* Returns the station with this name and, through node, the node it is at; NULL if none. */
+const rn_station_t *rn_topology_station(const rn_topology_t *topo, const char *name,
+                                        const rn_node_t **node);
 
 /* Returns the root node (the one without a parent). */
 const rn_node_t *rn_topology_root(const rn_topology_t *topo);

@@ -6,6 +6,8 @@ import { Store } from './api.js';
 import { Overview } from './overview.js';
 import { NodePage } from './node.js';
 import { ServicePage } from './service.js';
+import { AssetsPage } from './assets.js';
+import { CctvPage } from './cctv.js';
 import { tickAges } from './alarms.js';
 import { esc, fmtTime } from './util.js';
 
@@ -29,14 +31,20 @@ function route() {
     const name = decodeURIComponent(m[1]);
     document.title = `${name} · RajNet NOC`;
     page = new ServicePage(view, store, name);
+  } else if (/^#\/assets(\?|$)/.test(h)) {
+    document.title = 'Assets · RajNet NOC';
+    page = new AssetsPage(view, store, h);
+  } else if (/^#\/cctv(\?|$)/.test(h)) { // police video surveillance, per district
+    document.title = 'Video surveillance · RajNet NOC';
+    page = new CctvPage(view, store, h);
   } else {
     document.title = 'RajNet NOC';
     page = new Overview(view, store);
     page.render();
   }
-  document.body.dataset.view = h.split('/')[1] || 'overview';
+  document.body.dataset.view = (h.split('/')[1] || 'overview').split('?')[0];
   for (const a of document.querySelectorAll('header nav a')) {
-    if (a.getAttribute('href') === h || (a.getAttribute('href') === '#/' && (h === '#/' || h === '#'))) a.setAttribute('aria-current', 'page');
+    if (a.getAttribute('href') === h.split('?')[0] || (a.getAttribute('href') === '#/' && (h === '#/' || h === '#'))) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   view.focus({ preventScroll: true });

@@ -41,6 +41,9 @@ export const TYPE_LABEL = {
   link_down: 'Link down', link_degraded: 'Link degraded', link_flapping: 'Link flapping',
   node_silent: 'Node silent', agent_down: 'Agent down', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',
   service_unreachable: 'Service unreachable', path_lost: 'Path lost', vc_quality: 'VC quality low',
+  service_down: 'Service down', cert_expiring: 'Certificate expiring',
+  camera_offline: 'Camera offline',
+  device_replaced: 'Device replaced', contract_expiring: 'Contract expiring',
 };
 
 /** "4s", "12m 03s", "3h 07m", "2d 4h" for a duration in ms. */

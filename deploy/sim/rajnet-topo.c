@@ -9,6 +9,7 @@
  *   snmp ID DEVICE VERSION COMMUNITY USER AUTHPROTO AUTHKEY PRIVPROTO PRIVKEY
  *   link ID PARENT LOCAL_IFNAME REMOTE_IFNAME CIRCUIT
  *   service NAME KIND NODE ADDR TCPPORTS URL
+ *   camera STATION CAMERA NODE ADDR   (police station cameras: a stand-in RTSP server each)
  * Exit codes: 0 ok, 2 the topology or secrets have an error (printed on stderr), 1 usage. */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,18 @@ static void print_services(const rn_topology_t *t)
     }
 }
 
+/* Police station cameras: one line per camera, after the services. */
+static void print_cameras(const rn_topology_t *t)
+{
+    for (size_t i = 0; i < t->n_nodes; i++)
+        for (size_t s = 0; s < t->nodes[i].n_stations; s++) {
+            const rn_station_t *st = &t->nodes[i].stations[s];
+            for (size_t c = 0; c < st->n_cameras; c++)
+                printf("camera %s %s %s %s\n", st->name, st->cameras[c].name, t->nodes[i].id,
+                       st->cameras[c].addr);
+        }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 4 || strcmp(argv[1], "flat") != 0) {
@@ -79,6 +92,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < t->n_nodes; i++)
         print_node(t, &t->nodes[i], printed);
     print_services(t);
+    print_cameras(t);
     rn_topology_free(t);
     return 0;
 }

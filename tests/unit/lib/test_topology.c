@@ -436,6 +436,68 @@ static void test_node_defined_twice_names_the_second(void **state)
     assert_has_line(err, line, "nodes.jaipur/amer.parent: node 'jaipur/amer' is defined twice");
 }
 
+/* Police video surveillance: the simulated topology's stations, cameras and NVR. */
+static void test_stations_load(void **state)
+{
+    (void)state;
+    char err[1024];
+    rn_topology_t *t;
+    assert_int_equal(rn_topology_load(SIM_TOPOLOGY, SIM_SECRETS, &t, err, sizeof err), 0);
+    const rn_node_t *n = NULL;
+    const rn_station_t *st = rn_topology_station(t, "ps-sanganer", &n);
+    assert_non_null(st);
+    assert_string_equal(n->id, "jaipur/sanganer");
+    assert_string_equal(st->nvr, "10.77.11.60");
+    assert_int_equal(st->n_cameras, 2);
+    assert_string_equal(st->cameras[0].name, "gate");
+    assert_string_equal(st->cameras[1].addr, "10.77.11.62");
+    assert_int_equal(st->line, sim_line("name: ps-sanganer"));
+    st = rn_topology_station(t, "ps-kishangarh", &n);
+    assert_non_null(st);
+    assert_string_equal(n->id, "ajmer/kishangarh");
+    assert_null(st->nvr);
+    assert_null(rn_topology_station(t, "ps-nowhere", NULL));
+    rn_topology_free(t);
+}
+
+static void test_station_camera_addr_must_be_numeric(void **state)
+{
+    (void)state;
+    const char *err = load_error("addr: 10.77.11.62 }", "addr: cam2.example }", RN_ESCHEMA);
+    assert_has_line(err, sim_line("name: ps-sanganer"), "nodes.jaipur/sanganer.stations[0]."
+                    "cameras[1]: addr 'cam2.example' is not a numeric IPv4 or IPv6 address");
+}
+
+static void test_station_camera_name_twice(void **state)
+{
+    (void)state;
+    const char *err = load_error("name: lockup", "name: gate", RN_ESCHEMA);
+    char rest[160];
+    int line = sim_line("name: ps-sanganer");
+    snprintf(rest, sizeof rest, "nodes.jaipur/sanganer.stations[0].cameras[1]: camera 'gate' is "
+             "already at line %d", line);
+    assert_has_line(err, line, rest);
+}
+
+static void test_station_name_unique_in_topology(void **state)
+{
+    (void)state;
+    const char *err = load_error("name: ps-kishangarh", "name: ps-sanganer", RN_ETOPOLOGY);
+    char rest[200];
+    snprintf(rest, sizeof rest, "nodes.ajmer/kishangarh.stations[0]: station 'ps-sanganer' is "
+             "already at line %d (node 'jaipur/sanganer')", sim_line("name: ps-sanganer"));
+    assert_has_line(err, sim_line("name: ps-kishangarh"), rest);
+}
+
+static void test_station_needs_cameras(void **state)
+{
+    (void)state;
+    const char *err = load_error("{ name: ps-kishangarh, cameras: [{ name: gate, addr: 10.77.21.61 }] }",
+                                 "{ name: ps-kishangarh, cameras: [] }", RN_ESCHEMA);
+    assert_has_line(err, sim_line("name: ps-kishangarh"), "nodes.ajmer/kishangarh.stations[0]."
+                    "cameras: 0 cameras, expected 1..64");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +530,11 @@ int main(void)
         cmocka_unit_test(test_udp_echo_unknown_node),
         cmocka_unit_test(test_udp_echo_self_pair),
         cmocka_unit_test(test_udp_echo_duplicate_pair),
+        cmocka_unit_test(test_stations_load), /* police station cameras */
+        cmocka_unit_test(test_station_camera_addr_must_be_numeric),
+        cmocka_unit_test(test_station_camera_name_twice),
+        cmocka_unit_test(test_station_name_unique_in_topology),
+        cmocka_unit_test(test_station_needs_cameras),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
