@@ -59,6 +59,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define MAX_REPS 25            /* GETBULK max-repetitions */
 #define MAX_ROWS 4096          /* interfaces kept per device and poll */
@@ -66,7 +67,6 @@
 #define DEFAULT_RETRIES 2
 #define MAX_JITTER_NS 1000000000ull
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* The OIDs of the IF-MIB columns we walk and of the two scalars asked for as GETBULK
  * non-repeaters (their one varbind is the value), indexed by RN_COL_* (agent/snmp_counters.h):

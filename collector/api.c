@@ -84,14 +84,6 @@ static json_t *link_json(rn_http_t *h, const rn_node_t *n, const rn_link_t *l)
                      status_name(rn_alarm_link_status(c->alarms, l->circuit)));
 }
 
-static const char *district_of(const rn_node_t *n)
-{
-    for (; n; n = n->parent)
-        if (n->tier && strcmp(n->tier, "district") == 0)
-            return n->id;
-    return NULL;
-}
-
 static rn_node_state_t *state_of(rn_collector_t *c, const char *id)
 {
     for (rn_node_state_t *s = c->nodes; s; s = s->next)
@@ -138,7 +130,7 @@ static json_t *node_json(rn_http_t *h, const rn_node_t *n)
     }
     return json_pack("{s:s, s:o, s:o, s:o, s:s, s:b, s:o, s:o, s:o}", "id", n->id, "tier",
                      str_or_null(n->tier), "parent", str_or_null(n->parent_id), "district",
-                     str_or_null(district_of(n)), "status", node_status(h, n), "connected",
+                     str_or_null(rn_topology_district(n)), "status", node_status(h, n), "connected",
                      st && st->session != NULL, "last_seen_ms",
                      ms_or_null(st ? st->last_seen_ms : 0), "uplinks", uplinks, "reaches",
                      reaches);
@@ -340,7 +332,7 @@ static void put_node(FILE *f, rn_http_t *h, const rn_alarm_view_t *v, size_t i,
     fputs(",\"parent\":", f);
     rn__json_put_str(f, n->parent_id);
     fputs(",\"district\":", f);
-    rn__json_put_str(f, district_of(n));
+    rn__json_put_str(f, rn_topology_district(n));
     fputs(",\"status\":", f);
     bool impaired = false;
     for (size_t k = 0; k < n->n_uplinks; k++)

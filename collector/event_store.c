@@ -29,10 +29,10 @@
 #include "error.h"
 #include "event_store_int.h"
 #include "log.h"
+#include "util.h"
 
 #define MAX_GROUP 4096          /* jobs per transaction, at most */
 #define SEQ_FLUSH_MS 1000       /* delivery state reaches the disk within about this */
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- worker thread ---------------------------------------------------------------------------- */
 

@@ -48,14 +48,6 @@ static void value(out_t *o, double v)
         fprintf(o->f, " %.9g\n", v);
 }
 
-static const char *district_of(const rn_node_t *n)
-{
-    for (; n; n = n->parent)
-        if (n->tier && !strcmp(n->tier, "district"))
-            return n->id;
-    return "";
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -72,7 +64,7 @@ static void nodes(out_t *o)
         rn_alarm_status_t s = o->v.node[i];
         fprintf(o->f, "rajnet_node_up{node=\"%s\",tier=\"%s\",district=\"%s\"}",
                 rn__http_label(n->id, a, sizeof a), rn__http_label(n->tier, b, sizeof b),
-                rn__http_label(district_of(n), d, sizeof d));
+                rn__http_label(rn_topology_district(n), d, sizeof d));
         value(o, s == RN_STATUS_UP || s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING);
     }
     family(o, "rajnet_node_agent_connected", "gauge", "1 if the node's agent is connected");

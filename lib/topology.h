@@ -156,4 +156,7 @@ const rn_node_t *rn_topology_node(const rn_topology_t *topo, const char *id);
 /* Returns the root node (the one without a parent). */
 const rn_node_t *rn_topology_root(const rn_topology_t *topo);
 
+/* Returns the id of the district n is in (n itself if it is one), or NULL above the districts. */
+const char *rn_topology_district(const rn_node_t *n);
+
 #endif
