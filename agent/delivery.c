@@ -31,8 +31,8 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "util.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 #define BURST_NS (50 * 1000000ull)   /* rate cap: credit an idle link may bank */
 #define READ_RETRY_MS 1000
 #define RESEND_RETRY_MS 1000

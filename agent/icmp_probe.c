@@ -65,6 +65,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define PAYLOAD_LEN 56           /* as ping(8): 64-byte ICMP messages */
 #define MAX_COUNT 1000           /* echo requests per target and round */
@@ -85,7 +86,6 @@ struct icmp_filter {
 };
 #endif
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct {
     uint32_t target; /* index + 1; 0 = never used */

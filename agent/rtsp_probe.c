@@ -20,8 +20,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#include "util.h"
 
 typedef struct {
     char *station, *name;

@@ -43,13 +43,13 @@
 #include "http_lib.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define MAX_BODY (1u << 20)          /* body bytes read before an HTTP probe stops reading */
 #define MAX_JITTER_NS 100000000ull   /* first round within 100 ms */
 #define CA_CACHE_S 86400L
 #define WHY_LEN 128
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* One socket curl asked us to watch. */
 typedef struct svc_poll {

@@ -60,6 +60,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define MAX_REPS 25            /* GETBULK max-repetitions */
 #define MAX_ROWS 4096          /* interfaces kept per device and poll */
@@ -71,7 +72,6 @@
  * one-arc ifIndex; net-snmp's MAX_OID_LEN (128) would be 14 KB a device, most of the poller's
  * memory. A longer OID ends its column as one outside it does. */
 #define WALK_OID_LEN 32
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* The OIDs of the IF-MIB columns we walk and of the two scalars asked for as GETBULK
  * non-repeaters (their one varbind is the value), indexed by RN_COL_* (agent/snmp_counters.h):

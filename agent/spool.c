@@ -46,6 +46,7 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "util.h"
 
 #define RECORD_MAGIC 0x31534e52u /* "RNS1" read little-endian */
 #define READ_BLOCK (256u << 10)
@@ -53,7 +54,6 @@
 #define INDEX_MAGIC "rajnet-spool-index 1"
 #define INDEX_LINE 256
 #define NS_PER_S 1000000000ll
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct {
     uint64_t name;                                  /* the file's seq: seg-<name>.rns */

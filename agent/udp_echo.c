@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define MAGIC 0x524e5545u            /* "RNUE" */
 #define MAX_COUNT 1000               /* packets per peer and round */
@@ -43,7 +44,6 @@
 #define RECV_BURST 256               /* datagrams read per readable callback */
 #define JITTER_GAIN 16.0             /* RFC 3550 */
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* ---- the packet ------------------------------------------------------------------------------ */
 

@@ -895,14 +895,7 @@ size_t rn_alarm_foreach(rn_alarm_engine_t *e, void (*fn)(void *ctx, const rn_ala
 rn_alarm_status_t rn_alarm_link_status(const rn_alarm_engine_t *e, const char *circuit)
 {
     size_t l = rn_impact_find_link(e->ix, circuit);
-    if (l == RN_IMPACT_NONE || !e->links[l].known)
-        return RN_STATUS_UNKNOWN;
-    const link_st_t *ls = &e->links[l];
-    if (ls->flapping)
-        return RN_STATUS_FLAPPING;
-    if (ls->down)
-        return RN_STATUS_DOWN;
-    return ls->loss_bad || ls->slow_bad ? RN_STATUS_DEGRADED : RN_STATUS_UP;
+    return l == RN_IMPACT_NONE ? RN_STATUS_UNKNOWN : rn__link_status(&e->links[l]);
 }
 
 rn_alarm_status_t rn_alarm_node_status(const rn_alarm_engine_t *e, const char *node)

@@ -117,6 +117,11 @@ struct rn_alarm_engine {
     uint64_t late, stale;     /* samples ignored as replays / superseded */
 };
 
+/* alarm_view.c */
+
+/* A link's status from its state (rn_alarm_link_status without the lookup). */
+rn_alarm_status_t rn__link_status(const link_st_t *ls);
+
 /* alarm_corr.c */
 
 /* Opens an alarm of type about node (and link or service), its evidence starting at since_ms,

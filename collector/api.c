@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarm_view.h"
 #include "clock.h"
 #include "collector.h"
 #include "http.h"
@@ -88,14 +89,6 @@ static json_t *link_json(rn_http_t *h, const rn_node_t *n, const rn_link_t *l)
                      status_name(rn_alarm_link_status(c->alarms, l->circuit)));
 }
 
-static const char *district_of(const rn_node_t *n)
-{
-    for (; n; n = n->parent)
-        if (n->tier && strcmp(n->tier, "district") == 0)
-            return n->id;
-    return NULL;
-}
-
 static rn_node_state_t *state_of(rn_collector_t *c, const char *id)
 {
     for (rn_node_state_t *s = c->nodes; s; s = s->next)
@@ -104,18 +97,29 @@ static rn_node_state_t *state_of(rn_collector_t *c, const char *id)
     return NULL;
 }
 
-/* up|down|degraded|silent|unknown: the engine's view, degraded when the node is up but one of
- * its uplinks is not (degraded, flapping, or a down backup). */
+/* True if an uplink in state ls makes an up node "degraded" (degraded, flapping, a down
+ * backup). */
+static bool impairs(rn_alarm_status_t ls)
+{
+    return ls == RN_STATUS_DEGRADED || ls == RN_STATUS_FLAPPING || ls == RN_STATUS_DOWN;
+}
+
+/* up|down|degraded|silent|unknown from the node's status s; impaired: one of its uplinks
+ * impairs it. */
+static const char *status_text(rn_alarm_status_t s, bool impaired)
+{
+    if (s == RN_STATUS_UP && impaired)
+        return "degraded";
+    return s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING ? "degraded" : status_name(s);
+}
+
+/* status_text for one node, asking the engine. */
 static const char *node_status(rn_http_t *h, const rn_node_t *n)
 {
-    rn_alarm_status_t s = rn_alarm_node_status(h->c->alarms, n->id);
-    if (s == RN_STATUS_UP)
-        for (size_t i = 0; i < n->n_uplinks; i++) {
-            rn_alarm_status_t ls = rn_alarm_link_status(h->c->alarms, n->uplinks[i].circuit);
-            if (ls == RN_STATUS_DEGRADED || ls == RN_STATUS_FLAPPING || ls == RN_STATUS_DOWN)
-                return "degraded";
-        }
-    return s == RN_STATUS_DEGRADED || s == RN_STATUS_FLAPPING ? "degraded" : status_name(s);
+    bool impaired = false;
+    for (size_t i = 0; i < n->n_uplinks; i++)
+        impaired = impaired || impairs(rn_alarm_link_status(h->c->alarms, n->uplinks[i].circuit));
+    return status_text(rn_alarm_node_status(h->c->alarms, n->id), impaired);
 }
 
 static json_t *node_json(rn_http_t *h, const rn_node_t *n)
@@ -131,7 +135,7 @@ static json_t *node_json(rn_http_t *h, const rn_node_t *n)
     }
     return json_pack("{s:s, s:o, s:o, s:o, s:s, s:b, s:o, s:o, s:o}", "id", n->id, "tier",
                      str_or_null(n->tier), "parent", str_or_null(n->parent_id), "district",
-                     str_or_null(district_of(n)), "status", node_status(h, n), "connected",
+                     str_or_null(rn_topology_district(n)), "status", node_status(h, n), "connected",
                      st && st->session != NULL, "last_seen_ms",
                      ms_or_null(st ? st->last_seen_ms : 0), "uplinks", uplinks, "reaches",
                      reaches);
@@ -252,18 +256,27 @@ void rn__json_put_str(FILE *f, const char *s)
         fputs("null", f);
         return;
     }
+    /* runs of plain characters go out in one call: a locked putc per character was 60 % of
+     * the full state's node listing */
+    static const char special[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d"
+                                  "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
+                                  "\x1b\x1c\x1d\x1e\x1f";
     putc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t run = strcspn((const char *)p, special);
+        fwrite(p, 1, run, f);
+        p += run;
+        if (!*p)
+            break;
         if (*p == '"' || *p == '\\')
             putc('\\', f), putc(*p, f);
         else if (*p == '\n')
             fputs("\\n", f);
         else if (*p == '\t')
             fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04X", *p);
         else
-            putc(*p, f);
+            fprintf(f, "\\u%04X", *p);
+        p++;
     }
     putc('"', f);
 }
@@ -309,11 +322,14 @@ static state_key_t *states_sorted(const rn_collector_t *c, size_t *n)
     return v;
 }
 
-/* Writes one Node object (node_json's fields; brief: id, tier, parent, district, status). */
-static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_t *states,
-                     size_t n_states, bool brief)
+/* Writes one Node object, topology node i (node_json's fields; brief: id, tier, parent,
+ * district, status), its states from the view v. */
+static void put_node(FILE *f, rn_http_t *h, const rn_alarm_view_t *v, size_t i,
+                     const state_key_t *states, size_t n_states, bool brief)
 {
     rn_collector_t *c = h->c;
+    const rn_node_t *n = &c->topo->nodes[i];
+    const rn_alarm_status_t *ls = &v->link[v->first_link[i]];
     fputs("{\"id\":", f);
     rn__json_put_str(f, n->id);
     fputs(",\"tier\":", f);
@@ -321,9 +337,12 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
     fputs(",\"parent\":", f);
     rn__json_put_str(f, n->parent_id);
     fputs(",\"district\":", f);
-    rn__json_put_str(f, district_of(n));
+    rn__json_put_str(f, rn_topology_district(n));
     fputs(",\"status\":", f);
-    rn__json_put_str(f, node_status(h, n));
+    bool impaired = false;
+    for (size_t k = 0; k < n->n_uplinks; k++)
+        impaired = impaired || impairs(ls[k]);
+    rn__json_put_str(f, status_text(v->node[i], impaired));
     if (brief) {
         putc('}', f);
         return;
@@ -338,10 +357,10 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
     else
         fputs("null", f);
     fputs(",\"uplinks\":[", f);
-    for (size_t i = 0; i < n->n_uplinks; i++) {
-        const rn_link_t *l = &n->uplinks[i];
-        const rn_vendor_t *v = vendor_of(c->topo, l->vendor);
-        fputs(i ? ",{\"circuit\":" : "{\"circuit\":", f);
+    for (size_t k = 0; k < n->n_uplinks; k++) {
+        const rn_link_t *l = &n->uplinks[k];
+        const rn_vendor_t *vd = vendor_of(c->topo, l->vendor);
+        fputs(k ? ",{\"circuit\":" : "{\"circuit\":", f);
         rn__json_put_str(f, l->circuit);
         fputs(",\"node\":", f);
         rn__json_put_str(f, n->id);
@@ -350,7 +369,7 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
         fputs(",\"vendor\":", f);
         rn__json_put_str(f, l->vendor);
         fputs(",\"vendor_name\":", f);
-        rn__json_put_str(f, v && v->display ? v->display : l->vendor);
+        rn__json_put_str(f, vd && vd->display ? vd->display : l->vendor);
         fputs(",\"kind\":", f);
         rn__json_put_str(f, l->kind);
         fputs(",\"mbps\":", f);
@@ -360,16 +379,15 @@ static void put_node(FILE *f, rn_http_t *h, const rn_node_t *n, const state_key_
         fputs(",\"role\":", f);
         rn__json_put_str(f, l->role);
         fputs(",\"status\":", f);
-        rn__json_put_str(f, status_name(rn_alarm_link_status(c->alarms, l->circuit)));
+        rn__json_put_str(f, status_name(ls[k]));
         putc('}', f);
     }
     fputs("],\"reaches\":{", f);
-    for (size_t i = 0; i < c->topo->n_services; i++) {
-        const char *svc = c->topo->services[i].name;
-        if (i)
+    for (size_t sv = 0; sv < c->topo->n_services; sv++) {
+        if (sv)
             putc(',', f);
-        rn__json_put_str(f, svc);
-        fputs(rn_alarm_reaches(c->alarms, n->id, svc) == 1 ? ":true" : ":false", f);
+        rn__json_put_str(f, c->topo->services[sv].name);
+        fputs(rn_alarm_view_reaches(v, i, sv) ? ":true" : ":false", f);
     }
     fputs("}}", f);
 }
@@ -459,11 +477,15 @@ void rn__api_nodes(rn_http_req_t *r, const char *arg)
     size_t n_states = 0, len = 0;
     state_key_t *states = brief ? NULL : states_sorted(h->c, &n_states);
     size_t *order = nodes_in_order(t);
+    rn_alarm_view_t view;
+    bool have_view = rn_alarm_view_take(h->c->alarms, &view) == 0;
     char *buf = NULL;
-    FILE *f = order ? rn__http_text_open(&buf, &len) : NULL;
+    FILE *f = order && have_view ? rn__http_text_open(&buf, &len) : NULL;
     if (!f) {
         free(states);
         free(order);
+        if (have_view)
+            rn_alarm_view_free(&view);
         return rn__http_error(r, 503, "out of memory");
     }
     fputs("{\"nodes\":[", f);
@@ -475,11 +497,12 @@ void rn__api_nodes(rn_http_req_t *r, const char *arg)
         if (any)
             putc(',', f);
         any = true;
-        put_node(f, h, n, states, n_states, brief);
+        put_node(f, h, &view, order[k], states, n_states, brief);
     }
     fputs("]}\n", f);
     free(states);
     free(order);
+    rn_alarm_view_free(&view);
     if (fclose(f) != 0) {
         free(buf);
         return rn__http_error(r, 503, "out of memory");

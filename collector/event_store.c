@@ -29,13 +29,13 @@
 #include "error.h"
 #include "event_store_int.h"
 #include "log.h"
+#include "util.h"
 
 #define MAX_GROUP 4096          /* jobs per transaction, at most */
 #define SEQ_FLUSH_MS 1000       /* delivery state reaches the disk within about this */
 #define HELD_RETRY_NS 1000000000ull /* writes held for a full disk are retried this often */
 #define RN_STR_(x) #x
 #define RN_STR(x) RN_STR_(x)
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* ---- worker thread ---------------------------------------------------------------------------- */
 

@@ -139,7 +139,8 @@ int rn__http_parse_id(const char *s, char end_char, uint64_t *out);
  * end in s, ms, h or d. now_s must be within [0, RN_HTTP_TIME_MAX_S]. Returns 0 and *out_s
  * (Unix seconds, within [0, RN_HTTP_TIME_MAX_S]), or -EINVAL. */
 int rn__http_parse_time(const char *s, int64_t now_s, int64_t *out_s);
-/* Escapes a string for a Prometheus label value into buf; returns buf. */
+/* Escapes a string for a Prometheus label value into buf. Returns s itself when it needs no
+ * escaping, else buf: use the returned pointer. */
 const char *rn__http_label(const char *s, char *buf, size_t len);
 /* Checks a Host header against DNS rebinding: accepted are no header, IP literals, localhost
  * and *.localhost, listen_host, and the n_allowed names of http.allowed_hosts (lower case); a

@@ -64,6 +64,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define MAX_RUN 32 /* write jobs applied by one worker hand-over */
 #define MAX_SOURCES 8
@@ -75,7 +76,6 @@
 #define DAEMON_PORT "42217"  /* rrdcached's default TCP port */
 #define DAEMON_TIMEOUT_S 30  /* a BATCH round trip that takes longer fails the job */
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 typedef struct {
     char source[32];

@@ -35,6 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "util.h"
 
 #define READ_CHUNK 65536
 #define PLAIN_CHUNK 16384      /* one TLS record of plaintext */
@@ -44,7 +45,6 @@
 #define EXPIRY_WARN_S (30 * 24 * 3600)
 #define SESSION_ID_CTX "rajnet-mon"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct session_slot {
     struct session_slot *next;

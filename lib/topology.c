@@ -588,6 +588,14 @@ const rn_node_t *rn_topology_root(const rn_topology_t *t)
     return NULL;
 }
 
+const char *rn_topology_district(const rn_node_t *n)
+{
+    for (; n; n = n->parent)
+        if (n->tier && strcmp(n->tier, "district") == 0)
+            return n->id;
+    return NULL;
+}
+
 static const rn_device_t *node_device(const rn_node_t *n, const char *name)
 {
     for (size_t i = 0; i < n->n_devices; i++)

@@ -182,4 +182,7 @@ const rn_station_t *rn_topology_station(const rn_topology_t *topo, const char *n
 /* Returns the root node (the one without a parent). */
 const rn_node_t *rn_topology_root(const rn_topology_t *topo);
 
+/* Returns the id of the district n is in (n itself if it is one), or NULL above the districts. */
+const char *rn_topology_district(const rn_node_t *n);
+
 #endif

@@ -4,7 +4,8 @@
 #   - the cmocka unit tests of both builds (each test case counts),
 #   - every fuzz harness over its committed corpus, then a short libFuzzer run of each,
 #   - the integration tests (real snmpd, network namespaces, rrdtool), each "ok"/"not ok" line;
-#     the fuzzing and the tests without the simulated RajNet run beside the tests on it.
+#     the unit tests, the fuzzing and the tests without the simulated RajNet run beside the
+#     tests on it.
 # Prints one line per result and ends with "N passed, N failed[, N skipped]".
 #   FUZZ_SECONDS   seconds per harness for the libFuzzer run (default 15; 0 skips it)
 set -uo pipefail
@@ -29,52 +30,65 @@ result() { # result ok|fail|skip NAME [DETAIL]
     esac
 }
 
-# Runs one cmocka binary; every test case is one result.
+# Runs one cmocka binary; prints one "ok - " / "FAIL - " / "skip - " line per test case (counted
+# later by tally) and the failures' context.
 run_cmocka() {
     local bin=$1 label=$2 log
     log="$out/$(echo "$label" | tr '/ ' '__').log"
     ( cd "$(dirname "$bin")" && timeout 300 "$bin" ) >"$log" 2>&1
-    local rc=$? n_ok n_fail n_skip
+    local rc=$? n_fail
     # cmocka names a failed or skipped test twice (as it happens and in its summary): count once
-    n_ok=$(grep -c '^\[       OK \]' "$log")
     n_fail=$(grep '^\[  FAILED  \] test_\|^\[  ERROR   \] test_' "$log" | sort -u | wc -l)
-    n_skip=$(grep '^\[  SKIPPED \] test_' "$log" | sort -u | wc -l)
     grep '^\[       OK \]' "$log" | sed "s|^\[       OK \] |ok - $label: |"
     grep '^\[  FAILED  \] test_\|^\[  ERROR   \] test_' "$log" | sort -u | sed "s|^\[ *[A-Z]* *\] |FAIL - $label: |"
     grep '^\[  SKIPPED \] test_' "$log" | sort -u | sed "s|^\[  SKIPPED \] |skip - $label: |"
-    passed=$((passed + n_ok)); failed=$((failed + n_fail)); skipped=$((skipped + n_skip))
     if [ $rc -ne 0 ] && [ "$n_fail" -eq 0 ]; then
-        result fail "$label" "exited $rc without a cmocka failure (crash or sanitizer report, see $log)"
-        tail -15 "$log"
+        echo "FAIL - $label: exited $rc without a cmocka failure (crash or sanitizer report, see $log)"
+        tail -15 "$log" | sed 's/^/    /'
     elif [ "$n_fail" -gt 0 ]; then
-        grep -B2 -A8 'FAILED\|ERROR\|Failure' "$log" | head -40
+        grep -B2 -A8 'FAILED\|ERROR\|Failure' "$log" | head -40 | sed 's/^/    /'
     fi
 }
 
-echo "== unit tests"
-for build in build build-asan; do
-    for bin in $(find "$repo/$build/tests/unit" -type f -name 'test_*' -perm -u+x | sort); do
-        run_cmocka "$bin" "$build/${bin#"$repo/$build/tests/unit/"}"
+unit_and_corpora() { # the cmocka tests of both builds, then each fuzz harness over its corpus
+    for build in build build-asan; do
+        for bin in $(find "$repo/$build/tests/unit" -type f -name 'test_*' -perm -u+x | sort); do
+            run_cmocka "$bin" "$build/${bin#"$repo/$build/tests/unit/"}"
+        done
     done
-done
+    for bin in "$repo"/build-asan/tests/fuzz/fuzz_*; do
+        [ -x "$bin" ] || continue
+        local name corpus msg
+        name=$(basename "$bin"); corpus=$repo/tests/fuzz/corpus/${name#fuzz_}
+        if [ ! -d "$corpus" ]; then echo "FAIL - $name corpus replay: no corpus at $corpus"; continue; fi
+        if msg=$("$bin" "$corpus" 2>&1); then echo "ok - $name replays its corpus under ASan+UBSan ($(echo "$msg" | tail -1))"
+        else echo "FAIL - $name corpus replay: $(echo "$msg" | tail -5)"; fi
+    done
+}
 
-echo "== fuzz corpora"
-for bin in "$repo"/build-asan/tests/fuzz/fuzz_*; do
-    [ -x "$bin" ] || continue
-    name=$(basename "$bin"); corpus=$repo/tests/fuzz/corpus/${name#fuzz_}
-    if [ ! -d "$corpus" ]; then result fail "$name corpus replay" "no corpus at $corpus"; continue; fi
-    if msg=$("$bin" "$corpus" 2>&1); then result ok "$name replays its corpus under ASan+UBSan ($(echo "$msg" | tail -1))"
-    else result fail "$name corpus replay" "$(echo "$msg" | tail -5)"; fi
-done
+tally() { # tally FILE: counts its result lines, prints everything
+    local line
+    while IFS= read -r line; do
+        case $line in
+            "ok - "*) passed=$((passed + 1)) ;;
+            "FAIL - "*) failed=$((failed + 1)) ;;
+            "skip - "*) skipped=$((skipped + 1)) ;;
+        esac
+        echo "$line"
+    done < "$1"
+}
 
-# Integration tests that need no simulated RajNet (they do not source deploy/stack.sh) and the
-# libFuzzer runs go in the background, one after another and niced, while the tests on the
-# simulation run in the foreground: those mostly wait on timers (soaks, cuts of minutes), so the
-# suite takes minutes less. Results are printed afterwards in a fixed order.
+# The tests on the simulated RajNet (they source deploy/stack.sh) run one after another in the
+# foreground: they share the namespaces, and mostly wait on timers (soaks, cuts of minutes).
+# Beside them, niced: (1) the unit tests, the corpus replays, the libFuzzer runs and the
+# integration tests that need no simulated RajNet; (2) the standalone tests that take many
+# minutes of timers (marked "# ci: own lane"). Results are printed afterwards in a fixed order.
 fuzz_seconds=${FUZZ_SECONDS:-15}
-standalone=() on_stack=()
+standalone=() on_stack=() own_lane=()
 for t in "$repo"/tests/integration/test_*.sh; do
-    if grep -q 'deploy/stack.sh' "$t"; then on_stack+=("$t"); else standalone+=("$t"); fi
+    if grep -q 'deploy/stack.sh' "$t"; then on_stack+=("$t")
+    elif grep -q '^# ci: own lane' "$t"; then own_lane+=("$t")
+    else standalone+=("$t"); fi
 done
 run_integration() { # run_integration SCRIPT: its output into $out/NAME.log, its status into .rc
     local name; name=$(basename "$1" .sh)
@@ -83,6 +97,7 @@ run_integration() { # run_integration SCRIPT: its output into $out/NAME.log, its
 }
 (
     renice -n 10 -p "$BASHPID" >/dev/null 2>&1 # what it starts inherits the niceness
+    unit_and_corpora >"$out/unit.results" 2>&1
     if [ "$fuzz_seconds" -gt 0 ]; then
         "$repo/tests/fuzz/run-fuzz.sh" "$fuzz_seconds" >"$out/fuzz.log" 2>&1
         echo $? >"$out/fuzz.rc"
@@ -90,8 +105,16 @@ run_integration() { # run_integration SCRIPT: its output into $out/NAME.log, its
     for t in "${standalone[@]}"; do run_integration "$t"; done
 ) &
 background=$!
+(
+    renice -n 10 -p "$BASHPID" >/dev/null 2>&1
+    for t in "${own_lane[@]}"; do run_integration "$t"; done
+) &
+long_lane=$!
 for t in "${on_stack[@]}"; do run_integration "$t"; done
-wait "$background"
+wait "$background" "$long_lane"
+
+echo "== unit tests and fuzz corpora"
+tally "$out/unit.results"
 
 echo "== fuzzing"
 if [ "$fuzz_seconds" -gt 0 ]; then

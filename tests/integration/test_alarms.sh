@@ -7,7 +7,8 @@
 #    webhook receiver gets both; the event store holds the outage with the cut's start and end;
 #  - a cut inside a maintenance window (set through the HTTP API) is recorded as planned;
 #  - a link flapping every few seconds raises one flapping alarm, not one per change;
-#  - 1% random round-trip loss for minutes raises nothing.
+#  - 1% random round-trip loss for minutes raises nothing (measured while the other district's
+#    link flaps, as real faults overlap).
 set -uo pipefail
 export RAJNET_MGMT=oob # live evidence from below the cut: the symptoms come from the blocks' agents
 here=$(cd "$(dirname "$0")" && pwd)
@@ -117,19 +118,13 @@ check "deleting the window (HTTP $code) takes it out of the alarm engine too" \
     wait_for 10 eval 'since | grep -q "maintenance windows: 0 current or future loaded"'
 sleep 8
 
-# --- 2. 1% loss soak ----------------------------------------------------------------------------
-mark=$(wc -l < "$log")
+# --- 2. 1% loss soak on the ajmer district link, and 3. flapping of the jaipur one meanwhile ----
+# (the flapping runs last: its alarm clears only after 120 s quiet; the soak's verdict looks at
+# the ajmer side only, where nothing else happens)
+soak_mark=$(wc -l < "$log")
+soak_t0=$(date +%s)
 # rajnet-sim's loss applies in each direction: 0.5% each way is about 1% of round trips
 stack_sim degrade AJM-LL-0107 --loss 0.5 >/dev/null
-sleep "$SOAK_S"
-stack_sim heal AJM-LL-0107 >/dev/null
-n=$(since | grep -cE "alarm [0-9]+ (raised|promoted)")
-if [ "$n" = 0 ]; then
-    ok "1% random loss on AJM-LL-0107 for $SOAK_S s raised no alarm"
-else
-    not_ok "1% random loss raises no alarm" "$(since | grep -E 'alarm [0-9]+ (raised|promoted)')"
-fi
-# --- 3. flapping (last: the flapping alarm clears only after 120 s quiet) --------------------------------------------------------------------------------
 mark=$(wc -l < "$log")
 # each state lasts long enough to be seen (down: 2 rounds at 100%; up: 3 rounds with replies)
 for i in $(seq 6); do
@@ -142,6 +137,16 @@ if [ "$flaps" = 1 ] && [ "$downs" -le 1 ]; then
     ok "a link cut and healed 6 times in 96 s raised one flapping alarm ($downs link-down page before it)"
 else
     not_ok "one flapping alarm for a flapping link" "$flaps flapping, $downs link-down raises"
+fi
+left=$(( SOAK_S - ($(date +%s) - soak_t0) ))
+[ "$left" -gt 0 ] && sleep "$left"
+stack_sim heal AJM-LL-0107 >/dev/null
+soak_alarms=$(tail -n +"$((soak_mark + 1))" "$log" | grep -E "alarm [0-9]+ (raised|promoted)" |
+              grep -E "AJM-|ajmer")
+if [ -z "$soak_alarms" ]; then
+    ok "1% random loss on AJM-LL-0107 for $SOAK_S s raised no alarm in the ajmer district"
+else
+    not_ok "1% random loss raises no alarm" "$soak_alarms"
 fi
 
 exit $((TEST_FAILS > 0))

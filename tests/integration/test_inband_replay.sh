@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci: own lane (ten minutes of timers: tests/run-all.sh runs it beside everything else)
 # In-band management cut (issue: an agent cut off from its collector must notice the dead session
 # fast and be current again fast after the heal). No simulated RajNet: two network namespaces of
 # our own joined by a veth pair,

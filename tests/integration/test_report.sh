@@ -43,22 +43,24 @@ sleep 12
 t0=$(now_ms)
 sleep 2
 : > "$run/injected"
-cut_for JPR-MPLS-0042 30
+# Cuts in different districts run side by side (as real outages overlap); what must not
+# overlap stays apart: a district cut and the cut of a block below it, and the ajmer window
+# (it covers the ajmer subtree) and AJM-KSG-LL-2210's cut.
+cut_for JPR-MPLS-0042 30 & p1=$!
+cut_for AJM-KSG-LL-2210 40 & p2=$!
+wait "$p1" "$p2"
 sleep 15
-cut_for JPR-AMR-RF-0009 25
-cut_for AJM-KSG-LL-2210 40
-sleep 5
-# a window on a district link also covers its subtree (the engine marks outages below it
-# planned), so nothing else in the ajmer branch is cut while it is open
 now=$(now_ms)
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $STACK_OPERATOR_TOKEN" \
     -d "{\"entity\": \"AJM-LL-0107\", \"start_ms\": $now, \"end_ms\": $((now + 60000)), \"reason\": \"fibre splicing\"}" \
     "http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT/api/v1/maintenance"
 sleep 5
-cut_for AJM-LL-0107 30 # planned: not downtime
+cut_for AJM-LL-0107 30 & p1=$! # planned: not downtime
+cut_for JPR-AMR-RF-0009 25 & p2=$!
 stack_sim degrade JPR-SNG-MPLS-3301 --loss 5 >/dev/null
 sleep 20
 stack_sim heal JPR-SNG-MPLS-3301 >/dev/null
+wait "$p1" "$p2"
 sleep 25 # every alarm cleared, the maintenance window over
 t1=$(now_ms)
 cat "$run/injected"
