@@ -422,6 +422,7 @@ static void on_alarms(void *data, int status, const rn_alarm_rec_t *a, size_t n)
         return;
     }
     const char *svc_down = rn_alarm_type_name(RN_ALARM_SERVICE_DOWN); /* as alarm_log.c stores */
+    const char *link_degraded = rn_alarm_type_name(RN_ALARM_LINK_DEGRADED);
     for (size_t i = 0; i < n; i++) {
         if (!a[i].root_id && a[i].type && a[i].entity && !strcmp(a[i].type, svc_down) &&
             (j->svc_down[j->n_svc_down].service = strdup(a[i].entity))) {
@@ -429,7 +430,7 @@ static void on_alarms(void *data, int status, const rn_alarm_rec_t *a, size_t n)
             d->start_ms = a[i].raised_at_ms;
             d->end_ms = a[i].cleared ? a[i].cleared_at_ms : j->now_ms;
         }
-        if (!a[i].circuit || a[i].root_id || !a[i].type || strcmp(a[i].type, "link_degraded"))
+        if (!a[i].circuit || a[i].root_id || !a[i].type || strcmp(a[i].type, link_degraded))
             continue;
         rn_report_interval_t *d = &j->degraded[j->n_degraded++];
         d->circuit = strdup(a[i].circuit);

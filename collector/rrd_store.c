@@ -67,7 +67,7 @@
 #include "util.h"
 
 #define MAX_RUN 32 /* write jobs applied by one worker hand-over */
-#define MAX_SOURCES 8
+#define MAX_SOURCES 16 /* sources with a step of their own (if, icmp, rtp, pcap, rtsp, ...) */
 #define DEFAULT_STEP 60u
 #define HEARTBEAT_STEPS 3u
 #define NAME_ROOM (255 - 8) /* an escaped file name plus ".rrd.tmp" must fit NAME_MAX */

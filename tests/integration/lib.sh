@@ -39,6 +39,19 @@ rrd_last_time() {
     rrdtool lastupdate "$1" 2>/dev/null | awk 'NR == 3 { sub(":", "", $1); print $1 }'
 }
 
+# browser_ready: Debian's chromium, node and tests/browser's playwright-core (npm ci, once: tests
+# that run side by side take a lock, so one install never pulls the modules from under another).
+# Returns 1 after a not_ok line naming what is missing.
+browser_ready() {
+    local dir out
+    dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../browser" && pwd)
+    [ -x /usr/bin/chromium ] || { not_ok "Debian's chromium is installed" "run deploy/install-deps.sh"; return 1; }
+    command -v node >/dev/null && command -v npm >/dev/null || { not_ok "node and npm are on PATH"; return 1; }
+    out=$(flock /tmp/rajnet-npm.lock bash -c "[ -f '$dir/node_modules/playwright-core/package.json' ] ||
+          (cd '$dir' && npm ci --no-audit --no-fund)" 2>&1) ||
+        { not_ok "npm ci in tests/browser installs playwright-core" "$(echo "$out" | tail -3)"; return 1; }
+}
+
 free_port() {
     /usr/bin/python3 -c 'import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)

@@ -232,15 +232,12 @@ fi
 
 # --- the dashboard's asset page, in headless Chromium -----------------------------------------
 browser_dir=$repo/tests/browser
-if [ -x /usr/bin/chromium ] && command -v node >/dev/null &&
-    [ -f "$browser_dir/node_modules/playwright-core/package.json" ]; then
+if browser_ready; then
     RAJNET_HTTP="http://127.0.0.1:$hport" RAJNET_SERIAL="$chassis_serial" node "$browser_dir/assets.test.mjs" >"$run/browser.out" 2>&1
     brc=$?
     cat "$run/browser.out"
     TEST_FAILS=$((TEST_FAILS + $(grep -c '^not ok' "$run/browser.out")))
     [ "$brc" -eq 0 ] || grep -q '^not ok' "$run/browser.out" || not_ok "the browser test ran" "$(tail -3 "$run/browser.out")"
-else
-    echo "# skipped: the asset page in a browser (needs /usr/bin/chromium, node and npm ci in tests/browser)"
 fi
 
 # --- the box is swapped: new chassis serial, sysUpTime back -----------------------------------

@@ -128,12 +128,11 @@ check "$camera still answers ping (ping_loss_pct $(ping_loss)): a hung video ser
     test "$(ping_loss)" = "0.0"
 
 browser=$STACK_REPO/tests/browser
-if [ -x /usr/bin/chromium ] && [ -f "$browser/node_modules/playwright-core/package.json" ]; then
+if browser_ready; then
     RAJNET_HTTP=$HTTP node "$browser/cctv.test.mjs" jaipur "$station" gate=down lockup=up ||
         TEST_FAILS=$((TEST_FAILS + 1))
     have_browser=1
 else
-    echo "# no chromium or playwright-core (npm ci in tests/browser): dashboard page not checked"
     have_browser=0
 fi
 sleep $((2 * PROBE_INTERVAL))

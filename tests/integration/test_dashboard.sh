@@ -27,20 +27,7 @@ export RAJNET_OPERATOR_TOKEN=${RAJNET_OPERATOR_TOKEN:-rajnet-demo-operator}
 export RAJNET_SIM=$STACK_REPO/deploy/sim/rajnet-sim
 export RAJNET_SCREENSHOTS=${RAJNET_SCREENSHOTS:-$STACK_REPO/tests/out/screenshots}
 
-if [ ! -x /usr/bin/chromium ]; then
-    not_ok "Debian's chromium is installed" "run deploy/install-deps.sh"
-    exit 1
-fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    not_ok "node and npm are on PATH"
-    exit 1
-fi
-if [ ! -f "$browser/node_modules/playwright-core/package.json" ]; then
-    if ! out=$(cd "$browser" && npm ci --no-audit --no-fund 2>&1); then
-        not_ok "npm ci in tests/browser installs playwright-core" "$(echo "$out" | tail -3)"
-        exit 1
-    fi
-fi
+browser_ready || exit 1
 
 # The simulation's namespaces and addresses are machine-wide: wait while another run holds them
 # rather than tearing its network down under it.
