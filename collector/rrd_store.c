@@ -4,10 +4,11 @@
  * thread only queues batches here and gets a callback with the outcome. This is the only module
  * that includes <rrd.h>.
  *
- * How: rn_rrd_store_write() appends a job to a FIFO. At most one run of jobs is on the libuv
- * thread pool at a time (uv_queue_work): the queued jobs, up to MAX_RUN of them, applied one after
- * the other by one worker, so a busy store pays one thread hand-over per run, not per batch (that
- * hand-over, not librrd, bounded ingest once the files got small). Its after_work callback, on the
+ * How: rn_rrd_store_write() appends a job to a FIFO. At most one run of jobs is on the store's
+ * own worker thread at a time (lib/worker.h; not libuv's pool, which reports, graphs and static
+ * files share: none of them may hold back an ack): the queued jobs, up to MAX_RUN of them, applied
+ * one after the other, so a busy store pays one thread hand-over per run, not per batch (that
+ * hand-over, not librrd, bounded ingest once the files got small). Its after callback, on the
  * loop thread, starts the next run and then fires the callers' callbacks in order. So batches are
  * applied in submission order and the worker side state (the cache of each file's last update
  * time) is touched by one thread at a time; the hand-over through libuv's queue orders those
@@ -65,6 +66,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
+#include "worker.h"
 
 #define MAX_RUN 32 /* write jobs applied by one worker hand-over */
 #define MAX_SOURCES 16 /* sources with a step of their own (if, icmp, rtp, pcap, rtsp, ...) */
@@ -103,7 +105,7 @@ typedef struct {
 } daemon_cmd_t;
 
 typedef struct job {
-    uv_work_t req;
+    rn_worker_req_t req;
     struct job *next;
     rn_rrd_store_t *s;
     bool is_close;          /* the close sentinel: runs after every write, then frees the store */
@@ -134,6 +136,7 @@ typedef struct {
 
 struct rn_rrd_store {
     uv_loop_t *loop;
+    rn_worker_t *worker;    /* the thread that applies the jobs */
     char *data_dir;
     step_t steps[MAX_SOURCES];
     size_t n_steps;
@@ -1093,7 +1096,7 @@ static void apply_batch(job_t *job)
 
 /* Worker thread: applies a run of write jobs in order and releases their frames; the close
  * sentinel (always alone) does nothing. */
-static void on_work(uv_work_t *req)
+static void on_work(rn_worker_req_t *req)
 {
     for (job_t *job = container_of(req, job_t, req); job; job = job->next) {
         if (job->is_close)
@@ -1106,7 +1109,7 @@ static void on_work(uv_work_t *req)
 
 /* ---- queue (loop thread) ----------------------------------------------------------------- */
 
-static void on_after_work(uv_work_t *req, int status);
+static void on_after_work(rn_worker_req_t *req);
 
 /* Starts the oldest queued jobs, up to MAX_RUN of them and never the close sentinel with others,
  * as one run if none is running. */
@@ -1122,8 +1125,7 @@ static void start_next(rn_rrd_store_t *s)
         s->tail = NULL;
     last->next = NULL;
     s->running = job;
-    /* Fails only for a NULL work callback. */
-    (void)uv_queue_work(s->loop, &job->req, on_work, on_after_work);
+    rn_worker_queue(s->worker, &job->req, on_work, on_after_work);
 }
 
 /* Appends a job to the FIFO and starts it if the worker is idle. */
@@ -1148,19 +1150,27 @@ static void store_free(rn_rrd_store_t *s)
     free(s);
 }
 
+/* After the worker stopped: frees the store, then fires the close callback. */
+static void on_worker_closed(void *arg)
+{
+    rn_rrd_store_t *s = arg;
+    void (*cb)(void *) = s->close_cb;
+    void *data = s->close_data;
+    store_free(s);
+    if (cb)
+        cb(data);
+}
+
 /* Loop thread, after a job ran: starts the next job, then reports this one. After the close
- * sentinel (always the last job) it fires the close callback and frees the store. */
-static void on_after_work(uv_work_t *req, int status)
+ * sentinel (always the last job) it stops the worker, frees the store and fires the close
+ * callback. */
+static void on_after_work(rn_worker_req_t *req)
 {
     job_t *job = container_of(req, job_t, req);
     rn_rrd_store_t *s = job->s;
     s->running = NULL;
     if (job->is_close) {
-        void (*cb)(void *) = s->close_cb;
-        void *data = s->close_data;
-        store_free(s);
-        if (cb)
-            cb(data);
+        rn_worker_close(s->worker, on_worker_closed, s);
         return;
     }
     for (job_t *j = job; j; j = j->next)
@@ -1168,10 +1178,6 @@ static void on_after_work(uv_work_t *req, int status)
     start_next(s);
     while (job) {
         job_t *next = job->next;
-        if (status < 0 && job->status == 0)
-            job->status = status;
-        if (job->frame != NULL) /* not run (cancelled) */
-            rn_wire_free(job->frame);
         job->cb(job->data, job->status, &job->result);
         free(job->node_id);
         free(job);
@@ -1204,6 +1210,11 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
     }
     s->loop = loop;
     s->daemon_fd = -1;
+    if ((rc = rn_worker_new(loop, "rn-rrd", &s->worker)) != 0) {
+        rn_error("rrd: cannot start its worker thread: %s", rn_strerror(rc));
+        store_free(s);
+        return rc;
+    }
     s->close_job->s = s;
     s->close_job->is_close = true;
     *out = s;

@@ -246,6 +246,13 @@ if [ "${n_rows:-0}" -gt $(( CUT_S / step )) ] && [ "${unknown:-1}" -eq 0 ] &&
     ok "no unknown row across the cut: $n_rows rows of $step s, $unknown unknown, $cut_rows at 100% loss (the cut, replayed)"
 else
     not_ok "no unknown row across the cut" "$n_rows rows of $step s from $s to $e, $unknown unknown, $cut_rows at 100% loss"
+    # where the unknown rows are, against the cut and the heal, and what the collector said
+    rrdtool fetch "$rrd" AVERAGE -r "$step" -s "$s" -e "$e" 2>/dev/null |
+        awk -v c=$(( t_cut / 1000 )) -v h=$(( t_heal / 1000 )) -v l="$last" '
+            NR == 1 { for (i = 1; i <= NF; i++) if ($i == "loss") col = i + 1; next }
+            NF > 1 && col && $col ~ /nan/ { t = $1 + 0
+                printf "# unknown row at %d: cut %+d s, heal %+d s, last update %+d s\n", t, t - c, t - h, t - l }'
+    grep -E "older than|too old|not stored|dropped|refus" "$run/collector.log" | tail -5 | sed 's/^/# collector: /'
 fi
 
 # --- figures -------------------------------------------------------------------------------------

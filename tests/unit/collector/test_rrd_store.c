@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -516,6 +517,57 @@ static void test_batches_are_applied_in_submission_order(void **state)
     assert_string_equal(vals, "400 400 1 2 3 4 1");
 }
 
+/* ---- libuv's pool busy: writes do not wait for it ----------------------------------------- */
+
+#define POOL_THREADS 4 /* set in main() before anything uses the pool */
+
+typedef struct {
+    uv_work_t w;
+    bool timed_out;
+} blocker_t;
+
+static atomic_bool write_done;
+
+/* Holds a pool thread (as a report or a graph render does) until the write is done, 10 s at most. */
+static void block_work(uv_work_t *w)
+{
+    blocker_t *b = (blocker_t *)w;
+    for (int i = 0; i < 1000 && !atomic_load(&write_done); i++)
+        usleep(10000);
+    b->timed_out = !atomic_load(&write_done);
+}
+
+static void block_after(uv_work_t *w, int status)
+{
+    (void)w, (void)status;
+}
+
+static void on_written_release(void *data, int status, const rn_rrd_result_t *r)
+{
+    on_written(data, status, r);
+    atomic_store(&write_done, true);
+}
+
+static void test_writes_do_not_wait_for_the_thread_pool(void **state)
+{
+    fixture_t *fx = *state;
+    blocker_t b[POOL_THREADS] = { 0 };
+    atomic_store(&write_done, false);
+    for (size_t i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(uv_queue_work(&fx->loop, &b[i].w, block_work, block_after), 0);
+    ts_t s = { "icmp", "", "sdc", (int64_t)fx->t0 * 1000, 0, 8,
+               { G(1.5), G(2.25), G(4), G(0.5), G(0.125), G(0), G(20), G(20) } };
+    outcome_t o = { 0 };
+    assert_int_equal(rn_rrd_store_write(fx->store, "jaipur", make_frame(&s, 1), on_written_release,
+                                        &o), 0);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
+    assert_int_equal(o.fired, 1);
+    assert_int_equal(o.status, 0);
+    assert_int_equal(o.r.written, 1);
+    for (size_t i = 0; i < POOL_THREADS; i++)
+        assert_false(b[i].timed_out); /* the write was stored while every pool thread was held */
+}
+
 static void test_close_finishes_queued_writes(void **state)
 {
     fixture_t *fx = *state;
@@ -751,6 +803,7 @@ static void test_bad_node_id_is_refused(void **state)
 int main(void)
 {
     unsetenv("RRDCACHED_ADDRESS"); /* rrdtool must read the files themselves */
+    setenv("UV_THREADPOOL_SIZE", "4", 1); /* POOL_THREADS */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_if_batch_creates_file_from_template, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_sample_lands_under_source, setup, teardown),
@@ -765,6 +818,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_are_applied_in_submission_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_finishes_queued_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writes_do_not_wait_for_the_thread_pool, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_data_dir_reports_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_node_dir_fails_its_samples_only, setup,
                                         teardown),
