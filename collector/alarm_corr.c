@@ -193,7 +193,7 @@ static void describe_impact(rn_alarm_engine_t *e, alarm_t *a)
     case RN_ALARM_SERVICE_DOWN: /* the offices that lost it, as rn__svc_eval counts them */
         for (size_t i = 0; i < e->ix->n_nodes; i++) {
             const svc_st_t *sv = e->nodes[i].svc ? &e->nodes[i].svc[a->service] : NULL;
-            if (sv && sv->h.on && rn__svc_fresh(e, i, a->service) &&
+            if (sv && rn__svc_office_fails(&sv->h) && rn__svc_fresh(e, i, a->service) &&
                 !rn__service_path_cause(e, i, a->service) &&
                 rn_impact_list_add(&a->inodes, e->ix->nodes[i].node->id))
                 break;

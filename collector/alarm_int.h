@@ -117,6 +117,16 @@ struct rn_alarm_engine {
     uint64_t late, stale;     /* samples ignored as replays / superseded */
 };
 
+/* True if an office's checks of a service say it fails: its alarm holds, or its newest check
+ * failed. Across offices one failed round is enough: every office failing the same service at
+ * once, over paths that work, is the host (a glitch of one office's path or probe is not every
+ * office's), and waiting for each office's own hysteresis cost a round beyond the 3 the NOC
+ * is promised. An office's own alarm keeps its hysteresis. */
+static inline bool rn__svc_office_fails(const hyst_t *h)
+{
+    return h->on || h->bad > 0;
+}
+
 /* alarm_view.c */
 
 /* A link's status from its state (rn_alarm_link_status without the lookup). */

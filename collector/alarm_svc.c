@@ -53,7 +53,7 @@ static void svc_count(const rn_alarm_engine_t *e, size_t s, rn_alarm_service_sta
         if (with_paths && rn__service_path_cause(e, n, s))
             continue; /* a cut on its way: no evidence either way */
         st->n_checking++;
-        if (h->on) {
+        if (rn__svc_office_fails(h)) {
             st->n_failing++;
             if (!*since || h->since < *since)
                 *since = h->since;
@@ -101,11 +101,15 @@ bool rn__svc_paths_proven(const rn_alarm_engine_t *e, size_t s)
     for (size_t n = 0; n < e->ix->n_nodes; n++) {
         if (!rn__svc_fresh(e, n, s) || rn__service_path_cause(e, n, s))
             continue;
-        if (!e->nodes[n].svc[s].h.on && e->nodes[n].svc[s].h.bad)
-            return false; /* an office still counting its failures: page them all at once */
-        if (!e->nodes[n].svc[s].h.on)
+        const hyst_t *h = &e->nodes[n].svc[s].h;
+        if (!rn__svc_office_fails(h))
             continue;
-        if (n == e->ix->root || !path_good_since(e, n, e->nodes[n].svc[s].h.first_bad))
+        /* the round in progress when the check failed counts: the check and that round went
+         * the same way at the same time, and waiting for the next round cost a whole interval
+         * of the 3 the NOC is promised; a cut in between shows as a path alarm a round later,
+         * which takes the office out of the count and the alarm down with it */
+        if (n == e->ix->root ||
+            !path_good_since(e, n, h->first_bad - e->cfg.probe_interval_ms))
             return false;
         failing++;
     }
