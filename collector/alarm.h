@@ -76,16 +76,18 @@
  * service no node checked freshly is unknown (rn_alarm_service_state), not up.
  *
  * Service down (S2, entity = the service, node = its host, the first endpoint's node). Every
- * office that checks the service freshly fails it (its check is unreachable) and at least
- * service_down_min_offices (2) do: one office alone cannot tell its own side from the host's.
+ * office that checks the service freshly fails it (its alarm holds, or its newest check failed:
+ * one round at every office is enough) and at least service_down_min_offices (2) do: one office
+ * alone cannot tell its own side from the host's.
  * Offices whose failure a cut or path-lost alarm on their way explains do not count, either
  * way (a black-holed block is no evidence against the host). ONE alarm for the service; its
  * impact lists every office that lost it; each office's "service unreachable" is its symptom.
  * When every failing office's path is proven fine (a good round to the root, or to its parent
- * when that is the root, at or after its first failed check) nothing above can explain it and
- * it is published at once; else after the settle window. Cleared when the condition ends: an
- * office's checks succeed again (M good, the outage ends at its first good check) or too few
- * fresh failing offices remain. A service with several endpoints is judged as a whole.
+ * when that is the root, in progress at its first failed check or later) nothing above can
+ * explain it and it is published at once; else after the settle window. Cleared when the
+ * condition ends: an office's checks succeed again (M good, the outage ends at its first good
+ * check) or too few fresh failing offices remain. A service with several endpoints is judged
+ * as a whole.
  *
  * Certificate expiring (S3, entity = the service, node = its host). An HTTPS check reports
  * cert_days, the days until the server certificate's notAfter; under cert_warn_days (14) from
