@@ -140,7 +140,15 @@ export class AlarmList {
       if (want !== card) this.el.insertBefore(card, want);
       prev = card;
     }
-    for (const [id, card] of this.cards) if (!seen.has(id)) { card.remove(); this.cards.delete(id); }
+    // A card whose alarm is not listed is taken out of the page but kept for a minute: when the
+    // alarm is listed again (a refresh racing an update), the operator's half-typed
+    // acknowledgement is still in it.
+    const now = Date.now();
+    for (const [id, card] of this.cards) {
+      if (seen.has(id)) { delete card.dataset.goneAt; continue; }
+      if (card.isConnected) { card.remove(); card.dataset.goneAt = now; }
+      if (now - Number(card.dataset.goneAt || now) > 60000) this.cards.delete(id);
+    }
     let empty = this.el.querySelector('.empty');
     if (!roots.length && !empty) {
       empty = document.createElement('p');

