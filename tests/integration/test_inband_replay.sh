@@ -232,11 +232,12 @@ step=$(rrdtool info "$rrd" | awk -F' = ' '$1 == "step" { print $2 }')
 last=$(rrd_last_time "$rrd")
 # from shortly before the cut to shortly after the heal (and no later than the last update)
 s=$(( (t_cut / 1000 - 10) / step * step )) e=$(( t_heal / 1000 + 10 ))
-[ "$e" -lt "$last" ] || e=$(( last - step ))
+# the row that ends after the last update is not complete yet: stop one step before it
+[ "$e" -le $(( last - step )) ] || e=$(( last - step ))
 e=$(( e / step * step ))
-rows=$(rrdtool fetch "$rrd" AVERAGE -r "$step" -s "$s" -e "$e" 2>/dev/null | awk '
+rows=$(rrdtool fetch "$rrd" AVERAGE -r "$step" -s "$s" -e "$e" 2>/dev/null | awk -v l="$last" '
     NR == 1 { for (i = 1; i <= NF; i++) if ($i == "loss") col = i + 1; next }
-    NF > 1 && col { n++; if ($col ~ /nan/) u++; else if ($col + 0 >= 99) c++ }
+    NF > 1 && col && $1 + 0 <= l { n++; if ($col ~ /nan/) u++; else if ($col + 0 >= 99) c++ }
     END { printf "%d %d %d\n", n, u, c }')
 read -r n_rows unknown cut_rows <<<"$rows"
 want_cut_rows=$(( CUT_S / step - 2 ))
