@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "collector.h"
+#include "csv.h"
 #include "http_int.h"
 
 typedef struct {
@@ -22,11 +23,6 @@ typedef struct {
     FILE *csv;            /* CSV */
     size_t n;
 } q_t;
-
-static const char *nz(const char *s)
-{
-    return s ? s : "";
-}
 
 /* Returns true if node id n is node or under it. */
 static bool under(const char *n, const char *node)
@@ -110,28 +106,6 @@ static json_t *row_json(const rn_asset_row_t *w)
     return j;
 }
 
-/* Writes one CSV field, quoted when it holds a comma, quote or line break (RFC 4180), and with a
- * leading apostrophe when a spreadsheet would take it for a formula. */
-static void csv_field(FILE *f, const char *s, bool last)
-{
-    s = nz(s);
-    bool formula = strchr("=+-@", s[0]) && s[0];
-    if (strpbrk(s, ",\"\r\n") || formula) {
-        putc('"', f);
-        if (formula)
-            putc('\'', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                putc('"', f);
-            putc(*s, f);
-        }
-        putc('"', f);
-    } else {
-        fputs(s, f);
-    }
-    putc(last ? '\n' : ',', f);
-}
-
 static void on_row(void *ctx, const rn_asset_row_t *w)
 {
     q_t *q = ctx;
@@ -152,8 +126,10 @@ static void on_row(void *ctx, const rn_asset_row_t *w)
                         e ? e->supplier : NULL, e ? e->amc_vendor : NULL,
                         e ? e->amc_end : NULL, e ? e->warranty_end : NULL,
                         e ? e->description : NULL, w->discrepancy, last };
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        csv_field(q->csv, v[i], i + 1 == sizeof v / sizeof v[0]);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        rn_csv_field(q->csv, v[i]);
+        putc(i + 1 == sizeof v / sizeof v[0] ? '\n' : ',', q->csv);
+    }
 }
 
 /* Reads the filters into q. Returns false after replying 400. */

@@ -1,25 +1,11 @@
 /* SLA report as CSV: one file per vendor. A summary block (one row per link), then one row per
- * outage; times are UTC ISO 8601, durations in seconds. Fields with commas or quotes are quoted. */
+ * outage; times are UTC ISO 8601, durations in seconds. Fields as collector/csv.h writes them. */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
+#include "csv.h"
 #include "report.h"
-
-static void field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void iso(FILE *f, int64_t ms)
 {
@@ -55,13 +41,13 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
         const rn_report_link_t *L = &r->links[i];
         if (vendor && strcmp(vendor, L->vendor) != 0)
             continue;
-        field(f, L->vendor);
+        rn_csv_field(f, L->vendor);
         fputc(',', f);
-        field(f, L->node);
+        rn_csv_field(f, L->node);
         fputc(',', f);
-        field(f, L->circuit);
+        rn_csv_field(f, L->circuit);
         fputc(',', f);
-        field(f, L->sla);
+        rn_csv_field(f, L->sla);
         fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%.3f,%zu,%.3f,%.3f", L->period_s, L->maintenance_s,
                 L->downtime_s, L->availability_pct, L->target_pct, L->n_outages, L->mttr_s,
                 L->longest_s);
@@ -79,15 +65,15 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
             continue;
         for (size_t k = 0; k < L->n_listed; k++) {
             const rn_report_outage_t *o = &L->outages[k];
-            field(f, L->vendor);
+            rn_csv_field(f, L->vendor);
             fputc(',', f);
-            field(f, L->circuit);
+            rn_csv_field(f, L->circuit);
             fputc(',', f);
             iso(f, o->start_ms);
             fputc(',', f);
             iso(f, o->end_ms);
             fprintf(f, ",%.3f,%d,%d,", o->duration_s, o->counted, o->open);
-            field(f, o->root_cause);
+            rn_csv_field(f, o->root_cause);
             fputc('\n', f);
         }
     }
@@ -97,9 +83,9 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
         const rn_report_vendor_t *v = &r->vendors[i];
         if (vendor && strcmp(vendor, v->name) != 0)
             continue;
-        field(f, v->name);
+        rn_csv_field(f, v->name);
         fputc(',', f);
-        field(f, v->display);
+        rn_csv_field(f, v->display);
         fprintf(f, ",%zu,%zu,%zu,%.3f,%.2f,%.2f\n", v->n_links, v->n_outages, v->n_breached,
                 v->downtime_s, v->charge, v->penalty_amount);
     }
@@ -108,11 +94,11 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
               "longest_s\n", f);
     for (size_t i = 0; !vendor && i < r->n_services; i++) {
         const rn_report_service_t *S = &r->services[i];
-        field(f, S->name);
+        rn_csv_field(f, S->name);
         fputc(',', f);
-        field(f, S->kind);
+        rn_csv_field(f, S->kind);
         fputc(',', f);
-        field(f, S->host);
+        rn_csv_field(f, S->host);
         fprintf(f, ",%.3f,%.3f,%.3f,%.4f,%zu,%.3f\n", S->period_s, S->maintenance_s,
                 S->downtime_s, S->availability_pct, S->n_outages, S->longest_s);
     }

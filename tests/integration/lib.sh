@@ -58,6 +58,20 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "${1:-tcp}"
 }
 
+# loopback_agent DIR PKI NODE PORT: an agent's folder DIR for NODE (its certificate from PKI, made
+# by loopback_pki) and DIR/agent.yaml for the collector at 127.0.0.1:PORT, its state in DIR/state.
+loopback_agent() {
+    local dir=$1 pki=$2 node=$3 port=$4
+    mkdir -p "$dir" && cp "$pki/$node.crt" "$pki/$node.key" "$pki/ca.crt" "$dir/" || return 1
+    cat >"$dir/agent.yaml" <<EOF
+node: $node
+collectors: ["127.0.0.1:$port"]
+state_dir: $dir/state
+log_level: info
+tls: { cert: $node.crt, key: $node.key, ca: ca.crt, collector_name: collector }
+EOF
+}
+
 loopback_pki() {
     local dir=$1 pki node; shift
     pki="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/deploy/pki/rajnet-pki"

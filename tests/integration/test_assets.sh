@@ -147,15 +147,7 @@ wait_for 10 grep -q "listening for agents" "$run/collector.log" ||
     { not_ok "the collector starts" "$(tail -3 "$run/collector.log")"; exit 1; }
 check "the collector loads the asset file (2 entries)" grep -q "asset file $run/assets.yaml: 2 entries" "$run/collector.log"
 
-mkdir -p "$run/agent"
-cp "$run/pki/jaipur.crt" "$run/pki/jaipur.key" "$run/pki/ca.crt" "$run/agent/"
-cat >"$run/agent/agent.yaml" <<EOF
-node: jaipur
-collectors: ["127.0.0.1:$port"]
-state_dir: $run/agent/state
-log_level: info
-tls: { cert: jaipur.crt, key: jaipur.key, ca: ca.crt, collector_name: collector }
-EOF
+loopback_agent "$run/agent" "$run/pki" jaipur "$port" || { not_ok "the agent's folder"; exit 1; }
 "$agent_bin" -c "$run/agent/agent.yaml" >"$run/agent.log" 2>&1 &
 apid=$!
 

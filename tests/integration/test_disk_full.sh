@@ -79,15 +79,7 @@ clog=$run/collector.log
 cpid=$!
 wait_for 10 grep -q "listening for agents" "$clog" ||
     { not_ok "the collector starts" "$(tail -3 "$clog")"; exit 1; }
-mkdir -p "$run/agent"
-cp "$run/pki/jaipur.crt" "$run/pki/jaipur.key" "$run/pki/ca.crt" "$run/agent/"
-cat >"$run/agent/agent.yaml" <<EOF
-node: jaipur
-collectors: ["127.0.0.1:$port"]
-state_dir: $run/agent/state
-log_level: info
-tls: { cert: jaipur.crt, key: jaipur.key, ca: ca.crt, collector_name: collector }
-EOF
+loopback_agent "$run/agent" "$run/pki" jaipur "$port" || { not_ok "the agent's folder"; exit 1; }
 alog=$run/agent/agent.log
 "$agent_bin" -c "$run/agent/agent.yaml" >"$alog" 2>&1 &
 apid=$!
