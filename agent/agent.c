@@ -286,7 +286,7 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
     if (rc == 0 && a->vc)
         capture_rc = rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures);
     if (rc == 0 && a->echo) { /* UDP echo between agents (agent/udp_echo.h) */
-        /* peers know us by our first device's address (collector/plan.c): ask from it */
+        /* peers know us by our first device's address (collector/ingest/plan.c): ask from it */
         rn_udp_echo_set_source(a->echo, p->n_devices ? p->devices[0]->addr : NULL);
         rc = rn_udp_echo_set_peers(a->echo, p->echo, p->n_echo, p->probe_interval_s,
                                    DEFAULT_PROBE_COUNT);

@@ -2,7 +2,7 @@
  * connection to a collector that reads them.
  *
  * Why not the spool: an inventory is a state, not a series; only the latest one of a device
- * matters, and the collector's register takes a repeat as a no-op (collector/assets.h). So the
+ * matters, and the collector's register takes a repeat as a no-op (collector/assets/assets.h). So the
  * box holds one encoded frame per device, replaced by each new walk, and sends them all again
  * after each reconnect: a frame lost in a cut is resent at the next connection. */
 #ifndef RN_INVENTORY_BOX_H

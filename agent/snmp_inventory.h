@@ -1,4 +1,4 @@
-/* SNMP inventory: what a polled device says it is, for the asset register (collector/assets.h).
+/* SNMP inventory: what a polled device says it is, for the asset register (collector/assets/assets.h).
  *
  * Part of the SNMP poller (agent/snmp_poller.c), which owns the session and sends the requests
  * this module builds, as for the extra OIDs (agent/snmp_extra.h). After a successful interface

@@ -1,4 +1,4 @@
-/* The collector's side of the asset register (collector/assets.h): it owns the register, reads
+/* The collector's side of the asset register (collector/assets/assets.h): it owns the register, reads
  * the asset file named in collector.yaml (again on SIGHUP), feeds it the agents' Inventory
  * frames, and publishes its alarms as the alarm engine's own are published (event store,
  * notifiers, HTTP events, log), with ids from the engine so that both share one numbering.
@@ -19,7 +19,7 @@
 #include "collector.h"
 #include "error.h"
 #include "log.h"
-#include "plan.h"
+#include "ingest/plan.h"
 
 #define ASSETS_TICK_MS 60000 /* contracts are judged in days: once a minute is plenty */
 #define FOREIGN_LOG_MS 60000 /* a misbehaving agent resends on every connection: log a minute */

@@ -1,4 +1,4 @@
-/* The collector's side of police video surveillance (collector/cctv.h): it owns the camera
+/* The collector's side of police video surveillance (collector/cctv/cctv.h): it owns the camera
  * state, feeds it the agents' "rtsp" samples, ticks it from the cron, swaps the topology on a
  * reload, and publishes its "camera offline" alarms as the alarm engine's own are published
  * (event store, notifiers, HTTP events, log), with ids from the engine so both share one
@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cctv.h"
+#include "cctv/cctv.h"
 #include "clock.h"
 #include "collector.h"
 #include "error.h"

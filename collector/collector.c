@@ -10,12 +10,12 @@
 
 #include "clock.h"
 #include "error.h"
-#include "http.h"   /* HTTP API */
-#include "latest.h" /* HTTP API: latest values */
+#include "http/http.h"   /* HTTP API */
+#include "series/latest.h" /* HTTP API: latest values */
 #include "log.h"
 #include "notify_systemd.h" /* readiness for systemd (Type=notify) */
-#include "session.h"
-#include "report_run.h" /* SLA reports: monthly generation */
+#include "ingest/session.h"
+#include "report/report_run.h" /* SLA reports: monthly generation */
 
 #define CRON_MS 1000
 #define SILENT_AFTER_S 30      /* a connected node that sends nothing this long is "silent" */
@@ -105,7 +105,7 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "udpecho", c->topo->settings.probe_interval_s);
     rn_rrd_store_set_step(c->store, "rtsp", c->topo->settings.probe_interval_s); /* cameras */
-    /* VC capture: the interval collector/plan.c gives every capture */
+    /* VC capture: the interval collector/ingest/plan.c gives every capture */
     rn_rrd_store_set_step(c->store, "rtp", 5);
     rn_rrd_store_set_step(c->store, "tcphs", 5);
     rn_rrd_store_set_step(c->store, "pcap", 5); /* the captures' drop counters */

@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "alarm.h"
-#include "alarm_log.h"
-#include "assets.h"
-#include "config.h"
-#include "ingest.h"
-#include "notify.h"
-#include "rrd_store.h"
+#include "alarm/alarm.h"
+#include "alarm/alarm_log.h"
+#include "assets/assets.h"
+#include "conf.h"
+#include "ingest/ingest.h"
+#include "notify/notify.h"
+#include "series/rrd_store.h"
 #include "tls.h"
 #include "topology.h"
 

@@ -655,7 +655,7 @@ static int resolve_tree(rn_yaml_t *y, rn_topology_t *t)
                 return fail_line(y, t->nodes[i].line, "nodes", "parents of '%s' form a cycle",
                                  t->nodes[i].id);
     }
-    /* an agentless node is probed and polled by its parent's agent (collector/plan.h), whose
+    /* an agentless node is probed and polled by its parent's agent (collector/ingest/plan.h), whose
      * plan must hold its devices with the parent's own */
     size_t *polled = alloc_array(y, t->n_nodes ? t->n_nodes : 1, sizeof *polled);
     for (size_t i = 0; polled && i < t->n_nodes; i++)

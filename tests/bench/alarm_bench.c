@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "alarm.h"
+#include "alarm/alarm.h"
 #include "topology.h"
 
 typedef struct {
@@ -54,7 +54,7 @@ static bool under(const rn_topology_t *t, size_t i, const rn_node_t *top)
     return false;
 }
 
-/* Lists every (agent node, target) pair of the state's plans (collector/plan.c: parent, root,
+/* Lists every (agent node, target) pair of the state's plans (collector/ingest/plan.c: parent, root,
  * children; targets need a device). Returns the count, or 0 with *out NULL when out of memory. */
 static size_t list_probes(const rn_topology_t *t, probe_t **out)
 {

@@ -4,7 +4,7 @@
  * A child process writes the store through the event store's own API (roots with symptoms, all
  * but the newest few hundred cleared, spread over the last weeks) and exits, so its memory does
  * not count. The parent opens the file as the collector does, starts the real HTTP server on the
- * simulated topology (collector/http.h) on a loop that ticks every millisecond, and a client
+ * simulated topology (collector/http/http.h) on a loop that ticks every millisecond, and a client
  * thread asks each request of the list once. Per request it prints: the client's time, the
  * longest gap between two ticks of the loop while it ran (the loop's stall), the growth of the
  * process's peak RSS (getrusage ru_maxrss) and the size of the answer.
@@ -15,7 +15,7 @@
  * -k keeps the store file (its path is printed) to look at; -o writes the first answer to file;
  * -t is the client's timeout. -r sets up what GET /api/v1/report reads as well: the collector's
  * config (the simulated topology) and an RRD store whose every link has a probe file laid out as
- * collector/rrd_store.c lays them out (10 s step; 2 days at 10 s, 40 at 5 min, 400 at 1 h, 5
+ * collector/series/rrd_store.c lays them out (10 s step; 2 days at 10 s, 40 at 5 min, 400 at 1 h, 5
  * years at 1 day), so a report's PATH can be timed too. */
 #define _GNU_SOURCE /* asprintf */
 #include <curl/curl.h>
@@ -31,12 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alarm.h"
+#include "alarm/alarm.h"
 #include "clock.h"
 #include "collector.h"
-#include "event_store.h"
-#include "http.h"
-#include "http_int.h"
+#include "events/event_store.h"
+#include "http/http.h"
+#include "http/http_int.h"
 #include "metrics.h"
 #include "topology.h"
 

@@ -12,7 +12,7 @@
  * Disk: at 1 s rounds the production RRA layout makes ~15 MB per "icmp" file, and the full state
  * has ~10,000 of them. So once every plan is in, and before the first round, the swarm creates
  * every series' file itself in the collector's data directory (same path, step, data sources and
- * order as collector/rrd_store.c) with one AVERAGE RRA of --rows rows; the collector finds the
+ * order as collector/series/rrd_store.c) with one AVERAGE RRA of --rows rows; the collector finds the
  * file and only updates it. Each update is the same librrd call as in production, on a smaller
  * file (fewer RRAs to consolidate into), so the RRD share of the figures is a lower bound.
  *
@@ -194,7 +194,7 @@ static int make_certs(swarm_t *sw)
 
 /* ---- RRD files made up front ------------------------------------------------------------- */
 
-/* Writes s into buf escaped as collector/rrd_store.c names files: bytes outside
+/* Writes s into buf escaped as collector/series/rrd_store.c names files: bytes outside
  * [A-Za-z0-9._-], and a leading '.', as %XX. Returns buf. */
 static char *escape(char *buf, size_t len, const char *s)
 {

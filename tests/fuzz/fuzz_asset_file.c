@@ -1,9 +1,9 @@
-/* Fuzz target for the asset file parser (collector/asset_file.c: libyaml, the schema table, the
+/* Fuzz target for the asset file parser (collector/assets/asset_file.c: libyaml, the schema table, the
  * date and uniqueness checks). Input: an asset file. Must never crash or leak. */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "asset_file.h"
+#include "assets/asset_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

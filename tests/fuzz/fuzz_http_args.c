@@ -1,4 +1,4 @@
-/* Fuzz target for the HTTP server's argument parsers (collector/http_parse.c): integer query
+/* Fuzz target for the HTTP server's argument parsers (collector/http/http_parse.c): integer query
  * parameters (rn__http_parse_int: limit, since, width, from/to of reports...), ids in paths
  * (rn__http_parse_id: /api/v1/alarms/{id}/ack, /api/v1/maintenance/{id}) and the Host header
  * check against DNS rebinding (rn__http_host_allowed).
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

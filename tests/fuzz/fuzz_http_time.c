@@ -1,4 +1,4 @@
-/* Fuzz target for the HTTP server's time parser (collector/http_parse.c, rn__http_parse_time):
+/* Fuzz target for the HTTP server's time parser (collector/http/http_parse.c, rn__http_parse_time):
  * the `from` and `to` of GET /api/v1/graph ("now", "-2h", "now-3600", "now+90s", Unix s or ms).
  * Input: one byte choosing "now" (the epoch, today, the last second the parser takes, ...), then
  * `from`, optionally "&" and `to`. Checks what the graph handler relies on: a parsed time is
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_int.h"
+#include "http/http_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

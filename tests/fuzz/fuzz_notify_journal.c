@@ -1,4 +1,4 @@
-/* libFuzzer harness of the notification journal reader (collector/notify_store.c,
+/* libFuzzer harness of the notification journal reader (collector/notify/notify_store.c,
  * rn__notify_journal_parse): the file a restart reads back, which a crash can leave torn and an
  * operator can edit. The input is the whole journal. Whatever is read must be what the writer
  * could have written: A records in strictly increasing seq order, none 0, max_seq the last one,
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify_int.h"
+#include "notify/notify_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

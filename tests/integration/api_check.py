@@ -14,7 +14,7 @@ ALARM = {"id", "type", "severity", "node", "entity", "vendor", "circuit", "root_
          "acked_ms", "ack_comment"}
 OUTAGE = {"id", "alarm_id", "entity", "kind", "vendor", "circuit", "root_cause", "start_ms", "end_ms", "planned"}
 MAINT = {"id", "entity", "start_ms", "end_ms", "reason", "created_by"}
-# the alarm types of docs/api.md (collector/api.c type_names)
+# the alarm types of docs/api.md (collector/http/api.c type_names)
 TYPES = {"link_down", "link_degraded", "link_flapping", "node_silent", "node_isolated",
          "redundancy_lost", "service_unreachable", "path_lost", "vc_quality", "agent_down",
          "service_down", "cert_expiring"}

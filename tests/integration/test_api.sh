@@ -23,7 +23,7 @@ PROBE_INTERVAL=2
 HTTP="http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT"
 OP="Authorization: Bearer $STACK_OPERATOR_TOKEN"
 VIEW="Authorization: Bearer $STACK_VIEWER_TOKEN"
-CTL="$STACK_BUILD/collector/rajnetctl"
+CTL="$STACK_BUILD/ctl/rajnetctl"
 PY=/usr/bin/python3
 run=$(mktemp -d /tmp/rn-api-XXXXXX)
 trap 'kill "${sse_pid:-}" 2>/dev/null; stack_sim heal JPR-MPLS-0042 >/dev/null 2>&1; stack_stop; rm -rf "$run"' EXIT

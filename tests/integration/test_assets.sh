@@ -27,7 +27,7 @@ command -v snmpsimd >/dev/null || { echo "not ok - snmpsimd missing (apt-get ins
 build=${RAJNET_BUILD:-$repo/build}
 agent_bin=$build/agent/rajnet-agent
 collector_bin=$build/collector/rajnet-collector
-ctl_bin=$build/collector/rajnetctl
+ctl_bin=$build/ctl/rajnetctl
 [ -x "$agent_bin" ] && [ -x "$collector_bin" ] || { echo "not ok - no build at $build (set RAJNET_BUILD)"; exit 1; }
 rec_gz=/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz
 [ -r "$rec_gz" ] || { echo "not ok - $rec_gz missing (snmpsim package)"; exit 1; }

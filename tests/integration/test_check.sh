@@ -57,7 +57,7 @@ check "service probe vc-1720 connects" has '^  vc-1720 +10\.77\.0\.10:1720 +conn
 check "service probe emitra-http answers 200" has '^  emitra-http +http://10\.77\.0\.20:8080/health +HTTP 200, ttfb [0-9.]+ms.* +ok'
 check "the uplink is ok (mutual TLS)" has "^UPLINK to ${STACK_COLLECTOR_ADDR//./\\.}:$STACK_COLLECTOR_PORT: ok \\(mutual TLS session in [0-9]+ ms\\)"
 check "the verdict line says healthy" has '^RESULT: healthy \(exit 0\)'
-# downward evidence: the agentless village below the block (collector/plan.h)
+# downward evidence: the agentless village below the block (collector/ingest/plan.h)
 check "the village's router is polled as an agentless child's device" has '^DEVICE rtr1 of jaipur/sanganer/gp-bagru, agentless child \(10\.77\.122\.1\): ok'
 check "probes down the tree get a section of their own" has '^PROBES DOWN \(ICMP to child nodes'
 check "the probe down to the village is ok against its uplink's gp limits (600 ms / 3%)" has '^  jaipur/sanganer/gp-bagru +10\.77\.122\.1 .*600ms/3\.0%/80ms +ok'

@@ -26,7 +26,7 @@ sed 's/min_outage_s: 60/min_outage_s: 10/' "$STACK_REPO/deploy/sim/topology.yaml
 export RAJNET_TOPOLOGY=$run/topology.yaml
 STACK_TOPOLOGY=$RAJNET_TOPOLOGY
 api="http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT"
-ctl() { "$STACK_BUILD/collector/rajnetctl" --url "$api" --token "$STACK_OPERATOR_TOKEN" "$@"; }
+ctl() { "$STACK_BUILD/ctl/rajnetctl" --url "$api" --token "$STACK_OPERATOR_TOKEN" "$@"; }
 now_ms() { date +%s%3N; }
 get() { curl -sf -H "Authorization: Bearer $STACK_OPERATOR_TOKEN" "$api$1"; }
 # cut_bg NAME SECONDS CMD...: runs the cut command, waits, heals; appends

@@ -57,7 +57,7 @@ check "sqlite3: exactly one outage row for $CIRCUIT" test "$(printf '%s\n' "$row
 check "no link down alarm of $CIRCUIT is left active (sqlite3: $active)" test "$active" = 0
 check "the restart adopted the row: the log says so" grep -q "continues under alarm" "$run/collector.log"
 
-ctl() { "$STACK_BUILD/collector/rajnetctl" --url "http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT" \
+ctl() { "$STACK_BUILD/ctl/rajnetctl" --url "http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT" \
         --token "$STACK_OPERATOR_TOKEN" "$@"; }
 ctl report --from "$t0" --to "$t1" --format json -o "$run/report.json" >/dev/null
 check "rajnetctl report --format json answers" test -s "$run/report.json"

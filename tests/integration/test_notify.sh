@@ -2,7 +2,7 @@
 # RAJNET-MONITOR-MIB as an NMS sees it:
 #  1. `smilint -l 6` (libsmi, the strictest common MIB checker) reports nothing for our module;
 #  2. net-snmp parses it: snmptranslate maps the notification and object names to the numeric
-#     OIDs the collector puts on the wire (collector/notify_trap.c), and back.
+#     OIDs the collector puts on the wire (collector/notify/notify_trap.c), and back.
 # The notifier itself against real receivers (snmptrapd printing our traps with symbolic names,
 # webhook, syslog, exec, dead receivers, restart) is tests/unit/collector/test_notify_live.
 # Debian has no IETF MIB files; the npm package net-snmp ships them (docs/architecture.md, "Test

@@ -25,7 +25,7 @@ trap 'stack_stop; rm -rf "$run"' EXIT
 sed 's/min_outage_s: 60/min_outage_s: 10/' "$STACK_REPO/deploy/sim/topology.yaml" > "$run/topology.yaml"
 export RAJNET_TOPOLOGY=$run/topology.yaml
 STACK_TOPOLOGY=$RAJNET_TOPOLOGY
-ctl() { "$STACK_BUILD/collector/rajnetctl" --url "http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT" \
+ctl() { "$STACK_BUILD/ctl/rajnetctl" --url "http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT" \
         --token "$STACK_OPERATOR_TOKEN" "$@"; }
 now_ms() { date +%s%3N; }
 # cut LINK SECONDS: cuts, waits, heals; appends "LINK injected_ms" to $run/injected

@@ -140,7 +140,7 @@ code=$(post_deliver "$STACK_OPERATOR_TOKEN" "{\"month\": \"$next\"}" "$run/futur
 check "redelivery of $next, not begun: 400 (got $code: $(head -c 120 "$run/future.out"))" test "$code" = 400
 t0=$(date +%s%3N)
 out=$(RAJNET_URL=$api RAJNET_TOKEN=$STACK_OPERATOR_TOKEN \
-    "$RAJNET_BUILD/collector/rajnetctl" --json report --deliver --month "$month" 2>&1)
+    "$RAJNET_BUILD/ctl/rajnetctl" --json report --deliver --month "$month" 2>&1)
 rc=$?
 echo "# rajnetctl report --deliver answered in $(( $(date +%s%3N) - t0 )) ms"
 listed=$(printf '%s' "$out" | /usr/bin/python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin)["files"])))' 2>/dev/null)

@@ -115,7 +115,7 @@ check "degraded: jitter $jit ms is within 20% of $want_jit ms (RFC 3550 of unifo
 check "degraded: MOS falls from $clean_mos to $mos" \
     awk -v a="$clean_mos" -v b="$mos" 'BEGIN { exit !(b < a - 0.3) }'
 
-# --- VC quality alarm, as a symptom of the degraded link (collector/alarm.c) ----------------------
+# --- VC quality alarm, as a symptom of the degraded link (collector/alarm/alarm.c) ----------------------
 log=$run/collector.log
 vc_alarm() { grep -qE "VC quality low at jaipur" "$log"; }
 check "the collector raises \"VC quality low at jaipur\"" wait_for 30 vc_alarm

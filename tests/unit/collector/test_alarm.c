@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "alarm.h"
+#include "alarm/alarm.h"
 #include "topology.h"
 
 #define SIM_TOPOLOGY RN_SRCDIR "/deploy/sim/topology.yaml"

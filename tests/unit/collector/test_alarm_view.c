@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "alarm.h"
-#include "alarm_view.h"
+#include "alarm/alarm.h"
+#include "alarm/alarm_view.h"
 #include "topology.h"
 
 #define T0 1700000000000LL

@@ -1,6 +1,6 @@
-/* Unit tests of the asset file parser (collector/asset_file.c), the asset register's join,
- * discrepancies, replacements and contract alarms (collector/assets.c), and its persistence:
- * restore at start and the event store's asset tables (collector/event_store.h). */
+/* Unit tests of the asset file parser (collector/assets/asset_file.c), the asset register's join,
+ * discrepancies, replacements and contract alarms (collector/assets/assets.c), and its persistence:
+ * restore at start and the event store's asset tables (collector/events/event_store.h). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,11 +14,11 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "asset_file.h"
-#include "assets.h"
+#include "assets/asset_file.h"
+#include "assets/assets.h"
 #include "collector.h"
 #include "error.h"
-#include "event_store.h"
+#include "events/event_store.h"
 
 #define DAY 86400000LL
 #define NOW (20000LL * DAY + 12 * 3600000LL) /* 2024-10-04 12:00 UTC */

@@ -1,4 +1,4 @@
-/* Tests of collector/cctv.c on the simulated topology's stations: one alarm per station that
+/* Tests of collector/cctv/cctv.c on the simulated topology's stations: one alarm per station that
  * lists every camera down in the round it was raised, N bad rounds to go down, one good round
  * to come back, the clear only when the last camera is back, staleness, and a reload. */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cctv.h"
+#include "cctv/cctv.h"
 #include "topology.h"
 
 #define SIM_TOPOLOGY RN_SRCDIR "/deploy/sim/topology.yaml"

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alarm_log.h"
+#include "alarm/alarm_log.h"
 #include "error.h"
-#include "event_store.h"
+#include "events/event_store.h"
 
 typedef struct {
     char dir[64];               /* mkdtemp */

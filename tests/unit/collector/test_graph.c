@@ -1,4 +1,4 @@
-/* Tests of collector/graph.c: which views each source has, and that every view renders with the
+/* Tests of collector/http/api_graph.c: which views each source has, and that every view renders with the
  * real librrd into a PNG and an SVG from an RRD file laid out from the source's template
  * (lib/metrics.h), as the collector's store would create it. The files hold an hour of 10 s
  * samples ending a minute ago; the RTP one dips from MOS 4.4 to 3.2 in its middle.
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "graph.h"
+#include "series/rrd_graph.h"
 #include "metrics.h"
 
 #define STEP 10

@@ -22,12 +22,12 @@
 
 #include "clock.h"
 #include "collector.h"
-#include "event_store.h"
-#include "graph.h"
-#include "http.h"
-#include "http_int.h"
-#include "latest.h"
-#include "report_run.h"
+#include "events/event_store.h"
+#include "series/rrd_graph.h"
+#include "http/http.h"
+#include "http/http_int.h"
+#include "series/latest.h"
+#include "report/report_run.h"
 
 /* ---------------------------------------------------------------- helpers */
 

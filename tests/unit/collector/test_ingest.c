@@ -1,4 +1,4 @@
-/* Ingest checks (collector/ingest.c): samples stamped in the future are dropped, a node feeds
+/* Ingest checks (collector/ingest/ingest.c): samples stamped in the future are dropped, a node feeds
  * only the series its plan asks for and a capped number of them, and the ack covers only a
  * contiguous prefix of stored batches. */
 #include <errno.h>
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "ingest.h"
-#include "plan.h"
+#include "ingest/ingest.h"
+#include "ingest/plan.h"
 #include "topology.h"
 #include "wire.h"
 

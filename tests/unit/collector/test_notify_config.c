@@ -1,4 +1,4 @@
-/* The `notify` section reader (collector/notify_config.c): a full section is read with its
+/* The `notify` section reader (collector/notify/notify_config.c): a full section is read with its
  * defaults, and every mistake an operator is likely to make is refused with file:line and the
  * path of the offending key. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "error.h"
-#include "notify.h"
+#include "notify/notify.h"
 
 /* Loads text as "collector.yaml", reads its notify section into cfg; returns the reader's result
  * with the message in err. */

@@ -1,4 +1,4 @@
-/* Notification formats (collector/notify_format.c) and the retry schedule: the JSON payload the
+/* Notification formats (collector/notify/notify_format.c) and the retry schedule: the JSON payload the
  * webhook and exec hook get (and the journal stores and replays), the RFC 5424 line with its
  * structured data, target parsing, and the backoff delays. Pure functions: exact bytes. */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <sys/socket.h>
 
-#include "notify_int.h"
+#include "notify/notify_int.h"
 
 #define T0 1714557600123LL /* 2024-05-01T10:00:00.123Z */
 

@@ -23,7 +23,7 @@
 #include <spawn.h>
 
 #include "clock.h"
-#include "notify_int.h"
+#include "notify/notify_int.h"
 
 #define HELPER RN_SRCDIR "/tests/integration/helpers/notify-receiver.py"
 

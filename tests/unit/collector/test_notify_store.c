@@ -1,4 +1,4 @@
-/* Notification persistence (collector/notify_store.c with the core in notify.c): the journal's
+/* Notification persistence (collector/notify/notify_store.c with the core in notify.c): the journal's
  * text format, notifications still pending at close being delivered after a reopen (a restart),
  * and old ones being dropped. The channel is an exec hook that fails until a flag file exists,
  * so the tests need no network. */
@@ -16,7 +16,7 @@
 #include <signal.h>
 
 #include "clock.h"
-#include "notify_int.h"
+#include "notify/notify_int.h"
 
 static char dir[256];
 

@@ -1,4 +1,4 @@
-/* Outage refinement (collector/outage_refine.c) against real probe files made with librrd, laid
+/* Outage refinement (collector/series/outage_refine.c) against real probe files made with librrd, laid
  * out as the collector lays them out (<dir>/<child>/icmp/<parent>.rrd and <dir>/<parent>/icmp/
  * <child>.rrd). Each side is simulated as the agent probes: a round every 2 s from its own phase,
  * 5 echoes spread over the first second, stamped with the round's start (whole seconds, as the
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "outage_refine.h"
+#include "series/outage_refine.h"
 
 #define STEP 2
 #define T0 1790000000LL /* s: the files start here */

@@ -1,4 +1,4 @@
-/* Plans (collector/plan.c): what each agent is told to measure, decoded the way an agent decodes
+/* Plans (collector/ingest/plan.c): what each agent is told to measure, decoded the way an agent decodes
  * it. Mostly downward evidence: every agent probes its children, and polls the devices of its
  * agentless children; the topology makes sure such a child's parent runs an agent. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "error.h"
-#include "plan.h"
+#include "ingest/plan.h"
 #include "topology.h"
 #include "wire.h"
 

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "event_store.h"
-#include "report.h"
-#include "report_run.h"
+#include "events/event_store.h"
+#include "report/report.h"
+#include "report/report_run.h"
 #include "topology.h"
 
 #define S 1000LL

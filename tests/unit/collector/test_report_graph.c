@@ -1,4 +1,4 @@
-/* SLA report graphs (collector/report_graph.c) against a real probe RRD file made here with
+/* SLA report graphs (collector/report/report_graph.c) against a real probe RRD file made here with
  * librrd: a month of 5-minute rows with a 3 h outage at 100% loss and a day of 4% loss. The
  * argument vectors mark what they should, librrd renders both graphs as PNG (also from several
  * threads at once, under the graph lock), the HTML embeds them as data: URIs that decode back to
@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <rrd.h>
 
-#include "report.h"
-#include "report_graph.h"
+#include "report/report.h"
+#include "report/report_graph.h"
 
 #define S 1000LL
 #define T0 1793491200000LL /* 2026-11-01T00:00:00Z */

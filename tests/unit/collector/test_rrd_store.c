@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rrd_store.h"
+#include "series/rrd_store.h"
 
 #define MAX_SAMPLES 16
 #define MAX_VALUES 8

@@ -1,0 +1,271 @@
+/* Police station cameras and their "camera offline" alarm (cctv.h). The state mirrors the
+ * topology's stations in file order, one entry per station holding its cameras; a reload builds
+ * a new mirror and carries each camera's state over by name. */
+#include "cctv/cctv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTITY_MAX 80 /* "cctv:" and a station name of at most 63 */
+
+typedef struct {
+    char *name;
+    rn_cctv_state_t state;     /* held state: UNKNOWN only until the first verdict */
+    uint32_t bad;              /* down rounds in a row */
+    int64_t first_bad;         /* time of the first of them */
+    int64_t last_t, changed;
+    double ms;
+} cam_t;
+
+typedef struct {
+    char *name, *node;
+    cam_t *cams;
+    size_t n;
+    uint64_t alarm_id;         /* 0: no alarm open */
+    int64_t since;
+    char *text;
+} st_t;
+
+struct rn_cctv {
+    st_t *st;
+    size_t n;
+    int64_t stale_ms, now;
+    rn_cctv_alarm_fn fn;
+    void *ctx;
+};
+
+static void free_stations(st_t *st, size_t n)
+{
+    for (size_t i = 0; st && i < n; i++) {
+        for (size_t k = 0; st[i].cams && k < st[i].n; k++)
+            free(st[i].cams[k].name);
+        free(st[i].cams);
+        free(st[i].name);
+        free(st[i].node);
+        free(st[i].text);
+    }
+    free(st);
+}
+
+/* Builds the mirror of topo's stations, every camera unknown. Returns 0 or -ENOMEM. */
+static int mirror(const rn_topology_t *topo, st_t **out, size_t *n_out)
+{
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        n += topo->nodes[i].n_stations;
+    st_t *st = calloc(n ? n : 1, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        for (size_t s = 0; s < topo->nodes[i].n_stations; s++, k++) {
+            const rn_station_t *ts = &topo->nodes[i].stations[s];
+            st[k].name = strdup(ts->name);
+            st[k].node = strdup(topo->nodes[i].id);
+            st[k].cams = calloc(ts->n_cameras ? ts->n_cameras : 1, sizeof *st[k].cams);
+            st[k].n = ts->n_cameras;
+            if (!st[k].name || !st[k].node || !st[k].cams) {
+                free_stations(st, k + 1);
+                return -ENOMEM;
+            }
+            for (size_t c = 0; c < ts->n_cameras; c++) {
+                st[k].cams[c].ms = NAN;
+                if (!(st[k].cams[c].name = strdup(ts->cameras[c].name))) {
+                    free_stations(st, k + 1);
+                    return -ENOMEM;
+                }
+            }
+        }
+    *out = st;
+    *n_out = n;
+    return 0;
+}
+
+static int64_t stale_after(uint32_t probe_interval_s)
+{
+    return (int64_t)(probe_interval_s ? probe_interval_s : 10) * 1000 * RN_CCTV_STALE_ROUNDS;
+}
+
+int rn_cctv_new(const rn_topology_t *topo, uint32_t probe_interval_s, rn_cctv_alarm_fn fn,
+                void *ctx, rn_cctv_t **out)
+{
+    rn_cctv_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    int rc = mirror(topo, &c->st, &c->n);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    c->stale_ms = stale_after(probe_interval_s);
+    c->fn = fn;
+    c->ctx = ctx;
+    *out = c;
+    return 0;
+}
+
+static st_t *find_station(const rn_cctv_t *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->n; i++)
+        if (strcmp(c->st[i].name, name) == 0)
+            return &c->st[i];
+    return NULL;
+}
+
+static cam_t *find_cam(const st_t *s, const char *name)
+{
+    for (size_t k = 0; s && name && k < s->n; k++)
+        if (strcmp(s->cams[k].name, name) == 0)
+            return &s->cams[k];
+    return NULL;
+}
+
+/* Publishes the clear of station s's alarm at at_ms and forgets it. */
+static void clear_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
+{
+    char entity[ENTITY_MAX];
+    snprintf(entity, sizeof entity, "cctv:%s", s->name);
+    rn_cctv_alarm_t a = { .id = s->alarm_id, .entity = entity, .station = s->name,
+                          .node = s->node, .text = s->text ? s->text : "", .since_ms = s->since,
+                          .until_ms = until };
+    c->fn(c->ctx, false, &a, at_ms);
+    s->alarm_id = 0;
+    free(s->text);
+    s->text = NULL;
+}
+
+int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe_interval_s,
+                         int64_t now_ms)
+{
+    st_t *st;
+    size_t n;
+    int rc = mirror(topo, &st, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->n; i++) {
+        st_t *old = &c->st[i], *s = NULL;
+        for (size_t j = 0; j < n && !s; j++)
+            if (!strcmp(st[j].name, old->name) && !strcmp(st[j].node, old->node))
+                s = &st[j];
+        if (!s) {
+            if (old->alarm_id)
+                clear_alarm(c, old, 0, now_ms); /* the station is gone */
+            continue;
+        }
+        for (size_t k = 0; k < old->n; k++) {
+            cam_t *nc = find_cam(s, old->cams[k].name);
+            if (!nc)
+                continue;
+            char *name = nc->name;
+            *nc = old->cams[k];
+            nc->name = name;
+        }
+        s->alarm_id = old->alarm_id;
+        s->since = old->since;
+        s->text = old->text;
+        old->text = NULL;
+    }
+    free_stations(c->st, c->n);
+    c->st = st;
+    c->n = n;
+    c->stale_ms = stale_after(probe_interval_s);
+    return 0;
+}
+
+void rn_cctv_observe(rn_cctv_t *c, const char *node, const char *station, const char *camera,
+                     int64_t t_ms, double up, double rtsp_ms)
+{
+    st_t *s = find_station(c, station);
+    cam_t *k = s && node && !strcmp(s->node, node) ? find_cam(s, camera) : NULL;
+    if (!k || isnan(up) || t_ms <= k->last_t)
+        return;
+    k->last_t = t_ms;
+    if (up >= 0.5) {
+        k->bad = 0;
+        k->ms = rtsp_ms;
+        if (k->state != RN_CCTV_UP)
+            k->state = RN_CCTV_UP, k->changed = t_ms;
+        return;
+    }
+    k->ms = NAN;
+    if (k->bad++ == 0)
+        k->first_bad = t_ms;
+    if (k->bad >= RN_CCTV_DOWN_AFTER && k->state != RN_CCTV_DOWN)
+        k->state = RN_CCTV_DOWN, k->changed = k->first_bad;
+}
+
+/* Raises station s's alarm, its text listing the cameras down now. */
+static void raise_alarm(rn_cctv_t *c, st_t *s, size_t n_down, int64_t now_ms)
+{
+    char text[1024], entity[ENTITY_MAX];
+    int64_t since = 0;
+    size_t len = (size_t)snprintf(text, sizeof text, "camera offline at %s (%s): ", s->name,
+                                  s->node);
+    for (size_t k = 0, listed = 0; k < s->n && len < sizeof text; k++) {
+        if (s->cams[k].state != RN_CCTV_DOWN)
+            continue;
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", listed++ ? ", " : "",
+                                s->cams[k].name);
+        if (!since || s->cams[k].changed < since)
+            since = s->cams[k].changed;
+    }
+    if (len < sizeof text)
+        snprintf(text + len, sizeof text - len, " (%zu of %zu camera%s)", n_down, s->n,
+                 s->n == 1 ? "" : "s");
+    if (!(s->text = strdup(text)))
+        return; /* retried at the next tick */
+    snprintf(entity, sizeof entity, "cctv:%s", s->name);
+    rn_cctv_alarm_t a = { .entity = entity, .station = s->name, .node = s->node,
+                          .text = s->text, .since_ms = since };
+    c->fn(c->ctx, true, &a, now_ms);
+    s->alarm_id = a.id ? a.id : 1; /* a callback that assigns no id still marks it open */
+    s->since = since;
+}
+
+void rn_cctv_tick(rn_cctv_t *c, int64_t now_ms)
+{
+    c->now = now_ms;
+    for (size_t i = 0; i < c->n; i++) {
+        st_t *s = &c->st[i];
+        size_t down = 0;
+        int64_t until = 0;
+        for (size_t k = 0; k < s->n; k++) {
+            down += s->cams[k].state == RN_CCTV_DOWN;
+            if (s->cams[k].changed > until)
+                until = s->cams[k].changed;
+        }
+        if (down && !s->alarm_id)
+            raise_alarm(c, s, down, now_ms);
+        else if (!down && s->alarm_id)
+            clear_alarm(c, s, until, now_ms);
+    }
+}
+
+int rn_cctv_camera(const rn_cctv_t *c, const char *station, const char *camera,
+                   rn_cctv_camera_t *out)
+{
+    const cam_t *k = find_cam(find_station(c, station), camera);
+    if (!k)
+        return -ENOENT;
+    bool stale = !k->last_t || (c->now && c->now - k->last_t > c->stale_ms);
+    *out = (rn_cctv_camera_t){ .state = stale ? RN_CCTV_UNKNOWN : k->state,
+                               .last_ms = k->last_t, .changed_ms = k->changed,
+                               .rtsp_ms = stale ? NAN : k->ms };
+    return 0;
+}
+
+uint64_t rn_cctv_station_alarm(const rn_cctv_t *c, const char *station)
+{
+    const st_t *s = find_station(c, station);
+    return s ? s->alarm_id : 0;
+}
+
+void rn_cctv_free(rn_cctv_t *c)
+{
+    if (!c)
+        return;
+    free_stations(c->st, c->n);
+    free(c);
+}

@@ -1,0 +1,273 @@
+/* GET /api/v1/graph: the render queue on the pool and the handler (views and arguments in
+ * series/rrd_graph.c). */
+#include "series/rrd_graph.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <rrd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "collector.h"
+#include "http/http_int.h"
+#include "series/latest.h"
+
+#define MAX_ARGS 64
+
+typedef struct rn_graph_job {
+    rn_http_job_t job;
+    uv_work_t work;
+    char *argv[MAX_ARGS];
+    int argc;
+    char *path;
+    bool svg;
+    unsigned char *image;
+    size_t image_len;
+    char err[256];
+    int status;                   /* 0, or the HTTP status of the failure */
+    struct rn_graph_job *next;
+} graph_job_t;
+
+static void start_next(rn_http_t *h);
+
+static void render(uv_work_t *w)
+{
+    graph_job_t *j = w->data;
+    struct stat st;
+    if (stat(j->path, &st) != 0) {
+        j->status = 404;
+        snprintf(j->err, sizeof j->err, "no data for this series yet (no RRD file)");
+        return;
+    }
+    rrd_clear_error();
+    rn_rrd_graph_lock();
+    rrd_info_t *info = rrd_graph_v(j->argc, j->argv);
+    rn_rrd_graph_unlock();
+    for (rrd_info_t *i = info; i; i = i->next)
+        if (!strcmp(i->key, "image") && i->type == RD_I_BLO) {
+            j->image = malloc(i->value.u_blo.size ? i->value.u_blo.size : 1);
+            if (j->image) {
+                memcpy(j->image, i->value.u_blo.ptr, i->value.u_blo.size);
+                j->image_len = i->value.u_blo.size;
+            }
+        }
+    if (!j->image) {
+        j->status = 500;
+        snprintf(j->err, sizeof j->err, "rrd_graph: %s",
+                 rrd_test_error() ? rrd_get_error() : "no image");
+    }
+    rrd_info_free(info);
+    rrd_clear_error();
+}
+
+/* On the loop when a render finished (or was cancelled at shutdown: status UV_ECANCELED). */
+static void rendered(uv_work_t *w, int status)
+{
+    graph_job_t *j = w->data;
+    rn_http_t *h = j->job.http;
+    h->graph_busy = false;
+    h->graph_running = NULL;
+    h->graphs_rendered += status == 0;
+    /* While closing, the job below may be the last thing h waits for: h is freed inside
+     * rn__http_job_done then, so nothing after it may read h. */
+    bool closing = h->closing;
+    bool svg = j->svg;
+    unsigned char *image = j->image;
+    size_t len = j->image_len;
+    int st = status ? 500 : j->status;
+    char err[256];
+    snprintf(err, sizeof err, "%s", j->err);
+    j->image = NULL;
+    for (int i = 0; i < j->argc; i++)
+        free(j->argv[i]);
+    free(j->path);
+    rn_http_req_t *r = rn__http_job_done(&j->job); /* frees j */
+    if (r && st)
+        rn__http_error(r, (unsigned)st, "%s", err);
+    else if (r) {
+        rn__http_reply(r, 200, svg ? "image/svg+xml" : "image/png", (char *)image, len);
+        image = NULL;
+    }
+    free(image);
+    if (!closing)
+        start_next(h);
+}
+
+static void start_next(rn_http_t *h)
+{
+    while (!h->graph_busy && h->graph_head) {
+        graph_job_t *j = h->graph_head;
+        h->graph_head = j->next;
+        if (!h->graph_head)
+            h->graph_tail = NULL;
+        h->graph_queued--;
+        if (!j->job.req) { /* gone while queued */
+            for (int i = 0; i < j->argc; i++)
+                free(j->argv[i]);
+            free(j->path);
+            j->argc = 0;
+            j->path = NULL;
+            rn__http_job_cancel(&j->job);
+            continue;
+        }
+        j->work.data = j;
+        if (uv_queue_work(h->c->loop, &j->work, render, rendered) != 0) {
+            for (int i = 0; i < j->argc; i++)
+                free(j->argv[i]);
+            free(j->path);
+            rn_http_req_t *r = rn__http_job_done(&j->job);
+            if (r)
+                rn__http_error(r, 503, "cannot queue the render");
+            continue;
+        }
+        h->graph_busy = true;
+        h->graph_running = j;
+    }
+}
+
+void rn__graph_shutdown(rn_http_t *h)
+{
+    while (h->graph_head) {
+        graph_job_t *j = h->graph_head;
+        h->graph_head = j->next;
+        for (int i = 0; i < j->argc; i++)
+            free(j->argv[i]);
+        free(j->path);
+        rn_http_req_t *r = rn__http_job_done(&j->job);
+        if (r)
+            rn__http_error(r, 503, "shutting down");
+    }
+    h->graph_tail = NULL;
+    h->graph_queued = 0;
+    /* A render still waiting for a pool thread is cancelled (rendered() gets UV_ECANCELED); one
+     * that has begun runs to its end, and the server is freed only after its callback, because
+     * its job is counted in h->jobs. */
+    if (h->graph_running)
+        uv_cancel((uv_req_t *)&h->graph_running->work);
+}
+
+/* ---------------------------------------------------------------- the handler */
+
+static bool one_of(const char *s, const char *a, const char *b, const char *c)
+{
+    return !strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c));
+}
+
+/* The graph's title: what a NOC engineer calls the series. */
+static void title_of(char *buf, size_t len, const char *node, const char *source,
+                     const char *device, const char *object, const char *view)
+{
+    if (!strcmp(source, "if"))
+        snprintf(buf, len, "%s %s %s %s", node, device, object, view);
+    else if (!strcmp(source, "icmp"))
+        snprintf(buf, len, "%s to %s %s", node, object, view);
+    else if (!strcmp(source, "rtp") || !strcmp(source, "tcphs"))
+        snprintf(buf, len, "%s VC media (capture %s) %s", node, object, view);
+    else
+        snprintf(buf, len, "%s service %s %s", node, object, view);
+}
+
+void rn__graph_request(rn_http_req_t *r, const char *arg)
+{
+    (void)arg;
+    static const char *const allowed[] = { "node", "source", "device", "object", "from", "to",
+                                           "format", "view", "width", "height", NULL };
+    rn_http_t *h = r->http;
+    rn_collector_t *c = h->c;
+    if (!rn__http_args_only(r, allowed))
+        return;
+    const char *node = rn__http_arg(r, "node"), *source = rn__http_arg(r, "source");
+    const char *device = rn__http_arg(r, "device"), *object = rn__http_arg(r, "object");
+    const char *format = rn__http_arg(r, "format"), *view = rn__http_arg(r, "view");
+    const char *from = rn__http_arg(r, "from"), *to = rn__http_arg(r, "to");
+    int64_t now_s = rn_clock_wall_ms() / 1000, start, end, width, height;
+    if (!node)
+        return rn__http_error(r, 400, "node: required");
+    if (!rn_topology_node(c->topo, node))
+        return rn__http_error(r, 404, "node: no node '%.200s' in the topology", node);
+    if (!source || !rn_graph_default_view(source))
+        return rn__http_error(r, 400, "source: '%.32s' is not if, icmp, rtp, tcphs, tcp or http",
+                              source ? source : "");
+    bool is_if = !strcmp(source, "if");
+    if (is_if && (!device || !*device))
+        return rn__http_error(r, 400, "device: required for source if");
+    if (!is_if && device && *device)
+        return rn__http_error(r, 400, "device: only for source if, not %s", source);
+    if (!object || !*object)
+        return rn__http_error(r, 400,
+                              "object: required (ifName, probe target, capture or service)");
+    if (!format)
+        format = "png";
+    if (!one_of(format, "png", "svg", NULL))
+        return rn__http_error(r, 400, "format: '%.32s' is not png or svg", format);
+    if (!view)
+        view = rn_graph_default_view(source);
+    char names[128];
+    rn_graph_views_of(source, names, sizeof names);
+    if (!rn_graph_has_view(source, view))
+        return rn__http_error(r, 400, "view: '%.32s' is not %s (for source %s)", view, names,
+                              source);
+    /* Both times are within [0, RN_HTTP_TIME_MAX_S] once parsed: end - start cannot overflow. */
+    if (rn__http_parse_time(from ? from : "-3600", now_s, &start))
+        return rn__http_error(r, 400, "from: '%.64s' is not a time between 1970 and 9999 (now, "
+                              "-SECONDS, Unix s or ms)", from);
+    if (rn__http_parse_time(to ? to : "now", now_s, &end))
+        return rn__http_error(r, 400, "to: '%.64s' is not a time between 1970 and 9999 (now, "
+                              "-SECONDS, Unix s or ms)", to);
+    if (end <= start)
+        return rn__http_error(r, 400, "to: must be after from");
+    if (end - start > 5LL * 366 * 86400)
+        return rn__http_error(r, 400, "from: the range may span at most 5 years");
+    if (!rn__http_arg_int(r, "width", 800, 100, 3000, &width) ||
+        !rn__http_arg_int(r, "height", 240, 60, 1500, &height))
+        return;
+    char path[4096];
+    int rc = rn_rrd_store_path(c->store, node, source, is_if ? device : "", object, path,
+                               sizeof path);
+    if (rc)
+        return rn__http_error(r, 400, "%s: not a valid series name", is_if ? "device" : "object");
+    if (h->graph_queued >= RN_GRAPH_QUEUE_MAX)
+        return rn__http_error(r, 503, "the graph renderer is busy (%d waiting)",
+                              RN_GRAPH_QUEUE_MAX);
+    double speed = NAN;
+    rn_latest_series_t ls;
+    if (is_if && c->latest && rn_latest_find(c->latest, node, "if", device, object, &ls) &&
+        ls.speed_bps)
+        speed = (double)ls.speed_bps;
+    const rn_node_t *n = rn_topology_node(c->topo, node);
+    for (size_t k = 0; is_if && isnan(speed) && k < n->n_uplinks; k++)
+        if (n->uplinks[k].local.device && !strcmp(n->uplinks[k].local.device, device) &&
+            !strcmp(n->uplinks[k].local.ifname, object))
+            speed = n->uplinks[k].mbps * 1e6;
+    char title[512];
+    title_of(title, sizeof title, node, source, is_if ? device : "", object, view);
+    graph_job_t *j = rn__http_job_new(r, sizeof *j);
+    if (!j || !(j->path = strdup(path))) {
+        if (j)
+            rn__http_job_cancel(&j->job);
+        return rn__http_error(r, 503, "out of memory");
+    }
+    j->svg = !strcmp(format, "svg");
+    j->argc = rn_graph_source_args(source, view, path, title, j->svg ? "SVG" : "PNG",
+                                   (long long)start, (long long)end, (int)width, (int)height,
+                                   isnan(speed) ? 0 : speed, j->argv, MAX_ARGS);
+    if (j->argc < 0) {
+        j->argc = 0;
+        free(j->path);
+        rn__http_job_cancel(&j->job);
+        return rn__http_error(r, 503, "out of memory");
+    }
+    if (h->graph_tail)
+        h->graph_tail->next = j;
+    else
+        h->graph_head = j;
+    h->graph_tail = j;
+    h->graph_queued++;
+    rn__http_suspend(r); /* first: a failure below replies through the suspended path */
+    start_next(h);
+}

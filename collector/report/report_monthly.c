@@ -1,0 +1,241 @@
+/* Monthly SLA reports: on the 1st of each month at 00:05 UTC the collector writes last month's
+ * reports (CSV, HTML and PDF per vendor) into <state_dir>/reports and hands the list of files to
+ * the notifier's delivery hooks: every exec hook runs once with RAJNET_EVENT=report,
+ * RAJNET_REPORT_MONTH and RAJNET_REPORT_FILES (one path a line), and every webhook gets
+ * {"event": "report", "month", "files": [...]} by POST (libcurl on the libuv pool).
+ *
+ * Stateless by design: the collector's 1 s cron asks rn_report_monthly_due() whether this tick is
+ * the one that crosses 00:05:00 on the 1st, so nothing is kept between ticks. A collector that is
+ * down at that second misses the run: `rajnetctl report --month YYYY-MM --format csv|html|pdf`
+ * gives the same reports by hand.
+ *
+ * Testing the delivery without waiting for the 1st: RAJNET_REPORT_CLOCK_SKEW_MS (signed ms) in
+ * the collector's environment shifts the clock that this schedule sees, and nothing else, so a
+ * test can make 00:05 on the 1st come a few seconds after the collector starts and check the
+ * files and the hooks (tests/integration/test_report_delivery.sh).
+ *
+ * Redelivery by hand: POST /api/v1/report/deliver (report_api.c, `rajnetctl report --deliver`)
+ * runs rn_report_monthly_deliver, the same path as the cron, for any month that has begun. One
+ * run at a time is asked of the API (409 otherwise): two runs of one month would write the same
+ * files from two pool threads. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "log.h"
+#include "report/report.h"
+#include "report/report_run.h"
+
+#define DUE_OFFSET_MS (5 * 60 * 1000)
+
+bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8])
+{
+    time_t t = (time_t)((now_ms - DUE_OFFSET_MS) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (tm.tm_mday != 1)
+        return false;
+    int64_t into = (now_ms - DUE_OFFSET_MS) % 86400000LL;
+    if (into < 0 || into >= window_ms)
+        return false;
+    int y = tm.tm_year + 1900, m = tm.tm_mon; /* tm_mon is 0-based: m is last month, 1-based */
+    if (m == 0) {
+        y--;
+        m = 12;
+    }
+    snprintf(month, 8, "%04d-%02d", y, m);
+    return true;
+}
+
+typedef struct {
+    uv_process_t proc;
+} hook_run_t;
+
+static void on_hook_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_hook_exit(uv_process_t *p, int64_t status, int sig)
+{
+    if (status || sig)
+        rn_warn("report: delivery hook exited with %lld (signal %d)", (long long)status, sig);
+    uv_close((uv_handle_t *)p, on_hook_closed);
+}
+
+typedef struct {
+    uv_work_t work;
+    char *url, *body;
+    uint32_t timeout_ms;
+} post_t;
+
+static void on_post(uv_work_t *w)
+{
+    post_t *p = w->data;
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!c)
+        return;
+    curl_easy_setopt(c, CURLOPT_URL, p->url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->timeout_ms ? p->timeout_ms : 5000));
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        rn_warn("report: webhook %s: %s", p->url, curl_easy_strerror(rc));
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
+static void on_post_done(uv_work_t *w, int status)
+{
+    post_t *p = w->data;
+    free(p->url);
+    free(p->body);
+    free(p);
+}
+
+typedef struct {
+    rn_collector_t *c;
+    char month[8];
+    rn_report_deliver_cb cb; /* NULL for the cron's run */
+    void *cb_data;
+} monthly_t;
+
+bool rn_report_monthly_busy(const rn_collector_t *c)
+{
+    return c->report_runs > 0;
+}
+
+/* Calls the exec and webhook hooks with the files written. */
+static void deliver(rn_collector_t *c, const char *month, const char *files)
+{
+    const rn_notify_config_t *n = &c->config->notify;
+    char ev_month[64];
+    size_t n_files = strlen(files) + 32;
+    char *ev_files = malloc(n_files);
+    if (!ev_files)
+        return;
+    snprintf(ev_month, sizeof ev_month, "RAJNET_REPORT_MONTH=%s", month);
+    snprintf(ev_files, n_files, "RAJNET_REPORT_FILES=%s", files);
+    char *env[] = { "RAJNET_EVENT=report", ev_month, ev_files, "PATH=/usr/bin:/bin", NULL };
+    for (size_t i = 0; i < n->n_execs; i++) {
+        hook_run_t *r = calloc(1, sizeof *r);
+        char *args[] = { "/bin/sh", "-c", n->execs[i].command, NULL };
+        uv_process_options_t o = { .file = "/bin/sh", .args = args, .env = env,
+                                   .exit_cb = on_hook_exit };
+        if (!r)
+            break;
+        r->proc.data = r;
+        int rc = uv_spawn(c->loop, &r->proc, &o);
+        if (rc) {
+            rn_warn("report: exec hook: %s", uv_strerror(rc));
+            uv_close((uv_handle_t *)&r->proc, on_hook_closed);
+        }
+    }
+    free(ev_files);
+    json_t *list = json_array();
+    for (const char *p = files; *p;) {
+        size_t k = strcspn(p, "\n");
+        json_array_append_new(list, json_stringn(p, k));
+        p += k + (p[k] == '\n');
+    }
+    json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "report", "month", month, "files", list);
+    char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev); /* it held list too */
+    for (size_t i = 0; body && i < n->n_webhooks; i++) {
+        post_t *p = calloc(1, sizeof *p);
+        if (!p || !(p->url = strdup(n->webhooks[i].url)) || !(p->body = strdup(body))) {
+            if (p)
+                free(p->url);
+            free(p);
+            break;
+        }
+        p->timeout_ms = n->webhooks[i].timeout_ms;
+        p->work.data = p;
+        if (uv_queue_work(c->loop, &p->work, on_post, on_post_done))
+            on_post_done(&p->work, 0);
+    }
+    free(body);
+}
+
+static void on_monthly_done(void *data, int status, char *body, size_t len)
+{
+    monthly_t *m = data;
+    m->c->report_runs--;
+    if (status) {
+        rn_error("report: monthly reports for %s: %s", m->month, strerror(-status));
+    } else {
+        rn_info("report: monthly reports for %s written (%zu bytes of file names)", m->month, len);
+        deliver(m->c, m->month, body ? body : "");
+    }
+    if (m->cb)
+        m->cb(m->cb_data, status, status ? "" : body ? body : "");
+    free(body);
+    free(m);
+}
+
+int rn_report_monthly_deliver(rn_collector_t *c, const char *month, rn_report_deliver_cb cb,
+                              void *data)
+{
+    /* The cron's run (no cb) is never refused because API reports are running: it would be
+     * lost until someone redoes it by hand. It is one month, and one at a time (report_runs). */
+    rn_report_req_t req = { .prefix = month, .scheduled = cb == NULL };
+    char dir[4096];
+    if (rn_report_month(month, &req.from_ms, &req.to_ms))
+        return -EINVAL;
+    snprintf(dir, sizeof dir, "%s/reports", c->config->state_dir);
+    req.out_dir = dir;
+    monthly_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->c = c;
+    m->cb = cb;
+    m->cb_data = data;
+    snprintf(m->month, sizeof m->month, "%s", month);
+    c->report_runs++; /* before: on_monthly_done takes it back */
+    int rc = rn_report_run(c, &req, on_monthly_done, m);
+    if (rc) {
+        c->report_runs--;
+        free(m);
+    }
+    return rc;
+}
+
+int rn_report_monthly_run(rn_collector_t *c, const char *month)
+{
+    return rn_report_monthly_deliver(c, month, NULL, NULL);
+}
+
+/* RAJNET_REPORT_CLOCK_SKEW_MS, or 0 when unset or not a number. */
+static int64_t clock_skew_ms(void)
+{
+    const char *s = getenv("RAJNET_REPORT_CLOCK_SKEW_MS");
+    char *end;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    return s && *s && !*end ? (int64_t)v : 0;
+}
+
+void rn_report_monthly_tick(rn_collector_t *c, int64_t now_ms, int64_t window_ms)
+{
+    char month[8];
+    now_ms += clock_skew_ms();
+    if (c->events && rn_report_monthly_due(now_ms, window_ms, month)) {
+        rn_info("report: generating the SLA reports of %s", month);
+        if (rn_report_monthly_busy(c)) { /* a run by hand is writing: never two at once */
+            rn_error("report: monthly reports for %s skipped: a run started by hand is still "
+                     "writing; redo it with `rajnetctl report --deliver --month %s`", month,
+                     month);
+            return;
+        }
+        int rc = rn_report_monthly_run(c, month);
+        if (rc)
+            rn_error("report: monthly reports for %s: %s", month, strerror(-rc));
+    }
+}
