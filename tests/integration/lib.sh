@@ -7,6 +7,9 @@
 #   free_port [tcp|udp]          print a port on 127.0.0.1 that was free a moment ago (tcp)
 #   loopback_pki DIR NODE...     a state CA, the collector's certificate for 127.0.0.1 and one
 #                                certificate per node under DIR (deploy/pki/rajnet-pki)
+#   loopback_agent DIR PKI NODE PORT      an agent's folder for a collector on 127.0.0.1:PORT
+#   loopback_collector DIR LISTEN STATE [LINE...]  DIR/collector.yaml (below)
+#   loopback_topology FILE [LINE...]      sdc and one district, jaipur, both on 127.0.0.1
 
 TEST_FAILS=0
 
@@ -70,6 +73,49 @@ state_dir: $dir/state
 log_level: info
 tls: { cert: $node.crt, key: $node.key, ca: ca.crt, collector_name: collector }
 EOF
+}
+
+# loopback_collector DIR LISTEN STATE [LINE...]: DIR/collector.yaml for a collector listening on
+# LISTEN (host:port) with DIR/topology.yaml and DIR/secrets.yaml, its RRD files in DIR/rrd, its
+# state in STATE and the certificates of DIR/pki (loopback_pki); each LINE is appended as it is.
+loopback_collector() {
+    local dir=$1 listen=$2 state=$3; shift 3
+    {
+        printf 'listen: %s\ntopology: topology.yaml\nsecrets: secrets.yaml\n' "$listen"
+        printf 'data_dir: %s/rrd\nstate_dir: %s\n' "$dir" "$state"
+        echo 'tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }'
+        [ $# -gt 0 ] && printf '%s\n' "$@"
+    } >"$dir/collector.yaml"
+}
+
+# loopback_topology FILE [LINE...]: the smallest RajNet, sdc and the district jaipur (one device
+# each on 127.0.0.1, one MPLS uplink over lo), 1 s probing; each LINE goes in before "nodes:"
+# (services:, ...). Its secrets file: echo 'ro: { community: not-a-real-one }'.
+loopback_topology() {
+    local file=$1; shift
+    {
+        cat <<'EOF'
+settings: { poll_interval_s: 5, probe_interval_s: 1, probe_count: 3 }
+vendors: { bsnl: { name: BSNL, contact: noc@bsnl.example } }
+sla_classes:
+  dhq: { availability: 99.5, max_latency_ms: 80, max_loss_pct: 1.0, max_jitter_ms: 30, min_outage_s: 0,
+         restore_hours: { S1: 4, S2: 16 }, penalty: [[99.5, 0], [0, 20]] }
+EOF
+        [ $# -gt 0 ] && printf '%s\n' "$@"
+        cat <<'EOF'
+nodes:
+  sdc:
+    tier: sdc
+    devices: [{ name: core1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
+  jaipur:
+    tier: district
+    parent: sdc
+    devices: [{ name: rtr1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
+    uplinks:
+      - { circuit: JPR-1, vendor: bsnl, kind: mpls, mbps: 34, sla: dhq, role: primary,
+          local: { device: rtr1, ifname: lo }, remote: { device: core1, ifname: lo } }
+EOF
+    } >"$file"
 }
 
 loopback_pki() {

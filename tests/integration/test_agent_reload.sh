@@ -40,38 +40,13 @@ port2=$(free_port)
 
 # --- the collector: two nodes; jaipur's uplink ends on lo, its parent sdc is 127.0.0.1 ----------
 loopback_pki "$run/pki" jaipur || { not_ok "rajnet-pki makes the certificates"; exit 1; }
-cat >"$run/topo1.yaml" <<'EOF'
-settings: { poll_interval_s: 5, probe_interval_s: 1, probe_count: 3 }
-vendors: { bsnl: { name: BSNL, contact: noc@bsnl.example } }
-sla_classes:
-  dhq: { availability: 99.5, max_latency_ms: 80, max_loss_pct: 1.0, max_jitter_ms: 30, min_outage_s: 0,
-         restore_hours: { S1: 4, S2: 16 }, penalty: [[99.5, 0], [0, 20]] }
-services:
-  vc: { kind: vc, endpoints: [{ node: sdc, addr: 127.0.0.1, tcp: [1720] }] }
-nodes:
-  sdc:
-    tier: sdc
-    devices: [{ name: core1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-  jaipur:
-    tier: district
-    parent: sdc
-    devices: [{ name: rtr1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-    uplinks:
-      - { circuit: JPR-1, vendor: bsnl, kind: mpls, mbps: 34, sla: dhq, role: primary,
-          local: { device: rtr1, ifname: lo }, remote: { device: core1, ifname: lo } }
-EOF
+loopback_topology "$run/topo1.yaml" \
+    "services:" "  vc: { kind: vc, endpoints: [{ node: sdc, addr: 127.0.0.1, tcp: [1720] }] }"
 # the same with VC media (RTP ports): jaipur's plan then captures on its uplink's interface
 sed 's/tcp: \[1720\] }\] }/tcp: [1720] }], rtp_ports: [16384, 32767] }/' "$run/topo1.yaml" >"$run/topo2.yaml"
 cp "$run/topo1.yaml" "$run/topology.yaml"
 echo 'ro: { community: not-a-real-one }' >"$run/secrets.yaml"
-cat >"$run/collector.yaml" <<EOF
-listen: 127.0.0.1:$port
-topology: topology.yaml
-secrets: secrets.yaml
-data_dir: $run/rrd
-state_dir: $run
-tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }
-EOF
+loopback_collector "$run" "127.0.0.1:$port" "$run"
 "$collector_bin" -c "$run/collector.yaml" >"$run/collector.log" 2>&1 &
 cpid=$!
 wait_for 10 grep -q "listening for agents" "$run/collector.log" ||

@@ -131,16 +131,8 @@ assets:
     amc_vendor: Other AMC
     amc_end: $far
 EOF
-cat >"$run/collector.yaml" <<EOF
-listen: 127.0.0.1:$port
-topology: topology.yaml
-secrets: secrets.yaml
-data_dir: $run/rrd
-state_dir: $run
-assets: assets.yaml
-tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }
-http: { listen: "127.0.0.1:$hport", dashboard_dir: $repo/dashboards/noc }
-EOF
+loopback_collector "$run" "127.0.0.1:$port" "$run" "assets: assets.yaml" \
+    "http: { listen: \"127.0.0.1:$hport\", dashboard_dir: $repo/dashboards/noc }"
 "$collector_bin" -c "$run/collector.yaml" >"$run/collector.log" 2>&1 &
 cpid=$!
 wait_for 10 grep -q "listening for agents" "$run/collector.log" ||

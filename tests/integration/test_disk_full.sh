@@ -66,14 +66,7 @@ sed 's/^services:$/services:\n  emitra: { kind: egov, endpoints: [{ node: sdc, a
     "$run/topo1.yaml" >"$run/topo2.yaml"
 cp "$run/topo1.yaml" "$run/topology.yaml"
 echo 'ro: { community: not-a-real-one }' >"$run/secrets.yaml"
-cat >"$run/collector.yaml" <<EOF
-listen: 127.0.0.1:$port
-topology: topology.yaml
-secrets: secrets.yaml
-data_dir: $run/rrd
-state_dir: $run/state
-tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }
-EOF
+loopback_collector "$run" "127.0.0.1:$port" "$run/state"
 clog=$run/collector.log
 "$collector_bin" -c "$run/collector.yaml" >"$clog" 2>&1 &
 cpid=$!

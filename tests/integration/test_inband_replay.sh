@@ -136,14 +136,7 @@ for v in 1 2 3; do cat >>"$run/topology.yaml" <<EOF
 EOF
 done
 printf 'ro: { community: not-polled }\nblk: { community: blk-ro }\ngp: { community: gp-ro }\n' >"$run/secrets.yaml"
-cat >"$run/collector.yaml" <<EOF
-listen: $caddr:7400
-topology: topology.yaml
-secrets: secrets.yaml
-data_dir: $run/rrd
-state_dir: $run
-tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }
-EOF
+loopback_collector "$run" "$caddr:7400" "$run"
 ip netns exec "$nsc" "$collector_bin" -c "$run/collector.yaml" >"$run/collector.log" 2>&1 &
 pids+=($!)
 wait_for 10 grep -q "listening for agents" "$run/collector.log" ||

@@ -58,45 +58,12 @@ port=$(free_port)
 hport=$(free_port)
 
 loopback_pki "$run/pki" jaipur || { not_ok "rajnet-pki makes the certificates"; exit 1; }
-cat >"$run/topology.yaml" <<'EOF'
-settings: { poll_interval_s: 5, probe_interval_s: 1, probe_count: 3 }
-vendors: { bsnl: { name: BSNL, contact: noc@bsnl.example } }
-sla_classes:
-  dhq: { availability: 99.5, max_latency_ms: 80, max_loss_pct: 1.0, max_jitter_ms: 30, min_outage_s: 0,
-         restore_hours: { S1: 4, S2: 16 }, penalty: [[99.5, 0], [0, 20]] }
-nodes:
-  sdc:
-    tier: sdc
-    devices: [{ name: core1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-  jaipur:
-    tier: district
-    parent: sdc
-    devices: [{ name: rtr1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-    uplinks:
-      - { circuit: JPR-1, vendor: bsnl, kind: mpls, mbps: 34, sla: dhq, role: primary,
-          local: { device: rtr1, ifname: lo }, remote: { device: core1, ifname: lo } }
-EOF
+loopback_topology "$run/topology.yaml"
 cp "$run/topology.yaml" "$run/topology.good"
 echo 'ro: { community: not-a-real-one }' >"$run/secrets.yaml"
-cat >"$run/collector.yaml" <<EOF
-listen: 127.0.0.1:$port
-topology: topology.yaml
-secrets: secrets.yaml
-data_dir: $run/rrd
-state_dir: $run
-tls: { cert: pki/collector.crt, key: pki/collector.key, ca: pki/ca.crt }
-http:
-  listen: 127.0.0.1:$hport
-  tokens: [{ name: t, token: viewer-token, role: viewer }]
-EOF
-mkdir -p "$run/agent"
-cp "$run/pki/jaipur.crt" "$run/pki/jaipur.key" "$run/pki/ca.crt" "$run/agent/"
-cat >"$run/agent/agent.yaml" <<EOF
-node: jaipur
-collectors: ["127.0.0.1:$port"]
-state_dir: $run/agent/state
-tls: { cert: jaipur.crt, key: jaipur.key, ca: ca.crt, collector_name: collector }
-EOF
+loopback_collector "$run" "127.0.0.1:$port" "$run" \
+    "http: { listen: 127.0.0.1:$hport, tokens: [{ name: t, token: viewer-token, role: viewer }] }"
+loopback_agent "$run/agent" "$run/pki" jaipur "$port"
 cp "$run/agent/agent.yaml" "$run/agent/agent.good"
 
 # seen NAME [FROM] PATTERN: a message of NAME's daemon after line FROM matches PATTERN
