@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify_systemd.h" /* readiness for systemd (Type=notify) */
 #include "privs.h"
+#include "sources.h"
 #include "inventory_box.h" /* the asset register: last inventory per device */
 
 #define DEFAULT_PROBE_COUNT 5
@@ -30,11 +31,28 @@
 
 static void on_flush_timer(uv_timer_t *t);
 
-/* systemd's STATUS= line (with READY=1 when ready): the plan running and the uplink's state. */
-static void notify_status(const rn_agent_t *a, bool ready)
+/* Returns the KiB queued on the uplink that the collector has not taken yet, 0 when none or
+ * not connected. */
+static size_t queued_kib(const rn_agent_t *a)
 {
-    const char *link = a->uplink && rn_uplink_connected(a->uplink) ? "connected to a collector"
-                                                                   : "no collector connected";
+    if (!a->uplink || !rn_uplink_connected(a->uplink))
+        return 0;
+    return (rn_uplink_pending_bytes(a->uplink) + 1023) / 1024;
+}
+
+/* systemd's STATUS= line (with READY=1 when ready): the plan running, the uplink's state and
+ * what is queued on it (a slow or stalled link shows here before the spool grows). */
+static void notify_status(rn_agent_t *a, bool ready)
+{
+    char link[96];
+    a->status_queued_kib = queued_kib(a);
+    if (!a->uplink || !rn_uplink_connected(a->uplink))
+        snprintf(link, sizeof link, "no collector connected");
+    else if (a->status_queued_kib)
+        snprintf(link, sizeof link, "connected to a collector, %zu KiB queued to it",
+                 a->status_queued_kib);
+    else
+        snprintf(link, sizeof link, "connected to a collector");
     if (!a->plan_digest[0] && ready)
         rn_notify_ready("no plan yet, %s", link);
     else if (!a->plan_digest[0])
@@ -88,7 +106,7 @@ static void on_node_sample(void *ctx, const char *node, const char *source, cons
     a->open[a->n_open++] = s;
     /* A probe round is what shows a cut: ship it on the next loop turn, not up to a flush
      * period later. The prober emits a round's samples together, so they share one batch. */
-    if (strcmp(source, "icmp") == 0 || a->n_open >= RN_AGENT_MAX_BATCH_SAMPLES)
+    if (strcmp(source, RN_SRC_ICMP) == 0 || a->n_open >= RN_AGENT_MAX_BATCH_SAMPLES)
         uv_timer_start(&a->flush_timer, on_flush_timer, 0, RN_AGENT_FLUSH_MS);
 }
 
@@ -159,7 +177,10 @@ static void flush(rn_agent_t *a)
 
 static void on_flush_timer(uv_timer_t *t)
 {
-    flush(t->data);
+    rn_agent_t *a = t->data;
+    flush(a);
+    if (!a->stopping && queued_kib(a) != a->status_queued_kib) /* a datagram a second at most */
+        notify_status(a, false);
 }
 
 /* The delivery's way out: the uplink takes ownership of the frames and may compress them. */
@@ -244,7 +265,7 @@ static void drop_privileges(rn_agent_t *a)
 {
     int rc = rn_privs_drop_net_raw();
     if (rc < 0)
-        rn_warn("cannot give up CAP_NET_RAW: %s; keeping it", strerror(-rc));
+        rn_warn("cannot give up CAP_NET_RAW: %s; keeping it", rn_strerror(rc));
     else if (rc == 1)
         rn_info("gave up CAP_NET_RAW: the ICMP sockets and %zu VC captures are open",
                 a->vc ? rn_vc_quality_running(a->vc) : 0);
@@ -393,7 +414,7 @@ static int open_delivery(rn_agent_t *a, char *err, size_t err_len)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/spool", c->state_dir);
     if (mkdir(c->state_dir, 0750) != 0 && errno != EEXIST) {
-        snprintf(err, err_len, "state_dir %s: %s", c->state_dir, strerror(errno));
+        snprintf(err, err_len, "state_dir %s: %s", c->state_dir, rn_strerror(-errno));
         return -errno;
     }
     return rn_delivery_open(a->loop, dir, &dc, send_to_uplink, a, &a->delivery, err, err_len);
@@ -546,6 +567,8 @@ static void reload(rn_agent_t *a)
         rn_agent_config_free(cur); /* nothing borrows it */
     if (spool_changed)
         reopen_delivery(a);
+    if (a->services) /* HTTPS probes' CA: from the next round on */
+        rn_service_prober_set_ca(a->services, next->service_ca);
     /* TLS files are read again either way (a certificate renewed in place): the new context
      * serves the next connection; a changed collector list is dialled now. */
     a->uplink_stale = true;
@@ -585,13 +608,15 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
     /* service probes: without them (libcurl failed, logged) the agent still does the rest */
     if (rc == 0 && rn_service_prober_new(loop, on_sample, a, &a->services) != 0)
         a->services = NULL;
+    if (a->services && config->service_ca) /* a private CA for HTTPS services */
+        rc = rn_service_prober_set_ca(a->services, config->service_ca);
     /* VC media capture */
     if (rc == 0 && rn_vc_quality_new(loop, on_sample, a, &a->vc) != 0)
         a->vc = NULL;
     /* UDP echo between agents: the reflector is optional (port 0, or its port taken: logged) */
     if (rc == 0 && rn_udp_echo_new(loop, on_sample, a, &a->echo) != 0)
         a->echo = NULL;
-    if (rc == 0 && rn_rtsp_prober_new(loop, on_sample, a, &a->cameras) != 0)
+    if (rc == 0 && rn_rtsp_prober_new(loop, on_node_sample, a, &a->cameras) != 0)
         a->cameras = NULL; /* police station cameras */
     if (a->echo && config->udp_echo_port)
         rn_udp_echo_reflect(a->echo, NULL, (uint16_t)config->udp_echo_port);

@@ -64,6 +64,7 @@ typedef struct {
     Rn__Sample **open;         /* the open batch */
     size_t n_open, cap_open;
     uint64_t dropped_batches;  /* batches that could not be encoded (a bug if ever non-zero) */
+    size_t status_queued_kib;  /* KiB queued on the uplink as STATUS= last said it */
     bool stopping;
     int closing_parts;
 } rn_agent_t;

@@ -8,14 +8,14 @@
  *            RN_CHECK_GAP_S, service probes every RN_CHECK_GAP_S
  *   done when every device has two polls (or a failed one), every probe target and service a
  *   sample, and the uplink has an answer; or at the deadline. Then judge, print, close, exit.
- * Judging and printing work on the tables only, after the loop has done its part. */
+ * Judging and printing (agent/check_report.c) work on the tables (rn_check_results_t) only,
+ * after the loop has done its part. */
 #include "check.h"
+#include "check_report.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -30,65 +30,9 @@
 #include "plan_cache.h"
 #include "service_probe.h"
 #include "snmp_poller.h"
+#include "sources.h"
 #include "udp_echo.h"
 #include "uplink.h"
-
-#define MAX_NAME 80
-
-typedef enum { V_OK, V_DEGRADED, V_DOWN } verdict_t;
-static const char *const verdict_names[] = { "ok", "degraded", "down" };
-
-/* One interface: its first and last reading. */
-typedef struct {
-    char name[MAX_NAME];
-    int n;                  /* readings so far */
-    int64_t t[2];           /* wall ms of the first and last reading */
-    rn_value_t v[2][RN_IF_N];
-    uint64_t speed_bps;
-} iface_t;
-
-/* An extra OID of a device (topology `extra:`): its first and last reading, as an interface. */
-typedef struct {
-    char name[MAX_NAME];
-    const char *oid;        /* borrowed from the plan */
-    bool counter;           /* kind counter, else gauge */
-    int n;                  /* readings so far */
-    int64_t t[2];
-    rn_value_t v[2];
-} extra_t;
-
-typedef struct {
-    char name[MAX_NAME], addr[MAX_NAME], sys_name[MAX_NAME], why[160];
-    const char *node;       /* an agentless child's id (Device.node, borrowed), NULL: our own */
-    int polls;              /* reports received */
-    bool ok;                /* the last poll succeeded */
-    long uptime_cs;
-    iface_t *ifs;
-    size_t n_ifs;
-    extra_t *extra;         /* as many as the plan's device has */
-    size_t n_extra;
-} device_t;
-
-typedef struct {
-    char name[MAX_NAME], addr[MAX_NAME];
-    const Rn__IcmpTarget *plan;
-    bool have;
-    rn_value_t v[RN_ICMP_N];
-} probe_t;
-
-typedef struct {
-    const Rn__ServiceTarget *plan;
-    bool have;
-    rn_value_t v[RN_HTTP_N];
-    char why[128];
-} service_t;
-
-/* A UDP echo peer (agent/udp_echo.h): one round's figures. */
-typedef struct {
-    char name[MAX_NAME], addr[MAX_NAME];
-    bool have;
-    rn_value_t v[RN_UDPECHO_N];
-} echo_t;
 
 typedef struct {
     uv_loop_t loop;
@@ -100,46 +44,25 @@ typedef struct {
     rn_icmp_prober_t *icmp;
     rn_service_prober_t *svc;
     Rn__Frame *plan_frame;   /* owns the plan */
-    const char *plan_source; /* "cache" or "collector" */
-    bool measuring, finished, hello_sent;
-    bool have_icmp, have_svc; /* the probers could be made (they are gone once closed) */
-    /* the uplink */
-    bool up_done, up_ok;
-    double up_ms;
+    bool finished, hello_sent;
+    bool up_done;            /* the uplink's outcome is in r */
     rn_mono_ns_t started;
-    char up_why[200];
-    /* results */
-    device_t *devs;
-    size_t n_devs;
-    probe_t *probes;
-    size_t n_probes;
-    service_t *svcs;
-    size_t n_svcs;
     rn_udp_echo_t *echo;     /* UDP echo: a sender only (the daemon's reflector holds the port) */
-    echo_t *echoes;
-    size_t n_echoes;
     int pending_closes;
+    rn_check_results_t r;    /* what the report reads (agent/check_report.h) */
 } check_t;
 
 static void maybe_finish(check_t *c);
 
 /* ---- gathering ------------------------------------------------------------------------------ */
 
-/* Returns a value as a double, NAN when unknown. */
-static double val(const rn_value_t *v)
-{
-    return v->kind == RN_VALUE_GAUGE ? v->gauge
-           : v->kind == RN_VALUE_COUNTER ? (double)v->counter
-                                         : NAN;
-}
-
 /* Returns the device named name of node (NULL: our own), or NULL. */
-static device_t *find_dev(check_t *c, const char *node, const char *name)
+static rn_check_device_t *find_dev(check_t *c, const char *node, const char *name)
 {
-    for (size_t i = 0; i < c->n_devs; i++)
-        if (strcmp(c->devs[i].name, name) == 0 && !c->devs[i].node == !node &&
-            (!node || strcmp(c->devs[i].node, node) == 0))
-            return &c->devs[i];
+    for (size_t i = 0; i < c->r.n_devs; i++)
+        if (strcmp(c->r.devs[i].name, name) == 0 && !c->r.devs[i].node == !node &&
+            (!node || strcmp(c->r.devs[i].node, node) == 0))
+            return &c->r.devs[i];
     return NULL;
 }
 
@@ -147,15 +70,15 @@ static device_t *find_dev(check_t *c, const char *node, const char *name)
 static void take_if(check_t *c, const char *node, const char *device, const char *object,
                     int64_t t, const rn_value_t *v, size_t n, uint64_t speed)
 {
-    device_t *d = find_dev(c, node, device);
+    rn_check_device_t *d = find_dev(c, node, device);
     if (!d || n != RN_IF_N)
         return;
-    iface_t *f = NULL;
+    rn_check_iface_t *f = NULL;
     for (size_t i = 0; i < d->n_ifs && !f; i++)
         if (strcmp(d->ifs[i].name, object) == 0)
             f = &d->ifs[i];
     if (!f) {
-        iface_t *grown = realloc(d->ifs, (d->n_ifs + 1) * sizeof *grown);
+        rn_check_iface_t *grown = realloc(d->ifs, (d->n_ifs + 1) * sizeof *grown);
         if (!grown)
             return;
         d->ifs = grown;
@@ -173,9 +96,9 @@ static void take_if(check_t *c, const char *node, const char *device, const char
 static void take_extra(check_t *c, const char *node, const char *device, const char *object,
                        int64_t t, const rn_value_t *v, size_t n)
 {
-    device_t *d = find_dev(c, node, device);
+    rn_check_device_t *d = find_dev(c, node, device);
     for (size_t i = 0; d && n == RN_EXTRA_N && i < d->n_extra; i++) {
-        extra_t *e = &d->extra[i];
+        rn_check_extra_t *e = &d->extra[i];
         if (strcmp(e->name, object) != 0)
             continue;
         int k = e->n == 0 ? 0 : 1;
@@ -191,9 +114,9 @@ static void on_dev_sample(void *ctx, const char *node, const char *source, const
                           uint64_t speed_bps)
 {
     check_t *c = ctx;
-    if (strcmp(source, "if") == 0)
+    if (strcmp(source, RN_SRC_IF) == 0)
         take_if(c, node, device, object, time_ms, values, n, speed_bps);
-    else if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0) /* extra OIDs */
+    else if (!strcmp(source, RN_SRC_GAUGE) || !strcmp(source, RN_SRC_COUNTER)) /* extra OIDs */
         take_extra(c, node, device, object, time_ms, values, n);
     maybe_finish(c);
 }
@@ -203,22 +126,23 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
                       int64_t time_ms, const rn_value_t *values, size_t n, uint64_t speed_bps)
 {
     check_t *c = ctx;
-    if (strcmp(source, "udpecho") == 0) { /* UDP echo */
-        for (size_t i = 0; i < c->n_echoes; i++)
-            if (strcmp(c->echoes[i].name, object) == 0 && n == RN_UDPECHO_N &&
-                !c->echoes[i].have) {
-                memcpy(c->echoes[i].v, values, sizeof c->echoes[i].v);
-                c->echoes[i].have = true;
+    if (strcmp(source, RN_SRC_UDPECHO) == 0) { /* UDP echo */
+        for (size_t i = 0; i < c->r.n_echoes; i++)
+            if (strcmp(c->r.echoes[i].name, object) == 0 && n == RN_UDPECHO_N &&
+                !c->r.echoes[i].have) {
+                memcpy(c->r.echoes[i].v, values, sizeof c->r.echoes[i].v);
+                c->r.echoes[i].have = true;
             }
-    } else if (strcmp(source, "icmp") == 0) {
-        for (size_t i = 0; i < c->n_probes; i++)
-            if (strcmp(c->probes[i].name, object) == 0 && n == RN_ICMP_N && !c->probes[i].have) {
-                memcpy(c->probes[i].v, values, sizeof c->probes[i].v);
-                c->probes[i].have = true;
+    } else if (strcmp(source, RN_SRC_ICMP) == 0) {
+        for (size_t i = 0; i < c->r.n_probes; i++)
+            if (strcmp(c->r.probes[i].name, object) == 0 && n == RN_ICMP_N &&
+                !c->r.probes[i].have) {
+                memcpy(c->r.probes[i].v, values, sizeof c->r.probes[i].v);
+                c->r.probes[i].have = true;
             }
     } else {
-        for (size_t i = 0; i < c->n_svcs; i++) {
-            service_t *s = &c->svcs[i];
+        for (size_t i = 0; i < c->r.n_svcs; i++) {
+            rn_check_service_t *s = &c->r.svcs[i];
             if (strcmp(s->plan->object, object) != 0 || s->have || n > RN_HTTP_N)
                 continue;
             memcpy(s->v, values, n * sizeof *values);
@@ -234,7 +158,7 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
 static void on_report(void *ctx, const rn_snmp_report_t *r)
 {
     check_t *c = ctx;
-    device_t *d = find_dev(c, r->node, r->device);
+    rn_check_device_t *d = find_dev(c, r->node, r->device);
     if (!d)
         return;
     d->polls++;
@@ -252,15 +176,15 @@ static void on_report(void *ctx, const rn_snmp_report_t *r)
 /* UDP echo: a table row per peer of the plan, and one round with each. Returns 0 or -ENOMEM. */
 static int start_echo(check_t *c, const Rn__Plan *p, uint32_t count)
 {
-    c->echoes = calloc(p->n_echo ? p->n_echo : 1, sizeof *c->echoes);
-    if (!c->echoes)
+    c->r.echoes = calloc(p->n_echo ? p->n_echo : 1, sizeof *c->r.echoes);
+    if (!c->r.echoes)
         return -ENOMEM;
     for (size_t i = 0; i < p->n_echo; i++) {
-        snprintf(c->echoes[i].name, MAX_NAME, "%s", p->echo[i]->name);
-        snprintf(c->echoes[i].addr, MAX_NAME, "%s", p->echo[i]->addr);
+        snprintf(c->r.echoes[i].name, RN_CHECK_NAME_LEN, "%s", p->echo[i]->name);
+        snprintf(c->r.echoes[i].addr, RN_CHECK_NAME_LEN, "%s", p->echo[i]->addr);
         p->echo[i]->has_count = 0; /* every peer gets `count`, as the ICMP targets */
     }
-    c->n_echoes = p->n_echo;
+    c->r.n_echoes = p->n_echo;
     /* from the address peers know us by, which their reflectors answer (udp_echo.h) */
     rn_udp_echo_set_source(c->echo, p->n_devices ? p->devices[0]->addr : NULL);
     return rn_udp_echo_set_peers(c->echo, p->echo, p->n_echo, RN_CHECK_GAP_S, count);
@@ -270,40 +194,40 @@ static int start_echo(check_t *c, const Rn__Plan *p, uint32_t count)
  * negative error (logged). */
 static int start_measuring(check_t *c, const Rn__Plan *p)
 {
-    c->measuring = true;
+    c->r.measuring = true;
     size_t nd = p->n_devices + p->n_child_devices; /* ours, then our agentless children's */
-    c->devs = calloc(nd ? nd : 1, sizeof *c->devs);
-    c->probes = calloc(p->n_icmp ? p->n_icmp : 1, sizeof *c->probes);
-    c->svcs = calloc(p->n_services ? p->n_services : 1, sizeof *c->svcs);
-    if (!c->devs || !c->probes || !c->svcs)
+    c->r.devs = calloc(nd ? nd : 1, sizeof *c->r.devs);
+    c->r.probes = calloc(p->n_icmp ? p->n_icmp : 1, sizeof *c->r.probes);
+    c->r.svcs = calloc(p->n_services ? p->n_services : 1, sizeof *c->r.svcs);
+    if (!c->r.devs || !c->r.probes || !c->r.svcs)
         return -ENOMEM;
-    c->n_devs = nd; /* set first: a failure below leaves extra tables to free */
+    c->r.n_devs = nd; /* set first: a failure below leaves extra tables to free */
     for (size_t i = 0; i < nd; i++) {
         const Rn__Device *pd = i < p->n_devices ? p->devices[i]
                                                 : p->child_devices[i - p->n_devices];
-        device_t *d = &c->devs[i];
+        rn_check_device_t *d = &c->r.devs[i];
         d->node = pd->node;
-        snprintf(d->name, MAX_NAME, "%s", pd->name);
-        snprintf(d->addr, MAX_NAME, "%s", pd->addr);
+        snprintf(d->name, RN_CHECK_NAME_LEN, "%s", pd->name);
+        snprintf(d->addr, RN_CHECK_NAME_LEN, "%s", pd->addr);
         d->uptime_cs = -1;
         if (!(d->extra = calloc(pd->n_extra ? pd->n_extra : 1, sizeof *d->extra)))
             return -ENOMEM;
         for (size_t k = 0; k < pd->n_extra; k++) { /* checked by lib/wire.c */
-            snprintf(d->extra[k].name, MAX_NAME, "%s", pd->extra[k]->name);
+            snprintf(d->extra[k].name, RN_CHECK_NAME_LEN, "%s", pd->extra[k]->name);
             d->extra[k].oid = pd->extra[k]->oid;
             d->extra[k].counter = strcmp(pd->extra[k]->kind, "counter") == 0;
         }
         d->n_extra = pd->n_extra;
     }
     for (size_t i = 0; i < p->n_icmp; i++) {
-        snprintf(c->probes[i].name, MAX_NAME, "%s", p->icmp[i]->name);
-        snprintf(c->probes[i].addr, MAX_NAME, "%s", p->icmp[i]->addr);
-        c->probes[i].plan = p->icmp[i];
+        snprintf(c->r.probes[i].name, RN_CHECK_NAME_LEN, "%s", p->icmp[i]->name);
+        snprintf(c->r.probes[i].addr, RN_CHECK_NAME_LEN, "%s", p->icmp[i]->addr);
+        c->r.probes[i].plan = p->icmp[i];
     }
-    c->n_probes = p->n_icmp;
+    c->r.n_probes = p->n_icmp;
     for (size_t i = 0; i < p->n_services; i++)
-        c->svcs[i].plan = p->services[i];
-    c->n_svcs = p->n_services;
+        c->r.svcs[i].plan = p->services[i];
+    c->r.n_svcs = p->n_services;
     uint32_t count = RN_CHECK_MIN_PINGS;
     for (size_t i = 0; i < p->n_icmp; i++)
         if (p->icmp[i]->has_count && p->icmp[i]->count > count)
@@ -325,12 +249,12 @@ static int start_measuring(check_t *c, const Rn__Plan *p)
 /* Takes a plan (frame owned from now on) and starts measuring, unless already measuring. */
 static void use_plan(check_t *c, Rn__Frame *f, const char *source)
 {
-    if (c->measuring) {
+    if (c->r.measuring) {
         rn_wire_free(f);
         return;
     }
     c->plan_frame = f;
-    c->plan_source = source;
+    c->r.plan_source = source;
     int rc = start_measuring(c, f->plan);
     if (rc)
         rn_error("check: cannot run the plan: %s", rn_strerror(rc));
@@ -343,9 +267,9 @@ static void uplink_result(check_t *c, bool ok, const char *why)
     if (c->up_done)
         return;
     c->up_done = true;
-    c->up_ok = ok;
-    c->up_ms = (double)(rn_clock_mono_ns() - c->started) / 1e6;
-    snprintf(c->up_why, sizeof c->up_why, "%s", why);
+    c->r.up_ok = ok;
+    c->r.up_ms = (double)(rn_clock_mono_ns() - c->started) / 1e6;
+    snprintf(c->r.up_why, sizeof c->r.up_why, "%s", why);
     uv_timer_stop(&c->uplink_timer);
 }
 
@@ -354,7 +278,7 @@ static void uplink_result(check_t *c, bool ok, const char *why)
 static void on_up_connected(void *ctx)
 {
     check_t *c = ctx;
-    if (c->measuring) {
+    if (c->r.measuring) {
         uplink_result(c, true, "");
         return maybe_finish(c);
     }
@@ -400,19 +324,19 @@ static void on_uplink_timer(uv_timer_t *t)
 /* True when every table has what it waits for. */
 static bool complete(const check_t *c)
 {
-    if (!c->up_done || !c->measuring)
+    if (!c->up_done || !c->r.measuring)
         return false;
-    for (size_t i = 0; i < c->n_devs; i++)
-        if (c->devs[i].polls < 2 && !(c->devs[i].polls == 1 && !c->devs[i].ok))
+    for (size_t i = 0; i < c->r.n_devs; i++)
+        if (c->r.devs[i].polls < 2 && !(c->r.devs[i].polls == 1 && !c->r.devs[i].ok))
             return false;
-    for (size_t i = 0; i < c->n_probes; i++)
-        if (!c->probes[i].have && c->have_icmp)
+    for (size_t i = 0; i < c->r.n_probes; i++)
+        if (!c->r.probes[i].have && c->r.have_icmp)
             return false;
-    for (size_t i = 0; i < c->n_svcs; i++)
-        if (!c->svcs[i].have && c->have_svc)
+    for (size_t i = 0; i < c->r.n_svcs; i++)
+        if (!c->r.svcs[i].have && c->r.have_svc)
             return false;
-    for (size_t i = 0; i < c->n_echoes; i++) /* UDP echo */
-        if (!c->echoes[i].have && c->echo)
+    for (size_t i = 0; i < c->r.n_echoes; i++) /* UDP echo */
+        if (!c->r.echoes[i].have && c->echo)
             return false;
     return true;
 }
@@ -484,10 +408,12 @@ static int start_parts(check_t *c)
         c->icmp = NULL; /* reported as "not probed" */
     if (rc == 0 && rn_service_prober_new(&c->loop, on_sample, c, &c->svc) != 0)
         c->svc = NULL;
+    if (c->svc && c->config->service_ca) /* HTTPS services signed by a private CA */
+        rc = rn_service_prober_set_ca(c->svc, c->config->service_ca);
     if (rc == 0 && rn_udp_echo_new(&c->loop, on_sample, c, &c->echo) != 0)
         c->echo = NULL; /* UDP echo: reported as "not measured" */
-    c->have_icmp = c->icmp != NULL;
-    c->have_svc = c->svc != NULL;
+    c->r.have_icmp = c->icmp != NULL;
+    c->r.have_svc = c->svc != NULL;
     if (rc == 0)
         rc = rn_plan_cache_new(&c->loop, c->config->state_dir, &c->cache);
     if (rc)
@@ -500,505 +426,6 @@ static int start_parts(check_t *c)
     if (rn_plan_cache_load(c->cache, &f) == 0)
         use_plan(c, f, "cache");
     return 0;
-}
-
-/* ---- judging -------------------------------------------------------------------------------- */
-
-/* Judges a device: not answering is down. Writes a one-line detail. */
-static verdict_t judge_device(const device_t *d, char *detail, size_t len)
-{
-    if (d->polls == 0) {
-        snprintf(detail, len, "no poll finished in time");
-        return V_DOWN;
-    }
-    if (!d->ok) {
-        snprintf(detail, len, "not answering SNMP: %s", d->why);
-        return V_DOWN;
-    }
-    snprintf(detail, len, "%s", "");
-    return V_OK;
-}
-
-/* Judges an ICMP probe against its SLA limits. Writes a one-line detail. */
-static verdict_t judge_probe(const check_t *c, const probe_t *p, char *detail, size_t len)
-{
-    const Rn__IcmpTarget *t = p->plan;
-    double loss = val(&p->v[RN_ICMP_LOSS]), avg = val(&p->v[RN_ICMP_RTTAVG]);
-    double jit = val(&p->v[RN_ICMP_JITTER]);
-    if (!c->have_icmp || !p->have) {
-        snprintf(detail, len, "%s", c->have_icmp ? "no probe round finished" : "no ICMP socket");
-        return V_DEGRADED;
-    }
-    if (loss >= 100) {
-        snprintf(detail, len, "100%% loss: %s unreachable", p->name);
-        return V_DOWN;
-    }
-    if (t->has_max_loss_pct && loss > t->max_loss_pct)
-        snprintf(detail, len, "loss %.0f%% over the limit %.1f%%", loss, t->max_loss_pct);
-    else if (t->has_max_latency_ms && avg > t->max_latency_ms)
-        snprintf(detail, len, "RTT %.1f ms over the limit %.0f ms", avg, t->max_latency_ms);
-    else if (t->has_max_jitter_ms && jit > t->max_jitter_ms)
-        snprintf(detail, len, "jitter %.1f ms over the limit %.0f ms", jit, t->max_jitter_ms);
-    else {
-        snprintf(detail, len, "%s", t->has_max_latency_ms ? "" : "no SLA limits in the plan");
-        return V_OK;
-    }
-    return V_DEGRADED;
-}
-
-/* Judges a service probe. Writes a one-line detail. */
-static verdict_t judge_service(const check_t *c, const service_t *s, char *detail, size_t len)
-{
-    bool http = strcmp(s->plan->kind, "http") == 0;
-    if (!c->have_svc || !s->have) {
-        snprintf(detail, len, "%s", c->have_svc ? "no answer in time" : "service probes unavailable");
-        return V_DOWN;
-    }
-    double up = val(&s->v[http ? RN_HTTP_UP : RN_TCP_UP]);
-    double status = http ? val(&s->v[RN_HTTP_STATUS]) : NAN;
-    double days = http ? val(&s->v[RN_HTTP_CERTDAYS]) : NAN;
-    snprintf(detail, len, "%s", s->why);
-    if (!isnan(days) && days < 0) {
-        snprintf(detail, len, "certificate expired %.0f days ago", -days);
-        return V_DOWN;
-    }
-    if (up < 1)
-        return isnan(status) ? V_DOWN : V_DEGRADED; /* an error status: the app, not the path */
-    if (!isnan(days) && days < RN_CHECK_CERT_WARN_DAYS) {
-        snprintf(detail, len, "certificate expires in %.1f days", days);
-        return V_DEGRADED;
-    }
-    return V_OK;
-}
-
-/* Judges the uplink: no session is degraded (the daemon spools meanwhile). */
-static verdict_t judge_uplink(const check_t *c)
-{
-    return c->up_ok ? V_OK : V_DEGRADED;
-}
-
-/* Returns interface f's rate of metric m per second between its two readings, NAN if unknown.
- * Octet counters come out in bits per second. Counters that went backwards give NAN. */
-static double rate(const iface_t *f, int m)
-{
-    if (f->n < 2 || f->t[1] <= f->t[0] || f->v[0][m].kind != RN_VALUE_COUNTER ||
-        f->v[1][m].kind != RN_VALUE_COUNTER || f->v[1][m].counter < f->v[0][m].counter)
-        return NAN;
-    double d = (double)(f->v[1][m].counter - f->v[0][m].counter);
-    double per_s = d * 1000.0 / (double)(f->t[1] - f->t[0]);
-    return m == RN_IF_IN || m == RN_IF_OUT ? per_s * 8 : per_s;
-}
-
-/* Returns an extra counter's increase per second between its two readings, NAN if unknown or
- * when it went backwards (a reboot). */
-static double extra_rate(const extra_t *e)
-{
-    if (!e->counter || e->n < 2 || e->t[1] <= e->t[0] || e->v[0].kind != RN_VALUE_COUNTER ||
-        e->v[1].kind != RN_VALUE_COUNTER || e->v[1].counter < e->v[0].counter)
-        return NAN;
-    return (double)(e->v[1].counter - e->v[0].counter) * 1000.0 / (double)(e->t[1] - e->t[0]);
-}
-
-/* Returns the errors (in + out) per second of an interface, NAN if unknown. */
-static double err_rate(const iface_t *f)
-{
-    double a = rate(f, RN_IF_INERR), b = rate(f, RN_IF_OUTERR);
-    return isnan(a) ? b : isnan(b) ? a : a + b;
-}
-
-/* Returns the name of an ifOperStatus value. */
-static const char *oper_name(double v)
-{
-    static const char *const names[] = { "?",       "up",      "down",          "testing",
-                                         "unknown", "dormant", "notPresent", "lowerLayerDown" };
-    return v >= 1 && v <= 7 ? names[(int)v] : "?";
-}
-
-/* The seconds between an interface's two readings, across the devices (the first found). */
-static double poll_gap_s(const check_t *c)
-{
-    for (size_t i = 0; i < c->n_devs; i++)
-        for (size_t k = 0; k < c->devs[i].n_ifs; k++)
-            if (c->devs[i].ifs[k].n >= 2)
-                return (double)(c->devs[i].ifs[k].t[1] - c->devs[i].ifs[k].t[0]) / 1000.0;
-    return NAN;
-}
-
-/* ---- the report ----------------------------------------------------------------------------- */
-
-/* Returns a JSON number, or null for NAN. */
-static json_t *jnum(double v)
-{
-    return isnan(v) ? json_null() : json_real(round(v * 1000) / 1000);
-}
-
-/* Returns the worse of two verdicts. */
-static verdict_t worst(verdict_t a, verdict_t b)
-{
-    return a > b ? a : b;
-}
-
-/* Adds a device and its interfaces to arr. Returns its verdict. */
-static verdict_t device_json(const device_t *d, json_t *arr)
-{
-    char detail[200];
-    verdict_t v = judge_device(d, detail, sizeof detail);
-    json_t *ifs = json_array();
-    for (size_t i = 0; i < d->n_ifs; i++) {
-        const iface_t *f = &d->ifs[i];
-        const rn_value_t *last = f->v[f->n > 1 ? 1 : 0];
-        double speed = f->speed_bps ? (double)f->speed_bps : NAN;
-        json_array_append_new(ifs, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", f->name,
-                                             "oper", oper_name(val(&last[RN_IF_OPER])),
-                                             "speed_bps", jnum(speed), "in_bps",
-                                             jnum(rate(f, RN_IF_IN)), "out_bps",
-                                             jnum(rate(f, RN_IF_OUT)), "errors_per_s",
-                                             jnum(err_rate(f))));
-    }
-    json_t *extra = json_array(); /* value: the last reading; per_s: a counter's rate */
-    for (size_t i = 0; i < d->n_extra; i++) {
-        const extra_t *e = &d->extra[i];
-        json_t *value = e->n ? jnum(val(&e->v[e->n > 1 ? 1 : 0])) : json_null();
-        if (e->n && e->v[e->n > 1 ? 1 : 0].kind == RN_VALUE_COUNTER) /* exact, past 2^53 too */
-            json_decref(value), value = json_integer((json_int_t)e->v[e->n > 1 ? 1 : 0].counter);
-        json_array_append_new(extra, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", e->name,
-                                               "oid", e->oid, "kind",
-                                               e->counter ? "counter" : "gauge", "value", value,
-                                               "per_s", jnum(extra_rate(e))));
-    }
-    double uptime = d->uptime_cs >= 0 ? (double)d->uptime_cs / 100.0 : NAN;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:o, s:o}", "name", d->name, "addr",
-                          d->addr, "status", verdict_names[v], "reachable", d->ok, "sys_name",
-                          d->sys_name, "uptime_s", jnum(uptime), "detail", detail, "interfaces",
-                          ifs, "extra", extra);
-    /* an agentless child's device, polled across the link: its node, null for our own */
-    json_object_set_new(o, "node", d->node ? json_string(d->node) : json_null());
-    json_array_append_new(arr, o);
-    return v;
-}
-
-/* Adds an ICMP probe to arr. Returns its verdict. */
-static verdict_t probe_json(const check_t *c, const probe_t *p, json_t *arr)
-{
-    char detail[200];
-    verdict_t v = judge_probe(c, p, detail, sizeof detail);
-    const Rn__IcmpTarget *t = p->plan;
-    json_t *lim = json_pack("{s:o, s:o, s:o}", "max_latency_ms",
-                            jnum(t->has_max_latency_ms ? t->max_latency_ms : NAN), "max_loss_pct",
-                            jnum(t->has_max_loss_pct ? t->max_loss_pct : NAN), "max_jitter_ms",
-                            jnum(t->has_max_jitter_ms ? t->max_jitter_ms : NAN));
-    json_array_append_new(
-        arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "target",
-                       p->name, "addr", p->addr, "status", verdict_names[v], "rtt_min_ms",
-                       jnum(val(&p->v[RN_ICMP_RTTMIN])), "rtt_avg_ms",
-                       jnum(val(&p->v[RN_ICMP_RTTAVG])), "rtt_max_ms",
-                       jnum(val(&p->v[RN_ICMP_RTTMAX])), "jitter_ms",
-                       jnum(val(&p->v[RN_ICMP_JITTER])), "loss_pct", jnum(val(&p->v[RN_ICMP_LOSS])),
-                       "sent", jnum(val(&p->v[RN_ICMP_SENT])), "limits", lim, "detail", detail));
-    /* up the tree (parent, root) or down it (a child node: IcmpTarget.child) */
-    json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "direction",
-                        json_string(t->has_child && t->child ? "down" : "up"));
-    return v;
-}
-
-/* Adds a UDP echo peer to arr. Returns its verdict: degraded when nothing came back (the peer's
- * agent does not answer, or the path is down: the ICMP probes tell which). */
-static verdict_t echo_json(const echo_t *e, json_t *arr)
-{
-    const rn_value_t *v = e->v;
-    double recv = e->have ? val(&v[RN_UDPECHO_RECV]) : NAN;
-    verdict_t verdict = recv > 0 ? V_OK : V_DEGRADED;
-    const char *detail = !e->have ? "no round finished" : recv > 0 ? "" : "no reply";
-    json_array_append_new(
-        arr, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "peer",
-                       e->name, "addr", e->addr, "status", verdict_names[verdict], "rtt_ms",
-                       jnum(val(&v[RN_UDPECHO_RTT])), "fwd_loss_pct",
-                       jnum(val(&v[RN_UDPECHO_FWD_LOSS])), "bwd_loss_pct",
-                       jnum(val(&v[RN_UDPECHO_BWD_LOSS])), "fwd_jitter_ms",
-                       jnum(val(&v[RN_UDPECHO_FWD_JITTER])), "bwd_jitter_ms",
-                       jnum(val(&v[RN_UDPECHO_BWD_JITTER])), "reordered",
-                       jnum(val(&v[RN_UDPECHO_REORDERED])), "duplicates",
-                       jnum(val(&v[RN_UDPECHO_DUPLICATES])), "sent",
-                       jnum(val(&v[RN_UDPECHO_SENT])), "detail", detail));
-    return verdict;
-}
-
-/* Adds a service probe to arr. Returns its verdict. */
-static verdict_t service_json(const check_t *c, const service_t *s, json_t *arr)
-{
-    char detail[200], where[300];
-    verdict_t v = judge_service(c, s, detail, sizeof detail);
-    const Rn__ServiceTarget *t = s->plan;
-    bool http = strcmp(t->kind, "http") == 0;
-    if (http)
-        snprintf(where, sizeof where, "%s", t->url);
-    else
-        snprintf(where, sizeof where, "%s:%u", t->addr, t->port);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "service", t->name, "object",
-                          t->object, "kind", t->kind, "target", where, "status", verdict_names[v],
-                          "detail", detail);
-    if (http) {
-        json_object_set_new(o, "http_status", jnum(val(&s->v[RN_HTTP_STATUS])));
-        json_object_set_new(o, "ttfb_ms", jnum(val(&s->v[RN_HTTP_TTFB])));
-        json_object_set_new(o, "total_ms", jnum(val(&s->v[RN_HTTP_TOTAL])));
-        json_object_set_new(o, "cert_days", jnum(val(&s->v[RN_HTTP_CERTDAYS])));
-    } else {
-        json_object_set_new(o, "connect_ms", jnum(val(&s->v[RN_TCP_CONNECT])));
-    }
-    json_array_append_new(arr, o);
-    return v;
-}
-
-/* Builds the whole report; *overall gets the worst verdict. Returns a new JSON object. */
-static json_t *report_json(const check_t *c, verdict_t *overall)
-{
-    json_t *devs = json_array(), *probes = json_array(), *svcs = json_array();
-    verdict_t all = c->measuring ? V_OK : V_DOWN;
-    for (size_t i = 0; i < c->n_devs; i++)
-        all = worst(all, device_json(&c->devs[i], devs));
-    for (size_t i = 0; i < c->n_probes; i++)
-        all = worst(all, probe_json(c, &c->probes[i], probes));
-    for (size_t i = 0; i < c->n_svcs; i++)
-        all = worst(all, service_json(c, &c->svcs[i], svcs));
-    json_t *echoes = json_array(); /* UDP echo */
-    for (size_t i = 0; i < c->n_echoes; i++)
-        all = worst(all, echo_json(&c->echoes[i], echoes));
-    verdict_t up = judge_uplink(c);
-    all = worst(all, up);
-    json_t *coll = json_array();
-    for (size_t i = 0; i < c->config->n_collectors; i++)
-        json_array_append_new(coll, json_sprintf("%s:%u", c->config->collectors[i].host,
-                                                 c->config->collectors[i].port));
-    json_t *uplink = json_pack("{s:s, s:o, s:o, s:s}", "status", verdict_names[up], "collectors",
-                               coll, "connect_ms", jnum(c->up_ok ? c->up_ms : NAN), "detail",
-                               c->up_why);
-    json_t *plan = c->plan_frame ? json_pack("{s:s, s:s}", "digest", c->plan_frame->plan->digest,
-                                             "source", c->plan_source)
-                                 : json_null();
-    *overall = all;
-    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
-                     c->config->node_id, "status", verdict_names[all], "exit", (int)all, "plan",
-                     plan, "poll_gap_s", jnum(poll_gap_s(c)), "uplink", uplink, "devices", devs,
-                     "probes", probes, "services", svcs, "udp_echo", echoes);
-}
-
-/* Formats a JSON number with a unit into buf, "-" for null. Returns buf. */
-static const char *fmt(char *buf, size_t len, json_t *o, const char *key, const char *f)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_number(v))
-        snprintf(buf, len, "-");
-    else
-        snprintf(buf, len, f, json_number_value(v));
-    return buf;
-}
-
-/* Formats a rate in bits per second with an SI prefix into buf. Returns buf. */
-static const char *fmt_bps(char *buf, size_t len, json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    double x = json_number_value(v);
-    if (!json_is_number(v))
-        snprintf(buf, len, "-");
-    else if (x >= 1e9)
-        snprintf(buf, len, "%.1f Gb/s", x / 1e9);
-    else if (x >= 1e6)
-        snprintf(buf, len, "%.1f Mb/s", x / 1e6);
-    else if (x >= 1e3)
-        snprintf(buf, len, "%.1f kb/s", x / 1e3);
-    else
-        snprintf(buf, len, "%.0f b/s", x);
-    return buf;
-}
-
-/* Returns a string member of o, "" if absent. */
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-/* Prints a device's extra OIDs as text, if it has any: the last value, and a counter's rate. */
-static void text_extra(json_t *d, FILE *out)
-{
-    size_t k;
-    json_t *x, *extra = json_object_get(d, "extra");
-    char v[40], r[32], both[80];
-    if (json_array_size(extra) == 0)
-        return;
-    fprintf(out, "  %-16s %-8s %-24s %s\n", "EXTRA", "KIND", "VALUE", "OID");
-    json_array_foreach(extra, k, x) {
-        if (json_is_integer(json_object_get(x, "value")))
-            snprintf(v, sizeof v, "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(x, "value")));
-        else
-            fmt(v, sizeof v, x, "value", "%g");
-        if (json_is_number(json_object_get(x, "per_s")))
-            snprintf(both, sizeof both, "%s (%s)", v, fmt(r, sizeof r, x, "per_s", "%.1f/s"));
-        else
-            snprintf(both, sizeof both, "%s", v);
-        fprintf(out, "  %-16s %-8s %-24s %s\n", str(x, "name"), str(x, "kind"), both,
-                str(x, "oid"));
-    }
-}
-
-/* Prints the devices and their interfaces as text. */
-static void text_devices(json_t *r, FILE *out)
-{
-    size_t i, k;
-    json_t *d, *f;
-    char a[32], b[32], e[32], sp[32], up[48];
-    json_array_foreach(json_object_get(r, "devices"), i, d) {
-        double u = json_number_value(json_object_get(d, "uptime_s"));
-        if (json_is_number(json_object_get(d, "uptime_s")))
-            snprintf(up, sizeof up, "%dd %02d:%02d:%02d", (int)(u / 86400), (int)u % 86400 / 3600,
-                     (int)u % 3600 / 60, (int)u % 60);
-        else
-            snprintf(up, sizeof up, "-");
-        if (json_is_string(json_object_get(d, "node"))) /* polled for an agentless child */
-            fprintf(out, "\nDEVICE %s of %s, agentless child (%s): %s%s%s\n", str(d, "name"),
-                    str(d, "node"), str(d, "addr"), str(d, "status"),
-                    *str(d, "detail") ? ", " : "", str(d, "detail"));
-        else
-            fprintf(out, "\nDEVICE %s (%s): %s%s%s\n", str(d, "name"), str(d, "addr"),
-                    str(d, "status"), *str(d, "detail") ? ", " : "", str(d, "detail"));
-        if (!json_is_true(json_object_get(d, "reachable")))
-            continue;
-        fprintf(out, "  sysName %s, uptime %s\n", *str(d, "sys_name") ? str(d, "sys_name") : "-",
-                up);
-        fprintf(out, "  %-16s %-8s %-11s %-12s %-12s %s\n", "INTERFACE", "STATUS", "SPEED", "IN",
-                "OUT", "ERRORS");
-        json_array_foreach(json_object_get(d, "interfaces"), k, f)
-            fprintf(out, "  %-16s %-8s %-11s %-12s %-12s %s\n", str(f, "name"), str(f, "oper"),
-                    fmt_bps(sp, sizeof sp, f, "speed_bps"), fmt_bps(a, sizeof a, f, "in_bps"),
-                    fmt_bps(b, sizeof b, f, "out_bps"),
-                    fmt(e, sizeof e, f, "errors_per_s", "%.1f/s"));
-        text_extra(d, out);
-    }
-}
-
-/* Prints the probes of one direction ("up": parent and root; "down": child nodes) as text. */
-static void text_probe_rows(json_t *r, const char *direction, FILE *out)
-{
-    size_t i;
-    json_t *p, *l;
-    char avg[24], mx[24], loss[24], jit[24], ml[24], mlo[24], mj[24], x[64];
-    json_array_foreach(json_object_get(r, "probes"), i, p) {
-        if (strcmp(str(p, "direction"), direction) != 0)
-            continue;
-        l = json_object_get(p, "limits");
-        snprintf(x, sizeof x, "%s/%s/%s", fmt(ml, sizeof ml, l, "max_latency_ms", "%.0fms"),
-                 fmt(mlo, sizeof mlo, l, "max_loss_pct", "%.1f%%"),
-                 fmt(mj, sizeof mj, l, "max_jitter_ms", "%.0fms"));
-        fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s%s%s\n", str(p, "target"),
-                str(p, "addr"), fmt(avg, sizeof avg, p, "rtt_avg_ms", "%.1fms"),
-                fmt(mx, sizeof mx, p, "rtt_max_ms", "%.1fms"),
-                fmt(loss, sizeof loss, p, "loss_pct", "%.0f%%"),
-                fmt(jit, sizeof jit, p, "jitter_ms", "%.1fms"), x, str(p, "status"),
-                *str(p, "detail") ? ": " : "", str(p, "detail"));
-    }
-}
-
-/* Prints the probes (up the tree, then down it when the plan has child targets) and the
- * services as text. */
-static void text_probes(json_t *r, FILE *out)
-{
-    size_t i, down = 0;
-    json_t *p;
-    char avg[24], mx[24], x[64], y[24];
-    fprintf(out, "\nPROBES (ICMP, limits from the SLA class of the path)\n");
-    fprintf(out, "  %-16s %-15s %-9s %-9s %-6s %-8s %-22s %s\n", "TARGET", "ADDR", "RTT AVG",
-            "RTT MAX", "LOSS", "JITTER", "LIMITS RTT/LOSS/JIT", "VERDICT");
-    text_probe_rows(r, "up", out);
-    json_array_foreach(json_object_get(r, "probes"), i, p)
-        down += strcmp(str(p, "direction"), "down") == 0;
-    if (down) {
-        fprintf(out, "\nPROBES DOWN (ICMP to child nodes: limits from the child's uplink)\n");
-        text_probe_rows(r, "down", out);
-    }
-    fprintf(out, "\nSERVICES\n  %-16s %-34s %-30s %s\n", "SERVICE", "TARGET", "RESULT", "VERDICT");
-    json_array_foreach(json_object_get(r, "services"), i, p) {
-        if (strcmp(str(p, "kind"), "http") == 0)
-            snprintf(x, sizeof x, "HTTP %s, ttfb %s, cert %s",
-                     fmt(avg, sizeof avg, p, "http_status", "%.0f"),
-                     fmt(mx, sizeof mx, p, "ttfb_ms", "%.1fms"),
-                     fmt(y, sizeof y, p, "cert_days", "%.0fd"));
-        else
-            snprintf(x, sizeof x, "connect %s", fmt(avg, sizeof avg, p, "connect_ms", "%.1fms"));
-        fprintf(out, "  %-16s %-34s %-30s %s%s%s\n", str(p, "object"), str(p, "target"), x,
-                str(p, "status"), *str(p, "detail") ? ": " : "", str(p, "detail"));
-    }
-}
-
-/* Prints the UDP echo peers as text (nothing when the plan has none). */
-static void text_echo(json_t *r, FILE *out)
-{
-    size_t i;
-    json_t *e;
-    char rtt[24], fl[24], bl[24], fj[24], bj[24], ro[24], dup[24];
-    if (json_array_size(json_object_get(r, "udp_echo")) == 0)
-        return;
-    fprintf(out, "\nUDP ECHO (with peer agents; forward = from this node)\n");
-    fprintf(out, "  %-16s %-15s %-9s %-9s %-9s %-9s %-9s %-9s %-5s %s\n", "PEER", "ADDR", "RTT",
-            "LOSS FWD", "LOSS BWD", "JIT FWD", "JIT BWD", "REORDER", "DUP", "VERDICT");
-    json_array_foreach(json_object_get(r, "udp_echo"), i, e)
-        fprintf(out, "  %-16s %-15s %-9s %-9s %-9s %-9s %-9s %-9s %-5s %s%s%s\n", str(e, "peer"),
-                str(e, "addr"), fmt(rtt, sizeof rtt, e, "rtt_ms", "%.1fms"),
-                fmt(fl, sizeof fl, e, "fwd_loss_pct", "%.0f%%"),
-                fmt(bl, sizeof bl, e, "bwd_loss_pct", "%.0f%%"),
-                fmt(fj, sizeof fj, e, "fwd_jitter_ms", "%.1fms"),
-                fmt(bj, sizeof bj, e, "bwd_jitter_ms", "%.1fms"),
-                fmt(ro, sizeof ro, e, "reordered", "%.0f"), fmt(dup, sizeof dup, e, "duplicates",
-                                                                 "%.0f"),
-                str(e, "status"), *str(e, "detail") ? ": " : "", str(e, "detail"));
-}
-
-/* Prints the report as text. */
-static void report_text(json_t *r, FILE *out)
-{
-    char gap[32], ms[32];
-    json_t *plan = json_object_get(r, "plan"), *up = json_object_get(r, "uplink");
-    fprintf(out, "rajnet-agent check: node %s, plan %.12s (%s)\n", str(r, "node"),
-            json_is_object(plan) ? str(plan, "digest") : "-",
-            json_is_object(plan) ? str(plan, "source") : "none");
-    fprintf(out, "rates: from two SNMP polls %s s apart\n",
-            fmt(gap, sizeof gap, r, "poll_gap_s", "%.1f"));
-    size_t i;
-    json_t *h;
-    fprintf(out, "\nUPLINK to");
-    json_array_foreach(json_object_get(up, "collectors"), i, h)
-        fprintf(out, "%s %s", i ? "," : "", json_string_value(h));
-    fprintf(out, ": %s", str(up, "status"));
-    if (json_is_number(json_object_get(up, "connect_ms")))
-        fprintf(out, " (mutual TLS session in %s)\n",
-                fmt(ms, sizeof ms, up, "connect_ms", "%.0f ms"));
-    else
-        fprintf(out, ": %s\n", str(up, "detail"));
-    text_devices(r, out);
-    text_probes(r, out);
-    text_echo(r, out); /* UDP echo */
-    fprintf(out, "\nRESULT: %s (exit %d)\n", strcmp(str(r, "status"), "ok") == 0 ? "healthy"
-                                                                               : str(r, "status"),
-            (int)json_integer_value(json_object_get(r, "exit")));
-}
-
-/* Prints the report of a finished run. Returns the exit status. */
-static int report(const check_t *c, bool as_json, FILE *out)
-{
-    verdict_t all;
-    json_t *r = report_json(c, &all);
-    if (!r) {
-        fprintf(stderr, "rajnet-agent check: out of memory\n");
-        return RN_CHECK_DOWN;
-    }
-    if (as_json) {
-        json_dumpf(r, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', out);
-    } else {
-        report_text(r, out);
-    }
-    json_decref(r);
-    return (int)all;
 }
 
 int rn_check_run(const rn_check_opts_t *opts, FILE *out)
@@ -1016,11 +443,13 @@ int rn_check_run(const rn_check_opts_t *opts, FILE *out)
     if (start_parts(&c) != 0)
         finish(&c);
     uv_run(&c.loop, UV_RUN_DEFAULT);
-    int rc = report(&c, opts->json, out);
+    c.r.config = c.config;
+    c.r.plan_digest = c.plan_frame ? c.plan_frame->plan->digest : NULL;
+    int rc = rn_check_report(&c.r, opts->json, out);
     uv_loop_close(&c.loop);
-    for (size_t i = 0; i < c.n_devs; i++)
-        free(c.devs[i].ifs), free(c.devs[i].extra);
-    free(c.devs), free(c.probes), free(c.svcs), free(c.echoes);
+    for (size_t i = 0; i < c.r.n_devs; i++)
+        free(c.r.devs[i].ifs), free(c.r.devs[i].extra);
+    free(c.r.devs), free(c.r.probes), free(c.r.svcs), free(c.r.echoes);
     rn_wire_free(c.plan_frame);
     rn_agent_config_free(c.config);
     return rc;

@@ -11,7 +11,7 @@
 #include "yamldoc.h"
 
 typedef struct {
-    char *node, *state_dir, *log_level, *spool_fsync;
+    char *node, *state_dir, *log_level, *spool_fsync, *service_ca;
     yaml_node_t *collectors, *tls;
     uint32_t spool_max_mb, uplink_rate_kbps;
     uint32_t udp_echo_port; /* UDP echo reflector */
@@ -90,6 +90,8 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_agent_config_t *c)
         return y->rc;
     if (!(c->state_dir = rn_cfg_resolve_path(path, r->state_dir)))
         return y->rc = -ENOMEM;
+    if (r->service_ca && !(c->service_ca = rn_cfg_resolve_path(path, r->service_ca)))
+        return y->rc = -ENOMEM;
     return read_collectors(y, r->collectors, c);
 }
 
@@ -102,6 +104,7 @@ int rn_agent_config_load(const char *path, rn_agent_config_t **out, char *err, s
         F("log_level", RN_YF_STR, false, log_level),
         F("tls", RN_YF_NODE, true, tls),
         F("spool_fsync", RN_YF_STR, false, spool_fsync),
+        F("service_ca", RN_YF_STR, false, service_ca),
         { "spool_max_mb", RN_YF_U32, false, offsetof(raw_t, spool_max_mb), 16, 1048576 },
         { "uplink_rate_kbps", RN_YF_U32, false, offsetof(raw_t, uplink_rate_kbps), 0, 10000000 },
         { "udp_echo_port", RN_YF_U32, false, offsetof(raw_t, udp_echo_port), 0, 65535 },
@@ -123,6 +126,7 @@ int rn_agent_config_load(const char *path, rn_agent_config_t **out, char *err, s
     free(raw.state_dir);
     free(raw.log_level);
     free(raw.spool_fsync);
+    free(raw.service_ca);
     if (rc) {
         rn_agent_config_free(c);
         return rc;
@@ -144,6 +148,7 @@ void rn_agent_config_free(rn_agent_config_t *c)
     free(c->tls_key);
     free(c->tls_ca);
     free(c->collector_name);
+    free(c->service_ca);
     free(c);
 }
 

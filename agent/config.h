@@ -15,6 +15,8 @@
  *   uplink_rate_kbps: 0              # cap on replay and live sending over a thin link (bytes on
  *                                    # the wire, after compression); 0 = none
  *   udp_echo_port: 8862              # UDP echo reflector (agent/udp_echo.h) port; 0 = off
+ *   service_ca: egov-ca.crt          # PEM bundle that HTTPS service probes trust instead of the
+ *                                    # system's CA store (a private CA); absent = the system's
  */
 #ifndef RN_AGENT_CONFIG_H
 #define RN_AGENT_CONFIG_H
@@ -40,6 +42,7 @@ typedef struct {
     int spool_fsync;            /* rn_spool_fsync_t */
     uint32_t spool_max_mb, uplink_rate_kbps;
     uint32_t udp_echo_port;     /* UDP echo reflector; 0 = off */
+    char *service_ca;           /* HTTPS service probes' CA bundle; NULL = the system's */
 } rn_agent_config_t;
 
 /* Loads path. Returns 0, or a negative error with "file:line: field: why" in err. */

@@ -365,7 +365,7 @@ static uint64_t seq_file_read(const char *dir)
     FILE *f = fopen(path, "re");
     if (!f) {
         if (errno != ENOENT)
-            rn_warn("delivery: cannot read %s: %s; ignored", path, strerror(errno));
+            rn_warn("delivery: cannot read %s: %s; ignored", path, rn_strerror(-errno));
         return 0;
     }
     size_t n = fread(buf, 1, sizeof buf - 1, f);

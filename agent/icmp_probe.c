@@ -63,8 +63,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "error.h"
+#include "jitter.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 #include "util.h"
 
 #define PAYLOAD_LEN 56           /* as ping(8): 64-byte ICMP messages */
@@ -219,7 +222,7 @@ static void sock_filter_ident(const icmp_sock_t *s, uint16_t ident)
                                  ? (struct sock_fprog){ sizeof v4 / sizeof v4[0], v4 }
                                  : (struct sock_fprog){ sizeof v6 / sizeof v6[0], v6 };
     if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-        rn_debug("icmp: no echo id filter on the raw socket: %s", strerror(errno));
+        rn_debug("icmp: no echo id filter on the raw socket: %s", rn_strerror(-errno));
 }
 
 /* Opens the ICMP socket of one family: datagram first, raw if the kernel refuses that. Returns
@@ -238,7 +241,7 @@ static int sock_open(rn_icmp_prober_t *p, icmp_sock_t *s, int family)
     }
     if (s->fd < 0) {
         int err = -errno;
-        rn_warn("icmp: no %s ICMP socket (datagram or raw): %s", fam, strerror(-err));
+        rn_warn("icmp: no %s ICMP socket (datagram or raw): %s", fam, rn_strerror(err));
         return err;
     }
     int one = 1, rcvbuf = 256 * 1024;
@@ -318,7 +321,7 @@ static void sock_flush(rn_icmp_prober_t *p, icmp_sock_t *s)
         if (rc < 0 && errno == EINTR)
             continue;
         rn_debug("icmp: send to %s failed: %s", p->targets[s->q_target[done]].name,
-                 rc < 0 ? strerror(errno) : "nothing sent");
+                 rc < 0 ? rn_strerror(-errno) : "nothing sent");
         done++; /* skip the refused request, send the rest */
     }
     /* request i left between before and after, after the i before it: interpolate, so batching
@@ -502,7 +505,7 @@ static void round_finish(rn_icmp_prober_t *p)
         rn_value_t v[RN_ICMP_N];
         for (size_t m = 0; m < RN_ICMP_N; m++)
             v[m] = (rn_value_t){ isnan(g[m]) ? RN_VALUE_UNKNOWN : RN_VALUE_GAUGE, 0, g[m] };
-        p->emit(p->ctx, "icmp", "", t->name, p->round_wall_ms, v, RN_ICMP_N, 0);
+        p->emit(p->ctx, RN_SRC_ICMP, "", t->name, p->round_wall_ms, v, RN_ICMP_N, 0);
     }
 }
 
@@ -710,7 +713,7 @@ int rn_icmp_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_icmp_pr
     if (p->tfd >= 0)
         uv_poll_start(&p->tpoll, UV_READABLE, on_timerfd);
     else
-        rn_warn("icmp: no timerfd (%s): sends keep to the millisecond only", strerror(errno));
+        rn_warn("icmp: no timerfd (%s): sends keep to the millisecond only", rn_strerror(-errno));
     *out = p;
     return 0;
 }
@@ -760,9 +763,8 @@ int rn_icmp_prober_set_targets(rn_icmp_prober_t *p, Rn__IcmpTarget *const *targe
     p->interval_s = interval_s;
     p->in_round = false;
     p->round++; /* replies to the old targets' probes no longer match */
-    rn_mono_ns_t spread = (rn_mono_ns_t)interval_s * 100000000ull; /* a tenth of the interval */
-    spread = spread < MAX_JITTER_NS ? spread : MAX_JITTER_NS;
-    rn_mono_ns_t jitter = (rn_clock_mono_ns() ^ (uintptr_t)p) % spread;
+    rn_mono_ns_t jitter =
+        rn_jitter_first((rn_mono_ns_t)interval_s * 1000000000ull, MAX_JITTER_NS, p);
     p->sched_start = rn_clock_mono_ns() + jitter;
     arm_timer(p, jitter);
     rn_info("icmp: %zu targets every %u s", m, interval_s);

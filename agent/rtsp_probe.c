@@ -20,10 +20,12 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 #include "util.h"
 
 typedef struct {
     char *station, *name;
+    char *node; /* Camera.node: an agentless child's station; NULL: our own */
     char addr[64];
     struct sockaddr_storage sa;
 } camera_t;
@@ -36,6 +38,7 @@ typedef struct probe {
     uv_write_t write;
     uv_timer_t timeout;
     char station[RN_WIRE_MAX_NAME + 1], name[RN_WIRE_MAX_NAME + 1];
+    char node[RN_WIRE_MAX_NAME + 1]; /* "" for our own node */
     char request[384];
     uint8_t reply[RN_RTSP_MAX_REPLY];
     size_t len;
@@ -48,7 +51,7 @@ typedef struct probe {
 struct rn_rtsp_prober {
     uv_loop_t *loop;
     uv_timer_t round;
-    rn_sample_fn emit;
+    rn_rtsp_sample_fn emit;
     void *ctx;
     camera_t *cams;
     size_t n_cams;
@@ -142,7 +145,8 @@ static void probe_finish(probe_t *pr, int status, const char *why)
                                       .gauge = (double)(uv_hrtime() - pr->start_ns) / 1e6 };
     if (!up)
         rn_debug("rtsp %s/%s: down: %s", pr->station, pr->name, why);
-    p->emit(p->ctx, "rtsp", pr->station, pr->name, pr->round_ms, v, RN_RTSP_N, 0);
+    p->emit(p->ctx, pr->node[0] ? pr->node : NULL, RN_SRC_RTSP, pr->station, pr->name,
+            pr->round_ms, v, RN_RTSP_N, 0);
     probe_close(pr);
 }
 
@@ -212,12 +216,13 @@ static void probe_start(rn_rtsp_prober_t *p, const camera_t *c, int64_t round_ms
     probe_t *pr = calloc(1, sizeof *pr);
     if (!pr) {
         rn_value_t v[RN_RTSP_N] = { { .kind = RN_VALUE_GAUGE, .gauge = 0 } };
-        p->emit(p->ctx, "rtsp", c->station, c->name, round_ms, v, RN_RTSP_N, 0);
+        p->emit(p->ctx, c->node, RN_SRC_RTSP, c->station, c->name, round_ms, v, RN_RTSP_N, 0);
         return;
     }
     pr->owner = p;
     snprintf(pr->station, sizeof pr->station, "%s", c->station);
     snprintf(pr->name, sizeof pr->name, "%s", c->name);
+    snprintf(pr->node, sizeof pr->node, "%s", c->node ? c->node : "");
     unsigned port = ntohs(c->sa.ss_family == AF_INET6
                               ? ((const struct sockaddr_in6 *)&c->sa)->sin6_port
                               : ((const struct sockaddr_in *)&c->sa)->sin_port);
@@ -255,7 +260,8 @@ static void on_round(uv_timer_t *t)
         probe_start(p, &p->cams[i], now, timeout ? timeout : 1);
 }
 
-int rn_rtsp_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_rtsp_prober_t **out)
+int rn_rtsp_prober_new(uv_loop_t *loop, rn_rtsp_sample_fn emit, void *ctx,
+                       rn_rtsp_prober_t **out)
 {
     rn_rtsp_prober_t *p = calloc(1, sizeof *p);
     if (!p)
@@ -272,7 +278,7 @@ int rn_rtsp_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_rtsp_pr
 static void free_cams(camera_t *cams, size_t n)
 {
     for (size_t i = 0; cams && i < n; i++)
-        free(cams[i].station), free(cams[i].name);
+        free(cams[i].station), free(cams[i].name), free(cams[i].node);
     free(cams);
 }
 
@@ -304,8 +310,9 @@ int rn_rtsp_prober_set_cameras(rn_rtsp_prober_t *p, Rn__Camera *const *cams, siz
         snprintf(x->addr, sizeof x->addr, "%s", cams[i]->addr);
         x->station = strdup(cams[i]->station);
         x->name = strdup(cams[i]->name);
+        x->node = cams[i]->node ? strdup(cams[i]->node) : NULL;
         k++;
-        if (!x->station || !x->name) {
+        if (!x->station || !x->name || (cams[i]->node && !x->node)) {
             free_cams(c, k);
             return -ENOMEM;
         }

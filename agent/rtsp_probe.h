@@ -4,7 +4,8 @@
  *     OPTIONS rtsp://<addr>:<port>/ RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: rajnet-agent\r\n\r\n
  * and reads the reply's status line only. One "rtsp" sample per camera and round: device = the
  * station, object = the camera, values up (1 for "RTSP/1.0 2xx", else 0) and rtsp_ms (connect
- * start to the status line; unknown when down). Its time is the round's start.
+ * start to the status line; unknown when down). Its time is the round's start. A camera of an
+ * agentless child's station (Camera.node) gives its samples that node, as Sample.node.
  *
  * A camera that does not answer in time (90% of the interval, at most RN_RTSP_TIMEOUT_MS) is
  * down; reads are bounded to RN_RTSP_MAX_REPLY bytes (a status line longer than that is a bad
@@ -36,8 +37,15 @@ int rn_rtsp_parse_status(const uint8_t *buf, size_t len);
  * wants credentials). */
 int rn_rtsp_status_up(int status);
 
+/* Receives one sample; node is the camera's Camera.node (an agentless child's station, for
+ * Sample.node), NULL for the agent's own node. The same shape as rn_snmp_sample_fn. */
+typedef void (*rn_rtsp_sample_fn)(void *ctx, const char *node, const char *source,
+                                  const char *device, const char *object, int64_t time_ms,
+                                  const rn_value_t *values, size_t n_values, uint64_t speed_bps);
+
 /* Creates a prober with no cameras; emit/ctx receive every sample. Returns 0 or -ENOMEM. */
-int rn_rtsp_prober_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_rtsp_prober_t **out);
+int rn_rtsp_prober_new(uv_loop_t *loop, rn_rtsp_sample_fn emit, void *ctx,
+                       rn_rtsp_prober_t **out);
 
 /* Replaces the cameras (copied from the borrowed array) and the interval; probes in flight for
  * the old ones are abandoned without a sample. The first round starts within 100 ms. A camera

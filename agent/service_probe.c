@@ -41,8 +41,10 @@
 
 #include "clock.h"
 #include "http_lib.h"
+#include "jitter.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 #include "util.h"
 
 #define MAX_BODY (1u << 20)          /* body bytes read before an HTTP probe stops reading */
@@ -259,7 +261,7 @@ static void emit_result(rn_service_prober_t *p, svc_t *t, CURLcode res)
     size_t n;
     const char *source;
     if (t->http) {
-        source = "http";
+        source = RN_SRC_HTTP;
         n = RN_HTTP_N;
         bool answered = status >= 100 && status <= 999;
         g[RN_HTTP_STATUS] = answered ? (double)status : NAN;
@@ -268,7 +270,7 @@ static void emit_result(rn_service_prober_t *p, svc_t *t, CURLcode res)
         g[RN_HTTP_CERTDAYS] = cert_days(t->easy);
         g[RN_HTTP_UP] = t->why[0] ? 0 : 1;
     } else {
-        source = "tcp";
+        source = RN_SRC_TCP;
         n = RN_TCP_N;
         double c = info_ms(t->easy, CURLINFO_CONNECT_TIME_T);
         double dns = info_ms(t->easy, CURLINFO_NAMELOOKUP_TIME_T);
@@ -482,9 +484,8 @@ int rn_service_prober_set_targets(rn_service_prober_t *p, Rn__ServiceTarget *con
     p->interval_s = interval_s;
     uint64_t t = (uint64_t)interval_s * 900;
     p->timeout_ms = (uint32_t)(t < RN_SERVICE_MAX_TIMEOUT_MS ? t : RN_SERVICE_MAX_TIMEOUT_MS);
-    rn_mono_ns_t spread = (rn_mono_ns_t)interval_s * 100000000ull;
-    spread = spread < MAX_JITTER_NS ? spread : MAX_JITTER_NS;
-    rn_mono_ns_t jitter = (rn_clock_mono_ns() ^ (uintptr_t)p) % spread;
+    rn_mono_ns_t jitter =
+        rn_jitter_first((rn_mono_ns_t)interval_s * 1000000000ull, MAX_JITTER_NS, p);
     p->sched_start = rn_clock_mono_ns() + jitter;
     const char *why = "";
     if (m > 0 && multi_open(p, &why) != 0) {

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 
 /* True if the row's column col arrived. */
 static bool has(const rn_snmp_row_t *row, int col)
@@ -169,7 +170,7 @@ size_t rn_snmp_counters_emit(const rn_snmp_counters_t *c, const rn_snmp_row_t *r
         row_object(row, obj, sizeof obj);
         uint64_t speed =
             has(row, RN_COL_HSPEED) ? row->v[RN_COL_HSPEED] * 1000000ull : 0;
-        emit(ctx, "if", device, obj, time_ms, v, RN_IF_N, speed);
+        emit(ctx, RN_SRC_IF, device, obj, time_ms, v, RN_IF_N, speed);
         n++;
     }
     log_discontinuity(device, rebooted, first_broken, first_why, n_broken);

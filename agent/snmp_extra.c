@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 
 #define EXTRA_NAME_LEN 64 /* name bytes, with the NUL: the series object */
 
@@ -222,7 +223,7 @@ void rn_snmp_extras_emit(const rn_snmp_extras_t *x, rn_sample_fn emit, void *ctx
         rn_value_t v = e->value;
         if (e->counter && rebooted)
             v.kind = RN_VALUE_UNKNOWN;
-        emit(ctx, e->counter ? "counter" : "gauge", x->device, e->name, time_ms, &v, RN_EXTRA_N,
-             0);
+        emit(ctx, e->counter ? RN_SRC_COUNTER : RN_SRC_GAUGE, x->device, e->name, time_ms, &v,
+             RN_EXTRA_N, 0);
     }
 }

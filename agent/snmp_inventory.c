@@ -8,7 +8,7 @@
  * URIs: not reported by the devices RajNet runs, or not needed by the register), which saves
  * about a third of the requests. A C3750 stack with 58 entities takes 13 GETBULKs of 50.
  *
- * Every string that comes off the device is cleaned (rn_snmp_inventory_text) before it is kept:
+ * Every string that comes off the device is cleaned (inventory_text) before it is kept:
  * it goes to the wire, whose validator refuses control bytes and malformed UTF-8, and into JSON
  * and CSV. A C3750's sysDescr has CR LF in it. */
 #include "snmp_inventory.h"
@@ -87,7 +87,9 @@ netsnmp_pdu *rn_snmp_inventory_next_pdu(rn_snmp_inventory_t *x, bool getnext, in
     return pdu;
 }
 
-char *rn_snmp_inventory_text(const u_char *s, size_t len, char *out, size_t out_len)
+/* Copies an SNMP octet string as a loggable, wire-safe string: at most out_len - 1 bytes, control
+ * bytes as spaces, bytes above 0x7e as '?', trailing spaces dropped. Returns out. */
+static char *inventory_text(const u_char *s, size_t len, char *out, size_t out_len)
 {
     size_t n = 0;
     for (size_t i = 0; s && i < len && n + 1 < out_len; i++)
@@ -144,7 +146,7 @@ static void store_column(rn_snmp_inventory_t *x, unsigned col, uint32_t index,
     if (!r)
         return;
     if (col < COL_END && str_of[col] && vb->type == ASN_OCTET_STR) {
-        rn_snmp_inventory_text(vb->val.string, vb->val_len, text, sizeof text);
+        inventory_text(vb->val.string, vb->val_len, text, sizeof text);
         int k = str_of[col] - 1;
         if (text[0] && !r->str[k])
             r->str[k] = strdup(text); /* out of memory: the column stays empty */
@@ -166,7 +168,7 @@ static void absorb_scalars(rn_snmp_inventory_t *x, const netsnmp_pdu *pdu)
         if (vb->type == ASN_OCTET_STR &&
             snmp_oid_compare(vb->name, vb->name_length, sys_descr_oid,
                              sizeof sys_descr_oid / sizeof(oid)) == 0)
-            rn_snmp_inventory_text(vb->val.string, vb->val_len, x->sys_descr,
+            inventory_text(vb->val.string, vb->val_len, x->sys_descr,
                                    sizeof x->sys_descr);
         else if (vb->type == ASN_OBJECT_ID && vb->val.objid) { /* numeric, whatever MIBs */
             size_t n = 0, len = vb->val_len / sizeof(oid);

@@ -86,8 +86,5 @@ void rn_snmp_inventory_message(const rn_snmp_inventory_t *x, const char *node, i
                                long sys_uptime, Rn__Inventory *msg, Rn__PhysicalEntity **ents,
                                Rn__PhysicalEntity *storage);
 
-/* Copies an SNMP octet string as a loggable, wire-safe string: at most out_len - 1 bytes, control
- * bytes as spaces, bytes above 0x7e as '?', trailing spaces dropped. Returns out. */
-char *rn_snmp_inventory_text(const u_char *s, size_t len, char *out, size_t out_len);
 
 #endif

@@ -3,10 +3,10 @@
  * Why it exists: the agent must poll tens of routers every interval without a thread per device
  * and without one dead router stalling the rest. net-snmp's single-session API lets us do that:
  * each device owns one session (snmp_sess_open), and we drive it ourselves instead of calling
- * select(). The session's socket sits in a uv_poll_t; when it is readable we call
- * snmp_sess_read2(), which parses the reply and runs our net-snmp callback. After every send and
- * read we ask snmp_sess_select_info2_flags() when net-snmp's next retransmission is due and
- * (re)arm the device's retx timer, whose expiry calls snmp_sess_timeout().
+ * select(), through the bridge in lib/snmp_uv.c (shared with the collector's trap sender): the
+ * session's socket sits in a uv_poll_t whose readability calls snmp_sess_read2(), which parses
+ * the reply and runs our net-snmp callback; after every send and read the bridge's timer is
+ * re-armed for net-snmp's next retransmission, whose expiry calls snmp_sess_timeout().
  *
  * How a poll runs (one device, one request in flight at a time):
  *   tick timer ─▶ poll_begin ─▶ [v3 without engine id: discovery GET ─▶ Report] ─▶ walk request
@@ -35,15 +35,16 @@
  * empty noAuthNoPriv GET net-snmp itself uses; then usm_create_user_from_session() localises the
  * keys. notInTimeWindow Reports are re-sent by net-snmp itself.
  *
- * Lifetime: a device embeds three handles (tick, retx, and the socket poll once a session is
- * open) and is freed, its session closed, in the last close callback. The poller embeds one timer,
- * `anchor`, that only exists so that closing a poller with no devices still completes
- * asynchronously. */
+ * Lifetime: a device embeds its tick timer and, once a session is open, the bridge (socket poll
+ * and retransmission timer, lib/snmp_uv.h); it is freed, its session closed, in the last close
+ * callback. The poller embeds one timer, `anchor`, that only exists so that closing a poller
+ * with no devices still completes asynchronously. */
 #include "snmp_poller.h"
 #include "snmp_counters.h"
 #include "snmp_extra.h"
 #include "snmp_inventory.h"
 #include "snmp_usm.h"
+#include "snmp_uv.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -54,10 +55,10 @@
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/library/large_fd_set.h>
 
 #include "clock.h"
 #include "error.h"
+#include "jitter.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -107,11 +108,10 @@ typedef enum { PH_IDLE, PH_DISCOVER, PH_WALK, PH_EXTRA, PH_INVENTORY } dev_phase
 
 typedef struct snmp_dev {
     rn_snmp_poller_t *poller;
-    uv_timer_t tick, retx;
-    uv_poll_t sock;
-    bool sock_active, closing;
-    int open_handles;
-    void *sessp;
+    uv_timer_t tick;
+    rn_snmp_uv_t snmp; /* the session and its handles (lib/snmp_uv.h); snmp.sessp NULL unopened */
+    bool closing;
+    int open_handles;  /* the tick timer, and the bridge while open */
     /* configuration, copied from the plan */
     char *node;              /* Device.node: an agentless child's id; NULL for our own node */
     char *name, *addr, *community, *user, *auth_proto, *auth_key, *priv_proto, *priv_key;
@@ -166,29 +166,10 @@ struct rn_snmp_poller {
     void *close_data;
 };
 
-static void on_snmp_readable(uv_poll_t *h, int status, int events);
-static void on_retx_timer(uv_timer_t *t);
+static void on_snmp_io(rn_snmp_uv_t *b);
 static void on_tick_timer(uv_timer_t *t);
 static void poller_unref(rn_snmp_poller_t *p);
 static int on_snmp_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic);
-
-/* Initialises net-snmp once per process: no config files, no MIBs, no persistent state, no log
- * output of its own (we log the reasons ourselves, without secrets). */
-static void snmp_lib_init(void)
-{
-    static bool done; /* net-snmp's state is process-wide; so is this flag */
-    if (done)
-        return;
-    done = true;
-    setenv("MIBS", "", 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, "/nonexistent");
-    snmp_disable_log();
-    init_snmp("rajnet-agent");
-}
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -229,79 +210,19 @@ static void dev_recovered(snmp_dev_t *d)
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
-/* Fills the USM part of a session (lib/snmp_usm.c) and keeps net-snmp from its blocking engine
- * id probe. Returns 0, or -EINVAL with d->why set (never naming a key). */
-static int session_set_usm(snmp_dev_t *d, netsnmp_session *s)
-{
-    s->flags |= SNMP_FLAGS_DONT_PROBE; /* the library's probe blocks: we discover ourselves */
-    return rn_snmp_set_usm(s, d->user, d->auth_proto, d->auth_key, d->priv_proto, d->priv_key,
-                           d->why, sizeof d->why);
-}
-
-/* Opens the device's net-snmp session and starts watching its socket. Returns 0, -EINVAL with
- * d->why set for a bad configuration, or RN_ESNMP with d->why set when net-snmp refuses. */
+/* Opens the device's net-snmp session and starts watching it (lib/snmp_uv.h). Returns 0, -EINVAL
+ * with d->why set for a bad configuration, or RN_ESNMP with d->why set when net-snmp refuses. */
 static int dev_open_session(snmp_dev_t *d)
 {
-    netsnmp_session s;
-    snmp_sess_init(&s);
-    s.peername = d->addr;
-    s.timeout = (long)d->timeout_ms * 1000;
-    s.retries = (int)d->retries;
-    int rc = 0;
-    if (d->version == 3) {
-        s.version = SNMP_VERSION_3;
-        rc = session_set_usm(d, &s);
-    } else {
-        s.version = d->version == 1 ? SNMP_VERSION_1 : SNMP_VERSION_2c;
-        s.community = (u_char *)d->community;
-        s.community_len = strlen(d->community);
-    }
-    if (rc == 0) {
-        d->sessp = snmp_sess_open(&s);
-        if (!d->sessp) {
-            snprintf(d->why, sizeof d->why, "cannot open session: %s",
-                     snmp_api_errstring(s.s_snmp_errno));
-            rc = RN_ESNMP;
-        }
-    }
-    explicit_bzero(s.securityAuthKey, sizeof s.securityAuthKey);
-    explicit_bzero(s.securityPrivKey, sizeof s.securityPrivKey);
-    if (rc != 0)
-        return rc;
-    /* snmp_sess_open clears the flag once open, and the send path would then probe the engine
-     * id with a blocking request: keep it set for the session's whole life */
-    snmp_sess_session(d->sessp)->flags |= SNMP_FLAGS_DONT_PROBE;
-    netsnmp_transport *t = snmp_sess_transport(d->sessp);
-    if (!t || uv_poll_init(d->poller->loop, &d->sock, t->sock) != 0) {
-        snprintf(d->why, sizeof d->why, "cannot watch the session socket");
-        snmp_sess_close(d->sessp);
-        d->sessp = NULL;
-        return RN_ESNMP;
-    }
-    d->sock_active = true;
-    d->open_handles++;
-    uv_poll_start(&d->sock, UV_READABLE, on_snmp_readable);
-    return 0;
-}
-
-/* (Re)arms the retransmission timer from net-snmp's next timeout, or stops it when net-snmp has
- * nothing outstanding. Returns nothing. */
-static void dev_arm_retx(snmp_dev_t *d)
-{
-    if (!d->sessp || d->closing)
-        return;
-    netsnmp_large_fd_set fds;
-    struct timeval tv = { 0, 0 };
-    int numfds = 0, block = 1;
-    netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
-    snmp_sess_select_info2_flags(d->sessp, &numfds, &fds, &tv, &block, NETSNMP_SELECT_NOALARMS);
-    netsnmp_large_fd_set_cleanup(&fds);
-    if (block) {
-        uv_timer_stop(&d->retx);
-        return;
-    }
-    uint64_t ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
-    uv_timer_start(&d->retx, on_retx_timer, ms, 0);
+    rn_snmp_uv_config_t cfg = {
+        .peer = d->addr, .version = d->version, .community = d->community, .user = d->user,
+        .auth_proto = d->auth_proto, .auth_key = d->auth_key, .priv_proto = d->priv_proto,
+        .priv_key = d->priv_key, .timeout_ms = d->timeout_ms, .retries = d->retries,
+    };
+    int rc = rn_snmp_uv_open(&d->snmp, d->poller->loop, &cfg, on_snmp_io, d->why, sizeof d->why);
+    if (rc == 0)
+        d->open_handles++;
+    return rc;
 }
 
 /* ---- the walk ---------------------------------------------------------------------------- */
@@ -496,10 +417,10 @@ static int walk_send(snmp_dev_t *d)
         return 1;
     }
     d->reqid = pdu->reqid;
-    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+    if (snmp_sess_async_send(d->snmp.sessp, pdu, on_snmp_pdu, d) == 0) {
         int liberr = 0, syserr = 0;
         char *msg = NULL;
-        snmp_sess_error(d->sessp, &liberr, &syserr, &msg);
+        snmp_sess_error(d->snmp.sessp, &liberr, &syserr, &msg);
         snprintf(d->why, sizeof d->why, "cannot send: %s", msg ? msg : "unknown error");
         free(msg);
         snmp_free_pdu(pdu);
@@ -519,9 +440,9 @@ static int extra_send(snmp_dev_t *d)
         return RN_ESNMP;
     }
     d->reqid = pdu->reqid;
-    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+    if (snmp_sess_async_send(d->snmp.sessp, pdu, on_snmp_pdu, d) == 0) {
         snprintf(d->why, sizeof d->why, "cannot send the extra OIDs' GET: %s",
-                 snmp_api_errstring(snmp_sess_session(d->sessp)->s_snmp_errno));
+                 snmp_api_errstring(snmp_sess_session(d->snmp.sessp)->s_snmp_errno));
         snmp_free_pdu(pdu);
         return RN_ESNMP;
     }
@@ -539,9 +460,9 @@ static int inventory_send(snmp_dev_t *d)
         return RN_ESNMP;
     }
     d->reqid = pdu->reqid;
-    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+    if (snmp_sess_async_send(d->snmp.sessp, pdu, on_snmp_pdu, d) == 0) {
         snprintf(d->why, sizeof d->why, "cannot send the inventory walk: %s",
-                 snmp_api_errstring(snmp_sess_session(d->sessp)->s_snmp_errno));
+                 snmp_api_errstring(snmp_sess_session(d->snmp.sessp)->s_snmp_errno));
         snmp_free_pdu(pdu);
         return RN_ESNMP;
     }
@@ -560,9 +481,9 @@ static int discover_send(snmp_dev_t *d)
         return RN_ESNMP;
     }
     d->reqid = pdu->reqid;
-    if (snmp_sess_async_send(d->sessp, pdu, on_snmp_pdu, d) == 0) {
+    if (snmp_sess_async_send(d->snmp.sessp, pdu, on_snmp_pdu, d) == 0) {
         snprintf(d->why, sizeof d->why, "cannot send the engine id probe: %s",
-                 snmp_api_errstring(snmp_sess_session(d->sessp)->s_snmp_errno));
+                 snmp_api_errstring(snmp_sess_session(d->snmp.sessp)->s_snmp_errno));
         snmp_free_pdu(pdu);
         return RN_ESNMP;
     }
@@ -571,20 +492,18 @@ static int discover_send(snmp_dev_t *d)
 }
 
 /* Installs the discovered engine id and localises the user's keys for it (lib/snmp_usm.c).
- * Returns 0, or RN_ESNMP with d->why set. */
+ * Returns 0, or -ENOMEM or RN_ESNMP with d->why set. */
 static int discover_done(snmp_dev_t *d)
 {
-    netsnmp_session *s = snmp_sess_session(d->sessp);
-    return rn_snmp_install_user(s, d->engine, d->engine_len, d->why, sizeof d->why) == 0
-               ? 0
-               : RN_ESNMP;
+    netsnmp_session *s = snmp_sess_session(d->snmp.sessp);
+    return rn_snmp_install_user(s, d->engine, d->engine_len, d->why, sizeof d->why);
 }
 
 /* Forgets the engine id of a v3 session so that the next poll discovers it again (the device
  * may have been replaced or reset). */
 static void forget_engine(snmp_dev_t *d)
 {
-    netsnmp_session *s = snmp_sess_session(d->sessp);
+    netsnmp_session *s = snmp_sess_session(d->snmp.sessp);
     if (d->version == 3 && s)
         rn_snmp_forget_engine(s);
 }
@@ -788,7 +707,7 @@ static void dev_advance(snmp_dev_t *d)
 static void poll_begin(snmp_dev_t *d)
 {
     d->why[0] = d->note[0] = '\0';
-    if (!d->sessp && dev_open_session(d) != 0) {
+    if (!d->snmp.sessp && dev_open_session(d) != 0) {
         dev_problem(d, d->why);
         return;
     }
@@ -807,7 +726,7 @@ static void poll_begin(snmp_dev_t *d)
         d->col_done[c] = c == RN_COL_SYSNAME && !d->poller->report;
     }
     int rc;
-    if (d->version == 3 && snmp_sess_session(d->sessp)->securityEngineIDLen == 0) {
+    if (d->version == 3 && snmp_sess_session(d->snmp.sessp)->securityEngineIDLen == 0) {
         d->phase = PH_DISCOVER;
         rc = discover_send(d);
     } else {
@@ -816,7 +735,7 @@ static void poll_begin(snmp_dev_t *d)
     }
     if (rc != 0)
         poll_finish(d, false);
-    dev_arm_retx(d);
+    rn_snmp_uv_arm(&d->snmp);
 }
 
 /* After a read or a timeout: advance the poll, then re-arm the retransmission timer. A poll that
@@ -827,34 +746,15 @@ static void dev_after_io(snmp_dev_t *d)
     dev_advance(d);
     if (d->closing)
         return;
-    dev_arm_retx(d);
-    if (d->phase != PH_IDLE && !uv_is_active((uv_handle_t *)&d->retx)) {
+    if (!rn_snmp_uv_arm(&d->snmp) && d->phase != PH_IDLE) {
         snprintf(d->why, sizeof d->why, "request abandoned by net-snmp (no answer)");
         poll_finish(d, false);
     }
 }
 
-static void on_snmp_readable(uv_poll_t *h, int status, int events)
+static void on_snmp_io(rn_snmp_uv_t *b)
 {
-    snmp_dev_t *d = container_of(h, snmp_dev_t, sock);
-    if (d->closing || !d->sessp)
-        return;
-    netsnmp_transport *t = snmp_sess_transport(d->sessp);
-    netsnmp_large_fd_set fds;
-    netsnmp_large_fd_set_init(&fds, t->sock + 1);
-    NETSNMP_LARGE_FD_SET(t->sock, &fds);
-    snmp_sess_read2(d->sessp, &fds); /* errors (e.g. ICMP refused) end in the timeout path */
-    netsnmp_large_fd_set_cleanup(&fds);
-    dev_after_io(d);
-}
-
-static void on_retx_timer(uv_timer_t *t)
-{
-    snmp_dev_t *d = container_of(t, snmp_dev_t, retx);
-    if (d->closing || !d->sessp)
-        return;
-    snmp_sess_timeout(d->sessp);
-    dev_after_io(d);
+    dev_after_io(container_of(b, snmp_dev_t, snmp));
 }
 
 /* Returns the milliseconds from now until deadline, rounded up. */
@@ -882,13 +782,11 @@ static void on_tick_timer(uv_timer_t *t)
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
-static void on_dev_handle_closed(uv_handle_t *h)
+/* Drops one of the device's open handles; the last frees it. Returns nothing. */
+static void dev_unref(snmp_dev_t *d)
 {
-    snmp_dev_t *d = h->data;
     if (--d->open_handles > 0)
         return;
-    if (d->sessp)
-        snmp_sess_close(d->sessp); /* after its uv_poll is closed: the fd goes last */
     char *secrets[] = { d->community, d->auth_key, d->priv_key };
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         if (secrets[i])
@@ -904,17 +802,24 @@ static void on_dev_handle_closed(uv_handle_t *h)
     poller_unref(p);
 }
 
+static void on_dev_handle_closed(uv_handle_t *h)
+{
+    dev_unref(h->data);
+}
+
+static void on_dev_snmp_closed(rn_snmp_uv_t *b)
+{
+    dev_unref(container_of(b, snmp_dev_t, snmp));
+}
+
 /* Starts closing a device; it is freed in its last close callback. Returns nothing. */
 static void dev_close(snmp_dev_t *d)
 {
     d->closing = true;
     d->poller->pending_closes++;
     uv_close((uv_handle_t *)&d->tick, on_dev_handle_closed);
-    uv_close((uv_handle_t *)&d->retx, on_dev_handle_closed);
-    if (d->sock_active) {
-        uv_poll_stop(&d->sock);
-        uv_close((uv_handle_t *)&d->sock, on_dev_handle_closed);
-    }
+    if (d->snmp.sessp)
+        rn_snmp_uv_close(&d->snmp, on_dev_snmp_closed);
 }
 
 /* Returns true if the device already runs exactly the configuration of src. */
@@ -988,9 +893,8 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
     int extras_rc = rn_snmp_extras_init(&d->extras, src, d->name, d->addr);
     rn_snmp_inventory_init(&d->inv, d->name, d->addr);
     uv_timer_init(p->loop, &d->tick);
-    uv_timer_init(p->loop, &d->retx);
-    d->tick.data = d->retx.data = d->sock.data = d;
-    d->open_handles = 2;
+    d->tick.data = d;
+    d->open_handles = 1;
     *out = d;
     if (!d->name || !d->addr || !d->community || !d->user || !d->auth_proto || !d->auth_key ||
         !d->priv_proto || !d->priv_key || extras_rc != 0 || (src->node && !d->node)) {
@@ -1007,7 +911,7 @@ static int dev_new(rn_snmp_poller_t *p, const Rn__Device *src, snmp_dev_t **out)
 static void dev_schedule(rn_snmp_poller_t *p, snmp_dev_t *d, size_t i, size_t n)
 {
     rn_mono_ns_t period = (rn_mono_ns_t)p->interval_s * 1000000000ull;
-    rn_mono_ns_t spread = period / 10 < MAX_JITTER_NS ? period / 10 : MAX_JITTER_NS;
+    rn_mono_ns_t spread = rn_jitter_spread(period, MAX_JITTER_NS);
     rn_mono_ns_t slot = spread / (n ? n : 1);
     rn_mono_ns_t now = rn_clock_mono_ns();
     d->start = now + slot * i + (slot ? next_rand(p) % slot : 0);
@@ -1020,7 +924,7 @@ int rn_snmp_poller_new(uv_loop_t *loop, rn_snmp_sample_fn emit, void *ctx,
     rn_snmp_poller_t *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
-    snmp_lib_init();
+    rn_snmp_uv_lib_init("rajnet-agent");
     p->loop = loop;
     p->emit = emit;
     p->ctx = ctx;

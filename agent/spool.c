@@ -16,7 +16,7 @@
  * last seq, record count and size; reads then never trust more of a file than the scan did. A
  * file that goes on past what the scan trusted is sealed, never appended to: O_APPEND would put
  * the next record after the unreadable bytes, where no read would look for it. A clean close
- * saves the in-memory index to dir/index (index_write) so that a restart, or a reload that
+ * saves the in-memory index to dir/index (agent/spool_file.c) so that a restart, or a reload that
  * reopens the spool, does not read the whole spool again.
  *
  * Time: segment ages are kept on the monotonic clock (written_ns), never compared with the wall
@@ -27,8 +27,8 @@
  * is reported by `complain`: the first event at once, then one line per RN_SPOOL_COMPLAIN_S with
  * the counts, and one when writes have gone through for that long again. */
 #include "spool.h"
+#include "spool_file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -41,26 +41,13 @@
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
 
-#define RECORD_MAGIC 0x31534e52u /* "RNS1" read little-endian */
-#define READ_BLOCK (256u << 10)
-#define SEG_NAME_LEN 28 /* "seg-" + 20 digits + ".rns" */
-#define INDEX_MAGIC "rajnet-spool-index 1"
-#define INDEX_LINE 256
 #define NS_PER_S 1000000000ll
-
-typedef struct {
-    uint64_t name;                                  /* the file's seq: seg-<name>.rns */
-    uint64_t first_seq, last_seq, n_records, bytes; /* bytes: the valid prefix of the file */
-    int64_t written_ns; /* last write, monotonic; below 0 for a segment older than this boot */
-    bool sealed;        /* never appended to again: the file goes on past `bytes`, or its fsync failed */
-} seg_t;
 
 /* Write trouble (a full disk, I/O errors, failed fsyncs) waiting to be logged. */
 typedef struct {
@@ -94,14 +81,6 @@ typedef struct {
     const char *why;
 } drop_t;
 
-/* A forward-moving read buffer over one file: it holds [pos, pos + n). */
-typedef struct {
-    int fd;
-    uint8_t *buf;
-    size_t cap, n;
-    uint64_t pos;
-} reader_t;
-
 typedef struct {
     bool valid;
     uint64_t seg, offset, last_seq; /* segment name, offset after the record last_seq */
@@ -130,163 +109,25 @@ struct rn_spool {
     uint64_t seg_bytes;         /* segment size in use: cfg.segment_bytes, less on a small disk */
     uint64_t unsynced_n;        /* records written since the last fsync */
     complain_t trouble;
-    seg_t *segs;
-    size_t n_segs, cap_segs;
+    rn_spool_segs_t segs;       /* segments, oldest first (agent/spool_file.h) */
     int wfd;                    /* the last segment, open for appending, or -1 */
     bool dirty;                 /* written since the last fsync */
     rn_mono_ns_t last_sync_ns;
     uint64_t acked_seq;
     cursor_t cursor;            /* where the last read stopped */
-    reader_t rd;
+    rn_spool_reader_t rd;
     uint64_t rd_seg;            /* which segment rd.fd has open (when rd.fd >= 0) */
     rn_spool_stats_t w;         /* counters */
     drop_t *drops;
     size_t n_drops, cap_drops;
 };
 
-/* ---- records ----------------------------------------------------------------------------- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-/* Returns the CRC of a record: over its seq and len fields (header bytes 4..16) and payload. */
-static uint32_t record_crc(const uint8_t *hdr, const uint8_t *payload, size_t len)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    c = crc32(c, hdr + 4, 12);
-    return (uint32_t)crc32(c, payload, (uInt)len);
-}
-
-/* Fills hdr (RN_SPOOL_RECORD_HEADER bytes) for a record. */
-static void record_header(uint8_t *hdr, uint64_t seq, const uint8_t *payload, size_t len)
-{
-    put32(hdr, RECORD_MAGIC);
-    put64(hdr + 4, seq);
-    put32(hdr + 12, (uint32_t)len);
-    put32(hdr + 16, record_crc(hdr, payload, len));
-}
-
-/* Returns a pointer to bytes [off, off + len) of the reader's file, reading from disk when they
- * are not buffered; NULL at end of file, on a short read or an error. */
-static const uint8_t *rd_at(reader_t *r, uint64_t off, size_t len)
-{
-    if (off >= r->pos && off + len <= r->pos + r->n)
-        return r->buf + (off - r->pos);
-    size_t want = len > READ_BLOCK ? len : READ_BLOCK;
-    if (want > r->cap) {
-        uint8_t *b = realloc(r->buf, want);
-        if (!b)
-            return NULL;
-        r->buf = b;
-        r->cap = want;
-    }
-    r->pos = off;
-    r->n = 0;
-    while (r->n < want) {
-        ssize_t got = pread(r->fd, r->buf + r->n, want - r->n, (off_t)(off + r->n));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        r->n += (size_t)got;
-    }
-    return r->n >= len ? r->buf : NULL;
-}
-
-/* Reads and checks the record at off of the reader's file, which is valid up to limit. Returns 1
- * and its seq, payload (pointer into the buffer) and total size, 0 at limit (clean end), or -1
- * when the bytes there are not a whole valid record with a seq above prev_seq. */
-static int record_at(reader_t *r, uint64_t off, uint64_t limit, uint64_t prev_seq, uint64_t *seq,
-                     const uint8_t **payload, size_t *len)
-{
-    if (off >= limit)
-        return 0;
-    if (limit - off < RN_SPOOL_RECORD_HEADER)
-        return -1;
-    const uint8_t *h = rd_at(r, off, RN_SPOOL_RECORD_HEADER);
-    if (!h || get32(h) != RECORD_MAGIC)
-        return -1;
-    uint32_t n = get32(h + 12);
-    if (n > RN_SPOOL_MAX_RECORD || limit - off - RN_SPOOL_RECORD_HEADER < n)
-        return -1;
-    h = rd_at(r, off, RN_SPOOL_RECORD_HEADER + n); /* header and payload in one buffer */
-    if (!h || get64(h + 4) <= prev_seq || record_crc(h, h + RN_SPOOL_RECORD_HEADER, n) != get32(h + 16))
-        return -1;
-    *seq = get64(h + 4);
-    *payload = h + RN_SPOOL_RECORD_HEADER;
-    *len = n;
-    return 1;
-}
-
-uint64_t rn__spool_scan(const uint8_t *data, size_t len, uint64_t prev_seq, uint64_t *n_records,
-                        uint64_t *last_seq)
-{
-    /* the whole input is the reader's buffer, so record_at never reads the (absent) file */
-    reader_t r = { .fd = -1, .buf = malloc(len ? len : 1), .cap = len, .n = len, .pos = 0 };
-    uint64_t off = 0, seq;
-    const uint8_t *p;
-    size_t n;
-    *n_records = 0;
-    *last_seq = prev_seq;
-    if (!r.buf)
-        return 0;
-    if (len)
-        memcpy(r.buf, data, len);
-    while (record_at(&r, off, len, *last_seq, &seq, &p, &n) == 1) {
-        (*n_records)++;
-        *last_seq = seq;
-        off += RN_SPOOL_RECORD_HEADER + n;
-    }
-    free(r.buf);
-    return off;
-}
-
 /* ---- segments ---------------------------------------------------------------------------- */
-
-static void seg_path(const rn_spool_t *s, uint64_t first_seq, char *out, size_t n)
-{
-    snprintf(out, n, "%s/seg-%020" PRIu64 ".rns", s->dir, first_seq);
-}
-
-/* Appends a segment to the index. Returns it, or NULL when out of memory. */
-static seg_t *seg_push(rn_spool_t *s, uint64_t first_seq)
-{
-    if (s->n_segs == s->cap_segs) {
-        size_t cap = s->cap_segs ? s->cap_segs * 2 : 16;
-        seg_t *g = realloc(s->segs, cap * sizeof *g);
-        if (!g)
-            return NULL;
-        s->segs = g;
-        s->cap_segs = cap;
-    }
-    seg_t *g = &s->segs[s->n_segs++];
-    *g = (seg_t){ .name = first_seq, .first_seq = first_seq };
-    return g;
-}
 
 /* Closes the append file if segment i has it open. */
 static void seg_close_append(rn_spool_t *s, size_t i)
 {
-    if (i == s->n_segs - 1 && s->wfd >= 0) {
+    if (i == s->segs.n - 1 && s->wfd >= 0) {
         close(s->wfd);
         s->wfd = -1;
         s->dirty = false;
@@ -297,24 +138,24 @@ static void seg_close_append(rn_spool_t *s, size_t i)
 static void seg_delete(rn_spool_t *s, size_t i)
 {
     char path[4096];
-    seg_path(s, s->segs[i].name, path, sizeof path);
+    rn__spool_seg_path(s->dir, s->segs.v[i].name, path, sizeof path);
     seg_close_append(s, i);
-    if (s->rd.fd >= 0 && s->rd_seg == s->segs[i].name) {
+    if (s->rd.fd >= 0 && s->rd_seg == s->segs.v[i].name) {
         close(s->rd.fd);
         s->rd.fd = -1;
     }
-    if (s->cursor.valid && s->cursor.seg == s->segs[i].name)
+    if (s->cursor.valid && s->cursor.seg == s->segs.v[i].name)
         s->cursor.valid = false;
     if (unlink(path) != 0 && errno != ENOENT)
-        rn_error("spool %s: cannot remove: %s", path, strerror(errno));
-    memmove(&s->segs[i], &s->segs[i + 1], (s->n_segs - i - 1) * sizeof *s->segs);
-    s->n_segs--;
+        rn_error("spool %s: cannot remove: %s", path, rn_strerror(-errno));
+    memmove(&s->segs.v[i], &s->segs.v[i + 1], (s->segs.n - i - 1) * sizeof *s->segs.v);
+    s->segs.n--;
 }
 
 /* Seals segment i: nothing is appended to it again (the next record starts a new segment). */
 static void seg_seal(rn_spool_t *s, size_t i)
 {
-    s->segs[i].sealed = true;
+    s->segs.v[i].sealed = true;
     seg_close_append(s, i);
 }
 
@@ -325,7 +166,7 @@ static void complain_dropped(rn_spool_t *s, uint64_t n, uint64_t first, uint64_t
  * loop thread. A limit logs each drop; disk-full drops go to the rate-limited complaint. */
 static void seg_drop_oldest(rn_spool_t *s, const char *why)
 {
-    seg_t g = s->segs[0];
+    rn_spool_seg_t g = s->segs.v[0];
     uint64_t from = g.first_seq > s->acked_seq ? g.first_seq : s->acked_seq + 1;
     uint64_t n = g.last_seq >= from ? g.last_seq - from + 1 : 0;
     if (n > g.n_records)
@@ -356,275 +197,15 @@ static void seg_drop_oldest(rn_spool_t *s, const char *why)
 static void enforce_limits(rn_spool_t *s, rn_mono_ns_t now)
 {
     uint64_t total = 0;
-    for (size_t i = 0; i < s->n_segs; i++)
-        total += s->segs[i].bytes;
-    while (s->n_segs > 1 && total > s->cfg.max_bytes) {
-        total -= s->segs[0].bytes;
+    for (size_t i = 0; i < s->segs.n; i++)
+        total += s->segs.v[i].bytes;
+    while (s->segs.n > 1 && total > s->cfg.max_bytes) {
+        total -= s->segs.v[0].bytes;
         seg_drop_oldest(s, "max_bytes");
     }
-    while (s->n_segs > 0 &&
-           (int64_t)now - s->segs[0].written_ns > (int64_t)s->cfg.max_age_s * NS_PER_S)
+    while (s->segs.n > 0 &&
+           (int64_t)now - s->segs.v[0].written_ns > (int64_t)s->cfg.max_age_s * NS_PER_S)
         seg_drop_oldest(s, "max_age");
-}
-
-/* ---- open -------------------------------------------------------------------------------- */
-
-/* Scans one segment file into g: counts its valid records and sets its valid size. A bad record
- * ends the scan: in the last segment it is a torn tail and is cut off; in an older one the rest
- * of the file is skipped, counted and logged, and the segment sealed (should it become the last
- * one, when the files after it hold nothing). g->written_ns gets the file's mtime (wall clock,
- * ns) for load_segments to turn into an age. Returns 0 or a negative errno. */
-static int scan_segment(rn_spool_t *s, const char *path, seg_t *g, uint64_t prev_seq, bool last)
-{
-    int fd = open(path, (last ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int rc = -errno;
-        if (fd >= 0)
-            close(fd);
-        return rc;
-    }
-    reader_t r = { .fd = fd, .buf = s->rd.buf, .cap = s->rd.cap };
-    uint64_t off = 0, seq, size = (uint64_t)st.st_size;
-    const uint8_t *p;
-    size_t len;
-    int got;
-    while ((got = record_at(&r, off, size, prev_seq, &seq, &p, &len)) == 1) {
-        if (g->n_records++ == 0)
-            g->first_seq = seq;
-        g->last_seq = prev_seq = seq;
-        off += RN_SPOOL_RECORD_HEADER + len;
-    }
-    s->rd.buf = r.buf, s->rd.cap = r.cap;
-    if (off < size && last) {
-        s->w.torn_bytes += size - off;
-        rn_warn("spool %s: cut %" PRIu64 " bytes of torn tail at offset %" PRIu64, path,
-                size - off, off);
-        if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
-            rn_error("spool %s: cannot cut the torn tail: %s", path, strerror(errno));
-            g->sealed = true;
-        }
-    } else if (off < size) {
-        g->sealed = true;
-        s->w.corrupt_segments++;
-        s->w.corrupt_bytes += size - off;
-        rn_error("spool %s: unreadable record at offset %" PRIu64 "; %" PRIu64
-                 " bytes after it skipped", path, off, size - off);
-    }
-    g->bytes = off;
-    g->written_ns = (int64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec;
-    close(fd);
-    return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Lists the segment files of the spool directory by first seq. Returns 0 and a malloc'd array
- * (*out, *n), or a negative errno. Other files are ignored. */
-static int list_segments(const char *dir, uint64_t **out, size_t *n)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -errno;
-    uint64_t *v = NULL;
-    size_t cnt = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *nm = e->d_name;
-        if (strlen(nm) != SEG_NAME_LEN || strncmp(nm, "seg-", 4) != 0 || strcmp(nm + 24, ".rns"))
-            continue;
-        if (strspn(nm + 4, "0123456789") != 20)
-            continue;
-        if (cnt == cap) {
-            uint64_t *g = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-            if (!g) {
-                free(v);
-                closedir(d);
-                return -ENOMEM;
-            }
-            v = g;
-        }
-        v[cnt++] = strtoull(nm + 4, NULL, 10);
-    }
-    closedir(d);
-    if (cnt > 1)
-        qsort(v, cnt, sizeof *v, cmp_u64);
-    *out = v;
-    *n = cnt;
-    return 0;
-}
-
-static bool index_load(rn_spool_t *s, const uint64_t *firsts, size_t n);
-
-/* Builds the index from dir/index when a clean close left one that matches the files, else from
- * the files on disk, removing segments with no valid record; then removes dir/index, so that a
- * crash after this open is followed by a scan. */
-static int load_segments(rn_spool_t *s, char *err, size_t err_len)
-{
-    uint64_t *firsts = NULL, prev = 0;
-    size_t n = 0;
-    int rc = list_segments(s->dir, &firsts, &n);
-    if (rc)
-        snprintf(err, err_len, "spool %s: cannot list: %s", s->dir, rn_strerror(rc));
-    char ipath[4096];
-    snprintf(ipath, sizeof ipath, "%s/index", s->dir);
-    if (rc == 0 && index_load(s, firsts, n)) {
-        free(firsts);
-        if (unlink(ipath) == 0)
-            return 0;
-        rn_warn("spool %s: cannot remove: %s; scanning the segments", ipath, strerror(errno));
-        s->n_segs = 0;
-        rc = list_segments(s->dir, &firsts, &n);
-    }
-    unlink(ipath);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        char path[4096];
-        seg_path(s, firsts[i], path, sizeof path);
-        seg_t *g = seg_push(s, firsts[i]);
-        rc = g ? scan_segment(s, path, g, prev, i == n - 1) : -ENOMEM;
-        if (rc) {
-            snprintf(err, err_len, "spool %s: %s", path, rn_strerror(rc));
-        } else if (g->n_records == 0) {
-            s->n_segs--;
-            unlink(path);
-        } else {
-            prev = g->last_seq;
-        }
-    }
-    free(firsts);
-    /* ages from the mtimes, relative to the newest segment: how long the agent was stopped is
-     * not known (the wall clock may have been stepped meanwhile) and does not count */
-    int64_t newest = INT64_MIN, now = (int64_t)rn_clock_mono_ns();
-    for (size_t i = 0; i < s->n_segs; i++)
-        newest = s->segs[i].written_ns > newest ? s->segs[i].written_ns : newest;
-    for (size_t i = 0; i < s->n_segs; i++) {
-        int64_t age = newest - s->segs[i].written_ns;
-        s->segs[i].written_ns = now - (age > 0 ? age : 0);
-    }
-    return rc;
-}
-
-/* ---- the index a clean close leaves ------------------------------------------------------ */
-
-/* One segment's line in dir/index. */
-static int index_line(char *buf, size_t n, const seg_t *g, const struct stat *st, int64_t age_ms)
-{
-    return snprintf(buf, n, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %lld %ld %" PRIu64 " %" PRId64 " %d\n", g->name, g->first_seq, g->last_seq,
-                    g->n_records, g->bytes, (uint64_t)st->st_size, (long long)st->st_mtim.tv_sec,
-                    (long)st->st_mtim.tv_nsec, (uint64_t)st->st_ino, age_ms, (int)g->sealed);
-}
-
-/* Writes dir/index: a line per segment with its counts, the file's size, mtime and inode (which
- * the next open checks), and its age; then "end <segments> <crc32 of the lines before>". Written
- * to a temporary name and renamed, fsync'd unless "never". Returns 0 or a negative errno (then
- * the next open scans). */
-static int index_write(rn_spool_t *s)
-{
-    char tmp[4096], path[4096], line[INDEX_LINE];
-    snprintf(tmp, sizeof tmp, "%s/index.tmp", s->dir);
-    snprintf(path, sizeof path, "%s/index", s->dir);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return -errno;
-    int64_t now = (int64_t)rn_clock_mono_ns();
-    uLong crc = crc32(0L, Z_NULL, 0);
-    int len = snprintf(line, sizeof line, "%s\n", INDEX_MAGIC), rc = 0;
-    crc = crc32(crc, (const Bytef *)line, (uInt)len);
-    fputs(line, f);
-    for (size_t i = 0; i < s->n_segs && rc == 0; i++) {
-        char sp[4096];
-        struct stat st;
-        seg_path(s, s->segs[i].name, sp, sizeof sp);
-        if (stat(sp, &st) != 0) {
-            rc = -errno;
-            break;
-        }
-        int64_t age = now - s->segs[i].written_ns;
-        len = index_line(line, sizeof line, &s->segs[i], &st, age > 0 ? age / 1000000 : 0);
-        crc = crc32(crc, (const Bytef *)line, (uInt)len);
-        fputs(line, f);
-    }
-    fprintf(f, "end %zu %08lx\n", s->n_segs, (unsigned long)crc);
-    if (rc == 0 && (fflush(f) != 0 || ferror(f) ||
-                    (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER && fsync(fileno(f)) != 0)))
-        rc = errno ? -errno : -EIO;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc) {
-        unlink(tmp);
-        return rc;
-    }
-    if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER) {
-        int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-            fsync(dfd), close(dfd);
-    }
-    return 0;
-}
-
-/* Parses one line of dir/index into g (age in *age_ms) and checks it against segment file
- * `name` on disk. Returns true when it matches. */
-static bool index_match(rn_spool_t *s, const char *line, uint64_t name, seg_t *g, int64_t *age_ms)
-{
-    unsigned long long sz, ino;
-    long long sec;
-    long nsec;
-    int sealed, end = -1;
-    if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %llu %lld %ld "
-               "%llu %" SCNd64 " %d%n", &g->name, &g->first_seq, &g->last_seq, &g->n_records,
-               &g->bytes, &sz, &sec, &nsec, &ino, age_ms, &sealed, &end) != 11 ||
-        line[end] != '\n' || g->name != name)
-        return false;
-    char sp[4096];
-    struct stat st;
-    seg_path(s, name, sp, sizeof sp);
-    if (stat(sp, &st) != 0 || (unsigned long long)st.st_size != sz || st.st_ino != ino ||
-        st.st_mtim.tv_sec != sec || st.st_mtim.tv_nsec != nsec)
-        return false;
-    g->sealed = sealed != 0 || g->bytes < sz;
-    return g->n_records > 0 && g->first_seq >= name && g->first_seq <= g->last_seq &&
-           g->last_seq - g->first_seq >= g->n_records - 1 && g->bytes <= sz && *age_ms >= 0;
-}
-
-/* Fills the segment index from dir/index when it names exactly the segment files firsts[0..n)
- * and each still has the size, mtime and inode it had at the clean close. Returns true if used;
- * otherwise the index is left empty and the segments are to be scanned. */
-static bool index_load(rn_spool_t *s, const uint64_t *firsts, size_t n)
-{
-    char path[4096], line[INDEX_LINE];
-    snprintf(path, sizeof path, "%s/index", s->dir);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    bool ok = fgets(line, sizeof line, f) && strcmp(line, INDEX_MAGIC "\n") == 0;
-    crc = crc32(crc, (const Bytef *)line, (uInt)strlen(line));
-    int64_t now = (int64_t)rn_clock_mono_ns(), age_ms;
-    uint64_t prev = 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        seg_t *g = seg_push(s, firsts[i]);
-        ok = g && fgets(line, sizeof line, f) && index_match(s, line, firsts[i], g, &age_ms) &&
-             g->first_seq > prev;
-        if (ok) {
-            crc = crc32(crc, (const Bytef *)line, (uInt)strlen(line));
-            g->written_ns = now - age_ms * 1000000;
-            prev = g->last_seq;
-        }
-    }
-    char want[64];
-    snprintf(want, sizeof want, "end %zu %08lx\n", n, (unsigned long)crc);
-    ok = ok && fgets(line, sizeof line, f) && strcmp(line, want) == 0 && fgetc(f) == EOF;
-    fclose(f);
-    if (!ok)
-        s->n_segs = 0;
-    return ok;
 }
 
 /* Fills in defaults and checks the configuration. Returns 0 or -EINVAL with a reason in err. */
@@ -678,7 +259,7 @@ static void spool_free(rn_spool_t *s)
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s->rd.buf);
-    free(s->segs);
+    free(s->segs.v);
     free(s->drops);
     free(s->dir);
     free(s);
@@ -713,6 +294,7 @@ int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg
         return snprintf(err, err_len, "spool %s: out of memory", dir), -ENOMEM;
     }
     s->loop = loop, s->drop = drop, s->ctx = ctx;
+    s->segs.dir = s->dir;
     s->wfd = s->rd.fd = s->lock_fd = -1;
     if (cfg)
         s->cfg = *cfg;
@@ -725,7 +307,7 @@ int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg
                      rc == -EBUSY ? " (another agent uses it)" : "");
     }
     if (rc == 0)
-        rc = load_segments(s, err, err_len);
+        rc = rn__spool_load(&s->segs, &s->rd, &s->w, err, err_len);
     if (rc) {
         spool_free(s);
         return rc;
@@ -733,7 +315,7 @@ int rn_spool_open(uv_loop_t *loop, const char *dir, const rn_spool_config_t *cfg
     size_segments(s);
     enforce_limits(s, rn_clock_mono_ns());
     s->n_drops = 0; /* counted and logged; the drop callback reports only drops after open */
-    s->last_seq = s->n_segs ? s->segs[s->n_segs - 1].last_seq : 0;
+    s->last_seq = s->segs.n ? s->segs.v[s->segs.n - 1].last_seq : 0;
     s->w.written_seq = s->w.synced_seq = s->last_seq;
     s->last_sync_ns = rn_clock_mono_ns();
     uv_timer_init(loop, &s->sync_timer);
@@ -824,7 +406,7 @@ static int do_sync(rn_spool_t *s)
         s->w.unsynced_records += s->unsynced_n;
         trouble(s, rc)->unsynced += s->unsynced_n;
         s->unsynced_n = 0;
-        seg_seal(s, s->n_segs - 1);
+        seg_seal(s, s->segs.n - 1);
         return rc;
     }
     s->dirty = false;
@@ -838,22 +420,22 @@ static int do_sync(rn_spool_t *s)
  * or starts a new one when there is none or the record would pass segment_bytes. */
 static int prepare_segment(rn_spool_t *s, uint64_t seq, size_t rec)
 {
-    seg_t *last = s->n_segs ? &s->segs[s->n_segs - 1] : NULL;
+    rn_spool_seg_t *last = s->segs.n ? &s->segs.v[s->segs.n - 1] : NULL;
     char path[4096];
     struct stat st;
     if (last && last->sealed && last->n_records == 0)
-        seg_delete(s, s->n_segs - 1), last = NULL; /* an empty file: its name is taken again */
+        seg_delete(s, s->segs.n - 1), last = NULL; /* an empty file: its name is taken again */
     if (last && !last->sealed && (last->bytes == 0 || last->bytes + rec <= s->seg_bytes)) {
         if (s->wfd >= 0)
             return 0;
-        seg_path(s, last->name, path, sizeof path);
+        rn__spool_seg_path(s->dir, last->name, path, sizeof path);
         s->wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (s->wfd < 0)
             return -errno;
         if (fstat(s->wfd, &st) == 0 && (uint64_t)st.st_size == last->bytes)
             return 0;
         rn_warn("spool %s: goes on past its last readable record; sealed", path);
-        seg_seal(s, s->n_segs - 1); /* O_APPEND would write where no read looks */
+        seg_seal(s, s->segs.n - 1); /* O_APPEND would write where no read looks */
     }
     if (s->cfg.fsync != RN_SPOOL_FSYNC_NEVER)
         do_sync(s);
@@ -861,11 +443,11 @@ static int prepare_segment(rn_spool_t *s, uint64_t seq, size_t rec)
         close(s->wfd);
     s->wfd = -1;
     s->dirty = false;
-    seg_path(s, seq, path, sizeof path);
+    rn__spool_seg_path(s->dir, seq, path, sizeof path);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0)
         return -errno;
-    seg_t *g = seg_push(s, seq);
+    rn_spool_seg_t *g = rn__spool_seg_push(&s->segs, seq);
     if (!g) {
         close(fd);
         unlink(path);
@@ -891,8 +473,8 @@ static int write_record(rn_spool_t *s, op_t *op)
     int rc = prepare_segment(s, op->seq, rec);
     if (rc)
         return rc;
-    seg_t *g = &s->segs[s->n_segs - 1];
-    record_header(hdr, op->seq, op->payload, op->len);
+    rn_spool_seg_t *g = &s->segs.v[s->segs.n - 1];
+    rn__spool_record_header(hdr, op->seq, op->payload, op->len);
     struct iovec iov[2] = { { hdr, sizeof hdr }, { op->payload, op->len } };
     ssize_t n;
     while ((n = writev(s->wfd, iov, 2)) < 0 && errno == EINTR)
@@ -911,8 +493,8 @@ static int write_record(rn_spool_t *s, op_t *op)
     rc = n < 0 ? -errno : -ENOSPC;
     s->rd.n = 0; /* the reader may hold the bytes being cut */
     if (ftruncate(s->wfd, (off_t)g->bytes) != 0) {
-        rn_error("spool %s: cannot cut a failed append: %s", s->dir, strerror(errno));
-        seg_seal(s, s->n_segs - 1);
+        rn_error("spool %s: cannot cut a failed append: %s", s->dir, rn_strerror(-errno));
+        seg_seal(s, s->segs.n - 1);
     }
     return rc;
 }
@@ -921,7 +503,7 @@ static int write_record(rn_spool_t *s, op_t *op)
  * unless all that is left is the empty segment being written. Returns true if one went. */
 static bool make_room(rn_spool_t *s)
 {
-    if (s->n_segs == 0 || (s->n_segs == 1 && s->segs[0].n_records == 0))
+    if (s->segs.n == 0 || (s->segs.n == 1 && s->segs.v[0].n_records == 0))
         return false;
     seg_drop_oldest(s, "disk_full");
     return true;
@@ -951,19 +533,19 @@ static void do_ack(rn_spool_t *s, uint64_t seq)
 {
     if (seq > s->acked_seq)
         s->acked_seq = seq;
-    while (s->n_segs > 0 && s->segs[0].n_records > 0 && s->segs[0].last_seq <= seq)
+    while (s->segs.n > 0 && s->segs.v[0].n_records > 0 && s->segs.v[0].last_seq <= seq)
         seg_delete(s, 0);
 }
 
 /* Opens segment g for reading in the shared reader (dropping what the buffer held). */
-static int reader_open(rn_spool_t *s, const seg_t *g)
+static int reader_open(rn_spool_t *s, const rn_spool_seg_t *g)
 {
     if (s->rd.fd >= 0 && s->rd_seg == g->name)
         return 0;
     if (s->rd.fd >= 0)
         close(s->rd.fd);
     char path[4096];
-    seg_path(s, g->name, path, sizeof path);
+    rn__spool_seg_path(s->dir, g->name, path, sizeof path);
     s->rd.fd = open(path, O_RDONLY | O_CLOEXEC);
     s->rd.n = 0;
     s->rd_seg = g->name;
@@ -996,8 +578,8 @@ static void do_read(rn_spool_t *s, op_t *op)
 {
     size_t cap = 0, bytes = 0;
     uint64_t after = op->seq;
-    for (size_t i = 0; i < s->n_segs && (op->n_recs == 0 || bytes < op->len); i++) {
-        seg_t *g = &s->segs[i];
+    for (size_t i = 0; i < s->segs.n && (op->n_recs == 0 || bytes < op->len); i++) {
+        rn_spool_seg_t *g = &s->segs.v[i];
         if (g->n_records == 0 || g->last_seq <= after)
             continue;
         if ((op->status = reader_open(s, g)) != 0) {
@@ -1012,7 +594,7 @@ static void do_read(rn_spool_t *s, op_t *op)
         size_t len;
         int got = 0;
         while ((op->n_recs == 0 || bytes < op->len) &&
-               (got = record_at(&s->rd, off, g->bytes, prev, &seq, &p, &len)) == 1) {
+               (got = rn__spool_record_at(&s->rd, off, g->bytes, prev, &seq, &p, &len)) == 1) {
             off += RN_SPOOL_RECORD_HEADER + len;
             prev = seq;
             if (seq <= after)
@@ -1061,7 +643,7 @@ static void on_work(uv_work_t *w)
     if (appended)
         enforce_limits(s, s->batch_now_ns);
     complain(s, s->close_pass);
-    int rc = s->close_pass ? index_write(s) : 0;
+    int rc = s->close_pass ? rn__spool_index_write(&s->segs, s->cfg.fsync != RN_SPOOL_FSYNC_NEVER) : 0;
     if (rc)
         rn_warn("spool %s: cannot write the index: %s; the next open scans the segments",
                 s->dir, rn_strerror(rc));
@@ -1073,17 +655,17 @@ static void on_work(uv_work_t *w)
 static void snapshot(rn_spool_t *s)
 {
     rn_spool_stats_t st = s->w;
-    st.segments = s->n_segs;
+    st.segments = s->segs.n;
     st.segment_bytes = s->seg_bytes;
     st.records = st.bytes = st.first_seq = st.last_seq = 0;
-    for (size_t i = 0; i < s->n_segs; i++) {
-        st.records += s->segs[i].n_records;
-        st.bytes += s->segs[i].bytes;
+    for (size_t i = 0; i < s->segs.n; i++) {
+        st.records += s->segs.v[i].n_records;
+        st.bytes += s->segs.v[i].bytes;
     }
-    for (size_t i = 0; i < s->n_segs && !st.first_seq; i++)
-        st.first_seq = s->segs[i].n_records ? s->segs[i].first_seq : 0;
-    for (size_t i = s->n_segs; i > 0 && !st.last_seq; i--)
-        st.last_seq = s->segs[i - 1].n_records ? s->segs[i - 1].last_seq : 0;
+    for (size_t i = 0; i < s->segs.n && !st.first_seq; i++)
+        st.first_seq = s->segs.v[i].n_records ? s->segs.v[i].first_seq : 0;
+    for (size_t i = s->segs.n; i > 0 && !st.last_seq; i--)
+        st.last_seq = s->segs.v[i - 1].n_records ? s->segs.v[i - 1].last_seq : 0;
     s->snap = st;
 }
 

@@ -34,8 +34,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "error.h"
+#include "jitter.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 #include "util.h"
 
 #define MAGIC 0x524e5545u            /* "RNUE" */
@@ -528,7 +531,7 @@ static void reflect(rn_udp_echo_t *e, echo_sock_t *s, struct msghdr *m, const ui
     if (!out.msg_controllen)
         out.msg_control = NULL;
     if (sendmsg(s->fd, &out, 0) < 0)
-        rn_debug("udp echo: reply not sent: %s", strerror(errno));
+        rn_debug("udp echo: reply not sent: %s", rn_strerror(-errno));
 }
 
 /* ---- the sender: replies --------------------------------------------------------------------- */
@@ -719,7 +722,7 @@ static void round_finish(rn_udp_echo_t *e)
         rn_value_t v[RN_UDPECHO_N];
         for (size_t m = 0; m < RN_UDPECHO_N; m++)
             v[m] = (rn_value_t){ isnan(g[m]) ? RN_VALUE_UNKNOWN : RN_VALUE_GAUGE, 0, g[m] };
-        e->emit(e->ctx, "udpecho", "", p->name, e->round_wall_ms, v, RN_UDPECHO_N, 0);
+        e->emit(e->ctx, RN_SRC_UDPECHO, "", p->name, e->round_wall_ms, v, RN_UDPECHO_N, 0);
         p->reordered = p->duplicates = 0;
     }
 }
@@ -768,7 +771,7 @@ static void send_one(rn_udp_echo_t *e, peer_t *p)
         m.msg_control = ctl.buf, m.msg_controllen = CMSG_SPACE(sizeof pi);
     }
     if (sendmsg(s->fd, &m, 0) < 0)
-        rn_debug("udp echo to %s: not sent: %s", p->name, strerror(errno));
+        rn_debug("udp echo to %s: not sent: %s", p->name, rn_strerror(-errno));
 }
 
 /* Returns the due time of peer p's next packet, or UINT64_MAX when it has sent them all. */
@@ -921,7 +924,7 @@ int rn_udp_echo_set_source(rn_udp_echo_t *e, const char *addr)
     if (rc) {
         rn_info("udp echo: %s is not an address of this host (%s): requests leave from the "
                 "route's source address, which peers' reflectors may refuse", addr,
-                strerror(-rc));
+                rn_strerror(rc));
         return rc;
     }
     if (a.ss_family == AF_INET)
@@ -960,9 +963,8 @@ int rn_udp_echo_set_peers(rn_udp_echo_t *e, Rn__EchoPeer *const *peers, size_t n
     e->n_peers = m;
     e->interval_s = interval_s;
     e->in_round = false;
-    uint64_t spread = (uint64_t)interval_s * 100000000ull; /* a tenth of the interval */
-    spread = spread < MAX_JITTER_NS ? spread : MAX_JITTER_NS;
-    uint64_t jitter = (rn_clock_mono_ns() ^ (uintptr_t)e) % spread;
+    uint64_t jitter =
+        rn_jitter_first((rn_mono_ns_t)interval_s * 1000000000ull, MAX_JITTER_NS, e);
     e->sched_start = rn_clock_mono_ns() + jitter;
     if (m)
         uv_timer_start(&e->timer, on_timer, jitter / 1000000, 0);
@@ -986,12 +988,12 @@ int rn_udp_echo_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_udp_echo_t
     int rc4 = sock_open(e, &e->s4, AF_INET, NULL, 0, false, NULL);
     int rc6 = sock_open(e, &e->s6, AF_INET6, NULL, 0, false, NULL);
     if (rc4 != 0 && rc6 != 0) {
-        rn_error("udp echo: no UDP socket to send from: %s", strerror(-rc4));
+        rn_error("udp echo: no UDP socket to send from: %s", rn_strerror(rc4));
         free(e);
         return rc4;
     }
     if (rc6 != 0)
-        rn_debug("udp echo: no IPv6 socket (%s): IPv4 peers only", strerror(-rc6));
+        rn_debug("udp echo: no IPv6 socket (%s): IPv4 peers only", rn_strerror(rc6));
     uv_timer_init(loop, &e->timer);
     *out = e;
     return 0;
@@ -1014,11 +1016,11 @@ int rn_udp_echo_reflect(rn_udp_echo_t *e, const char *addr, uint16_t port)
         /* every address: IPv6 too, on the port IPv4 got, where the host has IPv6 */
         int rc6 = rc == 0 && !addr ? sock_open(e, &e->r6, AF_INET6, NULL, bound, true, NULL) : 0;
         if (rc6 != 0)
-            rn_debug("udp echo: reflector on IPv4 only (%s)", strerror(-rc6));
+            rn_debug("udp echo: reflector on IPv4 only (%s)", rn_strerror(rc6));
     }
     if (rc != 0) {
         rn_warn("udp echo: no reflector on %s port %u: %s", addr ? addr : "any address",
-                 (unsigned)port, strerror(-rc));
+                 (unsigned)port, rn_strerror(rc));
         return rc;
     }
     e->reflector_port = bound;

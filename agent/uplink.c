@@ -265,7 +265,7 @@ static void set_user_timeout(rn_uplink_t *u)
     int fd = rn_tls_stream_fd(u->stream);
     unsigned ms = USER_TIMEOUT_MS;
     if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms) != 0)
-        rn_debug("TCP_USER_TIMEOUT: %s", strerror(errno));
+        rn_debug("TCP_USER_TIMEOUT: %s", rn_strerror(-errno));
 }
 
 /* ---- failover: probing the first collector -------------------------------------------------- */
@@ -406,7 +406,7 @@ static void start_connect(rn_uplink_t *u)
                                    u->config->collector_name, &cbs, u, &u->stream);
     if (rc) {
         u->stream = NULL;
-        log_drop(u, false, uv_strerror(rc));
+        log_drop(u, false, rn_strerror(rc));
         u->failed++;
         schedule_retry(u, false);
         return;
@@ -476,11 +476,6 @@ int rn_uplink_send_frames(rn_uplink_t *u, uint8_t *buf, size_t len, size_t *wire
 size_t rn_uplink_pending_bytes(const rn_uplink_t *u)
 {
     return u->stream ? rn_tls_stream_pending_bytes(u->stream) : 0;
-}
-
-bool rn_uplink_resumed(const rn_uplink_t *u)
-{
-    return u->connected && rn_tls_stream_resumed(u->stream);
 }
 
 bool rn_uplink_connected(const rn_uplink_t *u)

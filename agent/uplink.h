@@ -73,8 +73,6 @@ int rn_uplink_send_frames(rn_uplink_t *u, uint8_t *buf, size_t len, size_t *wire
 /* Bytes written but not yet handed to the kernel (for the owner's flow control). */
 size_t rn_uplink_pending_bytes(const rn_uplink_t *u);
 
-/* True if the current connection resumed an earlier TLS session. */
-bool rn_uplink_resumed(const rn_uplink_t *u);
 /* True from `connected` until the connection is lost. */
 bool rn_uplink_connected(const rn_uplink_t *u);
 /* True from `ready` until the connection is lost. */

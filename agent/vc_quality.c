@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "pcap_capture.h"
 #include "privs.h"
+#include "sources.h"
 
 typedef struct cap cap_t;
 
@@ -79,7 +80,7 @@ static void discount_drops(cap_t *c, int64_t now_ms, rn_rtp_summary_t *s)
     rn_value_t v[RN_PCAP_N];
     v[RN_PCAP_RECEIVED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_recv };
     v[RN_PCAP_DROPPED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_drop };
-    c->q->emit(c->q->ctx, "pcap", "", c->name, now_ms, v, RN_PCAP_N, 0);
+    c->q->emit(c->q->ctx, RN_SRC_PCAP, "", c->name, now_ms, v, RN_PCAP_N, 0);
     if (!d_drop || s->lost <= 0 || s->expected <= 0)
         return;
     s->lost = (uint64_t)s->lost > d_drop ? s->lost - (int64_t)d_drop : 0;
@@ -105,11 +106,11 @@ static void on_report_timer(uv_timer_t *t)
     v[RN_RTP_JITTER_MS] = gauge(s.jitter_ms, seen);
     v[RN_RTP_MOS] = gauge(s.mos, seen);
     v[RN_RTP_STREAMS] = gauge(s.streams, true);
-    c->q->emit(c->q->ctx, "rtp", "", c->name, now_ms, v, RN_RTP_N, 0);
+    c->q->emit(c->q->ctx, RN_SRC_RTP, "", c->name, now_ms, v, RN_RTP_N, 0);
     rn_value_t h[RN_TCPHS_N];
     h[RN_TCPHS_COUNT] = gauge((double)s.tcp_handshakes, true);
     h[RN_TCPHS_RTT_MS] = gauge(s.tcp_rtt_ms, s.tcp_handshakes > 0);
-    c->q->emit(c->q->ctx, "tcphs", "", c->name, now_ms, h, RN_TCPHS_N, 0);
+    c->q->emit(c->q->ctx, RN_SRC_TCPHS, "", c->name, now_ms, h, RN_TCPHS_N, 0);
 }
 
 static void cap_free(cap_t *c)

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <uv.h>
+
 const char *rn_strerror(int err)
 {
     switch (err) {
@@ -16,6 +18,10 @@ const char *rn_strerror(int err)
     case RN_ETOPOLOGY: return "inconsistent topology";
     default: break;
     }
+    /* libuv's codes that are no errno (UV_EOF, UV_EAI_*: -3000 and below) in its words; every
+     * other libuv code is -errno on Unix and reads the same from strerror */
+    if (err <= -3000 && err > -4096)
+        return uv_strerror(err);
     if (err < 0 && err > -4096)
         return strerror(-err);
     return "unknown error";

@@ -17,7 +17,8 @@ enum {
     RN_ETOPOLOGY = -1008,   /* topology is inconsistent (unknown parent, cycle, duplicate) */
 };
 
-/* Returns a static description of err (negative errno or RN_E*). Never NULL. */
+/* Returns a static description of err (negative errno, a libuv error code or RN_E*). Never NULL.
+ * The one way a message names an error in agent/ and lib/ (not strerror(-err) or uv_strerror). */
 const char *rn_strerror(int err);
 
 #endif

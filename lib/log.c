@@ -26,6 +26,11 @@ void rn_log_open(const char *ident, rn_log_level_t level, bool use_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+void rn_log_set_level(rn_log_level_t level)
+{
+    sink.level = level;
+}
+
 int rn_log_level_parse(const char *name, rn_log_level_t *out)
 {
     for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {

@@ -12,6 +12,9 @@ typedef enum { RN_LOG_ERROR, RN_LOG_WARN, RN_LOG_INFO, RN_LOG_DEBUG } rn_log_lev
 /* Sets the process name, the most verbose level written, and the sink (syslog or stderr). */
 void rn_log_open(const char *ident, rn_log_level_t level, bool use_syslog);
 
+/* Changes the most verbose level written (a configuration reload). */
+void rn_log_set_level(rn_log_level_t level);
+
 /* Parses "error", "warn", "info" or "debug". Returns 0, or -EINVAL for any other name. */
 int rn_log_level_parse(const char *name, rn_log_level_t *out);
 

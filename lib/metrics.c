@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sources.h"
+
 static const rn_metric_t if_metrics[RN_IF_N] = {
     [RN_IF_IN] = { "in", RN_METRIC_COUNTER, 0, NAN },
     [RN_IF_OUT] = { "out", RN_METRIC_COUNTER, 0, NAN },
@@ -85,17 +87,17 @@ static const rn_metric_t rtsp_metrics[RN_RTSP_N] = {
 };
 
 static const rn_template_t templates[] = {
-    { "if", if_metrics, RN_IF_N },
-    { "icmp", icmp_metrics, RN_ICMP_N },
-    { "tcp", tcp_metrics, RN_TCP_N },
-    { "http", http_metrics, RN_HTTP_N },
-    { "rtp", rtp_metrics, RN_RTP_N },     /* VC media quality */
-    { "tcphs", tcphs_metrics, RN_TCPHS_N },
-    { "pcap", pcap_metrics, RN_PCAP_N },  /* capture drops */
-    { "gauge", extra_gauge_metrics, RN_EXTRA_N },     /* extra SNMP objects */
-    { "counter", extra_counter_metrics, RN_EXTRA_N },
-    { "udpecho", udpecho_metrics, RN_UDPECHO_N }, /* UDP echo between agents */
-    { "rtsp", rtsp_metrics, RN_RTSP_N },          /* police station cameras */
+    { RN_SRC_IF, if_metrics, RN_IF_N },
+    { RN_SRC_ICMP, icmp_metrics, RN_ICMP_N },
+    { RN_SRC_TCP, tcp_metrics, RN_TCP_N },
+    { RN_SRC_HTTP, http_metrics, RN_HTTP_N },
+    { RN_SRC_RTP, rtp_metrics, RN_RTP_N },     /* VC media quality */
+    { RN_SRC_TCPHS, tcphs_metrics, RN_TCPHS_N },
+    { RN_SRC_PCAP, pcap_metrics, RN_PCAP_N },  /* capture drops */
+    { RN_SRC_GAUGE, extra_gauge_metrics, RN_EXTRA_N },     /* extra SNMP objects */
+    { RN_SRC_COUNTER, extra_counter_metrics, RN_EXTRA_N },
+    { RN_SRC_UDPECHO, udpecho_metrics, RN_UDPECHO_N }, /* UDP echo between agents */
+    { RN_SRC_RTSP, rtsp_metrics, RN_RTSP_N },          /* police station cameras */
 };
 
 const rn_template_t *rn_template_find(const char *source)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "log.h"
 
 #define STATUS_MAX 256
@@ -59,7 +60,7 @@ static void send_state(const char *state)
 {
     int rc = notify_send(state);
     if (rc < 0)
-        rn_debug("sd_notify %.40s: %s", state, strerror(-rc));
+        rn_debug("sd_notify %.40s: %s", state, rn_strerror(rc));
 }
 
 /* Formats "STATUS=..." into buf; false when fmt is NULL or the text is the one last sent and

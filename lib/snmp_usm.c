@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "error.h"
+
 const oid *rn_snmp_auth_oid(const char *name, size_t *len)
 {
     static const struct { const char *name; const oid *o; } t[] = {
@@ -121,7 +123,7 @@ int rn_snmp_install_user(netsnmp_session *s, const u_char *engine, size_t engine
         s->securityEngineID = netsnmp_memdup(engine, engine_len);
         if (!s->securityEngineID) {
             snprintf(why, why_len, "out of memory");
-            return -1;
+            return -ENOMEM;
         }
         s->securityEngineIDLen = engine_len;
     }
@@ -137,7 +139,7 @@ int rn_snmp_install_user(netsnmp_session *s, const u_char *engine, size_t engine
     s->flags &= ~SNMP_FLAGS_USER_CREATED; /* net-snmp may have set it when the Report came */
     if (usm_create_user_from_session(s) != SNMPERR_SUCCESS) {
         snprintf(why, why_len, "cannot set up the USM user for the discovered engine");
-        return -1;
+        return RN_ESNMP;
     }
     return 0;
 }

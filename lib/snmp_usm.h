@@ -31,7 +31,7 @@ netsnmp_pdu *rn_snmp_discovery_pdu(void);
 
 /* Installs a discovered engine id in session s (unless net-snmp already did) and localises the
  * user's keys for it, replacing any USM entry for the same engine and name (net-snmp would keep
- * an old entry's keys). Returns 0, or -1 with a reason in why. */
+ * an old entry's keys). Returns 0, or -ENOMEM or RN_ESNMP with a reason in why. */
 int rn_snmp_install_user(netsnmp_session *s, const u_char *engine, size_t engine_len, char *why,
                          size_t why_len);
 

@@ -18,9 +18,9 @@
  *
  * Buffers: the ciphertext read chunk and the plaintext chunk live in the context and are
  * reused by every stream of it (one loop thread; each is consumed before the callback returns).
- * Session resumption: the server issues stateless tickets (its ticket key lives as long as the
- * process); the client context keeps the newest ticket per expected peer and offers it. */
+ * The context, its files and the client's session tickets are lib/tls_ctx.c. */
 #include "tls.h"
+#include "tls_ctx.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -34,32 +34,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "error.h"
 #include "log.h"
 #include "util.h"
 
-#define READ_CHUNK 65536
-#define PLAIN_CHUNK 16384      /* one TLS record of plaintext */
 #define RECORD_OVERHEAD 22     /* TLS 1.3 record: 5 header + 1 inner content type + 16 AEAD tag */
 #define LINGER_MS 2000
-#define TICKET_LIFETIME_S (12 * 3600)
-#define EXPIRY_WARN_S (30 * 24 * 3600)
-#define SESSION_ID_CTX "rajnet-mon"
 
-
-typedef struct session_slot {
-    struct session_slot *next;
-    SSL_SESSION *session;
-    char key[];
-} session_slot_t;
-
-struct rn_tls_ctx {
-    SSL_CTX *ssl_ctx;
-    rn_tls_role_t role;
-    uint64_t handshake_timeout_ms;
-    session_slot_t *sessions; /* client: newest ticket per expected peer */
-    uint8_t rbuf[READ_CHUNK];
-    uint8_t pbuf[PLAIN_CHUNK];
-};
 
 typedef enum { ST_CONNECTING, ST_HANDSHAKE, ST_CONFIRMING, ST_READY } state_t;
 
@@ -97,56 +78,6 @@ struct rn_tls_stream {
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-/* Formats into err (which may be NULL) and returns rc, for one-line error returns. */
-static int __attribute__((format(printf, 4, 5)))
-set_err(int rc, char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
-/* The reason of the oldest queued OpenSSL error ("no start line"), or "unknown reason". */
-static const char *ssl_reason(void)
-{
-    unsigned long e = ERR_peek_error();
-    const char *r = e ? ERR_reason_error_string(e) : NULL;
-    return r ? r : "unknown reason";
-}
-
-/* Copies the certificate's single subject CN (UTF-8) into out. Returns false when there is no
- * CN, more than one, an embedded NUL, or it does not fit. */
-static bool cert_cn(X509 *cert, char *out, size_t size)
-{
-    X509_NAME *name = X509_get_subject_name(cert);
-    int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-    out[0] = '\0';
-    if (idx < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
-        return false;
-    unsigned char *utf8 = NULL;
-    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-    bool ok = len > 0 && (size_t)len < size && !memchr(utf8, '\0', (size_t)len);
-    if (ok) {
-        memcpy(out, utf8, (size_t)len);
-        out[len] = '\0';
-    }
-    OPENSSL_free(utf8);
-    return ok;
-}
-
-/* True when the certificate names `name` as its CN, a DNS SAN or an IP SAN. */
-static bool cert_names(X509 *cert, const char *name, const char *cn)
-{
-    if (strcmp(cn, name) == 0)
-        return true;
-    unsigned flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_WILDCARDS;
-    return X509_check_host(cert, name, 0, flags, NULL) == 1 || X509_check_ip_asc(cert, name, 0) == 1;
-}
-
 /* Writes "ip:port" or "[ip6]:port" for addr into out. */
 static void format_addr(const struct sockaddr *addr, char *out, size_t size)
 {
@@ -162,26 +93,7 @@ static void format_addr(const struct sockaddr *addr, char *out, size_t size)
     }
 }
 
-/* ---- client session store ------------------------------------------------------------------ */
-
-static session_slot_t **session_find(rn_tls_ctx_t *ctx, const char *key)
-{
-    session_slot_t **p = &ctx->sessions;
-    while (*p && strcmp((*p)->key, key) != 0)
-        p = &(*p)->next;
-    return p;
-}
-
-/* Forgets the ticket kept for key, if any. */
-static void session_drop(rn_tls_ctx_t *ctx, const char *key)
-{
-    session_slot_t **p = session_find(ctx, key), *slot = *p;
-    if (!slot)
-        return;
-    *p = slot->next;
-    SSL_SESSION_free(slot->session);
-    free(slot);
-}
+/* ---- OpenSSL callbacks ------------------------------------------------------------------- */
 
 /* OpenSSL hands the client a new session (a ticket arrived). Keeping it takes the reference
  * (return 1). It also proves the server finished with our certificate: see CONFIRMING. */
@@ -191,22 +103,8 @@ static int on_new_session(SSL *ssl, SSL_SESSION *session)
     s->confirmed = true;
     if (!SSL_SESSION_is_resumable(session))
         return 0;
-    session_slot_t **p = session_find(s->ctx, s->session_key), *slot = *p;
-    if (!slot) {
-        size_t klen = strlen(s->session_key) + 1;
-        if (!(slot = malloc(sizeof *slot + klen)))
-            return 0;
-        memcpy(slot->key, s->session_key, klen);
-        slot->session = NULL;
-        slot->next = NULL;
-        *p = slot;
-    }
-    SSL_SESSION_free(slot->session);
-    slot->session = session;
-    return 1;
+    return rn__tls_session_keep(s->ctx, s->session_key, session);
 }
-
-/* ---- OpenSSL callbacks ------------------------------------------------------------------- */
 
 /* Chain verification hook. Records the leaf's CN for messages and, on a client with an expected
  * peer name, refuses a leaf that does not carry it (the error shows as HOSTNAME_MISMATCH). */
@@ -217,8 +115,8 @@ static int on_verify(int ok, X509_STORE_CTX *xs)
     if (X509_STORE_CTX_get_error_depth(xs) != 0)
         return ok;
     X509 *cert = X509_STORE_CTX_get_current_cert(xs);
-    cert_cn(cert, s->presented_cn, sizeof s->presented_cn);
-    if (!ok || !s->has_expected || cert_names(cert, s->expected, s->presented_cn))
+    rn__tls_cert_cn(cert, s->presented_cn, sizeof s->presented_cn);
+    if (!ok || !s->has_expected || rn__tls_cert_names(cert, s->expected, s->presented_cn))
         return ok;
     X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
     return 0;
@@ -234,182 +132,11 @@ static void on_info(const SSL *ssl, int where, int ret)
         s->peer_alert = ret & 0xff;
 }
 
-/* ---- context --------------------------------------------------------------------------- */
-
-/* Sets the protocol, verification and session policy of a new SSL_CTX. Returns 0 or -ENOMEM. */
-static int configure(rn_tls_ctx_t *c)
-{
-    bool server = c->role == RN_TLS_SERVER;
-    c->ssl_ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
-    if (!c->ssl_ctx)
-        return -ENOMEM;
-    SSL_CTX *x = c->ssl_ctx;
-    SSL_CTX_set_min_proto_version(x, TLS1_3_VERSION);
-    SSL_CTX_set_verify(x, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), on_verify);
-    SSL_CTX_set_verify_depth(x, 4);
-    /* Partial writes: one record per SSL_write, see write_now. Released buffers: an idle
-     * session holds no 34 KiB of record buffers (10,000 agents on one collector). */
-    SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_info_callback(x, on_info);
-    if (server) {
-        /* Stateless tickets need no server cache; the ticket carries the client certificate. */
-        SSL_CTX_set_session_id_context(x, (const unsigned char *)SESSION_ID_CTX,
-                                       sizeof SESSION_ID_CTX - 1);
-        SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
-        SSL_CTX_set_timeout(x, TICKET_LIFETIME_S);
-    } else {
-        SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-        SSL_CTX_sess_set_new_cb(x, on_new_session);
-    }
-    return 0;
-}
-
-/* Returns 0 when path can be opened for reading, else -errno with err naming the file. */
-static int check_readable(const char *path, const char *what, char *err, size_t err_len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return set_err(-errno, err, err_len, "%s: cannot open %s: %s", path, what, strerror(errno));
-    fclose(f);
-    return 0;
-}
-
-/* Warns (once, at load) about a private key others can read and an own certificate that has
- * expired or expires within 30 days. */
-static void warn_about_identity(rn_tls_ctx_t *c, const char *cert_file, const char *key_file)
-{
-    struct stat st;
-    if (stat(key_file, &st) == 0 && (st.st_mode & 077))
-        rn_warn("%s: private key is readable by group or others (mode %03o); chmod 600 it",
-                key_file, (unsigned)(st.st_mode & 0777));
-    X509 *own = SSL_CTX_get0_certificate(c->ssl_ctx);
-    if (!own)
-        return;
-    time_t soon = time(NULL) + EXPIRY_WARN_S;
-    if (X509_cmp_current_time(X509_get0_notAfter(own)) <= 0)
-        rn_warn("%s: certificate has expired; peers will refuse it (renew with rajnet-pki)",
-                cert_file);
-    else if (X509_cmp_time(X509_get0_notAfter(own), &soon) <= 0)
-        rn_warn("%s: certificate expires within 30 days (renew with rajnet-pki)", cert_file);
-}
-
-/* Loads the own certificate chain and key. Returns 0, -errno or -EINVAL with err set. */
-static int load_identity(rn_tls_ctx_t *c, const char *cert_file, const char *key_file, char *err,
-                         size_t err_len)
-{
-    int rc = check_readable(cert_file, "certificate", err, err_len);
-    if (rc || (rc = check_readable(key_file, "private key", err, err_len)))
-        return rc;
-    if (SSL_CTX_use_certificate_chain_file(c->ssl_ctx, cert_file) != 1)
-        return set_err(-EINVAL, err, err_len, "%s: not a usable PEM certificate: %s", cert_file,
-                       ssl_reason());
-    if (SSL_CTX_use_PrivateKey_file(c->ssl_ctx, key_file, SSL_FILETYPE_PEM) != 1) {
-        if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
-            return set_err(-EINVAL, err, err_len, "%s: not a usable PEM private key: %s",
-                           key_file, ssl_reason());
-    } else if (SSL_CTX_check_private_key(c->ssl_ctx) == 1) {
-        warn_about_identity(c, cert_file, key_file);
-        return 0;
-    }
-    return set_err(-EINVAL, err, err_len, "%s: private key does not match certificate %s",
-                   key_file, cert_file);
-}
-
-/* Loads the CA bundle that must have signed the peer; a server also advertises its names. */
-static int load_ca(rn_tls_ctx_t *c, const char *ca_file, char *err, size_t err_len)
-{
-    int rc = check_readable(ca_file, "CA bundle", err, err_len);
-    if (rc)
-        return rc;
-    if (SSL_CTX_load_verify_file(c->ssl_ctx, ca_file) != 1)
-        return set_err(-EINVAL, err, err_len, "%s: not a usable PEM CA bundle: %s", ca_file,
-                       ssl_reason());
-    if (c->role == RN_TLS_SERVER) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_file);
-        if (names)
-            SSL_CTX_set_client_CA_list(c->ssl_ctx, names);
-    }
-    return 0;
-}
-
 int rn_tls_ctx_new(rn_tls_role_t role, const char *cert_file, const char *key_file,
                    const char *ca_file, rn_tls_ctx_t **out, char *err, size_t err_len)
 {
-    if (!ca_file || (!cert_file != !key_file) || (role == RN_TLS_SERVER && !cert_file))
-        return set_err(-EINVAL, err, err_len, "TLS needs a CA bundle, and a certificate with its "
-                       "key (a server always)");
-    rn_tls_ctx_t *c = calloc(1, sizeof *c);
-    if (!c)
-        return set_err(-ENOMEM, err, err_len, "out of memory");
-    c->role = role;
-    c->handshake_timeout_ms = RN_TLS_HANDSHAKE_TIMEOUT_MS;
-    ERR_clear_error();
-    int rc = configure(c);
-    if (rc)
-        set_err(rc, err, err_len, "cannot create a TLS context: %s", ssl_reason());
-    if (!rc)
-        rc = load_ca(c, ca_file, err, err_len);
-    if (!rc && cert_file)
-        rc = load_identity(c, cert_file, key_file, err, err_len);
-    ERR_clear_error();
-    if (rc) {
-        rn_tls_ctx_free(c);
-        return rc;
-    }
-    *out = c;
-    return 0;
-}
-
-void rn_tls_ctx_set_handshake_timeout(rn_tls_ctx_t *ctx, uint64_t ms)
-{
-    ctx->handshake_timeout_ms = ms;
-}
-
-void rn_tls_ctx_free(rn_tls_ctx_t *ctx)
-{
-    if (!ctx)
-        return;
-    while (ctx->sessions)
-        session_drop(ctx, ctx->sessions->key);
-    SSL_CTX_free(ctx->ssl_ctx);
-    free(ctx);
-}
-
-int rn_tls_check_files(rn_tls_role_t role, const char *section, const char *cert_file,
-                       const char *key_file, const char *ca_file, char *err, size_t err_len)
-{
-    const char *files[] = { cert_file, key_file, ca_file };
-    static const char *const keys[] = { "cert", "key", "ca" };
-    for (size_t i = 0; i < 3; i++) {
-        FILE *f = files[i] ? fopen(files[i], "r") : NULL;
-        if (files[i] && !f) {
-            int e = errno;
-            return set_err(-e, err, err_len, "%s.%s: cannot read %s: %s", section, keys[i],
-                           files[i], strerror(e));
-        }
-        if (f)
-            fclose(f);
-    }
-    char why[512] = "";
-    rn_tls_ctx_t *c = NULL;
-    int rc;
-    if (ca_file) {
-        rc = rn_tls_ctx_new(role, cert_file, key_file, ca_file, &c, why, sizeof why);
-    } else { /* the certificate and key alone (an HTTPS listener): load them as a server would */
-        c = calloc(1, sizeof *c);
-        rc = -ENOMEM;
-        if (c) {
-            c->role = RN_TLS_SERVER;
-            rc = configure(c);
-        }
-        if (rc == 0 && cert_file && key_file)
-            rc = load_identity(c, cert_file, key_file, why, sizeof why);
-        ERR_clear_error();
-    }
-    rn_tls_ctx_free(c);
-    if (rc)
-        return set_err(rc, err, err_len, "%s: %s", section, why[0] ? why : strerror(-rc));
-    return 0;
+    static const rn__tls_hooks_t hooks = { on_verify, on_info, on_new_session };
+    return rn__tls_ctx_new(role, cert_file, key_file, ca_file, &hooks, out, err, err_len);
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -453,7 +180,7 @@ static void on_written(uv_write_t *req, int status)
     rn_tls_stream_t *s = (rn_tls_stream_t *)req->handle;
     free(container_of(req, wreq_t, req));
     if (status < 0 && status != UV_ECANCELED)
-        fail(s, status, "write failed: %s", uv_strerror(status));
+        fail(s, status, "write failed: %s", rn_strerror(status));
 }
 
 /* Hands w (taken) to libuv. Returns 0 or a libuv code (w freed). */
@@ -495,7 +222,7 @@ static int write_now(rn_tls_stream_t *s, const uint8_t *buf, size_t len)
         size_t n = 0;
         ERR_clear_error();
         if (SSL_write_ex(s->ssl, buf + off, len - off, &n) != 1) {
-            snprintf(s->why, sizeof s->why, "TLS write failed: %s", ssl_reason());
+            snprintf(s->why, sizeof s->why, "TLS write failed: %s", rn__tls_ssl_reason());
             free(w);
             return -EPROTO;
         }
@@ -523,7 +250,7 @@ static void fire_error(rn_tls_stream_t *s, int err)
     if (s->state != ST_CONNECTING)
         flush(s); /* best effort: the alert tells the peer why */
     if (err == -EACCES && s->ctx->role == RN_TLS_CLIENT)
-        session_drop(s->ctx, s->session_key);
+        rn__tls_session_drop(s->ctx, s->session_key);
     s->cbs.error(s, s->data, err, s->why);
 }
 
@@ -567,7 +294,7 @@ static void fail_from_ssl(rn_tls_stream_t *s)
     else if (e && ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
         snprintf(s->why, sizeof s->why, "peer did not return a certificate");
     else
-        snprintf(s->why, sizeof s->why, "%s failed: %s", where, ssl_reason());
+        snprintf(s->why, sizeof s->why, "%s failed: %s", where, rn__tls_ssl_reason());
     if (vr == X509_V_OK && (s->peer_alert < 0 || !alert_is_about_cert(s->peer_alert)) &&
         !(e && ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE))
         err = -EPROTO;
@@ -616,7 +343,7 @@ static void handshake_done(rn_tls_stream_t *s)
     X509 *peer = SSL_get0_peer_certificate(s->ssl);
     if (!peer)
         return fail(s, -EACCES, "peer did not return a certificate");
-    if (!cert_cn(peer, s->peer_cn, sizeof s->peer_cn))
+    if (!rn__tls_cert_cn(peer, s->peer_cn, sizeof s->peer_cn))
         return fail(s, -EACCES, "peer certificate refused: it has no single usable CN");
     if (SSL_session_reused(s->ssl) && X509_cmp_current_time(X509_get0_notAfter(peer)) <= 0)
         return fail(s, -EACCES, "peer certificate refused: certificate has expired (CN '%s', "
@@ -638,7 +365,7 @@ static void handshake_step(rn_tls_stream_t *s)
         return fail_from_ssl(s);
     int rc = flush(s);
     if (rc)
-        return fail(s, rc, "TLS handshake: cannot send: %s", uv_strerror(rc));
+        return fail(s, rc, "TLS handshake: cannot send: %s", rn_strerror(rc));
     if (r == 1)
         handshake_done(s);
 }
@@ -655,7 +382,7 @@ static void become_ready(rn_tls_stream_t *s)
         s->held_len = s->held_cap = 0;
         if (rc)
             return fail(s, rc, "sending data queued before the handshake: %s", rc == -EPROTO ?
-                        s->why : uv_strerror(rc));
+                        s->why : rn_strerror(rc));
     }
     if (!s->want_reading && s->reading) {
         uv_read_stop((uv_stream_t *)&s->tcp);
@@ -679,7 +406,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread < 0) {
         if (nread != UV_EOF)
-            return fail(s, (int)nread, "read failed: %s", uv_strerror((int)nread));
+            return fail(s, (int)nread, "read failed: %s", rn_strerror((int)nread));
         return fail(s, UV_EOF, s->state == ST_READY ? "peer closed the connection"
                                                     : "peer closed the connection during the TLS handshake");
     }
@@ -692,7 +419,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (!s->failed && !s->closing) {
         int rc = flush(s); /* post-handshake replies (key update) */
         if (rc)
-            fail(s, rc, "cannot send: %s", uv_strerror(rc));
+            fail(s, rc, "cannot send: %s", rn_strerror(rc));
     }
 }
 
@@ -828,10 +555,10 @@ static void on_connect(uv_connect_t *req, int status)
     if (s->closing)
         return;
     if (status < 0)
-        return fail(s, status, "connect failed: %s", uv_strerror(status));
+        return fail(s, status, "connect failed: %s", rn_strerror(status));
     int rc = start_handshake(s);
     if (rc)
-        fail(s, rc, "cannot read: %s", uv_strerror(rc));
+        fail(s, rc, "cannot read: %s", rn_strerror(rc));
 }
 
 int rn_tls_stream_accept(rn_tls_ctx_t *ctx, uv_stream_t *server, const rn_tls_stream_cbs_t *cbs,
@@ -880,9 +607,9 @@ int rn_tls_stream_connect(rn_tls_ctx_t *ctx, uv_loop_t *loop, const struct socka
     snprintf(s->session_key, sizeof s->session_key, "%s", expected_peer_cn ? expected_peer_cn
                                                                            : s->peer_addr);
     SSL_set_connect_state(s->ssl);
-    session_slot_t *slot = *session_find(ctx, s->session_key);
-    if (slot)
-        SSL_set_session(s->ssl, slot->session);
+    SSL_SESSION *ticket = rn__tls_session_get(ctx, s->session_key);
+    if (ticket)
+        SSL_set_session(s->ssl, ticket);
     s->connect_req.data = s;
     rc = uv_tcp_connect(&s->connect_req, &s->tcp, addr, on_connect);
     if (rc) {
@@ -925,7 +652,7 @@ int rn_tls_stream_write(rn_tls_stream_t *s, const uint8_t *buf, size_t len)
     int rc = write_now(s, buf, len);
     if (rc) {
         if (rc != -EPROTO)
-            snprintf(s->why, sizeof s->why, "write failed: %s", uv_strerror(rc));
+            snprintf(s->why, sizeof s->why, "write failed: %s", rn_strerror(rc));
         fail_later(s, rc);
     }
     return rc;
@@ -950,7 +677,7 @@ void rn_tls_stream_set_reading(rn_tls_stream_t *s, bool on)
     if (!s->reading) {
         int rc = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
         if (rc) {
-            snprintf(s->why, sizeof s->why, "cannot read: %s", uv_strerror(rc));
+            snprintf(s->why, sizeof s->why, "cannot read: %s", rn_strerror(rc));
             return fail_later(s, rc);
         }
         s->reading = true;

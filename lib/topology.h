@@ -74,6 +74,8 @@ typedef struct {
 } rn_station_t;
 
 #define RN_TOPOLOGY_MAX_CAMERAS 64   /* per station */
+#define RN_TOPOLOGY_NVR "nvr"        /* the NVR's name where cameras are named (plan, RRD, alarm);
+                                      * no camera may take it */
 #define RN_TOPOLOGY_MAX_STATIONS 64  /* per node */
 
 typedef struct rn_node {
@@ -85,8 +87,8 @@ typedef struct rn_node {
     size_t n_devices;
     rn_link_t *uplinks;
     size_t n_uplinks;
-    rn_station_t *stations;    /* police stations with cameras (`stations:`); only at a node
-                                * that runs an agent: its agent probes them */
+    rn_station_t *stations;    /* police stations with cameras (`stations:`); probed by the
+                                * node's agent, or its parent's for an agentless node */
     size_t n_stations;
     bool agent;                /* runs an agent (`agent:`, default true); false for agentless
                                 * sites (most villages): the parent's agent probes them */

@@ -10,7 +10,9 @@
  * Station names are unique in the whole topology (a station is the alarm's entity and the
  * dashboard's row), camera names within their station; both are plain names because they name
  * RRD files (<node>/rtsp/<station>/<camera>.rrd). Addresses are numeric: the agent probes them
- * without a name lookup. */
+ * without a name lookup. A station at an agentless node (`agent: false`) is probed by its
+ * parent's agent, as its devices are polled (collector/ingest/plan.c); the tree check already
+ * makes that parent run one. */
 #include "topology_int.h"
 
 #include <arpa/inet.h>
@@ -65,6 +67,9 @@ static int read_cameras(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_st
             break;
         if (!plain_name(c->name))
             rn_yaml_fail(y, item, path, "name '%s' is not 1-63 of [a-z0-9_-]", c->name);
+        else if (strcmp(c->name, RN_TOPOLOGY_NVR) == 0) /* its probes' name (plan.c) */
+            rn_yaml_fail(y, item, path, "name '%s' is the station's NVR's; name the camera "
+                         "otherwise", c->name);
         else if (!numeric_addr(c->addr))
             rn_yaml_fail(y, item, path, "addr '%s' is not a numeric IPv4 or IPv6 address",
                          c->addr);
@@ -108,9 +113,6 @@ int rn__topology_read_stations(rn_yaml_t *y, yaml_node_t *seq, const char *where
         st->nvr = raw.nvr;
         if (y->rc)
             break;
-        if (!n->agent)
-            return rn_yaml_fail(y, item, path, "node '%s' runs no agent (`agent: false`): "
-                                "nothing would probe its cameras", n->id);
         if (!plain_name(st->name))
             return rn_yaml_fail(y, item, path, "name '%s' is not 1-63 of [a-z0-9_-]", st->name);
         if (st->nvr && !numeric_addr(st->nvr))

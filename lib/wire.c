@@ -752,6 +752,9 @@ static int validate_cameras(val_t *v, const Rn__Plan *p)
         if (!is_ip(c->addr, strlen(c->addr)))
             return fail(v->why, v->why_len, RN_EFRAME,
                         "%s.addr: not a numeric IPv4 or IPv6 address", path);
+        if (c->node && !rn_wire_node_id_valid(c->node)) /* an agentless child's station */
+            return fail(v->why, v->why_len, RN_EFRAME, "%s.node: \"%s\" is not a node id",
+                        path, quoted(c->node, q));
         if (c->has_port && (c->port < 1 || c->port > 65535))
             return fail(v->why, v->why_len, RN_EFRAME, "%s.port: %u, expected 1..65535", path,
                         c->port);

@@ -66,7 +66,7 @@ int rn_yaml_load(rn_yaml_t *y, const char *path, char *err, size_t err_len)
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(e));
+        snprintf(err, err_len, "%s: cannot open: %s", path, rn_strerror(-e));
         return y->rc = -e;
     }
     yaml_parser_t parser;

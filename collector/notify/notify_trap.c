@@ -3,11 +3,11 @@
  *
  * Why on the loop and not on a worker thread: net-snmp's USM tables and engine state are process
  * globals without locks, so one thread must own every call; the single-session API lets that be
- * the loop thread without ever blocking it, exactly as agent/snmp_poller.c does. Each channel owns
- * one session (snmp_sess_open with SNMP_FLAGS_DONT_PROBE: the library's own engine id probe is a
- * blocking round trip); its socket sits in a uv_poll_t (replies go to snmp_sess_read2) and one
- * uv_timer_t follows net-snmp's next retransmission (snmp_sess_select_info2_flags ->
- * snmp_sess_timeout). Targets are literal addresses, so opening a session resolves nothing.
+ * the loop thread without ever blocking it, through the bridge agent/snmp_poller.c uses too
+ * (lib/snmp_uv.h). Each channel owns one session (with SNMP_FLAGS_DONT_PROBE: the library's own
+ * engine id probe is a blocking round trip); its socket sits in a uv_poll_t (replies go to
+ * snmp_sess_read2) and one uv_timer_t follows net-snmp's next retransmission. Targets are
+ * literal addresses, so opening a session resolves nothing.
  *
  * How one notification goes:
  *   v2c trap:   build the TRAP2 PDU, snmp_sess_send (UDP, no answer): delivered once sent.
@@ -23,6 +23,7 @@
  * the notifier opened), snmpTrapOID.0, then rnAlarmType … rnAlarmPlanned, each instance .<id>. */
 #include "notify/notify_int.h"
 #include "snmp_usm.h"
+#include "snmp_uv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,7 +35,6 @@
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/library/large_fd_set.h>
 
 #include "error.h"
 #include "log.h"
@@ -54,10 +54,7 @@ typedef struct {
     char *peer, *community, *user, *auth, *auth_key, *priv, *priv_key;
     uint32_t version, timeout_ms, retries;
     bool inform;
-    void *sessp;
-    uv_poll_t sock;
-    uv_timer_t retx;
-    int open_handles;
+    rn_snmp_uv_t snmp;          /* the session and its socket and timer (lib/snmp_uv.h) */
     uint64_t start_ms;          /* uv_now at open: sysUpTime's zero */
     phase_t phase;
     trap_event_t event;
@@ -66,27 +63,8 @@ typedef struct {
     size_t engine_len;
 } trap_t;
 
-static void on_readable(uv_poll_t *h, int status, int events);
-static void on_retx(uv_timer_t *h);
+static void on_snmp_io(rn_snmp_uv_t *b);
 static int on_pdu(int op, netsnmp_session *s, int reqid, netsnmp_pdu *pdu, void *magic);
-
-/* Initialises net-snmp once per process: no MIB files, no config files, no persistent state
- * (the collector owns its state). Loop thread only. */
-static void snmp_init_once(void)
-{
-    static bool done; /* the only mutable static: set once, on the loop thread */
-    if (done)
-        return;
-    done = true;
-    setenv("MIBS", "", 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, "/nonexistent");
-    snmp_disable_log();
-    init_snmp("rajnet-collector");
-}
 
 /* ---- the PDU --------------------------------------------------------------------------------- */
 
@@ -165,14 +143,6 @@ static netsnmp_pdu *build_pdu(trap_t *t, const rn__notify_event_t *ev, int comma
 
 /* ---- USM ------------------------------------------------------------------------------------- */
 
-/* Fills the USM part of a session (lib/snmp_usm.c). Returns 0 or -EINVAL (logged, never naming
- * a key). */
-static int session_set_usm(trap_t *t, netsnmp_session *s)
-{
-    return rn_snmp_set_usm(s, t->user, t->auth, t->auth_key, t->priv, t->priv_key, t->base.why,
-                           sizeof t->base.why);
-}
-
 /* Sends the engine id discovery request (an empty GET from the empty user, answered by a
  * usmStatsUnknownEngineIDs Report). Returns 0 or RN_ESNMP with why set. */
 static int discover_send(trap_t *t)
@@ -182,9 +152,9 @@ static int discover_send(trap_t *t)
         snprintf(t->base.why, sizeof t->base.why, "out of memory");
         return RN_ESNMP;
     }
-    if (snmp_sess_async_send(t->sessp, pdu, on_pdu, t) == 0) {
+    if (snmp_sess_async_send(t->snmp.sessp, pdu, on_pdu, t) == 0) {
         snprintf(t->base.why, sizeof t->base.why, "cannot send the engine id probe: %s",
-                 snmp_api_errstring(snmp_sess_session(t->sessp)->s_snmp_errno));
+                 snmp_api_errstring(snmp_sess_session(t->snmp.sessp)->s_snmp_errno));
         snmp_free_pdu(pdu);
         return RN_ESNMP;
     }
@@ -192,19 +162,17 @@ static int discover_send(trap_t *t)
 }
 
 /* Installs the discovered engine id and localises the user's keys for it (lib/snmp_usm.c).
- * Returns 0 or RN_ESNMP with why set. */
+ * Returns 0, or -ENOMEM or RN_ESNMP with why set. */
 static int discover_done(trap_t *t)
 {
-    return rn_snmp_install_user(snmp_sess_session(t->sessp), t->engine, t->engine_len,
-                                t->base.why, sizeof t->base.why) == 0
-               ? 0
-               : RN_ESNMP;
+    return rn_snmp_install_user(snmp_sess_session(t->snmp.sessp), t->engine, t->engine_len,
+                                t->base.why, sizeof t->base.why);
 }
 
 /* Forgets the receiver's engine id so that the next inform discovers it again. */
 static void forget_engine(trap_t *t)
 {
-    netsnmp_session *s = snmp_sess_session(t->sessp);
+    netsnmp_session *s = snmp_sess_session(t->snmp.sessp);
     if (t->version == 3 && s)
         rn_snmp_forget_engine(s);
 }
@@ -270,7 +238,7 @@ static void finish(trap_t *t, int status)
     t->phase = PH_IDLE;
     t->event = EV_NONE;
     t->ev = NULL;
-    uv_timer_stop(&t->retx);
+    rn_snmp_uv_stop(&t->snmp);
     if (status == -ETIMEDOUT)
         forget_engine(t);
     rn__notify_chan_done(&t->base, status);
@@ -285,30 +253,13 @@ static int inform_send(trap_t *t)
         return RN_ESNMP;
     }
     t->phase = PH_INFORM;
-    if (snmp_sess_async_send(t->sessp, pdu, on_pdu, t) == 0) {
+    if (snmp_sess_async_send(t->snmp.sessp, pdu, on_pdu, t) == 0) {
         snprintf(t->base.why, sizeof t->base.why, "cannot send the inform: %s",
-                 snmp_api_errstring(snmp_sess_session(t->sessp)->s_snmp_errno));
+                 snmp_api_errstring(snmp_sess_session(t->snmp.sessp)->s_snmp_errno));
         snmp_free_pdu(pdu);
         return RN_ESNMP;
     }
     return 0;
-}
-
-/* (Re)arms the retransmission timer from net-snmp's next timeout, or stops it. */
-static void arm_retx(trap_t *t)
-{
-    netsnmp_large_fd_set fds;
-    struct timeval tv = { 0, 0 };
-    int numfds = 0, block = 1;
-    netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
-    snmp_sess_select_info2_flags(t->sessp, &numfds, &fds, &tv, &block, NETSNMP_SELECT_NOALARMS);
-    netsnmp_large_fd_set_cleanup(&fds);
-    if (block) {
-        uv_timer_stop(&t->retx);
-        return;
-    }
-    uint64_t ms = (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
-    uv_timer_start(&t->retx, on_retx, ms, 0);
 }
 
 /* After a read or a timeout: take the step the last callback asked for, then re-arm. */
@@ -336,34 +287,15 @@ static void after_io(trap_t *t)
         finish(t, rc);
         return;
     }
-    arm_retx(t);
-    if (!uv_is_active((uv_handle_t *)&t->retx)) {
+    if (!rn_snmp_uv_arm(&t->snmp)) {
         snprintf(t->base.why, sizeof t->base.why, "request abandoned by net-snmp");
         finish(t, -ETIMEDOUT);
     }
 }
 
-static void on_readable(uv_poll_t *h, int status, int events)
+static void on_snmp_io(rn_snmp_uv_t *b)
 {
-    trap_t *t = rn__container_of(h, trap_t, sock);
-    if (t->base.closing)
-        return;
-    netsnmp_transport *tr = snmp_sess_transport(t->sessp);
-    netsnmp_large_fd_set fds;
-    netsnmp_large_fd_set_init(&fds, tr->sock + 1);
-    NETSNMP_LARGE_FD_SET(tr->sock, &fds);
-    snmp_sess_read2(t->sessp, &fds); /* errors (ICMP refused) end in the timeout path */
-    netsnmp_large_fd_set_cleanup(&fds);
-    after_io(t);
-}
-
-static void on_retx(uv_timer_t *h)
-{
-    trap_t *t = rn__container_of(h, trap_t, retx);
-    if (t->base.closing)
-        return;
-    snmp_sess_timeout(t->sessp);
-    after_io(t);
+    after_io(rn__container_of(b, trap_t, snmp));
 }
 
 static int trap_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
@@ -375,9 +307,9 @@ static int trap_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
             snprintf(ch->why, sizeof ch->why, "cannot build the trap");
             return RN_ESNMP;
         }
-        if (snmp_sess_send(t->sessp, pdu) == 0) {
+        if (snmp_sess_send(t->snmp.sessp, pdu) == 0) {
             snprintf(ch->why, sizeof ch->why, "cannot send the trap: %s",
-                     snmp_api_errstring(snmp_sess_session(t->sessp)->s_snmp_errno));
+                     snmp_api_errstring(snmp_sess_session(t->snmp.sessp)->s_snmp_errno));
             snmp_free_pdu(pdu);
             return RN_ESNMP;
         }
@@ -386,7 +318,7 @@ static int trap_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
     }
     t->ev = ev;
     int rc;
-    if (t->version == 3 && snmp_sess_session(t->sessp)->securityEngineIDLen == 0) {
+    if (t->version == 3 && snmp_sess_session(t->snmp.sessp)->securityEngineIDLen == 0) {
         t->phase = PH_DISCOVER;
         rc = discover_send(t);
     } else {
@@ -397,38 +329,27 @@ static int trap_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
         t->ev = NULL;
         return rc;
     }
-    arm_retx(t);
+    rn_snmp_uv_arm(&t->snmp);
     return 0;
 }
 
 /* ---- lifetime -------------------------------------------------------------------------------- */
 
-static void on_trap_handle_closed(uv_handle_t *h)
+static void on_trap_snmp_closed(rn_snmp_uv_t *b)
 {
-    trap_t *t = h->data;
-    if (--t->open_handles > 0)
-        return;
-    if (t->sessp)
-        snmp_sess_close(t->sessp); /* after its uv_poll is closed: the fd goes last */
-    t->sessp = NULL;
-    rn__notify_chan_closed(&t->base);
+    rn__notify_chan_closed(&rn__container_of(b, trap_t, snmp)->base);
 }
 
 static void trap_close(rn__notify_chan_t *ch)
 {
     trap_t *t = (trap_t *)ch;
     t->phase = PH_IDLE;
-    uv_timer_stop(&t->retx);
-    uv_poll_stop(&t->sock);
-    uv_close((uv_handle_t *)&t->retx, on_trap_handle_closed);
-    uv_close((uv_handle_t *)&t->sock, on_trap_handle_closed);
+    rn_snmp_uv_close(&t->snmp, on_trap_snmp_closed);
 }
 
 static void trap_free(rn__notify_chan_t *ch)
 {
-    trap_t *t = (trap_t *)ch;
-    if (t->sessp)
-        snmp_sess_close(t->sessp);
+    trap_t *t = (trap_t *)ch; /* its session, if any, closed with the bridge (trap_close) */
     free(t->peer), free(t->community), free(t->user), free(t->auth), free(t->priv);
     if (t->auth_key)
         explicit_bzero(t->auth_key, strlen(t->auth_key));
@@ -440,39 +361,20 @@ static void trap_free(rn__notify_chan_t *ch)
 
 static const rn__notify_chan_ops_t trap_ops = { trap_send, trap_close, trap_free };
 
-/* Opens the channel's net-snmp session. Returns 0, -EINVAL (bad USM settings) or RN_ESNMP. */
-static int open_session(trap_t *t)
+/* Opens the channel's net-snmp session on loop (lib/snmp_uv.h). Returns 0, -EINVAL (bad USM
+ * settings) or RN_ESNMP, logged. */
+static int open_session(trap_t *t, uv_loop_t *loop)
 {
-    netsnmp_session s;
-    snmp_sess_init(&s);
-    s.peername = t->peer;
-    s.timeout = (long)t->timeout_ms * 1000;
-    s.retries = (int)t->retries;
-    s.flags |= SNMP_FLAGS_DONT_PROBE;
-    int rc = 0;
-    if (t->version == 3) {
-        s.version = SNMP_VERSION_3;
-        rc = session_set_usm(t, &s);
-    } else {
-        s.version = SNMP_VERSION_2c;
-        s.community = (u_char *)t->community;
-        s.community_len = strlen(t->community);
-    }
-    if (rc == 0 && !(t->sessp = snmp_sess_open(&s))) {
-        rn_error("notify: trap %s: net-snmp refuses the session: %s", t->peer,
-                 snmp_api_errstring(s.s_snmp_errno));
-        rc = RN_ESNMP;
-    } else if (rc != 0) {
-        rn_error("notify: trap %s: bad v3 settings (protocols or keys)", t->peer);
-    }
-    explicit_bzero(s.securityAuthKey, sizeof s.securityAuthKey);
-    explicit_bzero(s.securityPrivKey, sizeof s.securityPrivKey);
+    rn_snmp_uv_config_t cfg = {
+        .peer = t->peer, .version = t->version, .community = t->community, .user = t->user,
+        .auth_proto = t->auth, .auth_key = t->auth_key, .priv_proto = t->priv,
+        .priv_key = t->priv_key, .timeout_ms = t->timeout_ms, .retries = t->retries,
+    };
+    char why[160];
+    int rc = rn_snmp_uv_open(&t->snmp, loop, &cfg, on_snmp_io, why, sizeof why);
     if (rc)
-        return rc;
-    /* snmp_sess_open clears the flag once open; the send path would then probe the engine id
-     * with a blocking request: keep it set for the session's whole life */
-    snmp_sess_session(t->sessp)->flags |= SNMP_FLAGS_DONT_PROBE;
-    return 0;
+        rn_error("notify: trap %s: %s", t->peer, why);
+    return rc;
 }
 
 /* Copies cfg into t, rewriting the target into net-snmp's spelling. Returns 0 or -errno. */
@@ -516,23 +418,16 @@ int rn__notify_trap_new(rn_notifier_t *n, const rn_notify_trap_config_t *cfg,
     trap_t *t = calloc(1, sizeof *t);
     if (!t)
         return -ENOMEM;
-    snmp_init_once();
+    rn_snmp_uv_lib_init("rajnet-collector");
+    uv_loop_t *loop = rn__notify_loop(n);
     int rc = copy_config(t, cfg);
     if (rc == 0)
-        rc = open_session(t);
-    netsnmp_transport *tr = rc == 0 ? snmp_sess_transport(t->sessp) : NULL;
-    uv_loop_t *loop = rn__notify_loop(n);
-    if (rc == 0 && (!tr || uv_poll_init(loop, &t->sock, tr->sock) != 0))
-        rc = RN_ESNMP;
+        rc = open_session(t, loop);
     if (rc) {
         free(t->base.key);
         trap_free(&t->base);
         return rc;
     }
-    uv_timer_init(loop, &t->retx);
-    t->sock.data = t->retx.data = t;
-    t->open_handles = 2;
-    uv_poll_start(&t->sock, UV_READABLE, on_readable);
     t->start_ms = uv_now(loop);
     t->base.n = n;
     t->base.ops = &trap_ops;

@@ -1,5 +1,5 @@
-/* libFuzzer harness of the spool's record reader (agent/spool.c, rn__spool_scan): the bytes of a
- * segment file as a power cut, a full disk or a stray write can leave them. The first 8 input
+/* libFuzzer harness of the spool's record reader (agent/spool_file.c, rn__spool_scan): the bytes
+ * of a segment file as a power cut, a full disk or a stray write can leave them. The first 8 input
  * bytes are the seq the segment must start above (little-endian), the rest is the file. The
  * valid prefix must lie within the file, hold whole records with increasing seqs, scan again to
  * the same prefix on its own, and no longer input may make it shorter (a record appended after

@@ -85,23 +85,31 @@ typedef struct {
 
 typedef struct {
     char object[64];
+    char node[64]; /* Sample.node: "" for the agent's own */
     double up, ms;
     int n;
 } got_t;
 
 static got_t got[4];
+static int64_t first_round; /* the round the live test counts (later rounds are ignored) */
 static uv_loop_t loop;
 
-static void on_sample(void *ctx, const char *source, const char *device, const char *object,
-                      int64_t t, const rn_value_t *v, size_t n, uint64_t speed)
+static void on_sample(void *ctx, const char *node, const char *source, const char *device,
+                      const char *object, int64_t t, const rn_value_t *v, size_t n,
+                      uint64_t speed)
 {
-    (void)ctx, (void)t, (void)speed;
+    (void)ctx, (void)speed;
+    if (!first_round)
+        first_round = t;
+    if (t != first_round)
+        return; /* the second round may start before the test stops the loop */
     assert_string_equal(source, "rtsp");
     assert_string_equal(device, "ps-test");
     assert_int_equal(n, RN_RTSP_N);
     for (size_t i = 0; i < 4; i++)
         if (!got[i].n || !strcmp(got[i].object, object)) {
             snprintf(got[i].object, sizeof got[i].object, "%s", object);
+            snprintf(got[i].node, sizeof got[i].node, "%s", node ? node : "");
             got[i].up = v[RN_RTSP_UP].gauge;
             got[i].ms = v[RN_RTSP_MS].kind == RN_VALUE_GAUGE ? v[RN_RTSP_MS].gauge : NAN;
             got[i].n++;
@@ -211,15 +219,17 @@ static void test_live_round_up_down_timeout(void **state)
         cams[i].port = (uint32_t)ports[i];
         ptrs[i] = &cams[i];
     }
+    cams[0].node = "jaipur/sanganer/gp-bagru"; /* an agentless child's station */
     rn_rtsp_prober_t *p;
     memset(got, 0, sizeof got);
+    first_round = 0;
     assert_int_equal(rn_rtsp_prober_new(&loop, on_sample, NULL, &p), 0);
     /* 1 s interval: a timeout of 900 ms; stop after 1.5 s, one round done */
     assert_int_equal(rn_rtsp_prober_set_cameras(p, ptrs, 4, 1), 0);
     assert_int_equal(rn_rtsp_prober_count(p), 4);
     uv_timer_t stop;
     uv_timer_init(&loop, &stop);
-    uv_timer_start(&stop, on_stop, 1050, 0);
+    uv_timer_start(&stop, on_stop, 1500, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     for (int i = 0; i < 4; i++) {
         got_t *g = NULL;
@@ -229,6 +239,8 @@ static void test_live_round_up_down_timeout(void **state)
         assert_non_null(g);
         assert_int_equal(g->n, 1);
         assert_true(g->up == (i == 0 ? 1.0 : 0.0));
+        /* Camera.node comes back as Sample.node; none for the agent's own */
+        assert_string_equal(g->node, i == 0 ? "jaipur/sanganer/gp-bagru" : "");
         if (i == 0)
             assert_true(g->ms >= 0 && g->ms < 900);
         else

@@ -1,4 +1,5 @@
-/* Tests of agent/spool.c: real segment files in a temporary directory, a real uv loop.
+/* Tests of agent/spool.c and its files (agent/spool_file.c): real segment files in a temporary
+ * directory, a real uv loop.
  *
  * The kill -9 test runs this same binary as a driver (`test_spool --crash-driver DIR`): it appends
  * records with fsync "always" and writes each seq to stdout once its append callback reported it

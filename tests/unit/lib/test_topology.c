@@ -489,6 +489,33 @@ static void test_station_name_unique_in_topology(void **state)
     assert_has_line(err, sim_line("name: ps-kishangarh"), rest);
 }
 
+/* "nvr" names a station's NVR where cameras are named (plan, RRD files, alarm): no camera may
+ * take it. */
+static void test_station_camera_may_not_be_nvr(void **state)
+{
+    (void)state;
+    const char *err = load_error("name: lockup", "name: nvr", RN_ESCHEMA);
+    assert_has_line(err, sim_line("name: ps-sanganer"), "nodes.jaipur/sanganer.stations[0]."
+                    "cameras[1]: name 'nvr' is the station's NVR's; name the camera otherwise");
+}
+
+/* A station at an agentless village: its parent's agent probes it (collector/ingest/plan.c). */
+static void test_station_at_agentless_node(void **state)
+{
+    (void)state;
+    rn_topology_t *t = load_ok("    parent: jaipur/sanganer\n    agent: false\n",
+                               "    parent: jaipur/sanganer\n    agent: false\n    stations: "
+                               "[{ name: ps-bagru, nvr: 10.77.122.60, cameras: [{ name: gate, "
+                               "addr: 10.77.122.61 }] }]\n");
+    const rn_node_t *n = NULL;
+    const rn_station_t *st = rn_topology_station(t, "ps-bagru", &n);
+    assert_non_null(st);
+    assert_string_equal(n->id, "jaipur/sanganer/gp-bagru");
+    assert_false(n->agent);
+    assert_string_equal(st->nvr, "10.77.122.60");
+    rn_topology_free(t);
+}
+
 static void test_station_needs_cameras(void **state)
 {
     (void)state;
@@ -535,6 +562,8 @@ int main(void)
         cmocka_unit_test(test_station_camera_name_twice),
         cmocka_unit_test(test_station_name_unique_in_topology),
         cmocka_unit_test(test_station_needs_cameras),
+        cmocka_unit_test(test_station_camera_may_not_be_nvr),
+        cmocka_unit_test(test_station_at_agentless_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
