@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 
 /* A station's alarm, as rn_alarm_t for the collector's pipeline. */
 static void on_cctv_alarm(void *ctx, bool raised, rn_cctv_alarm_t *a, int64_t at_ms)
@@ -70,7 +71,7 @@ static double value(const Rn__Sample *s, size_t i)
 
 void rn_collector_cctv_observe(rn_collector_t *c, const char *node, const Rn__Sample *s)
 {
-    if (c->cctv && strcmp(s->source, "rtsp") == 0)
+    if (c->cctv && strcmp(s->source, RN_SRC_RTSP) == 0)
         rn_cctv_observe(c->cctv, node, s->device, s->object, s->time_ms, value(s, RN_RTSP_UP),
                         value(s, RN_RTSP_MS));
 }

@@ -13,6 +13,7 @@
 #include "http/http.h"   /* HTTP API */
 #include "series/latest.h" /* HTTP API: latest values */
 #include "log.h"
+#include "sources.h"
 #include "notify_systemd.h" /* readiness for systemd (Type=notify) */
 #include "ingest/session.h"
 #include "report/report_run.h" /* SLA reports: monthly generation */
@@ -22,27 +23,24 @@
 #define STORE_HIGH_WATER 256   /* batches queued in the store: stop reading from agents */
 #define STORE_LOW_WATER 128    /* ... and read again once it is down to this */
 
-rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id)
+static void try_finish(rn_collector_t *c);
+
+/* Returns the monotonic clock in ms: timeouts, "silent", log rate limits (a wall clock step must
+ * not move them). The wall clock is for stamps: samples, alarms, the cron's engines. */
+static int64_t mono_ms(void)
 {
-    for (rn_node_state_t *n = c->nodes; n; n = n->next)
-        if (strcmp(n->id, id) == 0)
-            return n;
-    rn_node_state_t *n = calloc(1, sizeof *n);
-    if (!n || !(n->id = strdup(id))) {
-        free(n);
-        return NULL;
-    }
-    n->next = c->nodes;
-    c->nodes = n;
-    return n;
+    return (int64_t)(rn_clock_mono_ns() / 1000000);
 }
 
-bool rn_collector_may_read(const rn_collector_t *c, const rn_node_state_t *n)
+/* Returns whether a node's session may read: not while the store is behind, and not while the
+ * node has RN_NODE_MAX_IN_STORE batches queued in it (ingest.h). */
+static bool may_read(const rn_collector_t *c, const rn_node_state_t *n)
 {
     return !c->reading_paused && (!n || n->in_store < RN_NODE_MAX_IN_STORE);
 }
 
-void rn_collector_check_backpressure(rn_collector_t *c)
+/* Pauses or resumes reading from every agent by the RRD store's queue (high and low water). */
+static void check_backpressure(rn_collector_t *c)
 {
     size_t pending = rn_rrd_store_pending(c->store);
     bool pause = c->reading_paused ? pending > STORE_LOW_WATER : pending >= STORE_HIGH_WATER;
@@ -51,7 +49,7 @@ void rn_collector_check_backpressure(rn_collector_t *c)
     c->reading_paused = pause;
     /* Under a steady overload reading pauses and resumes many times a second: say it once per
      * 10 s with the count, so the log stays readable (/metrics has the live gauge). */
-    int64_t now = (int64_t)(rn_clock_mono_ns() / 1000000);
+    int64_t now = mono_ms();
     if (pause && now - c->pause_logged_ms >= 10000) {
         rn_info("RRD store behind (%zu batches queued): pausing reading from agents (%u more "
                 "pauses since the last report)", pending, c->pauses_unlogged);
@@ -61,7 +59,68 @@ void rn_collector_check_backpressure(rn_collector_t *c)
         c->pauses_unlogged++;
     }
     for (rn_session_t *s = c->sessions; s; s = s->next)
-        rn_session_set_reading(s, rn_collector_may_read(c, rn_session_node(s)));
+        rn_session_set_reading(s, may_read(c, rn_session_node(s)));
+}
+
+/* ---- what sessions may ask of the context (rn_ingest_ops_t, ingest/session.h) ---- */
+
+/* Returns the state of node id, creating it; NULL when out of memory. */
+static rn_node_state_t *host_node(void *ctx, const char *id)
+{
+    rn_collector_t *c = ctx;
+    return rn_ingest_state_get(&c->nodes, id);
+}
+
+/* After a batch of n was queued or written. Returns whether n's session may read now. */
+static bool host_backpressure(void *ctx, const rn_node_state_t *n)
+{
+    check_backpressure(ctx);
+    return may_read(ctx, n);
+}
+
+/* s is closed and about to be freed: off the list; while stopping, maybe the last thing. */
+static void host_closed(void *ctx, rn_session_t *s)
+{
+    rn_collector_t *c = ctx;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    try_finish(c);
+}
+
+/* An agent's Inventory frame: the asset register (asset_register.c). */
+static void host_inventory(void *ctx, const char *node, const Rn__Inventory *m)
+{
+    rn_collector_assets_inventory(ctx, node, m);
+}
+
+/* A sample of node's: police station cameras (cctv_collector.c). */
+static void host_sample(void *ctx, const char *node, const Rn__Sample *x)
+{
+    rn_collector_cctv_observe(ctx, node, x);
+}
+
+/* Refills what sessions see of the context from it. Call after anything in it changes: start
+ * (before listening), a topology or config reload (before plans are sent), the RRD store and
+ * the event store closing. */
+static void ingest_host_sync(rn_collector_t *c)
+{
+    static const rn_ingest_ops_t ops = { host_node, host_backpressure, host_closed,
+                                         host_inventory, host_sample };
+    c->ingest_host = (rn_ingest_host_t){
+        .topo = c->topo,
+        .store = c->store,
+        .alarms = c->alarms,
+        .latest = c->latest,
+        .events = c->events,
+        .max_clock_skew_s = c->config ? c->config->max_clock_skew_s : 0,
+        .max_future_skew_s = c->config ? c->config->max_future_skew_s : 0,
+        .ops = &ops,
+        .ctx = c,
+    };
 }
 
 /* An alarm event: logged now; the event store and the notifiers take them from here. */
@@ -99,16 +158,16 @@ static rn_alarm_config_t alarm_config(const rn_topology_t *t)
 
 static void apply_steps(rn_collector_t *c)
 {
-    rn_rrd_store_set_step(c->store, "if", c->topo->settings.poll_interval_s);
-    rn_rrd_store_set_step(c->store, "icmp", c->topo->settings.probe_interval_s);
-    rn_rrd_store_set_step(c->store, "tcp", c->topo->settings.probe_interval_s);
-    rn_rrd_store_set_step(c->store, "http", c->topo->settings.probe_interval_s);
-    rn_rrd_store_set_step(c->store, "udpecho", c->topo->settings.probe_interval_s);
-    rn_rrd_store_set_step(c->store, "rtsp", c->topo->settings.probe_interval_s); /* cameras */
+    rn_rrd_store_set_step(c->store, RN_SRC_IF, c->topo->settings.poll_interval_s);
+    rn_rrd_store_set_step(c->store, RN_SRC_ICMP, c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, RN_SRC_TCP, c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, RN_SRC_HTTP, c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, RN_SRC_UDPECHO, c->topo->settings.probe_interval_s);
+    rn_rrd_store_set_step(c->store, RN_SRC_RTSP, c->topo->settings.probe_interval_s); /* cameras */
     /* VC capture: the interval collector/ingest/plan.c gives every capture */
-    rn_rrd_store_set_step(c->store, "rtp", 5);
-    rn_rrd_store_set_step(c->store, "tcphs", 5);
-    rn_rrd_store_set_step(c->store, "pcap", 5); /* the captures' drop counters */
+    rn_rrd_store_set_step(c->store, RN_SRC_RTP, 5);
+    rn_rrd_store_set_step(c->store, RN_SRC_TCPHS, 5);
+    rn_rrd_store_set_step(c->store, RN_SRC_PCAP, 5); /* the captures' drop counters */
 }
 
 /* Agents connected (a hello received) and the topology's size: systemd's STATUS= line. */
@@ -140,6 +199,7 @@ static void reload_topology(rn_collector_t *c)
     rn_alarm_engine_set_topology(c->alarms, t); /* before the old topology goes */
     rn_topology_free(c->topo);
     c->topo = t;
+    ingest_host_sync(c); /* before the plans below are built from it */
     rn_collector_cctv_reload(c); /* police station cameras: it keeps no topology pointer */
     for (rn_node_state_t *n = c->nodes; n; n = n->next) /* ingest: plans change with it */
         rn_ingest_node_replan(&n->ingest);
@@ -163,30 +223,33 @@ static void on_signal(uv_signal_t *h, int signum)
     rn_collector_t *c = h->data;
     if (signum == SIGHUP) {
         rn_notify_reloading(); /* READY=1 again when reload_topology is done */
+        rn_collector_config_reload(c); /* collector.yaml: log level, notify, tokens (conf.c) */
         rn_collector_assets_reload(c); /* the asset file */
-        return reload_topology(c);
+        reload_topology(c);
+        return ingest_host_sync(c); /* whatever the reload swapped, sessions see it */
     }
     rn_info("signal %d: shutting down", signum);
     rn_collector_stop(c);
 }
 
-/* Periodic work: hello timeouts and nodes whose agents went quiet. */
+/* Periodic work: the engines' clocks, hello timeouts and nodes whose agents went quiet. */
 static void on_cron(uv_timer_t *t)
 {
     rn_collector_t *c = t->data;
-    int64_t now = rn_clock_wall_ms();
+    int64_t now = rn_clock_wall_ms(), mono = mono_ms(); /* stamps; timeouts */
     rn_alarm_tick(c->alarms, now);
     rn_collector_assets_tick(c, now); /* contracts ending, replaced alarms held long enough */
     rn_collector_cctv_tick(c, now); /* police station cameras: camera offline */
     rn_report_monthly_tick(c, now, CRON_MS); /* on the 1st: last month's SLA reports */
     rn_alarm_log_tick(&c->alarm_log, now); /* outage refinement and restart reconciliation */
     for (rn_session_t *s = c->sessions; s; s = s->next)
-        if (!s->node && !s->closing && now - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000)
+        if (rn_session_hello_overdue(s, mono))
             rn_session_close(s, "no hello in time");
     for (rn_node_state_t *n = c->nodes; n; n = n->next) {
-        bool silent = n->last_seen_ms && now - n->last_seen_ms > SILENT_AFTER_S * 1000;
+        bool silent = n->heard_mono_ms && mono - n->heard_mono_ms > SILENT_AFTER_S * 1000;
         if (silent && !n->silent_logged)
-            rn_warn("node %s: silent for %lld s", n->id, (long long)(now - n->last_seen_ms) / 1000);
+            rn_warn("node %s: silent for %lld s", n->id,
+                    (long long)(mono - n->heard_mono_ms) / 1000);
         else if (!silent && n->silent_logged)
             rn_info("node %s: heard from again", n->id);
         n->silent_logged = silent;
@@ -196,7 +259,8 @@ static void on_cron(uv_timer_t *t)
 
 static void seed_acked_seq(void *data, const char *node, uint64_t seq)
 {
-    rn_node_state_t *n = rn_collector_node(data, node);
+    rn_collector_t *c = data;
+    rn_node_state_t *n = rn_ingest_state_get(&c->nodes, node);
     if (n)
         n->acked_seq = n->submitted_seq = seq;
 }
@@ -228,9 +292,16 @@ static void on_connection(uv_stream_t *server, int status)
         rn_warn("accept: %s", uv_strerror(status));
         return;
     }
-    int rc = rn_session_accept(c);
+    rn_session_t *s;
+    int rc = rn_session_accept(&c->ingest_host, c->tls, server, &s);
     if (rc)
-        rn_warn("accept: %s", rc < -999 ? rn_strerror(rc) : uv_strerror(rc));
+        return rn_warn("accept: %s", rc < -999 ? rn_strerror(rc) : uv_strerror(rc));
+    s->next = c->sessions; /* on the list until host_closed */
+    if (c->sessions)
+        c->sessions->prev = s;
+    c->sessions = s;
+    if (c->reading_paused)
+        rn_session_set_reading(s, false);
 }
 
 static int listen_agents(rn_collector_t *c)
@@ -322,6 +393,7 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
         c->handles_open++; /* until rn_http_close's callback */
         rn_http_set_event_store(c->http, c->events); /* closed before the event store */
     }
+    ingest_host_sync(c); /* everything sessions use is made: now they may come */
     return listen_agents(c);
 }
 
@@ -329,10 +401,11 @@ static void on_handle_closed(uv_handle_t *h)
 {
     rn_collector_t *c = h->data;
     c->handles_open--;
-    rn_collector_try_finish(c);
+    try_finish(c);
 }
 
-void rn_collector_try_finish(rn_collector_t *c)
+/* While stopping: frees what is left once the store is drained and every session closed. */
+static void try_finish(rn_collector_t *c)
 {
     if (!c->stopping || c->finished || !c->store_closed || !c->events_closed || c->sessions ||
         c->handles_open)
@@ -349,13 +422,7 @@ void rn_collector_try_finish(rn_collector_t *c)
     rn_topology_free(c->topo);
     rn_collector_config_free(c->config);
     free(c->config_path);
-    while (c->nodes) {
-        rn_node_state_t *n = c->nodes;
-        c->nodes = n->next;
-        free(n->id);
-        rn_ingest_node_free(&n->ingest);
-        free(n);
-    }
+    rn_ingest_states_free(&c->nodes);
 }
 
 static void on_notifier_closed(void *data)
@@ -363,7 +430,7 @@ static void on_notifier_closed(void *data)
     rn_collector_t *c = data;
     c->notifier = NULL;
     c->handles_open--;
-    rn_collector_try_finish(c);
+    try_finish(c);
 }
 
 static void on_events_closed(void *data)
@@ -371,8 +438,9 @@ static void on_events_closed(void *data)
     rn_collector_t *c = data;
     c->events = NULL;
     c->alarm_log.store = NULL;
+    ingest_host_sync(c);
     c->events_closed = true;
-    rn_collector_try_finish(c);
+    try_finish(c);
 }
 
 /* The RRD store drained (its completions update delivery state): now the event store. */
@@ -381,6 +449,7 @@ static void on_store_closed(void *data)
     rn_collector_t *c = data;
     c->store = NULL;
     c->store_closed = true;
+    ingest_host_sync(c);
     if (c->events)
         rn_event_store_close(c->events, on_events_closed, c); /* queued writes commit first */
     else
@@ -393,7 +462,7 @@ static void on_http_closed(void *data)
     rn_collector_t *c = data;
     c->http = NULL;
     c->handles_open--;
-    rn_collector_try_finish(c);
+    try_finish(c);
 }
 
 void rn_collector_stop(rn_collector_t *c)

@@ -2,7 +2,9 @@
  * timer), the topology, the RRD store, the agent sessions and the state kept per node.
  *
  * Data flow: session.c reads frames from an agent, hands batches to the RRD store, and the
- * store's completion acks them (at least once, duplicates dropped by (node, seq)). */
+ * store's completion acks them (at least once, duplicates dropped by (node, seq)). Sessions see
+ * the context only through ingest_host (ingest/session.h), which collector.c fills and keeps
+ * current. */
 #ifndef RN_COLLECTOR_H
 #define RN_COLLECTOR_H
 
@@ -15,29 +17,14 @@
 #include "assets/assets.h"
 #include "conf.h"
 #include "ingest/ingest.h"
+#include "ingest/session.h"
 #include "notify/notify.h"
 #include "series/rrd_store.h"
 #include "tls.h"
 #include "topology.h"
 
-struct rn_session;
 struct rn_http;   /* HTTP API (http.h) */
 struct rn_latest; /* latest value per series (latest.h) */
-
-/* What the collector knows of one node. Entries live as long as the collector, so a store
- * completion can always find its node, even across a topology reload or a reconnect. */
-typedef struct rn_node_state {
-    char *id;
-    uint64_t acked_seq;        /* every batch <= this is in the RRD files */
-    uint64_t submitted_seq;    /* every batch <= this is stored or being stored */
-    uint64_t batches, samples, too_old, failed, duplicates;
-    int64_t last_seen_ms;      /* wall clock of the last frame from its agent */
-    bool silent_logged;
-    unsigned in_store;         /* its batches queued in the RRD store, not yet written */
-    rn_ingest_node_t ingest;   /* future stamps, series cap, stored batches above acked_seq */
-    struct rn_session *session; /* the agent's current connection, or NULL */
-    struct rn_node_state *next;
-} rn_node_state_t;
 
 typedef struct rn_collector {
     uv_loop_t *loop;
@@ -53,8 +40,12 @@ typedef struct rn_collector {
     uv_tcp_t server;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t cron;
-    struct rn_session *sessions;
-    rn_node_state_t *nodes;
+    /* The context keeps the session list, not ingest: it owns the listener that accepts them,
+     * and every walk of the list (backpressure, plans after a reload, hello timeouts, stop,
+     * systemd's status, the HTTP API's counts) is the context's; a session knows only itself. */
+    rn_session_t *sessions;
+    rn_node_state_t *nodes;    /* per node (ingest.h): rn_ingest_state_find/get */
+    rn_ingest_host_t ingest_host; /* what sessions see of the context (session.h) */
     bool reading_paused;       /* backpressure: the store is behind */
     unsigned pauses_unlogged;  /* pauses since the last one logged (one line per 10 s at most) */
     int64_t pause_logged_ms;
@@ -78,18 +69,6 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
 
 /* Closes sessions, drains the store, closes every handle; the loop then ends. Idempotent. */
 void rn_collector_stop(rn_collector_t *c);
-
-/* Returns the state of node id, creating it; NULL on allocation failure. */
-rn_node_state_t *rn_collector_node(rn_collector_t *c, const char *id);
-
-/* Backpressure: called by sessions after queueing a write and by the store's completions. */
-void rn_collector_check_backpressure(rn_collector_t *c);
-
-/* Whether a node's session may read: not while the store is behind, and not while the node has
- * RN_NODE_MAX_IN_STORE batches queued in it (so one fast agent cannot fill the queue and starve
- * the others: each pause ends with the readiest sessions reading first). */
-#define RN_NODE_MAX_IN_STORE 2
-bool rn_collector_may_read(const rn_collector_t *c, const rn_node_state_t *n);
 
 /* Publishes an alarm raised outside the engine (the asset register's) as the engine's own are:
  * event store, notifiers, HTTP events, log. */
@@ -118,8 +97,5 @@ void rn_collector_cctv_reload(rn_collector_t *c);
 void rn_collector_cctv_tick(rn_collector_t *c, int64_t now_ms);
 void rn_collector_cctv_observe(rn_collector_t *c, const char *node, const Rn__Sample *s);
 void rn_collector_cctv_free(rn_collector_t *c);
-
-/* While stopping: frees what is left once the store is drained and every session closed. */
-void rn_collector_try_finish(rn_collector_t *c);
 
 #endif

@@ -9,10 +9,13 @@
 #include <string.h>
 
 #include "cfgpath.h"
+#include "collector.h"
+#include "http/http.h"
 #include "yamldoc.h"
 
 typedef struct {
-    char *listen, *topology, *secrets, *data_dir, *state_dir, *log_level, *rrdcached;
+    char *listen, *topology, *secrets, *data_dir, *state_dir, *rrdcached;
+    yaml_node_t *log_level;       /* a node, so that an error names the value's line */
     char *assets;                 /* the asset register's file (collector/assets/asset_file.h) */
     uint32_t max_clock_skew_s, max_future_skew_s;
     yaml_node_t *tls;
@@ -173,16 +176,24 @@ out:
     return y->rc;
 }
 
+/* Frees a token list (the secrets wiped first). */
+static void free_tokens(rn_http_token_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].name);
+        if (t[i].token)
+            explicit_bzero(t[i].token, strlen(t[i].token));
+        free(t[i].token);
+        free(t[i].role);
+    }
+    free(t);
+}
+
 static void free_http(rn_http_config_t *h)
 {
     free(h->listen_host);
     free(h->dashboard_dir);
-    for (size_t i = 0; i < h->n_tokens; i++) {
-        free(h->tokens[i].name);
-        free(h->tokens[i].token);
-        free(h->tokens[i].role);
-    }
-    free(h->tokens);
+    free_tokens(h->tokens, h->n_tokens);
     for (size_t i = 0; i < h->n_allowed_hosts; i++)
         free(h->allowed_hosts[i]);
     free(h->allowed_hosts);
@@ -198,7 +209,6 @@ static void free_raw(raw_t *r)
     free(r->secrets);
     free(r->data_dir);
     free(r->state_dir);
-    free(r->log_level);
     free(r->rrdcached);
     free(r->assets);
 }
@@ -209,9 +219,12 @@ static int cook(rn_yaml_t *y, const char *path, raw_t *r, rn_collector_config_t 
     yaml_node_t *root = rn_yaml_root(y);
     if (rn_cfg_split_hostport(r->listen, &c->listen_host, &c->listen_port) != 0)
         return rn_yaml_fail(y, root, "listen", "'%s' is not host:port", r->listen);
-    if (r->log_level && rn_log_level_parse(r->log_level, &c->log_level) != 0)
-        return rn_yaml_fail(y, root, "log_level", "'%s' is not error, warn, info or debug",
-                            r->log_level);
+    const char *level = r->log_level ? rn_yaml_scalar(y, r->log_level, "log_level") : NULL;
+    if (y->rc)
+        return y->rc;
+    if (level && rn_log_level_parse(level, &c->log_level) != 0)
+        return rn_yaml_fail(y, r->log_level, "log_level", "'%s' is not error, warn, info or debug",
+                            level);
     c->topology_path = rn_cfg_resolve_path(path, r->topology);
     c->secrets_path = r->secrets ? rn_cfg_resolve_path(path, r->secrets) : NULL;
     c->data_dir = rn_cfg_resolve_path(path, r->data_dir);
@@ -255,7 +268,7 @@ int rn_collector_config_load(const char *path, rn_collector_config_t **out, char
         F("data_dir", RN_YF_STR, true, data_dir, 0, 0),
         F("state_dir", RN_YF_STR, false, state_dir, 0, 0),
         F("notify", RN_YF_NODE, false, notify, 0, 0),
-        F("log_level", RN_YF_STR, false, log_level, 0, 0),
+        F("log_level", RN_YF_NODE, false, log_level, 0, 0),
         F("max_clock_skew_s", RN_YF_U32, false, max_clock_skew_s, 0, 86400),
         F("max_future_skew_s", RN_YF_U32, false, max_future_skew_s, 0, 86400),
         F("tls", RN_YF_NODE, true, tls, 0, 0),
@@ -301,5 +314,155 @@ void rn_collector_config_free(rn_collector_config_t *c)
     free(c->rrdcached);
     free(c->assets_path);
     free_http(&c->http); /* HTTP API */
+    while (c->retired) {
+        rn_conf_retired_t *r = c->retired;
+        c->retired = r->next;
+        free_tokens(r->tokens, r->n_tokens);
+        free(r);
+    }
     free(c);
+}
+
+/* ---- SIGHUP: the file read again -------------------------------------------------------------- */
+
+/* True when the strings differ (NULL equals only NULL). */
+static bool str_differs(const char *a, const char *b)
+{
+    return !(a == b || (a && b && strcmp(a, b) == 0));
+}
+
+/* Logs that key changed in path but needs a restart. Returns 1 when it differs, else 0. */
+static size_t needs_restart(const char *path, const char *key, bool differs)
+{
+    if (differs)
+        rn_warn("reload: %s: %s changed: needs a restart (the old value stays until then)", path,
+                key);
+    return differs ? 1 : 0;
+}
+
+/* True when the http sections differ in anything but their tokens. */
+static bool http_differs(const rn_http_config_t *a, const rn_http_config_t *b)
+{
+    bool d = a->enabled != b->enabled || str_differs(a->listen_host, b->listen_host) ||
+             a->listen_port != b->listen_port || str_differs(a->dashboard_dir, b->dashboard_dir) ||
+             str_differs(a->tls_cert, b->tls_cert) || str_differs(a->tls_key, b->tls_key) ||
+             a->max_connections != b->max_connections || a->max_per_ip != b->max_per_ip ||
+             a->timeout_s != b->timeout_s || a->n_allowed_hosts != b->n_allowed_hosts;
+    for (size_t i = 0; !d && i < a->n_allowed_hosts; i++)
+        d = str_differs(a->allowed_hosts[i], b->allowed_hosts[i]);
+    return d;
+}
+
+/* Logs every setting of nw that differs from cur and cannot change while running. Returns how
+ * many. */
+static size_t restart_only(const rn_collector_config_t *cur, const rn_collector_config_t *nw,
+                           const char *path)
+{
+    size_t k = 0;
+    k += needs_restart(path, "listen", str_differs(cur->listen_host, nw->listen_host) ||
+                                           cur->listen_port != nw->listen_port);
+    k += needs_restart(path, "data_dir", str_differs(cur->data_dir, nw->data_dir));
+    k += needs_restart(path, "state_dir", str_differs(cur->state_dir, nw->state_dir));
+    k += needs_restart(path, "tls", str_differs(cur->tls_cert, nw->tls_cert) ||
+                                        str_differs(cur->tls_key, nw->tls_key) ||
+                                        str_differs(cur->tls_ca, nw->tls_ca));
+    k += needs_restart(path, "rrdcached", str_differs(cur->rrdcached, nw->rrdcached));
+    k += needs_restart(path, "notify.state_dir",
+                       str_differs(cur->notify.state_dir, nw->notify.state_dir));
+    k += needs_restart(path, "http (all but tokens)", http_differs(&cur->http, &nw->http));
+    return k;
+}
+
+/* True when the token lists differ (names, secrets, roles, order). */
+static bool tokens_differ(const rn_http_config_t *a, const rn_http_config_t *b)
+{
+    if (a->n_tokens != b->n_tokens)
+        return true;
+    for (size_t i = 0; i < a->n_tokens; i++)
+        if (str_differs(a->tokens[i].name, b->tokens[i].name) ||
+            str_differs(a->tokens[i].token, b->tokens[i].token) ||
+            str_differs(a->tokens[i].role, b->tokens[i].role))
+            return true;
+    return false;
+}
+
+/* Moves nw's tokens into cur and hands them to the server; cur's old list is kept until the
+ * config is freed (requests in flight point into it). Returns 0 or -ENOMEM (nothing changed). */
+static int swap_tokens(rn_collector_t *c, rn_collector_config_t *cur, rn_collector_config_t *nw)
+{
+    rn_conf_retired_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->tokens = cur->http.tokens, r->n_tokens = cur->http.n_tokens;
+    r->next = cur->retired;
+    cur->retired = r;
+    cur->http.tokens = nw->http.tokens, cur->http.n_tokens = nw->http.n_tokens;
+    nw->http.tokens = NULL, nw->http.n_tokens = 0;
+    rn_http_set_tokens(c->http, cur->http.tokens, cur->http.n_tokens);
+    rn_info("reload: http.tokens: %zu token(s) (was %zu); the replaced ones are refused from now "
+            "on", cur->http.n_tokens, r->n_tokens);
+    return 0;
+}
+
+/* Swaps the string at *a with the one at *b when they differ. Returns 1 if they did. */
+static size_t take_str(char **a, char **b)
+{
+    if (!str_differs(*a, *b))
+        return 0;
+    char *t = *a;
+    *a = *b, *b = t;
+    return 1;
+}
+
+/* Applies what may change while running from nw to cur (and the running modules). Returns how
+ * many settings changed. */
+static size_t apply(rn_collector_t *c, rn_collector_config_t *cur, rn_collector_config_t *nw)
+{
+    static const char *const level[] = { "error", "warn", "info", "debug" };
+    size_t k = 0;
+    if (nw->log_level != cur->log_level) { /* said at the quieter of the two levels */
+        rn_log(nw->log_level < cur->log_level ? nw->log_level : cur->log_level,
+               "reload: log_level %s -> %s", level[cur->log_level], level[nw->log_level]);
+        cur->log_level = nw->log_level;
+        rn_log_set_level(nw->log_level);
+        k++;
+    }
+    if (str_differs(nw->notify.state_dir, cur->notify.state_dir)) { /* the journal stays */
+        free(nw->notify.state_dir);
+        nw->notify.state_dir = cur->notify.state_dir ? strdup(cur->notify.state_dir) : NULL;
+    }
+    if (!rn_notify_config_equal(&cur->notify, &nw->notify)) {
+        rn_notify_config_t t = cur->notify;
+        cur->notify = nw->notify, nw->notify = t;
+        if (rn_notifier_reconfigure(c->notifier, &cur->notify) == 0)
+            k++;
+    }
+    if (cur->http.enabled && nw->http.enabled && tokens_differ(&cur->http, &nw->http) &&
+        swap_tokens(c, cur, nw) == 0)
+        k++;
+    k += take_str(&cur->topology_path, &nw->topology_path);
+    k += take_str(&cur->secrets_path, &nw->secrets_path);
+    k += take_str(&cur->assets_path, &nw->assets_path);
+    k += cur->max_clock_skew_s != nw->max_clock_skew_s;
+    k += cur->max_future_skew_s != nw->max_future_skew_s;
+    cur->max_clock_skew_s = nw->max_clock_skew_s;
+    cur->max_future_skew_s = nw->max_future_skew_s;
+    return k;
+}
+
+int rn_collector_config_reload(rn_collector_t *c)
+{
+    char err[1024];
+    rn_collector_config_t *nw;
+    int rc = rn_collector_config_load(c->config_path, &nw, err, sizeof err);
+    if (rc) {
+        rn_error("reload: keeping the current settings: %s", err);
+        return rc;
+    }
+    size_t restart = restart_only(c->config, nw, c->config_path);
+    size_t changed = apply(c, c->config, nw);
+    rn_info("reload: %s read: %zu setting(s) changed, %zu need a restart", c->config_path, changed,
+            restart);
+    rn_collector_config_free(nw);
+    return 0;
 }

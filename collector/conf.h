@@ -31,6 +31,11 @@
  *     max_connections: 512        # in all [512]
  *     max_connections_per_ip: 64  # [64]
  *     timeout_s: 15               # idle connections are closed after this [15]
+ *
+ * SIGHUP reads the file again (rn_collector_config_reload): log_level, notify, http.tokens, the
+ * topology, secrets and assets paths and max_*_skew_s take effect; every other setting needs a
+ * restart (logged, the old value kept); a file with an error changes nothing (logged with
+ * file:line and why).
  */
 #ifndef RN_COLLECTOR_CONFIG_H
 #define RN_COLLECTOR_CONFIG_H
@@ -61,6 +66,13 @@ typedef struct {
 } rn_http_config_t;
 /* --- end HTTP API --- */
 
+/* Token lists replaced by a reload: requests in flight may still point into them (http.h). */
+typedef struct rn_conf_retired {
+    struct rn_conf_retired *next;
+    rn_http_token_t *tokens;
+    size_t n_tokens;
+} rn_conf_retired_t;
+
 typedef struct {
     char *listen_host;
     uint16_t listen_port;
@@ -73,6 +85,7 @@ typedef struct {
     rn_notify_config_t notify; /* notify: traps, syslog, webhooks, exec (collector/notify/notify.h) */
     rn_http_config_t http;        /* HTTP API */
     char *assets_path;            /* the asset file (docs/rajnet-assets.5), NULL: none */
+    rn_conf_retired_t *retired;   /* http tokens replaced by reloads, freed with the config */
 } rn_collector_config_t;
 
 /* Loads path into a new config. Returns 0, or a negative error with "file:line: field: why" in
@@ -81,5 +94,17 @@ int rn_collector_config_load(const char *path, rn_collector_config_t **out, char
                              size_t err_len);
 
 void rn_collector_config_free(rn_collector_config_t *c);
+
+struct rn_collector;
+
+/* SIGHUP: reads c's collector.yaml again and applies what may change while the collector runs:
+ * log_level (at once), notify (rn_notifier_reconfigure: queued notifications are kept),
+ * http.tokens (rn_http_set_tokens: the old tokens are refused from the next request), and the
+ * topology, secrets and assets paths and max_*_skew_s (read by the reloads and sessions that
+ * follow). Any other setting that differs (listen, tls, data_dir, state_dir, rrdcached,
+ * notify.state_dir, the rest of http) is logged as needing a restart and keeps its value. A file
+ * that fails to load changes nothing and is logged with file:line and the reason. Call on the
+ * loop thread, before the topology is reloaded. Returns 0 or the load's negative error. */
+int rn_collector_config_reload(struct rn_collector *c);
 
 #endif

@@ -107,6 +107,9 @@ tls:
   ca: $STACK_RUN/pki/ca.crt
   collector_name: collector
 YAML
+    # the simulation's HTTPS stand-ins are signed by its own CA (deploy/sim/rajnet-sim)
+    [ -f /run/rajnet-sim/service-ca.crt ] &&
+        echo "service_ca: /run/rajnet-sim/service-ca.crt" >> "$STACK_RUN/agents/$flat/agent.yaml"
     local ns; ns=$(stack_sim ns "$node")
     # a subshell that closes the lock and execs: $! is the agent's own pid
     ( [ -z "${STACK_LOCK_FD:-}" ] || exec {STACK_LOCK_FD}>&-

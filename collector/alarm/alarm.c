@@ -938,22 +938,6 @@ int rn_alarm_reaches(const rn_alarm_engine_t *e, const char *node, const char *s
     return 0;
 }
 
-const char *rn_alarm_type_name(rn_alarm_type_t type)
-{
-    static const char *const names[RN_ALARM_TYPE_COUNT] = {
-        "link down", "link degraded", "link flapping", "node silent", "node isolated",
-        "redundancy lost", "service unreachable", "path lost", "VC quality low", "agent down",
-        "service down", "certificate expiring", "device replaced", "contract expiring",
-        "camera offline" };
-    return (unsigned)type < RN_ALARM_TYPE_COUNT ? names[type] : "?";
-}
-
-const char *rn_alarm_event_name(rn_alarm_event_kind_t kind)
-{
-    static const char *const names[] = { "raised", "symptom of", "promoted", "cleared" };
-    return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
-}
-
 uint64_t rn_alarm_engine_take_id(rn_alarm_engine_t *e)
 {
     return e->next_id++;

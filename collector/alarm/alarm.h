@@ -348,9 +348,44 @@ typedef struct {
 int rn_alarm_service_state(const rn_alarm_engine_t *e, const char *service,
                            rn_alarm_service_state_t *out);
 
-/* Returns the static name of a type ("link down") or event kind ("raised"). */
+/* VOCABULARY (alarm_names.c; docs/api.md, "Vocabulary"). One spelling of each word, used by the
+ * event store's rows, the API, the notifiers (webhook, exec, journal, syslog) and the reports:
+ *
+ *   type      link_down link_degraded link_flapping node_silent node_isolated redundancy_lost
+ *             service_unreachable path_lost vc_quality agent_down service_down cert_expiring
+ *             device_replaced contract_expiring camera_offline
+ *             (SNMP: rnAlarmType = rn_alarm_type_t + 1, linkDown(1) .. cameraOffline(15))
+ *   severity  1 S1 worst, 2 S2, 3 S3: "S1".."S3" as text (the event store), the number in JSON,
+ *             syslog SD and traps (the MIB's rnAlarmSeverity labels: critical(1) major(2)
+ *             minor(3))
+ *   event     raised symptom_of promoted cleared (the event store's history adds escalated,
+ *             acknowledged and comment: rn_alarm_hist_kind_name)
+ *
+ * The parsers also take the older spellings: any case, ' ' or '-' for '_' ("link down",
+ * "Link-Down"), "VC quality low" / "VC_quality_low" (vc_quality), "certificate expiring"
+ * (cert_expiring); "critical", "major", "minor", "1".."3" (S1..S3); "symptom of", "symptom". */
+
+/* Returns the static name of a type ("link_down"), "unknown" for a value out of range. */
 const char *rn_alarm_type_name(rn_alarm_type_t type);
+
+/* Returns the type spelled s (any spelling above), or -EINVAL (NULL, unknown). */
+int rn_alarm_type_parse(const char *s);
+
+/* Returns the name of the type spelled s, or s itself when it names none (a row written by a
+ * newer collector keeps its word). */
+const char *rn_alarm_type_canonical(const char *s);
+
+/* Returns "S1".."S3" for severity 1..3, "S3" (the least) for anything else. */
+const char *rn_alarm_severity_name(int severity);
+
+/* Returns the severity 1..3 spelled s ("S1", "1", "critical", ...), or -EINVAL. */
+int rn_alarm_severity_parse(const char *s);
+
+/* Returns the static name of an event kind ("symptom_of"), "unknown" out of range. */
 const char *rn_alarm_event_name(rn_alarm_event_kind_t kind);
+
+/* Returns the event kind spelled s ("symptom of", "symptom" too), or -EINVAL. */
+int rn_alarm_event_parse(const char *s);
 
 /* Continues alarm numbering at next_id (at least; never goes back), so ids stay unique across
  * collector restarts: the event store knows the highest id ever issued. */

@@ -11,13 +11,6 @@
 #include "log.h"
 #include "series/outage_refine.h"
 
-static const char *const severity_names[] = { "S0", "S1", "S2", "S3" };
-
-static const char *severity_name(int s)
-{
-    return s >= 1 && s <= 3 ? severity_names[s] : "S3";
-}
-
 /* A JSON array of strings as new text (free()), or NULL on allocation failure ("[]" then). */
 static char *json_list(const char *const *items, size_t n)
 {
@@ -43,7 +36,7 @@ static void raise_alarm(rn_event_store_t *store, const rn_alarm_t *a)
     rn_alarm_rec_t r = { 0 };
     r.id = a->id;
     r.type = rn_alarm_type_name(a->type);
-    r.severity = severity_name(a->severity);
+    r.severity = rn_alarm_severity_name(a->severity);
     r.entity = a->entity;
     r.node = a->node;
     r.vendor = a->vendor;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENTITY_MAX 80 /* "cctv:" and a station name of at most 63 */
+#define ENTITY_MAX 80 /* "cctv:", a station name of at most 63 and ":nvr" */
 
 typedef struct {
     char *name;
@@ -27,6 +27,12 @@ typedef struct {
     uint64_t alarm_id;         /* 0: no alarm open */
     int64_t since;
     char *text;
+    /* the NVR (topology `nvr:`), probed as camera RN_TOPOLOGY_NVR; its own alarm */
+    bool has_nvr;
+    cam_t nvr;
+    char *nvr_addr, *nvr_text;
+    uint64_t nvr_alarm;
+    int64_t nvr_since;
 } st_t;
 
 struct rn_cctv {
@@ -46,6 +52,9 @@ static void free_stations(st_t *st, size_t n)
         free(st[i].name);
         free(st[i].node);
         free(st[i].text);
+        free(st[i].nvr.name);
+        free(st[i].nvr_addr);
+        free(st[i].nvr_text);
     }
     free(st);
 }
@@ -66,7 +75,11 @@ static int mirror(const rn_topology_t *topo, st_t **out, size_t *n_out)
             st[k].node = strdup(topo->nodes[i].id);
             st[k].cams = calloc(ts->n_cameras ? ts->n_cameras : 1, sizeof *st[k].cams);
             st[k].n = ts->n_cameras;
-            if (!st[k].name || !st[k].node || !st[k].cams) {
+            st[k].has_nvr = ts->nvr != NULL;
+            st[k].nvr.ms = NAN;
+            if (!st[k].name || !st[k].node || !st[k].cams ||
+                (ts->nvr && (!(st[k].nvr.name = strdup(RN_TOPOLOGY_NVR)) ||
+                             !(st[k].nvr_addr = strdup(ts->nvr))))) {
                 free_stations(st, k + 1);
                 return -ENOMEM;
             }
@@ -114,11 +127,15 @@ static st_t *find_station(const rn_cctv_t *c, const char *name)
     return NULL;
 }
 
+/* Returns the camera of s with this name, its NVR for RN_TOPOLOGY_NVR (no camera has that
+ * name), or NULL. */
 static cam_t *find_cam(const st_t *s, const char *name)
 {
     for (size_t k = 0; s && name && k < s->n; k++)
         if (strcmp(s->cams[k].name, name) == 0)
             return &s->cams[k];
+    if (s && s->has_nvr && name && strcmp(name, RN_TOPOLOGY_NVR) == 0)
+        return (cam_t *)&s->nvr;
     return NULL;
 }
 
@@ -134,6 +151,40 @@ static void clear_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
     s->alarm_id = 0;
     free(s->text);
     s->text = NULL;
+}
+
+/* Publishes the clear of station s's NVR alarm at at_ms and forgets it. */
+static void clear_nvr_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
+{
+    char entity[ENTITY_MAX];
+    snprintf(entity, sizeof entity, "cctv:%s:" RN_TOPOLOGY_NVR, s->name);
+    rn_cctv_alarm_t a = { .id = s->nvr_alarm, .entity = entity, .station = s->name,
+                          .node = s->node, .text = s->nvr_text ? s->nvr_text : "",
+                          .since_ms = s->nvr_since, .until_ms = until };
+    c->fn(c->ctx, false, &a, at_ms);
+    s->nvr_alarm = 0;
+    free(s->nvr_text);
+    s->nvr_text = NULL;
+}
+
+/* Carries station old's NVR state and alarm over to s (a reload), or clears the alarm at now_ms
+ * when s has no NVR any more. */
+static void carry_nvr(rn_cctv_t *c, st_t *old, st_t *s, int64_t now_ms)
+{
+    if (!s->has_nvr) {
+        if (old->nvr_alarm)
+            clear_nvr_alarm(c, old, 0, now_ms);
+        return;
+    }
+    if (old->has_nvr) {
+        char *name = s->nvr.name;
+        s->nvr = old->nvr;
+        s->nvr.name = name;
+    }
+    s->nvr_alarm = old->nvr_alarm;
+    s->nvr_since = old->nvr_since;
+    s->nvr_text = old->nvr_text;
+    old->nvr_text = NULL;
 }
 
 int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe_interval_s,
@@ -152,8 +203,11 @@ int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe
         if (!s) {
             if (old->alarm_id)
                 clear_alarm(c, old, 0, now_ms); /* the station is gone */
+            if (old->nvr_alarm)
+                clear_nvr_alarm(c, old, 0, now_ms);
             continue;
         }
+        carry_nvr(c, old, s, now_ms);
         for (size_t k = 0; k < old->n; k++) {
             cam_t *nc = find_cam(s, old->cams[k].name);
             if (!nc)
@@ -224,6 +278,22 @@ static void raise_alarm(rn_cctv_t *c, st_t *s, size_t n_down, int64_t now_ms)
     s->since = since;
 }
 
+/* Raises station s's NVR alarm: nothing of the station is recorded while it is down. */
+static void raise_nvr_alarm(rn_cctv_t *c, st_t *s, int64_t now_ms)
+{
+    char text[256], entity[ENTITY_MAX];
+    snprintf(text, sizeof text, "NVR %s down at %s (%s): recording lost for its %zu camera%s",
+             s->nvr_addr, s->name, s->node, s->n, s->n == 1 ? "" : "s");
+    if (!(s->nvr_text = strdup(text)))
+        return; /* retried at the next tick */
+    snprintf(entity, sizeof entity, "cctv:%s:" RN_TOPOLOGY_NVR, s->name);
+    rn_cctv_alarm_t a = { .entity = entity, .station = s->name, .node = s->node,
+                          .text = s->nvr_text, .since_ms = s->nvr.changed };
+    c->fn(c->ctx, true, &a, now_ms);
+    s->nvr_alarm = a.id ? a.id : 1;
+    s->nvr_since = s->nvr.changed;
+}
+
 void rn_cctv_tick(rn_cctv_t *c, int64_t now_ms)
 {
     c->now = now_ms;
@@ -240,6 +310,11 @@ void rn_cctv_tick(rn_cctv_t *c, int64_t now_ms)
             raise_alarm(c, s, down, now_ms);
         else if (!down && s->alarm_id)
             clear_alarm(c, s, until, now_ms);
+        bool nvr_down = s->has_nvr && s->nvr.state == RN_CCTV_DOWN;
+        if (nvr_down && !s->nvr_alarm)
+            raise_nvr_alarm(c, s, now_ms);
+        else if (!nvr_down && s->nvr_alarm)
+            clear_nvr_alarm(c, s, s->nvr.changed, now_ms);
     }
 }
 
@@ -260,6 +335,12 @@ uint64_t rn_cctv_station_alarm(const rn_cctv_t *c, const char *station)
 {
     const st_t *s = find_station(c, station);
     return s ? s->alarm_id : 0;
+}
+
+uint64_t rn_cctv_nvr_alarm(const rn_cctv_t *c, const char *station)
+{
+    const st_t *s = find_station(c, station);
+    return s ? s->nvr_alarm : 0;
 }
 
 void rn_cctv_free(rn_cctv_t *c)

@@ -17,6 +17,12 @@
  * clears when every camera of the station is up again; the outage ends at the first good round
  * of the camera that came back last.
  *
+ * The station's NVR (topology `nvr:`) is probed like a camera, under the camera name "nvr"
+ * (RN_TOPOLOGY_NVR), and judged the same way, but it is not one of the cameras: while it is down
+ * the station records nothing, so it has an alarm of its own, entity "cctv:<station>:nvr", text
+ * "NVR 10.77.11.60 down at <station> (<node>): recording lost for its 2 cameras", raised and
+ * cleared beside the cameras' alarm. rn_cctv_camera(c, station, "nvr") gives its state.
+ *
  * Pure logic like the alarm engine (collector/alarm/alarm.h): no I/O, no clock reads, one thread. */
 #ifndef RN_CCTV_H
 #define RN_CCTV_H
@@ -39,7 +45,7 @@ typedef enum { RN_CCTV_UNKNOWN, RN_CCTV_UP, RN_CCTV_DOWN } rn_cctv_state_t;
  * share one numbering); a clear carries the same id back. */
 typedef struct {
     uint64_t id;
-    const char *entity;        /* "cctv:<station>" */
+    const char *entity;        /* "cctv:<station>", or "cctv:<station>:nvr" for its NVR */
     const char *station, *node;
     const char *text;
     int64_t since_ms;          /* the first down round of the first camera down */
@@ -82,6 +88,9 @@ int rn_cctv_camera(const rn_cctv_t *c, const char *station, const char *camera,
 
 /* Returns the id of the station's open alarm, or 0. */
 uint64_t rn_cctv_station_alarm(const rn_cctv_t *c, const char *station);
+
+/* Returns the id of the station's open NVR alarm ("recording lost"), or 0. */
+uint64_t rn_cctv_nvr_alarm(const rn_cctv_t *c, const char *station);
 
 /* Frees everything without events. NULL is fine. */
 void rn_cctv_free(rn_cctv_t *c);

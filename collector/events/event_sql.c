@@ -32,6 +32,12 @@
 /* ---- schema ---------------------------------------------------------------------------------
  * Times are Unix milliseconds (INTEGER); booleans are 0/1; ids are the alarm engine's (alarms) or
  * SQLite's rowids (the rest). JSON columns hold arrays as text, checked with json_valid(). */
+/* v5: a stored severity in the vocabulary's words, from any older spelling of the column col. */
+#define RN_SEVERITY_SQL(col)                                                                       \
+    "CASE lower(" col ") WHEN 'critical' THEN 'S1' WHEN 's1' THEN 'S1' WHEN '1' THEN 'S1'"        \
+    " WHEN 'major' THEN 'S2' WHEN 's2' THEN 'S2' WHEN '2' THEN 'S2'"                            \
+    " WHEN 'minor' THEN 'S3' WHEN 's3' THEN 'S3' WHEN '3' THEN 'S3' ELSE " col " END"
+
 static const char *const migrations[] = {
     /* v1: the Alarms issue: alarms with their history, outages, maintenance windows. */
     "CREATE TABLE alarms ("
@@ -120,6 +126,38 @@ static const char *const migrations[] = {
     " name TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '',"
     " old_serial TEXT NOT NULL, new_serial TEXT NOT NULL);"
     "CREATE INDEX asset_replaced_device ON asset_replaced(node, device, id);",
+    /* v5: one vocabulary (collector/alarm/alarm.h, "VOCABULARY"): rows written before it say
+     * "link down", "VC quality low", "certificate expiring" and severities "critical".."minor"
+     * or "1".."3"; they are rewritten to "link_down", "vc_quality", "cert_expiring" and
+     * "S1".."S3" (rn_alarm_type_parse and rn_alarm_severity_parse take the same words). A
+     * word in no list (a newer collector's) is left as it is. The list is this version's and
+     * stays as it is when the vocabulary grows: a migration is history, not a second table. */
+    "CREATE TEMP TABLE v5_types (old TEXT PRIMARY KEY, new TEXT NOT NULL);"
+    "INSERT INTO v5_types VALUES"
+    " ('link down', 'link_down'),"
+    " ('link degraded', 'link_degraded'),"
+    " ('link flapping', 'link_flapping'),"
+    " ('node silent', 'node_silent'),"
+    " ('node isolated', 'node_isolated'),"
+    " ('redundancy lost', 'redundancy_lost'),"
+    " ('service unreachable', 'service_unreachable'),"
+    " ('path lost', 'path_lost'),"
+    " ('VC quality low', 'vc_quality'),"
+    " ('VC_quality_low', 'vc_quality'),"
+    " ('agent down', 'agent_down'),"
+    " ('service down', 'service_down'),"
+    " ('certificate expiring', 'cert_expiring'),"
+    " ('certificate_expiring', 'cert_expiring'),"
+    " ('device replaced', 'device_replaced'),"
+    " ('contract expiring', 'contract_expiring'),"
+    " ('camera offline', 'camera_offline');"
+    "UPDATE alarms SET type = (SELECT new FROM v5_types WHERE old = alarms.type)"
+    " WHERE type IN (SELECT old FROM v5_types);"
+    "DROP TABLE v5_types;"
+    "UPDATE alarms SET severity = " RN_SEVERITY_SQL("severity")
+    " WHERE severity <> " RN_SEVERITY_SQL("severity") ";"
+    "UPDATE alarm_events SET severity = " RN_SEVERITY_SQL("severity")
+    " WHERE severity IS NOT NULL AND severity <> " RN_SEVERITY_SQL("severity") ";",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == RN_EVENT_STORE_VERSION,
                "one migration per schema version");

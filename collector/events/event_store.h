@@ -42,7 +42,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define RN_EVENT_STORE_VERSION 4 /* schema version this code writes */
+#define RN_EVENT_STORE_VERSION 5 /* schema version this code writes */
 
 typedef struct rn_event_store rn_event_store_t;
 
@@ -76,8 +76,8 @@ typedef struct {
  * events fields are ignored. In query results every field is filled. */
 typedef struct {
     uint64_t id;
-    const char *type;           /* "link_down", "node_silent", "service_unreachable", ... */
-    const char *severity;       /* current severity: "critical", "major", "minor", ... */
+    const char *type;           /* "link_down", "node_silent", ... (rn_alarm_type_name) */
+    const char *severity;       /* current severity: "S1".."S3" (rn_alarm_severity_name) */
     const char *entity;         /* what is affected: "link:JPR-MPLS-0042", "node:jaipur", ... */
     const char *node, *vendor, *circuit;
     uint64_t root_id;

@@ -16,27 +16,22 @@
 #include "http/http_int.h"
 #include "series/latest.h"
 #include "metrics.h"
-#include "ingest/session.h"
+#include "sources.h"
 
 #define RATE_WINDOW_MS 5000
 
-static const char *const type_names[RN_ALARM_TYPE_COUNT] = {
-    [RN_ALARM_LINK_DOWN] = "link_down",
-    [RN_ALARM_LINK_DEGRADED] = "link_degraded",
-    [RN_ALARM_LINK_FLAPPING] = "link_flapping",
-    [RN_ALARM_NODE_SILENT] = "node_silent",
-    [RN_ALARM_NODE_ISOLATED] = "node_isolated",
-    [RN_ALARM_REDUNDANCY_LOST] = "redundancy_lost",
-    [RN_ALARM_SERVICE_UNREACHABLE] = "service_unreachable",
-    [RN_ALARM_PATH_LOST] = "path_lost",
-    [RN_ALARM_VC_QUALITY] = "vc_quality", /* VC media capture */
-    [RN_ALARM_AGENT_DOWN] = "agent_down",
-    [RN_ALARM_SERVICE_DOWN] = "service_down",
-    [RN_ALARM_CERT_EXPIRING] = "cert_expiring",
-    [RN_ALARM_DEVICE_REPLACED] = "device_replaced",     /* the asset register */
-    [RN_ALARM_CONTRACT_EXPIRING] = "contract_expiring", /* the asset register */
-    [RN_ALARM_CAMERA_OFFLINE] = "camera_offline",       /* police station cameras (cctv.h) */
-};
+/* The vocabulary (collector/alarm/alarm.h) for api_db.c and api_alarms.c, which speak to the
+ * event store and not to the engine: the name of a stored type in any spelling a row may hold. */
+const char *rn__api_type_name(const char *stored)
+{
+    return stored ? rn_alarm_type_canonical(stored) : "unknown";
+}
+
+int rn__api_severity_num(const char *stored)
+{
+    int s = rn_alarm_severity_parse(stored);
+    return s > 0 ? s : 3;
+}
 
 static const char *status_name(rn_alarm_status_t s)
 {
@@ -77,8 +72,7 @@ static const rn_vendor_t *vendor_of(const rn_topology_t *t, const char *key)
 
 static json_t *link_json(rn_http_t *h, const rn_node_t *n, const rn_link_t *l)
 {
-    rn_collector_t *c = h->c;
-    const rn_vendor_t *v = vendor_of(c->topo, l->vendor);
+    const rn_vendor_t *v = vendor_of(rn__http_topo(h), l->vendor);
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:s}", "circuit", l->circuit,
                      "node", n->id, "remote_node",
                      str_or_null(l->remote_node ? l->remote_node : n->parent_id), "vendor",
@@ -86,12 +80,12 @@ static json_t *link_json(rn_http_t *h, const rn_node_t *n, const rn_link_t *l)
                      str_or_null(v && v->display ? v->display : l->vendor), "kind",
                      str_or_null(l->kind), "mbps", l->mbps, "sla", str_or_null(l->sla), "role",
                      str_or_null(l->role), "status",
-                     status_name(rn_alarm_link_status(c->alarms, l->circuit)));
+                     status_name(rn_alarm_link_status(rn__http_alarms(h), l->circuit)));
 }
 
-static rn_node_state_t *state_of(rn_collector_t *c, const char *id)
+static const rn_node_state_t *state_of(const rn_http_t *h, const char *id)
 {
-    for (rn_node_state_t *s = c->nodes; s; s = s->next)
+    for (const rn_node_state_t *s = rn__http_node_states(h); s; s = s->next)
         if (strcmp(s->id, id) == 0)
             return s;
     return NULL;
@@ -118,20 +112,20 @@ static const char *node_status(rn_http_t *h, const rn_node_t *n)
 {
     bool impaired = false;
     for (size_t i = 0; i < n->n_uplinks; i++)
-        impaired = impaired || impairs(rn_alarm_link_status(h->c->alarms, n->uplinks[i].circuit));
-    return status_text(rn_alarm_node_status(h->c->alarms, n->id), impaired);
+        impaired = impaired || impairs(rn_alarm_link_status(rn__http_alarms(h), n->uplinks[i].circuit));
+    return status_text(rn_alarm_node_status(rn__http_alarms(h), n->id), impaired);
 }
 
 static json_t *node_json(rn_http_t *h, const rn_node_t *n)
 {
-    rn_collector_t *c = h->c;
-    rn_node_state_t *st = state_of(c, n->id);
+    const rn_node_state_t *st = state_of(h, n->id);
+    const rn_topology_t *t = rn__http_topo(h);
     json_t *uplinks = json_array(), *reaches = json_object();
     for (size_t i = 0; i < n->n_uplinks; i++)
         json_array_append_new(uplinks, link_json(h, n, &n->uplinks[i]));
-    for (size_t i = 0; i < c->topo->n_services; i++) {
-        int rc = rn_alarm_reaches(c->alarms, n->id, c->topo->services[i].name);
-        json_object_set_new(reaches, c->topo->services[i].name, json_boolean(rc == 1));
+    for (size_t i = 0; i < t->n_services; i++) {
+        int rc = rn_alarm_reaches(rn__http_alarms(h), n->id, t->services[i].name);
+        json_object_set_new(reaches, t->services[i].name, json_boolean(rc == 1));
     }
     return json_pack("{s:s, s:o, s:o, s:o, s:s, s:b, s:o, s:o, s:o}", "id", n->id, "tier",
                      str_or_null(n->tier), "parent", str_or_null(n->parent_id), "district",
@@ -150,8 +144,7 @@ static json_t *alarm_json(const rn_alarm_t *a, int64_t cleared_ms)
         json_array_append_new(is, json_string(a->impact_services[i]));
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer((json_int_t)a->id));
-    json_object_set_new(j, "type", json_string(a->type < RN_ALARM_TYPE_COUNT ? type_names[a->type]
-                                                                             : "unknown"));
+    json_object_set_new(j, "type", json_string(rn_alarm_type_name(a->type)));
     json_object_set_new(j, "severity", json_integer(a->severity));
     json_object_set_new(j, "node", str_or_null(a->node));
     json_object_set_new(j, "entity", str_or_null(a->entity));
@@ -185,7 +178,7 @@ static void collect_alarm(void *ctx, const rn_alarm_t *a)
 json_t *rn__api_engine_alarms(rn_http_t *h, const char *node)
 {
     collect_t k = { json_array(), node };
-    rn_alarm_foreach(h->c->alarms, collect_alarm, &k);
+    rn_alarm_foreach(rn__http_alarms(h), collect_alarm, &k);
     return k.out;
 }
 
@@ -195,16 +188,15 @@ json_t *rn__api_engine_alarms(rn_http_t *h, const char *node)
 
 json_t *rn__api_status_json(rn_http_t *h)
 {
-    rn_collector_t *c = h->c;
     int64_t now = rn_clock_wall_ms();
-    size_t agents = 0, up = 0, down = 0, degraded = 0, silent = 0, unknown = 0;
+    const rn_topology_t *t = rn__http_topo(h);
+    size_t agents = rn__http_agents_connected(h);
+    size_t up = 0, down = 0, degraded = 0, silent = 0, unknown = 0;
     uint64_t total = 0;
-    for (rn_session_t *s = c->sessions; s; s = s->next)
-        agents += s->node && !s->closing;
-    for (rn_node_state_t *s = c->nodes; s; s = s->next)
+    for (const rn_node_state_t *s = rn__http_node_states(h); s; s = s->next)
         total += s->samples;
-    for (size_t i = 0; i < c->topo->n_nodes; i++) {
-        const char *st = node_status(h, &c->topo->nodes[i]);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const char *st = node_status(h, &t->nodes[i]);
         if (!strcmp(st, "up"))
             up++;
         else if (!strcmp(st, "down"))
@@ -229,13 +221,14 @@ json_t *rn__api_status_json(rn_http_t *h)
     return json_pack("{s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:f}", "version",
                      PACKAGE_VERSION, "started_ms", (json_int_t)h->started_ms, "now_ms",
                      (json_int_t)now, "agents_connected", (json_int_t)agents, "nodes", "total",
-                     (json_int_t)c->topo->n_nodes, "up", (json_int_t)up, "down", (json_int_t)down,
+                     (json_int_t)t->n_nodes, "up", (json_int_t)up, "down", (json_int_t)down,
                      "degraded", (json_int_t)degraded, "silent", (json_int_t)silent, "unknown",
                      (json_int_t)unknown, "alarms_active", (json_int_t)active, "samples_per_s",
                      h->rate);
 }
 
-void rn__api_status(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/status: counts of nodes by status, agents, active alarms, samples per second. */
+static void api_status(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     if (rn__http_args_only(r, NULL))
@@ -308,13 +301,13 @@ static int cmp_state_key(const void *a, const void *b)
 /* The per-node state (agents that ever said hello) sorted by id, for one listing: looking each
  * node up in the list instead made the listing O(nodes x agents). Returns NULL (then no node
  * shows connected) when out of memory; *n is the count. */
-static state_key_t *states_sorted(const rn_collector_t *c, size_t *n)
+static state_key_t *states_sorted(const rn_http_t *h, size_t *n)
 {
     size_t k = 0, cap = 0;
-    for (const rn_node_state_t *s = c->nodes; s; s = s->next)
+    for (const rn_node_state_t *s = rn__http_node_states(h); s; s = s->next)
         cap++;
     state_key_t *v = malloc((cap ? cap : 1) * sizeof *v);
-    for (const rn_node_state_t *s = c->nodes; v && s; s = s->next)
+    for (const rn_node_state_t *s = rn__http_node_states(h); v && s; s = s->next)
         v[k++] = (state_key_t){ s->id, s };
     if (v)
         qsort(v, k, sizeof *v, cmp_state_key);
@@ -327,8 +320,8 @@ static state_key_t *states_sorted(const rn_collector_t *c, size_t *n)
 static void put_node(FILE *f, rn_http_t *h, const rn_alarm_view_t *v, size_t i,
                      const state_key_t *states, size_t n_states, bool brief)
 {
-    rn_collector_t *c = h->c;
-    const rn_node_t *n = &c->topo->nodes[i];
+    const rn_topology_t *t = rn__http_topo(h);
+    const rn_node_t *n = &t->nodes[i];
     const rn_alarm_status_t *ls = &v->link[v->first_link[i]];
     fputs("{\"id\":", f);
     rn__json_put_str(f, n->id);
@@ -359,7 +352,7 @@ static void put_node(FILE *f, rn_http_t *h, const rn_alarm_view_t *v, size_t i,
     fputs(",\"uplinks\":[", f);
     for (size_t k = 0; k < n->n_uplinks; k++) {
         const rn_link_t *l = &n->uplinks[k];
-        const rn_vendor_t *vd = vendor_of(c->topo, l->vendor);
+        const rn_vendor_t *vd = vendor_of(t, l->vendor);
         fputs(k ? ",{\"circuit\":" : "{\"circuit\":", f);
         rn__json_put_str(f, l->circuit);
         fputs(",\"node\":", f);
@@ -383,10 +376,10 @@ static void put_node(FILE *f, rn_http_t *h, const rn_alarm_view_t *v, size_t i,
         putc('}', f);
     }
     fputs("],\"reaches\":{", f);
-    for (size_t sv = 0; sv < c->topo->n_services; sv++) {
+    for (size_t sv = 0; sv < t->n_services; sv++) {
         if (sv)
             putc(',', f);
-        rn__json_put_str(f, c->topo->services[sv].name);
+        rn__json_put_str(f, t->services[sv].name);
         fputs(rn_alarm_view_reaches(v, i, sv) ? ":true" : ":false", f);
     }
     fputs("}}", f);
@@ -457,14 +450,14 @@ static bool node_under(const rn_node_t *n, const rn_node_t *top)
 /* GET /api/v1/nodes[?under=ID][&tier=T][&brief=1]: the Node objects, parents first; under
  * keeps ID and its subtree, tier one tier, brief only id, tier, parent, district and status
  * (what a dashboard needs to roll 10,000 nodes up by district: ~1 MB instead of ~5 MB). */
-void rn__api_nodes(rn_http_req_t *r, const char *arg)
+static void api_nodes(rn_http_req_t *r, const char *arg)
 {
     static const char *const allowed[] = { "under", "tier", "brief", NULL };
     (void)arg;
     if (!rn__http_args_only(r, allowed))
         return;
     rn_http_t *h = r->http;
-    const rn_topology_t *t = h->c->topo;
+    const rn_topology_t *t = rn__http_topo(h);
     const char *under = rn__http_arg(r, "under"), *tier = rn__http_arg(r, "tier");
     const char *brief_s = rn__http_arg(r, "brief");
     const rn_node_t *top = under ? rn_topology_node(t, under) : NULL;
@@ -475,10 +468,10 @@ void rn__api_nodes(rn_http_req_t *r, const char *arg)
         return rn__http_error(r, 400, "brief: '%.40s' is not 1 or 0", brief_s);
     bool brief = brief_s && (!strcmp(brief_s, "1") || !strcmp(brief_s, "true"));
     size_t n_states = 0, len = 0;
-    state_key_t *states = brief ? NULL : states_sorted(h->c, &n_states);
+    state_key_t *states = brief ? NULL : states_sorted(h, &n_states);
     size_t *order = nodes_in_order(t);
     rn_alarm_view_t view;
-    bool have_view = rn_alarm_view_take(h->c->alarms, &view) == 0;
+    bool have_view = rn_alarm_view_take(rn__http_alarms(h), &view) == 0;
     char *buf = NULL;
     FILE *f = order && have_view ? rn__http_text_open(&buf, &len) : NULL;
     if (!f) {
@@ -523,7 +516,7 @@ static double speed_of(rn_http_t *h, const rn_latest_series_t *s)
 {
     if (s->speed_bps)
         return (double)s->speed_bps;
-    const rn_topology_t *t = h->c->topo;
+    const rn_topology_t *t = rn__http_topo(h);
     for (size_t i = 0; i < t->n_nodes; i++)
         for (size_t k = 0; k < t->nodes[i].n_uplinks; k++) {
             const rn_link_t *l = &t->nodes[i].uplinks[k];
@@ -569,10 +562,11 @@ static json_t *vc_capture_json(const rn_latest_series_t *rtp, const rn_latest_se
 static void vc_capture_add(const rn_latest_t *l, const rn_latest_series_t *s, json_t *out)
 {
     rn_latest_series_t other;
-    if (!strcmp(s->source, "rtp")) {
-        const rn_latest_series_t *hs = rn_latest_find(l, s->node, "tcphs", "", s->object, &other);
+    if (!strcmp(s->source, RN_SRC_RTP)) {
+        const rn_latest_series_t *hs =
+            rn_latest_find(l, s->node, RN_SRC_TCPHS, "", s->object, &other);
         json_array_append_new(out, vc_capture_json(s, hs));
-    } else if (!rn_latest_find(l, s->node, "rtp", "", s->object, &other)) {
+    } else if (!rn_latest_find(l, s->node, RN_SRC_RTP, "", s->object, &other)) {
         json_array_append_new(out, vc_capture_json(NULL, s));
     }
 }
@@ -580,14 +574,14 @@ static void vc_capture_add(const rn_latest_t *l, const rn_latest_series_t *s, js
 static void detail_series(void *ctx, const rn_latest_series_t *s)
 {
     node_detail_t *d = ctx;
-    if (!strcmp(s->source, "if")) {
+    if (!strcmp(s->source, RN_SRC_IF)) {
         json_array_append_new(
             d->ifs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I}", "device", s->device, "ifname",
                               s->object, "oper", oper_name(s->n > RN_IF_OPER ? s->v[RN_IF_OPER] : NAN),
                               "in_bps", num_or_null(rn_latest_rate(s, RN_IF_IN) * 8), "out_bps",
                               num_or_null(rn_latest_rate(s, RN_IF_OUT) * 8), "speed_bps",
                               num_or_null(speed_of(d->h, s)), "time_ms", (json_int_t)s->time_ms));
-    } else if (!strcmp(s->source, "icmp") && s->n >= RN_ICMP_N) {
+    } else if (!strcmp(s->source, RN_SRC_ICMP) && s->n >= RN_ICMP_N) {
         json_array_append_new(
             d->probes, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "target", s->object,
                                  "rtt_ms", num_or_null(s->v[RN_ICMP_RTTAVG]), "rtt_min_ms",
@@ -596,22 +590,23 @@ static void detail_series(void *ctx, const rn_latest_series_t *s)
                                  num_or_null(s->v[RN_ICMP_LOSS]), "jitter_ms",
                                  num_or_null(s->v[RN_ICMP_JITTER]), "time_ms",
                                  (json_int_t)s->time_ms));
-    } else if (!strcmp(s->source, "rtp") || !strcmp(s->source, "tcphs")) {
-        vc_capture_add(d->h->c->latest, s, d->vc);
+    } else if (!strcmp(s->source, RN_SRC_RTP) || !strcmp(s->source, RN_SRC_TCPHS)) {
+        vc_capture_add(rn__http_latest(d->h), s, d->vc);
     }
 }
 
-void rn__api_node(rn_http_req_t *r, const char *id)
+/* GET /api/v1/nodes/{id}: one Node with its interfaces, VC captures, alarms and outages. */
+static void api_node(rn_http_req_t *r, const char *id)
 {
     rn_http_t *h = r->http;
     if (!rn__http_args_only(r, NULL))
         return;
-    const rn_node_t *n = rn_topology_node(h->c->topo, id);
+    const rn_node_t *n = rn_topology_node(rn__http_topo(h), id);
     if (!n)
         return rn__http_error(r, 404, "id: no node '%.200s' in the topology", id);
     node_detail_t d = { h, json_array(), json_array(), json_array() };
-    if (h->c->latest)
-        rn_latest_foreach(h->c->latest, n->id, detail_series, &d);
+    if (rn__http_latest(h))
+        rn_latest_foreach(rn__http_latest(h), n->id, detail_series, &d);
     json_t *j = node_json(h, n);
     json_object_set_new(j, "interfaces", d.ifs);
     json_object_set_new(j, "probes", d.probes);
@@ -624,15 +619,17 @@ void rn__api_node(rn_http_req_t *r, const char *id)
     rn__db_node(r, n->id, j);
 }
 
-void rn__api_links(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/links: every uplink of the topology as a Link object. */
+static void api_links(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     rn_http_t *h = r->http;
     if (!rn__http_args_only(r, NULL))
         return;
+    const rn_topology_t *t = rn__http_topo(h);
     json_t *links = json_array();
-    for (size_t i = 0; i < h->c->topo->n_nodes; i++) {
-        const rn_node_t *n = &h->c->topo->nodes[i];
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const rn_node_t *n = &t->nodes[i];
         for (size_t k = 0; k < n->n_uplinks; k++)
             json_array_append_new(links, link_json(h, n, &n->uplinks[k]));
     }
@@ -681,7 +678,7 @@ typedef struct {
 static void vc_office(void *ctx, const rn_latest_series_t *s)
 {
     vc_offices_t *k = ctx;
-    if (strcmp(s->source, "rtp") && strcmp(s->source, "tcphs"))
+    if (strcmp(s->source, RN_SRC_RTP) && strcmp(s->source, RN_SRC_TCPHS))
         return;
     size_t before = json_array_size(k->out);
     vc_capture_add(k->l, s, k->out);
@@ -692,9 +689,9 @@ static void vc_office(void *ctx, const rn_latest_series_t *s)
 /* Every office whose agent captures VC media, with its captures' latest figures. */
 static json_t *vc_offices(rn_http_t *h)
 {
-    vc_offices_t k = { h->c->latest, json_array() };
-    if (h->c->latest)
-        rn_latest_foreach(h->c->latest, NULL, vc_office, &k);
+    vc_offices_t k = { rn__http_latest(h), json_array() };
+    if (rn__http_latest(h))
+        rn_latest_foreach(rn__http_latest(h), NULL, vc_office, &k);
     return k.out;
 }
 
@@ -714,11 +711,12 @@ static void mark_failing(void *ctx, const rn_alarm_t *a)
         f->failing[n - f->t->nodes] = true;
 }
 
-void rn__api_services(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/services: each service's state and the nodes that cannot reach it. */
+static void api_services(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     rn_http_t *h = r->http;
-    const rn_topology_t *t = h->c->topo;
+    const rn_topology_t *t = rn__http_topo(h);
     if (!rn__http_args_only(r, NULL))
         return;
     json_t *out = json_array();
@@ -727,13 +725,13 @@ void rn__api_services(rn_http_req_t *r, const char *arg)
         json_t *from = json_array();
         failing_t f = { t, svc->name, calloc(t->n_nodes + 1, sizeof *f.failing) };
         if (f.failing) /* one pass over the alarms, not one per office */
-            rn_alarm_foreach(h->c->alarms, mark_failing, &f);
+            rn_alarm_foreach(rn__http_alarms(h), mark_failing, &f);
         for (size_t i = 0; i < t->n_nodes; i++) {
-            if (rn_alarm_reaches(h->c->alarms, t->nodes[i].id, svc->name) != 0 &&
+            if (rn_alarm_reaches(rn__http_alarms(h), t->nodes[i].id, svc->name) != 0 &&
                 !(f.failing && f.failing[i]))
                 continue; /* the network reaches it and its checks do not fail */
             why_t w = { t->nodes[i].id, svc->name, 0, "", 0 };
-            rn_alarm_foreach(h->c->alarms, find_why, &w);
+            rn_alarm_foreach(rn__http_alarms(h), find_why, &w);
             json_array_append_new(from, json_pack("{s:s, s:o, s:s}", "node", t->nodes[i].id,
                                                   "alarm_id",
                                                   w.id ? json_integer((json_int_t)w.id) : json_null(),
@@ -741,7 +739,7 @@ void rn__api_services(rn_http_req_t *r, const char *arg)
                                                                    : "a link on its path is down"));
         }
         rn_alarm_service_state_t st = { 0 };
-        rn_alarm_service_state(h->c->alarms, svc->name, &st);
+        rn_alarm_service_state(rn__http_alarms(h), svc->name, &st);
         /* no fresh check from any office: unknown, however the paths look */
         const char *state = st.down ? "down"
                             : st.n_failing || json_array_size(from) ? "degraded"
@@ -770,7 +768,7 @@ static void series_one(void *ctx, const rn_latest_series_t *s)
 {
     series_ctx_t *k = ctx;
     char path[4096];
-    if (rn_rrd_store_path(k->h->c->store, s->node, s->source, s->device, s->object, path,
+    if (rn_rrd_store_path(rn__http_store(k->h), s->node, s->source, s->device, s->object, path,
                           sizeof path) != 0)
         return;
     json_array_append_new(k->out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "node", s->node,
@@ -779,7 +777,8 @@ static void series_one(void *ctx, const rn_latest_series_t *s)
                                             (json_int_t)s->time_ms));
 }
 
-void rn__api_series(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/series[?node=ID]: the series with a latest value and their RRD files. */
+static void api_series(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     static const char *const allowed[] = { "node", NULL };
@@ -787,51 +786,35 @@ void rn__api_series(rn_http_req_t *r, const char *arg)
     if (!rn__http_args_only(r, allowed))
         return;
     const char *node = rn__http_arg(r, "node");
-    if (node && !rn_topology_node(h->c->topo, node))
+    if (node && !rn_topology_node(rn__http_topo(h), node))
         return rn__http_error(r, 404, "node: no node '%.200s' in the topology", node);
     series_ctx_t k = { h, json_array() };
-    if (h->c->latest && h->c->store)
-        rn_latest_foreach(h->c->latest, node, series_one, &k);
+    if (rn__http_latest(h) && rn__http_store(h))
+        rn_latest_foreach(rn__http_latest(h), node, series_one, &k);
     rn__http_json(r, 200, json_pack("{s:o}", "series", k.out));
 }
 
-void rn__api_alarms(rn_http_req_t *r, const char *arg)
-{
-    (void)arg;
-    static const char *const allowed[] = { "state", "since", "limit", NULL };
-    rn_http_t *h = r->http;
-    if (!rn__http_args_only(r, allowed))
-        return;
-    const char *state = rn__http_arg(r, "state");
-    if (state && strcmp(state, "active") && strcmp(state, "all"))
-        return rn__http_error(r, 400, "state: '%.32s' is not active or all", state);
-    int64_t since, limit;
-    int64_t now = rn_clock_wall_ms();
-    if (!rn__http_arg_int(r, "since", now - 7 * 86400000LL, 0, INT64_MAX / 2, &since) ||
-        !rn__http_arg_int(r, "limit", 100, 1, 10000, &limit))
-        return;
-    bool all = state && !strcmp(state, "all");
-    if (h->events)
-        return rn__db_alarms(r, all ? "all" : "active", since, limit);
-    rn__http_json(r, 200, json_pack("{s:o}", "alarms",
-                                    rn__api_group_alarms(rn__api_engine_alarms(h, NULL), limit)));
-}
+/* The answers from memory (http_int.h: how routes are matched). */
+const rn_http_route_t rn_api_routes[] = {
+    { "GET", "/api/v1/status", false, api_status },
+    { "GET", "/api/v1/nodes", false, api_nodes },
+    { "GET", "/api/v1/nodes/", true, api_node },
+    { "GET", "/api/v1/links", false, api_links },
+    { "GET", "/api/v1/services", false, api_services },
+    { "GET", "/api/v1/series", false, api_series },
+    { NULL, NULL, false, NULL },
+};
 
 /* ---------------------------------------------------------------- for api_db.c */
 
 int rn__api_set_maintenance(rn_http_t *h, const char *entity, int64_t start_ms, int64_t end_ms)
 {
-    return rn_alarm_set_maintenance(h->c->alarms, entity, start_ms, end_ms);
-}
-
-int rn__api_reload_maintenance(rn_http_t *h)
-{
-    return rn_alarm_log_load_maintenance(h->events, &h->c->alarms, rn_clock_wall_ms());
+    return rn_alarm_set_maintenance(rn__http_alarms(h), entity, start_ms, end_ms);
 }
 
 bool rn__api_entity_known(rn_http_t *h, const char *entity)
 {
-    const rn_topology_t *t = h->c->topo;
+    const rn_topology_t *t = rn__http_topo(h);
     if (rn_topology_node(t, entity))
         return true;
     for (size_t i = 0; i < t->n_nodes; i++)
@@ -844,7 +827,7 @@ bool rn__api_entity_known(rn_http_t *h, const char *entity)
 json_t *rn__api_node_circuits(rn_http_t *h, const char *node)
 {
     json_t *out = json_array();
-    const rn_node_t *n = rn_topology_node(h->c->topo, node);
+    const rn_node_t *n = rn_topology_node(rn__http_topo(h), node);
     for (size_t k = 0; n && k < n->n_uplinks; k++)
         json_array_append_new(out, json_string(n->uplinks[k].circuit));
     return out;
@@ -854,10 +837,9 @@ json_t *rn__api_node_circuits(rn_http_t *h, const char *node)
 
 void rn_http_publish_alarm(rn_http_t *h, rn_alarm_event_kind_t kind, const rn_alarm_t *a)
 {
-    static const char *const kinds[] = { "raised", "symptom_of", "promoted", "cleared" };
     if (!h || !h->sse || (unsigned)kind > RN_ALARM_EV_CLEARED)
         return;
-    json_t *j = json_pack("{s:s, s:o}", "kind", kinds[kind], "alarm",
+    json_t *j = json_pack("{s:s, s:o}", "kind", rn_alarm_event_name(kind), "alarm",
                           alarm_json(a, kind == RN_ALARM_EV_CLEARED ? rn_clock_wall_ms() : 0));
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);

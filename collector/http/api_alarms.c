@@ -222,16 +222,11 @@ static void put_impact(FILE *f, const char *s)
  * values (e, may be NULL) taking the place of the store's for engine_keys; no closing brace. */
 static void put_record(FILE *f, const rn_alarm_rec_t *a, json_t *e)
 {
-    char type[64];
-    snprintf(type, sizeof type, "%s", a->type ? a->type : "unknown");
-    for (char *p = type; *p; p++)
-        if (*p == ' ')
-            *p = '_';
     fprintf(f, "{\"id\":%" PRIu64 ",\"type\":", a->id);
-    e ? put_value(f, json_object_get(e, "type")) : rn__json_put_str(f, type);
+    e ? put_value(f, json_object_get(e, "type")) : rn__json_put_str(f, rn__api_type_name(a->type));
     fputs(",\"severity\":", f);
     e ? put_value(f, json_object_get(e, "severity"))
-      : (void)fprintf(f, "%d", rn__db_severity_num(a->severity));
+      : (void)fprintf(f, "%d", rn__api_severity_num(a->severity));
     fputs(",\"node\":", f), rn__json_put_str(f, a->node);
     fputs(",\"entity\":", f), rn__json_put_str(f, a->entity);
     fputs(",\"vendor\":", f), rn__json_put_str(f, a->vendor);
@@ -406,3 +401,32 @@ void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t l
     }
     rn__http_suspend(r);
 }
+
+/* GET /api/v1/alarms: from the event store merged with the engine's view, or from the engine
+ * alone without a store. */
+static void api_alarms(rn_http_req_t *r, const char *arg)
+{
+    (void)arg;
+    static const char *const allowed[] = { "state", "since", "limit", NULL };
+    rn_http_t *h = r->http;
+    if (!rn__http_args_only(r, allowed))
+        return;
+    const char *state = rn__http_arg(r, "state");
+    if (state && strcmp(state, "active") && strcmp(state, "all"))
+        return rn__http_error(r, 400, "state: '%.32s' is not active or all", state);
+    int64_t since, limit;
+    int64_t now = rn_clock_wall_ms();
+    if (!rn__http_arg_int(r, "since", now - 7 * 86400000LL, 0, INT64_MAX / 2, &since) ||
+        !rn__http_arg_int(r, "limit", 100, 1, 10000, &limit))
+        return;
+    bool all = state && !strcmp(state, "all");
+    if (h->events)
+        return rn__db_alarms(r, all ? "all" : "active", since, limit);
+    rn__http_json(r, 200, json_pack("{s:o}", "alarms",
+                                    rn__api_group_alarms(rn__api_engine_alarms(h, NULL), limit)));
+}
+
+const rn_http_route_t rn_api_alarms_routes[] = {
+    { "GET", "/api/v1/alarms", false, api_alarms },
+    { NULL, NULL, false, NULL },
+};

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "collector.h"
+#include "assets/assets.h"
 #include "report/csv.h"
 #include "http/http_int.h"
 
@@ -149,7 +149,8 @@ static bool read_filters(rn_http_req_t *r, q_t *q)
     return true;
 }
 
-void rn__api_assets(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/assets: the register's rows, filtered, as JSON or CSV, with its alarms. */
+static void api_assets(rn_http_req_t *r, const char *arg)
 {
     static const char *const allowed[] = { "district", "node", "department", "amc_vendor",
                                            "expiring_within", "discrepancy", "format", NULL };
@@ -162,7 +163,7 @@ void rn__api_assets(rn_http_req_t *r, const char *arg)
     const char *format = rn__http_arg(r, "format");
     if (format && strcmp(format, "csv") && strcmp(format, "json"))
         return rn__http_error(r, 400, "format: '%.40s' is not csv or json", format);
-    const rn_assets_t *reg = r->http->c->assets;
+    const rn_assets_t *reg = rn__http_assets(r->http);
     if (format && strcmp(format, "csv") == 0) {
         char *buf = NULL;
         size_t len = 0;
@@ -188,7 +189,7 @@ void rn__api_assets(rn_http_req_t *r, const char *arg)
                                     (json_int_t)q.n, "alarms", alarms, "expiry_warn_days",
                                     (json_int_t)RN_ASSETS_EXPIRY_WARN_DAYS,
                                     "inventories_dropped",
-                                    (json_int_t)r->http->c->assets_foreign));
+                                    (json_int_t)rn__http_assets_foreign(r->http)));
 }
 
 static void on_alarm(void *ctx, const rn_asset_alarm_t *a)
@@ -204,3 +205,8 @@ void rn__api_asset_alarms(const rn_assets_t *reg, json_t *out)
     if (reg && out)
         rn_assets_alarms(reg, on_alarm, out);
 }
+
+const rn_http_route_t rn_api_assets_routes[] = {
+    { "GET", "/api/v1/assets", false, api_assets },
+    { NULL, NULL, false, NULL },
+};

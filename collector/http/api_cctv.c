@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "cctv/cctv.h"
-#include "collector.h"
 #include "http/http_int.h"
 #include "series/latest.h"
 #include "metrics.h"
+#include "sources.h"
 
 static const char *state_name(rn_cctv_state_t s)
 {
@@ -38,15 +38,15 @@ static void ping_of(const struct rn_latest *l, const char *node, const char *sta
     char name[RN_WIRE_MAX_NAME + 1];
     rn_latest_series_t buf;
     snprintf(name, sizeof name, "cam:%s:%s", station, camera);
-    const rn_latest_series_t *s = l ? rn_latest_find(l, node, "icmp", "", name, &buf) : NULL;
+    const rn_latest_series_t *s = l ? rn_latest_find(l, node, RN_SRC_ICMP, "", name, &buf) : NULL;
     *loss = s && s->n >= RN_ICMP_N ? s->v[RN_ICMP_LOSS] : NAN;
     *rtt = s && s->n >= RN_ICMP_N ? s->v[RN_ICMP_RTTAVG] : NAN;
 }
 
 /* Returns one station's row. */
-static json_t *station_json(const rn_collector_t *c, const rn_node_t *n, const rn_station_t *st)
+static json_t *station_json(const rn_http_t *h, const rn_node_t *n, const rn_station_t *st)
 {
-    const rn_cctv_t *cc = c->cctv;
+    const rn_cctv_t *cc = rn__http_cctv(h);
     json_t *cams = json_array();
     size_t counts[3] = { 0, 0, 0 };
     for (size_t k = 0; k < st->n_cameras; k++) {
@@ -55,7 +55,7 @@ static json_t *station_json(const rn_collector_t *c, const rn_node_t *n, const r
             rn_cctv_camera(cc, st->name, st->cameras[k].name, &v);
         counts[v.state]++;
         double loss, rtt;
-        ping_of(c->latest, n->id, st->name, st->cameras[k].name, &loss, &rtt);
+        ping_of(rn__http_latest(h), n->id, st->name, st->cameras[k].name, &loss, &rtt);
         json_array_append_new(cams, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "name",
             st->cameras[k].name, "addr", st->cameras[k].addr, "state", state_name(v.state),
             "last_ms", v.last_ms ? json_integer(v.last_ms) : json_null(), "changed_ms",
@@ -73,14 +73,14 @@ static json_t *station_json(const rn_collector_t *c, const rn_node_t *n, const r
                      "unknown", (json_int_t)counts[RN_CCTV_UNKNOWN], "cameras", cams);
 }
 
-void rn__api_cctv(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/cctv: every police station's cameras, or one district's. */
+static void api_cctv(rn_http_req_t *r, const char *arg)
 {
     static const char *const allowed[] = { "district", NULL };
     (void)arg;
     if (!rn__http_args_only(r, allowed))
         return;
-    const rn_collector_t *c = r->http->c;
-    const rn_topology_t *t = c->topo;
+    const rn_topology_t *t = rn__http_topo(r->http);
     const char *district = rn__http_arg(r, "district");
     if (district) {
         const rn_node_t *d = rn_topology_node(t, district);
@@ -94,7 +94,7 @@ void rn__api_cctv(rn_http_req_t *r, const char *arg)
         if (district && !in_district(n->id, district))
             continue;
         for (size_t s = 0; s < n->n_stations; s++) {
-            json_t *row = station_json(c, n, &n->stations[s]);
+            json_t *row = station_json(r->http, n, &n->stations[s]);
             down += json_integer_value(json_object_get(row, "down")) > 0;
             json_array_append_new(rows, row);
         }
@@ -106,3 +106,8 @@ void rn__api_cctv(rn_http_req_t *r, const char *arg)
                                     rows, "count", (json_int_t)json_array_size(rows),
                                     "stations_down", (json_int_t)down));
 }
+
+const rn_http_route_t rn_api_cctv_routes[] = {
+    { "GET", "/api/v1/cctv", false, api_cctv },
+    { NULL, NULL, false, NULL },
+};

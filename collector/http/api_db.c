@@ -28,17 +28,6 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-int rn__db_severity_num(const char *s)
-{
-    if (!s)
-        return 3;
-    if (!strcmp(s, "critical") || !strcmp(s, "S1") || !strcmp(s, "1"))
-        return 1;
-    if (!strcmp(s, "major") || !strcmp(s, "S2") || !strcmp(s, "2"))
-        return 2;
-    return 3;
-}
-
 static json_t *json_text_array(const char *s)
 {
     json_t *j = s ? json_loads(s, 0, NULL) : NULL;
@@ -51,15 +40,10 @@ static json_t *json_text_array(const char *s)
 
 static json_t *alarm_rec_json(const rn_alarm_rec_t *a)
 {
-    char type[64];
-    snprintf(type, sizeof type, "%s", a->type ? a->type : "unknown");
-    for (char *p = type; *p; p++)
-        if (*p == ' ')
-            *p = '_';
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer((json_int_t)a->id));
-    json_object_set_new(j, "type", json_string(type));
-    json_object_set_new(j, "severity", json_integer(rn__db_severity_num(a->severity)));
+    json_object_set_new(j, "type", json_string(rn__api_type_name(a->type)));
+    json_object_set_new(j, "severity", json_integer(rn__api_severity_num(a->severity)));
     json_object_set_new(j, "node", str_or_null(a->node));
     json_object_set_new(j, "entity", str_or_null(a->entity));
     json_object_set_new(j, "vendor", str_or_null(a->vendor));
@@ -271,7 +255,8 @@ static void outages_done(void *data, int status, const rn_outage_rec_t *o, size_
     rn__http_json(r, 200, json_pack("{s:o}", "outages", out));
 }
 
-void rn__db_outages(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/outages: closed and open outages from the event store (503 without one). */
+static void db_outages(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     static const char *const allowed[] = { "from", "to", "vendor", NULL };
@@ -317,7 +302,8 @@ static void maint_list_done(void *data, int status, const rn_maintenance_rec_t *
     rn__http_json(r, 200, json_pack("{s:o}", "maintenance", out));
 }
 
-void rn__db_maintenance_list(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/maintenance: the maintenance windows in the event store. */
+static void db_maintenance_list(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     static const char *const allowed[] = { "from", "to", NULL };
@@ -391,7 +377,8 @@ static bool get_ms(rn_http_req_t *r, json_t *body, const char *key, int64_t *out
     return true;
 }
 
-void rn__db_maintenance_add(rn_http_req_t *r, const char *arg)
+/* POST /api/v1/maintenance (operator): stores a window, then tells the engine; 201. */
+static void db_maintenance_add(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     rn_http_t *h = r->http;
@@ -475,7 +462,7 @@ static void maint_delete_done(void *data, int status)
         char detail[64];
         snprintf(detail, sizeof detail, "window %" PRIu64, id);
         audit(h, j->token, "maintenance_delete", detail);
-        if (rn__api_reload_maintenance(h) != 0)
+        if (rn__http_reload_maintenance(h) != 0)
             rn_warn("maintenance window %" PRIu64 " deleted; the engine still has it until the "
                     "next restart", id);
     }
@@ -489,7 +476,8 @@ static void maint_delete_done(void *data, int status)
     rn__http_reply(r, 204, NULL, NULL, 0);
 }
 
-void rn__db_maintenance_delete(rn_http_req_t *r, const char *arg)
+/* DELETE /api/v1/maintenance/{id} (operator): removes a window and reloads the engine's. */
+static void db_maintenance_delete(rn_http_req_t *r, const char *arg)
 {
     uint64_t id;
     if (!rn__http_args_only(r, NULL) || !rn__http_need_writer(r))
@@ -645,12 +633,25 @@ static void alarm_write(rn_http_req_t *r, const char *arg, bool ack)
     rn__http_suspend(r);
 }
 
-void rn__db_alarm_ack(rn_http_req_t *r, const char *arg)
+/* POST /api/v1/alarms/{id}/ack and /comment; another POST under /api/v1/alarms/ is 404 before
+ * any token is looked at. */
+static void db_alarm_post(rn_http_req_t *r, const char *rest)
 {
-    alarm_write(r, arg, true);
+    const char *slash = strchr(rest, '/');
+    if (slash && strcmp(slash, "/ack") == 0)
+        return alarm_write(r, rest, true);
+    if (slash && strcmp(slash, "/comment") == 0)
+        return alarm_write(r, rest, false);
+    rn__http_error(r, 404, "no such endpoint: POST %s (use /api/v1/alarms/{id}/ack or /comment)",
+                   r->path);
 }
 
-void rn__db_alarm_comment(rn_http_req_t *r, const char *arg)
-{
-    alarm_write(r, arg, false);
-}
+/* The answers from the event store and the writes (http_int.h: how routes are matched). */
+const rn_http_route_t rn_api_db_routes[] = {
+    { "POST", "/api/v1/alarms/", true, db_alarm_post },
+    { "GET", "/api/v1/outages", false, db_outages },
+    { "GET", "/api/v1/maintenance", false, db_maintenance_list },
+    { "POST", "/api/v1/maintenance", false, db_maintenance_add },
+    { "DELETE", "/api/v1/maintenance/", true, db_maintenance_delete },
+    { NULL, NULL, false, NULL },
+};

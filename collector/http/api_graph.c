@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 
 #include "clock.h"
-#include "collector.h"
+#include "series/rrd_store.h"
+#include "sources.h"
 #include "http/http_int.h"
 #include "series/latest.h"
 
@@ -116,7 +117,7 @@ static void start_next(rn_http_t *h)
             continue;
         }
         j->work.data = j;
-        if (uv_queue_work(h->c->loop, &j->work, render, rendered) != 0) {
+        if (uv_queue_work(rn__http_loop(h), &j->work, render, rendered) != 0) {
             for (int i = 0; i < j->argc; i++)
                 free(j->argv[i]);
             free(j->path);
@@ -162,72 +163,95 @@ static bool one_of(const char *s, const char *a, const char *b, const char *c)
 static void title_of(char *buf, size_t len, const char *node, const char *source,
                      const char *device, const char *object, const char *view)
 {
-    if (!strcmp(source, "if"))
+    if (!strcmp(source, RN_SRC_IF))
         snprintf(buf, len, "%s %s %s %s", node, device, object, view);
-    else if (!strcmp(source, "icmp"))
+    else if (!strcmp(source, RN_SRC_ICMP))
         snprintf(buf, len, "%s to %s %s", node, object, view);
-    else if (!strcmp(source, "rtp") || !strcmp(source, "tcphs"))
+    else if (!strcmp(source, RN_SRC_RTP) || !strcmp(source, RN_SRC_TCPHS))
         snprintf(buf, len, "%s VC media (capture %s) %s", node, object, view);
     else
         snprintf(buf, len, "%s service %s %s", node, object, view);
 }
 
-void rn__graph_request(rn_http_req_t *r, const char *arg)
+/* A graph request's query, checked. */
+typedef struct {
+    const char *node, *source, *device, *object, *format, *view;
+    bool is_if;
+    int64_t start, end, width, height; /* Unix s; pixels */
+} graph_args_t;
+
+/* Reads and checks r's query into a. Returns true, or false once it has replied (400 or 404). */
+static bool graph_args(rn_http_req_t *r, graph_args_t *a)
 {
-    (void)arg;
     static const char *const allowed[] = { "node", "source", "device", "object", "from", "to",
                                            "format", "view", "width", "height", NULL };
-    rn_http_t *h = r->http;
-    rn_collector_t *c = h->c;
     if (!rn__http_args_only(r, allowed))
-        return;
+        return false;
     const char *node = rn__http_arg(r, "node"), *source = rn__http_arg(r, "source");
     const char *device = rn__http_arg(r, "device"), *object = rn__http_arg(r, "object");
     const char *format = rn__http_arg(r, "format"), *view = rn__http_arg(r, "view");
     const char *from = rn__http_arg(r, "from"), *to = rn__http_arg(r, "to");
-    int64_t now_s = rn_clock_wall_ms() / 1000, start, end, width, height;
+    int64_t now_s = rn_clock_wall_ms() / 1000;
     if (!node)
-        return rn__http_error(r, 400, "node: required");
-    if (!rn_topology_node(c->topo, node))
-        return rn__http_error(r, 404, "node: no node '%.200s' in the topology", node);
+        return rn__http_error(r, 400, "node: required"), false;
+    if (!rn_topology_node(rn__http_topo(r->http), node))
+        return rn__http_error(r, 404, "node: no node '%.200s' in the topology", node), false;
     if (!source || !rn_graph_default_view(source))
         return rn__http_error(r, 400, "source: '%.32s' is not if, icmp, rtp, tcphs, tcp or http",
-                              source ? source : "");
-    bool is_if = !strcmp(source, "if");
+                              source ? source : ""), false;
+    bool is_if = !strcmp(source, RN_SRC_IF);
     if (is_if && (!device || !*device))
-        return rn__http_error(r, 400, "device: required for source if");
+        return rn__http_error(r, 400, "device: required for source if"), false;
     if (!is_if && device && *device)
-        return rn__http_error(r, 400, "device: only for source if, not %s", source);
+        return rn__http_error(r, 400, "device: only for source if, not %s", source), false;
     if (!object || !*object)
-        return rn__http_error(r, 400,
-                              "object: required (ifName, probe target, capture or service)");
+        return rn__http_error(r, 400, "object: required (ifName, probe target, capture or "
+                              "service)"), false;
     if (!format)
         format = "png";
     if (!one_of(format, "png", "svg", NULL))
-        return rn__http_error(r, 400, "format: '%.32s' is not png or svg", format);
+        return rn__http_error(r, 400, "format: '%.32s' is not png or svg", format), false;
     if (!view)
         view = rn_graph_default_view(source);
     char names[128];
     rn_graph_views_of(source, names, sizeof names);
     if (!rn_graph_has_view(source, view))
         return rn__http_error(r, 400, "view: '%.32s' is not %s (for source %s)", view, names,
-                              source);
+                              source), false;
     /* Both times are within [0, RN_HTTP_TIME_MAX_S] once parsed: end - start cannot overflow. */
-    if (rn__http_parse_time(from ? from : "-3600", now_s, &start))
+    if (rn__http_parse_time(from ? from : "-3600", now_s, &a->start))
         return rn__http_error(r, 400, "from: '%.64s' is not a time between 1970 and 9999 (now, "
-                              "-SECONDS, Unix s or ms)", from);
-    if (rn__http_parse_time(to ? to : "now", now_s, &end))
+                              "-SECONDS, Unix s or ms)", from), false;
+    if (rn__http_parse_time(to ? to : "now", now_s, &a->end))
         return rn__http_error(r, 400, "to: '%.64s' is not a time between 1970 and 9999 (now, "
-                              "-SECONDS, Unix s or ms)", to);
-    if (end <= start)
-        return rn__http_error(r, 400, "to: must be after from");
-    if (end - start > 5LL * 366 * 86400)
-        return rn__http_error(r, 400, "from: the range may span at most 5 years");
-    if (!rn__http_arg_int(r, "width", 800, 100, 3000, &width) ||
-        !rn__http_arg_int(r, "height", 240, 60, 1500, &height))
+                              "-SECONDS, Unix s or ms)", to), false;
+    if (a->end <= a->start)
+        return rn__http_error(r, 400, "to: must be after from"), false;
+    if (a->end - a->start > 5LL * 366 * 86400)
+        return rn__http_error(r, 400, "from: the range may span at most 5 years"), false;
+    if (!rn__http_arg_int(r, "width", 800, 100, 3000, &a->width) ||
+        !rn__http_arg_int(r, "height", 240, 60, 1500, &a->height))
+        return false;
+    *a = (graph_args_t){ node, source, device, object, format, view, is_if, a->start, a->end,
+                         a->width, a->height };
+    return true;
+}
+
+/* GET /api/v1/graph: queues a render (one at a time, RN_GRAPH_QUEUE_MAX waiting, else 503) and
+ * suspends the request until it is done. */
+static void graph_request(rn_http_req_t *r, const char *arg)
+{
+    (void)arg;
+    rn_http_t *h = r->http;
+    graph_args_t a;
+    if (!graph_args(r, &a))
         return;
+    const char *node = a.node, *source = a.source, *device = a.device, *object = a.object;
+    const char *format = a.format, *view = a.view;
+    bool is_if = a.is_if;
+    int64_t start = a.start, end = a.end, width = a.width, height = a.height;
     char path[4096];
-    int rc = rn_rrd_store_path(c->store, node, source, is_if ? device : "", object, path,
+    int rc = rn_rrd_store_path(rn__http_store(h), node, source, is_if ? device : "", object, path,
                                sizeof path);
     if (rc)
         return rn__http_error(r, 400, "%s: not a valid series name", is_if ? "device" : "object");
@@ -236,10 +260,11 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
                               RN_GRAPH_QUEUE_MAX);
     double speed = NAN;
     rn_latest_series_t ls;
-    if (is_if && c->latest && rn_latest_find(c->latest, node, "if", device, object, &ls) &&
+    rn_latest_t *latest = rn__http_latest(h);
+    if (is_if && latest && rn_latest_find(latest, node, RN_SRC_IF, device, object, &ls) &&
         ls.speed_bps)
         speed = (double)ls.speed_bps;
-    const rn_node_t *n = rn_topology_node(c->topo, node);
+    const rn_node_t *n = rn_topology_node(rn__http_topo(h), node);
     for (size_t k = 0; is_if && isnan(speed) && k < n->n_uplinks; k++)
         if (n->uplinks[k].local.device && !strcmp(n->uplinks[k].local.device, device) &&
             !strcmp(n->uplinks[k].local.ifname, object))
@@ -271,3 +296,8 @@ void rn__graph_request(rn_http_req_t *r, const char *arg)
     rn__http_suspend(r); /* first: a failure below replies through the suspended path */
     start_next(h);
 }
+
+const rn_http_route_t rn_api_graph_routes[] = {
+    { "GET", "/api/v1/graph", false, graph_request },
+    { NULL, NULL, false, NULL },
+};

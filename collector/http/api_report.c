@@ -49,7 +49,8 @@ static void refused(rn_http_req_t *r, int rc)
     rn__http_error(r, 503, "report: %s", strerror(-rc));
 }
 
-void rn__api_report(rn_http_req_t *r, const char *arg)
+/* GET /api/v1/report: see the top of this file. */
+static void api_report(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     static const char *const allowed[] = { "month", "from", "to", "vendor", "format", NULL };
@@ -82,7 +83,7 @@ void rn__api_report(rn_http_req_t *r, const char *arg)
     if (!j)
         return rn__http_error(r, 503, "out of memory");
     j->format = req.format;
-    int rc = rn_report_run(r->http->c, &req, report_done, j);
+    int rc = rn_report_run(rn__http_collector(r->http), &req, report_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
         return refused(r, rc);
@@ -143,7 +144,8 @@ static bool deliver_month(rn_http_req_t *r, json_t *body, char month[8])
     return true;
 }
 
-void rn__api_report_deliver(rn_http_req_t *r, const char *arg)
+/* POST /api/v1/report/deliver (operator): see the top of this file. */
+static void api_report_deliver(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     char month[8];
@@ -158,14 +160,14 @@ void rn__api_report_deliver(rn_http_req_t *r, const char *arg)
         return;
     if (!r->http->events)
         return rn__http_error(r, 503, "event store not available");
-    if (rn_report_monthly_busy(r->http->c))
+    if (rn_report_monthly_busy(rn__http_collector(r->http)))
         return rn__http_error(r, 409, "a monthly report run is in progress; try again when it "
                                       "is done");
     deliver_job_t *j = rn__http_job_new(r, sizeof *j);
     if (!j)
         return rn__http_error(r, 503, "out of memory");
     memcpy(j->month, month, sizeof j->month);
-    int rc = rn_report_monthly_deliver(r->http->c, month, deliver_done, j);
+    int rc = rn_report_monthly_deliver(rn__http_collector(r->http), month, deliver_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
         return refused(r, rc);
@@ -176,3 +178,9 @@ void rn__api_report_deliver(rn_http_req_t *r, const char *arg)
     rn_info("report: delivering the SLA reports of %s again, asked by %s", month, r->token->name);
     rn__http_suspend(r);
 }
+
+const rn_http_route_t rn_api_report_routes[] = {
+    { "GET", "/api/v1/report", false, api_report },
+    { "POST", "/api/v1/report/deliver", false, api_report_deliver }, /* a monthly run again */
+    { NULL, NULL, false, NULL },
+};

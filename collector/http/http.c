@@ -1,5 +1,6 @@
-/* HTTP server core (see http.h): libmicrohttpd on the libuv loop, routing, replies, async jobs
- * with suspend/resume, server-sent events and the dashboard's static files. */
+/* HTTP server core (see http.h): libmicrohttpd on the libuv loop, routing over the route tables
+ * it is given (routes.c; it names no resource itself, see http_int.h), replies, async jobs with
+ * suspend/resume, server-sent events and the dashboard's static files. */
 #include "http/http.h"
 
 #include <ctype.h>
@@ -13,10 +14,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "collector.h"
 #include "http/http_int.h"
 #include "log.h"
-#include "report/report_run.h" /* SLA reports: GET /api/v1/report, POST /api/v1/report/deliver */
 
 #define MAX_SSE_CLIENTS 64
 #define SSE_BUF_MAX (256 * 1024)    /* a client this far behind is dropped */
@@ -384,7 +383,7 @@ static void api_events(rn_http_req_t *r, const char *arg)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     sse_push(cl, "hello", "{}");
-    json_t *st = rn__api_status_json(h);
+    json_t *st = h->site->status_json(h);
     char *s = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
     if (s)
@@ -406,7 +405,7 @@ static void on_sse_timer(uv_timer_t *t)
     rn_http_t *h = t->data;
     if (!h->sse)
         return;
-    json_t *st = rn__api_status_json(h);
+    json_t *st = h->site->status_json(h);
     char *s = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
     if (s)
@@ -505,7 +504,7 @@ static void api_static(rn_http_req_t *r, const char *rel)
     }
     snprintf(j->path, n, "%s/%s", h->cfg->dashboard_dir, rel);
     j->work.data = j;
-    if (uv_queue_work(h->c->loop, &j->work, static_work, static_done) != 0) {
+    if (uv_queue_work(rn__http_loop(h), &j->work, static_work, static_done) != 0) {
         free(j->path);
         j->path = NULL;
         rn__http_job_cancel(&j->job);
@@ -527,51 +526,19 @@ static void api_static_prefix(rn_http_req_t *r, const char *rel)
 
 /* ---------------------------------------------------------------- routing */
 
-static void api_alarm_post(rn_http_req_t *r, const char *rest)
-{
-    const char *slash = strchr(rest, '/');
-    if (slash && strcmp(slash, "/ack") == 0)
-        return rn__db_alarm_ack(r, rest);
-    if (slash && strcmp(slash, "/comment") == 0)
-        return rn__db_alarm_comment(r, rest);
-    rn__http_error(r, 404, "no such endpoint: POST %s (use /api/v1/alarms/{id}/ack or /comment)",
-                   r->path);
-}
-
-typedef void (*handler_fn)(rn_http_req_t *r, const char *arg);
-
-typedef struct {
-    const char *method;
-    const char *path;
-    bool prefix;            /* path is a prefix; the rest is the handler's arg */
-    handler_fn fn;
-} route_t;
-
-static const route_t routes[] = {
-    { "GET", "/api/v1/status", false, rn__api_status },
-    { "GET", "/api/v1/nodes", false, rn__api_nodes },
-    { "GET", "/api/v1/nodes/", true, rn__api_node },
-    { "GET", "/api/v1/links", false, rn__api_links },
-    { "GET", "/api/v1/services", false, rn__api_services },
-    { "GET", "/api/v1/alarms", false, rn__api_alarms },
-    { "POST", "/api/v1/alarms/", true, api_alarm_post },
-    { "GET", "/api/v1/outages", false, rn__db_outages },
-    { "GET", "/api/v1/maintenance", false, rn__db_maintenance_list },
-    { "POST", "/api/v1/maintenance", false, rn__db_maintenance_add },
-    { "DELETE", "/api/v1/maintenance/", true, rn__db_maintenance_delete },
-    { "GET", "/api/v1/series", false, rn__api_series },
-    { "GET", "/api/v1/graph", false, rn__graph_request },
-    { "GET", "/api/v1/report", false, rn__api_report }, /* SLA reports (report_api.c) */
-    { "POST", "/api/v1/report/deliver", false, rn__api_report_deliver }, /* again, by hand */
+/* The server's own resources: the event stream, and the dashboard's files (last in the list). */
+const rn_http_route_t rn_http_events_routes[] = {
     { "GET", "/api/v1/events", false, api_events },
-    { "GET", "/api/v1/assets", false, rn__api_assets }, /* the asset register (api_assets.c) */
-    { "GET", "/api/v1/cctv", false, rn__api_cctv }, /* police station cameras (api_cctv.c) */
-    { "GET", "/metrics", false, rn__metrics },
-    { "GET", "/", false, api_root },
-    { "GET", "/static/", true, api_static_prefix },
+    { NULL, NULL, false, NULL },
 };
 
-static bool path_matches(const route_t *rt, const char *path, const char **arg)
+const rn_http_route_t rn_http_static_routes[] = {
+    { "GET", "/", false, api_root },
+    { "GET", "/static/", true, api_static_prefix },
+    { NULL, NULL, false, NULL },
+};
+
+static bool path_matches(const rn_http_route_t *rt, const char *path, const char **arg)
 {
     size_t n = strlen(rt->path);
     if (rt->prefix ? strncmp(path, rt->path, n) != 0 || !path[n] : strcmp(path, rt->path) != 0)
@@ -587,15 +554,16 @@ static void dispatch(rn_http_req_t *r)
     const char *arg;
     if (r->body_too_big)
         return rn__http_error(r, 413, "body: larger than %d bytes", RN_HTTP_MAX_BODY);
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (!path_matches(&routes[i], r->path, &arg))
-            continue;
-        if (strcmp(routes[i].method, method) == 0)
-            return routes[i].fn(r, arg);
-        if (!strstr(allow, routes[i].method))
-            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
-                     *allow ? ", " : "", routes[i].method);
-    }
+    for (const rn_http_route_t *const *t = r->http->site->tables; *t; t++)
+        for (const rn_http_route_t *rt = *t; rt->method; rt++) {
+            if (!path_matches(rt, r->path, &arg))
+                continue;
+            if (strcmp(rt->method, method) == 0)
+                return rt->fn(r, arg);
+            if (!strstr(allow, rt->method))
+                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                         *allow ? ", " : "", rt->method);
+        }
     if (*allow)
         return rn__http_error(r, 405, "method %s not allowed on %s (allowed: %s)", r->method,
                               r->path, allow);
@@ -631,15 +599,15 @@ static void authenticate(rn_http_req_t *r)
         return;
     a += 7;
     size_t alen = strlen(a);
-    const rn_http_config_t *cfg = r->http->cfg;
-    for (size_t i = 0; i < cfg->n_tokens; i++) {
-        const char *t = cfg->tokens[i].token;
+    const rn_http_t *h = r->http;
+    for (size_t i = 0; i < h->n_tokens; i++) {
+        const char *t = h->tokens[i].token;
         size_t tlen = strlen(t);
         unsigned char diff = (unsigned char)(alen != tlen);
         for (size_t k = 0; k < tlen; k++)
             diff |= (unsigned char)(t[k] ^ (k < alen ? a[k] : 0));
         if (!diff)
-            r->token = &cfg->tokens[i];
+            r->token = &h->tokens[i];
     }
 }
 
@@ -787,6 +755,26 @@ static char *read_pem(const char *path)
     return buf;
 }
 
+/* Reads cfg's certificate and key into h (at start). Returns 0, or -ENOTSUP (no TLS in this
+ * libmicrohttpd) or -EIO (logged; nothing kept). */
+static int load_tls(rn_http_t *h, const rn_http_config_t *cfg)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        rn_error("http: tls: this libmicrohttpd has no TLS support");
+        return -ENOTSUP;
+    }
+    h->tls_cert_pem = read_pem(cfg->tls_cert);
+    h->tls_key_pem = read_pem(cfg->tls_key);
+    if (!h->tls_cert_pem || !h->tls_key_pem) {
+        rn_error("http: tls: cannot read %s", !h->tls_cert_pem ? cfg->tls_cert : cfg->tls_key);
+        free(h->tls_cert_pem);
+        free(h->tls_key_pem);
+        h->tls_cert_pem = h->tls_key_pem = NULL;
+        return -EIO;
+    }
+    return 0;
+}
+
 static void free_http(rn_http_t *h)
 {
     free(h->tls_cert_pem);
@@ -813,13 +801,16 @@ static void on_handle_closed(uv_handle_t *hd)
     try_free(h);
 }
 
-int rn_http_start(rn_collector_t *c, const rn_http_config_t *cfg, rn_http_t **out)
+int rn__http_serve(struct rn_collector *c, const rn_http_config_t *cfg, const rn_http_site_t *site,
+                   rn_http_t **out)
 {
     rn_http_t *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
     h->c = c;
     h->cfg = cfg;
+    h->tokens = cfg->tokens, h->n_tokens = cfg->n_tokens;
+    h->site = site;
     h->started_ms = rn_clock_wall_ms();
     struct sockaddr_storage ss;
     bool v6 = strchr(cfg->listen_host, ':') != NULL;
@@ -834,19 +825,9 @@ int rn_http_start(rn_collector_t *c, const rn_http_config_t *cfg, rn_http_t **ou
     if (v6)
         flags |= MHD_USE_IPv6;
     if (cfg->tls_cert) {
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            rn_error("http: tls: this libmicrohttpd has no TLS support");
+        if ((rc = load_tls(h, cfg)) != 0) {
             free(h);
-            return -ENOTSUP;
-        }
-        h->tls_cert_pem = read_pem(cfg->tls_cert);
-        h->tls_key_pem = read_pem(cfg->tls_key);
-        if (!h->tls_cert_pem || !h->tls_key_pem) {
-            rn_error("http: tls: cannot read %s", !h->tls_cert_pem ? cfg->tls_cert : cfg->tls_key);
-            free(h->tls_cert_pem);
-            free(h->tls_key_pem);
-            free(h);
-            return -EIO;
+            return rc;
         }
         flags |= MHD_USE_TLS;
     }
@@ -875,15 +856,17 @@ int rn_http_start(rn_collector_t *c, const rn_http_config_t *cfg, rn_http_t **ou
         return -EADDRINUSE;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    rc = info ? uv_poll_init(c->loop, &h->poll, info->epoll_fd) : -EINVAL;
+    rc = info ? uv_poll_init(rn__http_loop(h), &h->poll, info->epoll_fd) : -EINVAL;
     if (rc) {
         rn_error("http: cannot watch libmicrohttpd's epoll fd: %s", uv_strerror(rc));
         MHD_stop_daemon(h->mhd);
+        free(h->tls_cert_pem);
+        free(h->tls_key_pem);
         free(h);
         return rc;
     }
-    uv_timer_init(c->loop, &h->timer);
-    uv_timer_init(c->loop, &h->sse_timer);
+    uv_timer_init(rn__http_loop(h), &h->timer);
+    uv_timer_init(rn__http_loop(h), &h->sse_timer);
     h->poll.data = h->timer.data = h->sse_timer.data = h;
     h->handles_open = 3;
     uv_poll_start(&h->poll, UV_READABLE, on_poll);
@@ -895,6 +878,12 @@ int rn_http_start(rn_collector_t *c, const rn_http_config_t *cfg, rn_http_t **ou
             port ? port->port : cfg->listen_port, cfg->n_tokens);
     *out = h;
     return 0;
+}
+
+void rn_http_set_tokens(rn_http_t *h, const rn_http_token_t *tokens, size_t n)
+{
+    if (h)
+        h->tokens = tokens, h->n_tokens = n; /* requests from now on; ones in flight keep theirs */
 }
 
 void rn_http_set_event_store(rn_http_t *h, struct rn_event_store *events)
@@ -909,7 +898,8 @@ void rn_http_close(rn_http_t *h, void (*cb)(void *data), void *data)
         return;
     h->close_cb = cb;
     h->close_data = data;
-    rn__graph_shutdown(h);
+    if (h->site->shutdown)
+        h->site->shutdown(h);
     /* Detach waiting requests from their jobs: the jobs finish and drop their answers. */
     for (rn_http_req_t *r = h->waiting; r; r = r->next) {
         if (r->job)

@@ -34,6 +34,11 @@ typedef struct rn_http rn_http_t;
  * Returns 0 and *out, or a negative error (logged, naming the address). */
 int rn_http_start(struct rn_collector *c, const rn_http_config_t *cfg, rn_http_t **out);
 
+/* Replaces the bearer tokens (SIGHUP): requests that arrive from now on are checked against
+ * tokens[0..n). Borrowed, and the old ones too: a request or job in flight keeps a pointer to its
+ * token, so both must stay valid until the server is closed. */
+void rn_http_set_tokens(rn_http_t *h, const rn_http_token_t *tokens, size_t n);
+
 /* Gives the server the event store (NULL: none; alarms then come from the engine alone, and
  * writes, outages and maintenance answer 503). Borrowed: call again with NULL before closing it. */
 void rn_http_set_event_store(rn_http_t *h, struct rn_event_store *events);

@@ -1,7 +1,7 @@
 /* Internals shared by the HTTP server's files: http.c (server, routing, SSE, static files),
  * http_parse.c (parsers of request input: integers, ids, times, the Host header), api.c
  * (answers from memory), api_db.c (answers from the event store), api_alarms.c (alarm lists:
- * GET /api/v1/alarms, merging and grouping), graph.c (librrd renders) and metrics_text.c
+ * GET /api/v1/alarms, merging and grouping), api_graph.c (librrd renders), metrics_text.c
  * (/metrics). Not a public header.
  *
  * It includes neither alarm.h nor event_store.h: api_db.c and api_alarms.c are the files that
@@ -10,7 +10,21 @@
  *
  * A request is answered exactly once: a handler either replies (rn__http_reply / _json /
  * _error) or starts a job and suspends the connection (rn__http_job_new + rn__http_suspend);
- * the job's callback replies later (or drops the answer when the request is gone). */
+ * the job's callback replies later (or drops the answer when the request is gone).
+ *
+ * Routes: the server (http.c) knows no resource. Each resource file exports a route table
+ * (rn_api_*_routes, below) whose handlers are static in it; routes.c, the one file that knows
+ * them all, hands the list of tables to the server (rn__http_serve) along with the two hooks the
+ * server needs of its resources (the events stream's status, stopping graph renders). So
+ * http.c -> resources is no edge: the resources call the server's helpers, never the reverse.
+ *
+ * The collector: the resources do not read rn_collector_t (collector.h). They ask the accessors
+ * below (rn__http_topo, rn__http_alarms, ...), defined in collector_view.c, the one file of this
+ * folder that reads its fields (api.c and metrics_text.c still include collector.h, for the
+ * per-node counters of rn_node_state_t). Accessors rather than a struct of pointers copied at
+ * start, because the collector replaces some of them while running (the topology on reload, the
+ * RRD store and the latest cache set to NULL while closing); api_report.c hands the collector on,
+ * opaque, to report_run.h, whose functions take it. */
 #ifndef RN_HTTP_INT_H
 #define RN_HTTP_INT_H
 
@@ -23,8 +37,15 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "topology.h"
 
+struct rn_alarm_engine;
+struct rn_assets;
+struct rn_cctv;
 struct rn_collector;
+struct rn_latest;
+struct rn_node_state;
+struct rn_rrd_store;
 struct rn_event_store;
 struct rn_sse_client;
 struct rn_graph_job;
@@ -57,8 +78,11 @@ typedef struct rn_http_job {
 } rn_http_job_t;
 
 struct rn_http {
-    struct rn_collector *c;
+    struct rn_collector *c;       /* read only through the accessors (collector_view.c) */
     const rn_http_config_t *cfg;
+    const rn_http_token_t *tokens; /* cfg's, or the last rn_http_set_tokens (SIGHUP) */
+    size_t n_tokens;
+    const struct rn_http_site *site; /* the route tables and hooks (routes.c) */
     struct rn_event_store *events;
     struct MHD_Daemon *mhd;
     uv_poll_t poll;
@@ -152,27 +176,84 @@ int rn__http_host_allowed(const char *host, const char *listen_host, char *const
  * at fclose. Returns NULL when out of memory. */
 FILE *rn__http_text_open(char **buf, size_t *len);
 
+/* --- routes: what each resource file answers (docs/api.md) --- */
+/* Answers r (exactly once, see above); arg is the path after a prefix route's path ("" for an
+ * exact one). */
+typedef void (*rn_http_handler_fn)(rn_http_req_t *r, const char *arg);
+
+/* One route. A request goes to the first route, over the tables in the order routes.c gives
+ * them, whose path matches and whose method is the request's (HEAD counts as GET); a path that
+ * matches only under other methods is 405 (naming them, in table order), none at all 404.
+ * Authorization is the handler's, not the table's: the writes refuse unknown query parameters
+ * (400) before a request without an operator token (rn__http_need_writer: 401/403), and POST
+ * /api/v1/alarms/{id}/other is 404 whatever the token. */
+typedef struct rn_http_route {
+    const char *method;      /* "GET", "POST", "DELETE"; NULL ends a table */
+    const char *path;
+    bool prefix;             /* path is a prefix; a match needs at least one byte after it */
+    rn_http_handler_fn fn;
+} rn_http_route_t;
+
+/* The route tables, each ended by an entry with method NULL. */
+extern const rn_http_route_t rn_api_routes[];         /* status, nodes, links, services, series */
+extern const rn_http_route_t rn_api_alarms_routes[];  /* GET /api/v1/alarms (api_alarms.c) */
+extern const rn_http_route_t rn_api_db_routes[];      /* outages, maintenance, alarm writes */
+extern const rn_http_route_t rn_api_graph_routes[];   /* GET /api/v1/graph */
+extern const rn_http_route_t rn_api_report_routes[];  /* SLA reports */
+extern const rn_http_route_t rn_api_assets_routes[];  /* the asset register */
+extern const rn_http_route_t rn_api_cctv_routes[];    /* police station cameras */
+extern const rn_http_route_t rn_api_metrics_routes[]; /* /metrics */
+extern const rn_http_route_t rn_http_events_routes[]; /* /api/v1/events (http.c) */
+extern const rn_http_route_t rn_http_static_routes[]; /* /, /static/ (http.c) */
+
+/* Every table above, in the order tried, NULL-terminated (routes.c). */
+extern const rn_http_route_t *const rn_http_tables[];
+
+/* What the server needs of its resources (routes.c fills it). */
+typedef struct rn_http_site {
+    const rn_http_route_t *const *tables; /* NULL-terminated, in priority order */
+    json_t *(*status_json)(rn_http_t *h); /* the events stream's "status" (new reference) */
+    void (*shutdown)(rn_http_t *h);       /* at close, before the connections end; may be NULL */
+} rn_http_site_t;
+
+/* rn_http_start with the resources of site (borrowed: it must outlive the server). Returns 0
+ * and *out, or a negative error (logged). (http.c) */
+int rn__http_serve(struct rn_collector *c, const rn_http_config_t *cfg, const rn_http_site_t *site,
+                   rn_http_t **out);
+
+/* --- the collector, as the resources see it (collector_view.c) --- */
+/* Each reads the collector's field at the time of the call: see the comment at the top. */
+uv_loop_t *rn__http_loop(const rn_http_t *h);
+const rn_topology_t *rn__http_topo(const rn_http_t *h);
+struct rn_alarm_engine *rn__http_alarms(const rn_http_t *h);
+struct rn_latest *rn__http_latest(const rn_http_t *h);      /* NULL while closing */
+struct rn_rrd_store *rn__http_store(const rn_http_t *h);    /* NULL while closing */
+const struct rn_assets *rn__http_assets(const rn_http_t *h); /* NULL: no register */
+/* Inventory frames dropped as naming a node their agent does not speak for. */
+uint64_t rn__http_assets_foreign(const rn_http_t *h);
+const struct rn_cctv *rn__http_cctv(const rn_http_t *h);     /* NULL: no cameras */
+/* The per-node state (collector.h's rn_node_state_t; read, never kept), a list by ->next. */
+const struct rn_node_state *rn__http_node_states(const rn_http_t *h);
+/* Agents connected now: sessions that named their node and are not closing. */
+size_t rn__http_agents_connected(const rn_http_t *h);
+/* Whether the collector stopped reading from agents because the RRD store is behind. */
+bool rn__http_reading_paused(const rn_http_t *h);
+/* The collector itself, opaque, for report_run.h's functions, which take it. */
+struct rn_collector *rn__http_collector(const rn_http_t *h);
+/* Reloads the engine's maintenance windows from the event store (after a delete); the engine
+ * may be replaced. Returns 0 or a negative error. */
+int rn__http_reload_maintenance(rn_http_t *h);
+
 /* --- answers from memory (api.c) --- */
-void rn__api_status(rn_http_req_t *r, const char *arg);
-void rn__api_nodes(rn_http_req_t *r, const char *arg);
-void rn__api_node(rn_http_req_t *r, const char *id);
-void rn__api_links(rn_http_req_t *r, const char *arg);
-void rn__api_services(rn_http_req_t *r, const char *arg);
-void rn__api_series(rn_http_req_t *r, const char *arg);
-void rn__api_alarms(rn_http_req_t *r, const char *arg);
-/* GET /api/v1/assets (api_assets.c), and the register's alarms up now appended to out. */
-void rn__api_assets(rn_http_req_t *r, const char *arg);
-void rn__api_cctv(rn_http_req_t *r, const char *arg); /* police station cameras (api_cctv.c) */
-struct rn_assets;
+/* The register's alarms up now appended to out (api_assets.c). */
 void rn__api_asset_alarms(const struct rn_assets *reg, json_t *out);
+/* The Status object of GET /api/v1/status, also the events stream's "status" (new reference). */
 json_t *rn__api_status_json(struct rn_http *h);
 /* Every published alarm of the engine as Alarm objects (flat, root_id set), roots first. */
 json_t *rn__api_engine_alarms(struct rn_http *h, const char *node);
 /* Tells the engine of a maintenance window. Returns 0 or -ENOMEM. */
 int rn__api_set_maintenance(struct rn_http *h, const char *entity, int64_t start_ms,
                             int64_t end_ms);
-/* Reloads the engine's maintenance windows from the event store (after a delete). */
-int rn__api_reload_maintenance(struct rn_http *h);
 /* Whether entity is a node id or circuit of the topology. */
 bool rn__api_entity_known(struct rn_http *h, const char *entity);
 /* The circuits of node's uplinks as a JSON array of strings (new reference). */
@@ -189,12 +270,6 @@ void rn__json_put_str(FILE *f, const char *s);
 
 /* Completes a node's answer (node: taken) with its alarms and outages, then replies. */
 void rn__db_node(rn_http_req_t *r, const char *id, json_t *node);
-void rn__db_outages(rn_http_req_t *r, const char *arg);
-void rn__db_maintenance_list(rn_http_req_t *r, const char *arg);
-void rn__db_maintenance_add(rn_http_req_t *r, const char *arg);
-void rn__db_maintenance_delete(rn_http_req_t *r, const char *arg);
-void rn__db_alarm_ack(rn_http_req_t *r, const char *arg);
-void rn__db_alarm_comment(rn_http_req_t *r, const char *arg);
 /* Records an operator write of r's token in the audit log. detail may be NULL. */
 void rn__db_audit(rn_http_req_t *r, const char *action, const char *detail);
 /* Groups a flat array of Alarm objects (taken) into roots with "symptoms", newest root first,
@@ -204,18 +279,19 @@ json_t *rn__api_group_alarms(json_t *flat, int64_t limit);
  * store: the engine's root, impact, text, severity, type and planned win; alarms the store has
  * not written yet are appended when add_missing. (api_alarms.c, O(n).) */
 void rn__db_merge_engine(struct rn_http *h, json_t *flat, bool add_missing, const char *node);
-/* The store keeps severities as text ("critical", "S1", "1", ...); the API speaks 1..3. */
-int rn__db_severity_num(const char *s);
+/* The name of a stored alarm type in the vocabulary (collector/alarm/alarm.h), whatever spelling
+ * the row holds ("link down" is "link_down"); an unknown word as it is. (api.c) */
+const char *rn__api_type_name(const char *stored);
+/* The API's 1..3 of a stored severity ("S1", "critical", "1", ...; 3 when unknown). (api.c) */
+int rn__api_severity_num(const char *stored);
 
 /* Jobs queued in the event store (0 without one), for /metrics. */
 size_t rn__db_pending(struct rn_http *h);
 
 /* --- graphs (graph.c) and /metrics (metrics_text.c) --- */
-void rn__graph_request(rn_http_req_t *r, const char *arg);
 /* Drops queued renders (their requests get 503) and cancels the one queued on the pool; one
  * already rendering finishes, and the server waits for it (rn_http_close). */
 void rn__graph_shutdown(struct rn_http *h);
-void rn__metrics(rn_http_req_t *r, const char *arg);
 /* Builds the exposition text (malloc'd) into *out; openmetrics selects that dialect. */
 int rn__metrics_text(struct rn_http *h, bool openmetrics, char **out, size_t *len);
 

@@ -19,7 +19,7 @@
 #include "http/http_int.h"
 #include "series/latest.h"
 #include "metrics.h"
-#include "ingest/session.h"
+#include "sources.h"
 
 typedef struct {
     FILE *f;
@@ -55,12 +55,12 @@ static int cmp_str(const void *a, const void *b)
 
 static void nodes(out_t *o)
 {
-    rn_collector_t *c = o->h->c;
+    const rn_topology_t *t = rn__http_topo(o->h);
     char a[512], b[128], d[512];
     family(o, "rajnet_node_up", "gauge",
            "1 if the node is reachable (up or degraded), 0 if down, silent or unknown");
-    for (size_t i = 0; i < c->topo->n_nodes; i++) {
-        const rn_node_t *n = &c->topo->nodes[i];
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const rn_node_t *n = &t->nodes[i];
         rn_alarm_status_t s = o->v.node[i];
         fprintf(o->f, "rajnet_node_up{node=\"%s\",tier=\"%s\",district=\"%s\"}",
                 rn__http_label(n->id, a, sizeof a), rn__http_label(n->tier, b, sizeof b),
@@ -70,17 +70,17 @@ static void nodes(out_t *o)
     family(o, "rajnet_node_agent_connected", "gauge", "1 if the node's agent is connected");
     /* the connected agents' ids, sorted: a walk of the node list per node was O(nodes x agents) */
     size_t n_conn = 0;
-    for (const rn_node_state_t *st = c->nodes; st; st = st->next)
+    for (const rn_node_state_t *st = rn__http_node_states(o->h); st; st = st->next)
         n_conn += st->session != NULL;
     const char **conn = malloc((n_conn ? n_conn : 1) * sizeof *conn);
     n_conn = 0;
-    for (const rn_node_state_t *st = c->nodes; conn && st; st = st->next)
+    for (const rn_node_state_t *st = rn__http_node_states(o->h); conn && st; st = st->next)
         if (st->session)
             conn[n_conn++] = st->id;
     if (conn)
         qsort(conn, n_conn, sizeof *conn, cmp_str);
-    for (size_t i = 0; i < c->topo->n_nodes; i++) {
-        const char *id = c->topo->nodes[i].id;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const char *id = t->nodes[i].id;
         fprintf(o->f, "rajnet_node_agent_connected{node=\"%s\"}", rn__http_label(id, a, sizeof a));
         value(o, conn && bsearch(&id, conn, n_conn, sizeof *conn, cmp_str) != NULL);
     }
@@ -100,7 +100,7 @@ static bool link_degraded(rn_alarm_status_t s)
 /* Writes family name's line for every link: its circuit, vendor and node, and one(status). */
 static void link_family(out_t *o, const char *name, bool (*one)(rn_alarm_status_t))
 {
-    const rn_topology_t *t = o->h->c->topo;
+    const rn_topology_t *t = rn__http_topo(o->h);
     char a[512], b[128], d[512];
     for (size_t i = 0; i < t->n_nodes; i++)
         for (size_t k = 0; k < t->nodes[i].n_uplinks; k++) {
@@ -114,7 +114,7 @@ static void link_family(out_t *o, const char *name, bool (*one)(rn_alarm_status_
 
 static void links(out_t *o)
 {
-    const rn_topology_t *t = o->h->c->topo;
+    const rn_topology_t *t = rn__http_topo(o->h);
     char a[512], d[512];
     family(o, "rajnet_link_up", "gauge", "1 if the link is up (degraded and flapping count as up)");
     link_family(o, "rajnet_link_up", link_up);
@@ -143,8 +143,8 @@ static void series_pass(void *ctx, const rn_latest_series_t *s)
 {
     pass_t *p = ctx;
     FILE *f = p->o->f;
-    bool icmp = !strcmp(s->source, "icmp") && s->n >= RN_ICMP_N;
-    bool ifs = !strcmp(s->source, "if") && s->n >= RN_IF_N;
+    bool icmp = !strcmp(s->source, RN_SRC_ICMP) && s->n >= RN_ICMP_N;
+    bool ifs = !strcmp(s->source, RN_SRC_IF) && s->n >= RN_IF_N;
     char ab[512], bb[512], db[512];
     const char *a = rn__http_label(s->node, ab, sizeof ab);
     const char *b = rn__http_label(s->object, bb, sizeof bb);
@@ -202,7 +202,7 @@ static void series_pass(void *ctx, const rn_latest_series_t *s)
 
 static void latest(out_t *o)
 {
-    rn_latest_t *l = o->h->c->latest;
+    rn_latest_t *l = rn__http_latest(o->h);
     static const struct { int which; const char *name, *type, *help; } fams[] = {
         { P_RTT, "rajnet_probe_rtt_seconds", "gauge",
           "Round-trip time of the last probe round (stat: min, avg, max)" },
@@ -233,19 +233,16 @@ static void count_alarm(void *ctx, const rn_alarm_t *a)
 static void collector_health(out_t *o)
 {
     rn_http_t *h = o->h;
-    rn_collector_t *c = h->c;
-    size_t sev[4] = { 0 }, agents = 0;
+    size_t sev[4] = { 0 }, agents = rn__http_agents_connected(h);
     uint64_t batches = 0, samples = 0, too_old = 0, failed = 0, dups = 0, noted = 0, stale = 0;
     uint64_t future = 0, over_cap = 0, unplanned = 0, refused = 0;
-    rn_alarm_foreach(c->alarms, count_alarm, sev);
+    rn_alarm_foreach(rn__http_alarms(h), count_alarm, sev);
     family(o, "rajnet_alarms_active", "gauge", "Published alarms not cleared, by severity (1 worst)");
     for (int s = 1; s <= 3; s++) {
         fprintf(o->f, "rajnet_alarms_active{severity=\"%d\"}", s);
         value(o, (double)sev[s]);
     }
-    for (rn_session_t *s = c->sessions; s; s = s->next)
-        agents += s->node && !s->closing;
-    for (rn_node_state_t *n = c->nodes; n; n = n->next) {
+    for (const rn_node_state_t *n = rn__http_node_states(h); n; n = n->next) {
         batches += n->batches;
         samples += n->samples;
         too_old += n->too_old;
@@ -256,8 +253,10 @@ static void collector_health(out_t *o)
         unplanned += n->ingest.unplanned;
         refused += n->ingest.refused;
     }
-    if (c->latest)
-        rn_latest_counts(c->latest, &noted, &stale);
+    rn_latest_t *latest = rn__http_latest(h);
+    rn_rrd_store_t *store = rn__http_store(h);
+    if (latest)
+        rn_latest_counts(latest, &noted, &stale);
     const union MHD_DaemonInfo *ci =
         h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
     const struct { const char *name, *type, *help; double v; } m[] = {
@@ -283,11 +282,11 @@ static void collector_health(out_t *o)
           "Batches not stored (e.g. a full disk): not acked, so their agents send them again",
           (double)refused },
         { "rajnet_collector_store_queue_depth", "gauge", "Batches queued for the RRD writer",
-          (double)(c->store ? rn_rrd_store_pending(c->store) : 0) },
+          (double)(store ? rn_rrd_store_pending(store) : 0) },
         { "rajnet_collector_event_store_queue_depth", "gauge",
           "Jobs queued for the event store (SQLite)", (double)rn__db_pending(h) },
         { "rajnet_collector_reading_paused", "gauge", "1 while reading from agents is paused (RRD backpressure)",
-          (double)c->reading_paused },
+          (double)rn__http_reading_paused(h) },
         { "rajnet_collector_latest_stale_samples_total", "counter",
           "Samples not newer than their series' latest (spool replays)", (double)stale },
         { "rajnet_collector_http_requests_total", "counter", "HTTP requests received",
@@ -379,7 +378,7 @@ int rn__metrics_text(rn_http_t *h, bool openmetrics, char **out, size_t *len)
     if (!f)
         return -ENOMEM;
     out_t o = { f, openmetrics, h, { 0 } };
-    if (rn_alarm_view_take(h->c->alarms, &o.v) != 0) {
+    if (rn_alarm_view_take(rn__http_alarms(h), &o.v) != 0) {
         fclose(f);
         free(buf);
         return -ENOMEM;
@@ -399,7 +398,8 @@ int rn__metrics_text(rn_http_t *h, bool openmetrics, char **out, size_t *len)
     return 0;
 }
 
-void rn__metrics(rn_http_req_t *r, const char *arg)
+/* GET /metrics: Prometheus text, or OpenMetrics when the client's Accept asks for it. */
+static void metrics(rn_http_req_t *r, const char *arg)
 {
     (void)arg;
     if (!rn__http_args_only(r, NULL))
@@ -415,3 +415,8 @@ void rn__metrics(rn_http_req_t *r, const char *arg)
                       : "text/plain; version=0.0.4; charset=utf-8",
                    text, len);
 }
+
+const rn_http_route_t rn_api_metrics_routes[] = {
+    { "GET", "/metrics", false, metrics },
+    { NULL, NULL, false, NULL },
+};

@@ -1,4 +1,4 @@
-/* Ingest checks on an agent's batches (see ingest.h). */
+/* Ingest checks on an agent's batches, and the per-node state (see ingest.h). */
 #include "ingest/ingest.h"
 
 #include <errno.h>
@@ -166,4 +166,39 @@ void rn_ingest_node_replan(rn_ingest_node_t *g)
 void rn_ingest_node_free(rn_ingest_node_t *g)
 {
     rn_ingest_node_replan(g);
+}
+
+/* A list, not a hash: a few hundred agents, and the lookups that matter (hello, a store
+ * completion) hold the entry itself after the first; listings sort a copy (http/api.c). */
+rn_node_state_t *rn_ingest_state_find(rn_node_state_t *list, const char *id)
+{
+    for (rn_node_state_t *n = list; n; n = n->next)
+        if (strcmp(n->id, id) == 0)
+            return n;
+    return NULL;
+}
+
+rn_node_state_t *rn_ingest_state_get(rn_node_state_t **list, const char *id)
+{
+    rn_node_state_t *n = rn_ingest_state_find(*list, id);
+    if (n)
+        return n;
+    if (!(n = calloc(1, sizeof *n)) || !(n->id = strdup(id))) {
+        free(n);
+        return NULL;
+    }
+    n->next = *list;
+    *list = n;
+    return n;
+}
+
+void rn_ingest_states_free(rn_node_state_t **list)
+{
+    while (*list) {
+        rn_node_state_t *n = *list;
+        *list = n->next;
+        free(n->id);
+        rn_ingest_node_free(&n->ingest);
+        free(n);
+    }
 }

@@ -1,5 +1,5 @@
-/* Ingest checks on an agent's batches, kept apart from session.c so they can be tested without
- * a TLS session (tests/unit/collector/test_ingest.c):
+/* Ingest checks on an agent's batches and the state kept per node, kept apart from session.c
+ * so they can be tested without a TLS session (tests/unit/collector/test_ingest.c):
  *
  *  - samples stamped later than now + max_future_skew_s are dropped, not stored: one burst from
  *    an agent whose clock runs ahead would move its RRD files' last update (and the alarm
@@ -21,6 +21,7 @@
 #include "wire.h"
 
 struct rn_plan_series; /* collector/ingest/plan.h */
+struct rn_session;     /* collector/ingest/session.h */
 
 /* Distinct series one node may feed. The largest plan (a district hub: a few devices of 48
  * ports, its blocks' probe targets, services, captures, extra OIDs) is well under 1000; 4096
@@ -31,7 +32,7 @@ struct rn_plan_series; /* collector/ingest/plan.h */
  * RN_NODE_MAX_IN_STORE batches in the store at once, plus those read before a pause). */
 #define RN_INGEST_ACK_WINDOW 64
 
-/* What ingest keeps per node (inside rn_node_state_t; zero-initialised; free with
+/* What ingest keeps per node (inside rn_node_state_t below; zero-initialised; free with
  * rn_ingest_node_free). */
 typedef struct {
     uint64_t done[RN_INGEST_ACK_WINDOW]; /* stored seqs above the node's acked_seq; 0 = free */
@@ -39,16 +40,45 @@ typedef struct {
     uint64_t over_cap;         /* samples dropped: a new series past RN_INGEST_MAX_SERIES */
     uint64_t unplanned;        /* samples dropped: a series the node's plan does not ask for */
     uint64_t unplanned_unlogged; /* unplanned samples dropped since the last line logged */
-    int64_t unplanned_logged_ms; /* when that line was logged (one per 10 s at most) */
+    int64_t unplanned_logged_ms; /* when that line was logged (monotonic; one per 10 s at most) */
     uint64_t refused;          /* batches the store refused (not acked; sent again) */
     uint64_t refused_at_log;   /* refused when the last line was logged (one per 10 s at most) */
-    int64_t refused_logged_ms;
+    int64_t refused_logged_ms; /* when (monotonic clock, ms) */
     struct rn_plan_series *plan; /* the series the node's plan asks for; NULL: not built yet */
     uint64_t future_unlogged;  /* future samples dropped since the last line logged */
-    int64_t future_logged_ms;  /* when that line was logged (one per 10 s at most) */
+    int64_t future_logged_ms;  /* when that line was logged (monotonic; one per 10 s at most) */
     char **series;             /* open-addressing set of "source\x1f" "device\x1f" "object" */
     size_t n_series, cap_series;
 } rn_ingest_node_t;
+
+/* What the collector knows of one node whose agent said hello. Entries live as long as the
+ * collector (the context keeps the list and frees it with rn_ingest_states_free), so a store
+ * completion can always find its node, even across a topology reload or a reconnect. */
+typedef struct rn_node_state {
+    char *id;
+    uint64_t acked_seq;        /* every batch <= this is in the RRD files */
+    uint64_t submitted_seq;    /* every batch <= this is stored or being stored */
+    uint64_t batches, samples, too_old, failed, duplicates;
+    int64_t last_seen_ms;      /* wall clock of the last frame from its agent (API, alarm engine) */
+    int64_t heard_mono_ms;     /* monotonic clock of that frame, for "silent": 0 = never */
+    bool silent_logged;
+    unsigned in_store;         /* its batches queued in the RRD store, not yet written */
+    rn_ingest_node_t ingest;   /* future stamps, series cap, stored batches above acked_seq */
+    struct rn_session *session; /* the agent's current connection, or NULL */
+    struct rn_node_state *next;
+} rn_node_state_t;
+
+/* A node's session stops reading while the node has this many batches queued in the RRD store,
+ * so one fast agent cannot fill the queue and starve the others: each pause ends with the
+ * readiest sessions reading first. */
+#define RN_NODE_MAX_IN_STORE 2
+
+/* The one lookup of a node's state by id (the context, its HTTP API and its sessions all use
+ * it). find: returns the entry of id in list, or NULL. get: the same, creating it at the head
+ * of *list when missing; NULL on allocation failure. free: frees every entry, *list ends NULL. */
+rn_node_state_t *rn_ingest_state_find(rn_node_state_t *list, const char *id);
+rn_node_state_t *rn_ingest_state_get(rn_node_state_t **list, const char *id);
+void rn_ingest_states_free(rn_node_state_t **list);
 
 /* Notes batch seq as stored for a node whose contiguous ack is acked. Returns the new
  * contiguous ack: acked + 1 (or seq) advanced through every remembered stored batch after it. A

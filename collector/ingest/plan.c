@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources.h"
 #include "wire.h"
 
 /* The plan borrows every string from the topology; only the arrays are its own. */
@@ -70,6 +71,38 @@ static void add_extras(const rn_device_t *d, Rn__Device *out, plan_parts_t *p, s
 static bool agentless_child_of(const rn_node_t *c, const rn_node_t *n)
 {
     return c->parent == n && !c->agent;
+}
+
+/* Returns the k-th node whose police stations n's agent probes: n itself first (when it runs an
+ * agent), then its agentless children in topology order, as it polls their devices; NULL past
+ * the last. */
+static const rn_node_t *station_node(const rn_topology_t *topo, const rn_node_t *n, size_t k)
+{
+    if (n->agent && k-- == 0)
+        return n;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (agentless_child_of(&topo->nodes[i], n) && k-- == 0)
+            return &topo->nodes[i];
+    return NULL;
+}
+
+/* Returns how many cameras n's agent probes (station_node). */
+static size_t camera_count(const rn_topology_t *topo, const rn_node_t *n)
+{
+    size_t cams = 0;
+    const rn_node_t *m;
+    for (size_t k = 0; (m = station_node(topo, n, k)); k++)
+        for (size_t s = 0; s < m->n_stations; s++)
+            cams += m->stations[s].n_cameras + (m->stations[s].nvr != NULL);
+    return cams;
+}
+
+/* Returns the address of camera c of station st, where c == st->n_cameras is its NVR (probed
+ * as a camera named RN_TOPOLOGY_NVR, after the cameras), or NULL past the last. */
+static const char *camera_addr(const rn_station_t *st, size_t c, const char **name)
+{
+    *name = c < st->n_cameras ? st->cameras[c].name : RN_TOPOLOGY_NVR;
+    return c < st->n_cameras ? st->cameras[c].addr : c == st->n_cameras ? st->nvr : NULL;
 }
 
 /* The devices: node n's own (Plan.devices), then those of its agentless children
@@ -182,11 +215,9 @@ static void add_target(plan_parts_t *p, const rn_topology_t *topo, const rn_node
  * Returns 0 or -ENOMEM. */
 static int add_targets(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
-    size_t max = 2, cams = 0;
+    size_t max = 2, cams = camera_count(topo, n); /* police station cameras */
     for (size_t i = 0; i < topo->n_nodes; i++)
         max += topo->nodes[i].parent == n;
-    for (size_t s = 0; n->agent && s < n->n_stations; s++) /* police station cameras */
-        cams += n->stations[s].n_cameras;
     p->targets = calloc(max + cams, sizeof *p->targets);
     p->target_ptrs = calloc(max + cams, sizeof *p->target_ptrs);
     p->camera_targets = calloc(cams ? cams : 1, sizeof *p->camera_targets);
@@ -200,20 +231,24 @@ static int add_targets(const rn_topology_t *topo, const rn_node_t *n, plan_parts
     for (size_t i = 0; i < topo->n_nodes; i++)
         if (topo->nodes[i].parent == n)
             add_target(p, topo, n, &topo->nodes[i], true);
-    /* police station cameras, last: "cam:<station>:<camera>", a name no node id can have, so
-     * the alarm engine (which maps targets to nodes) ignores it; no SLA limits */
-    for (size_t s = 0, k = 0; n->agent && s < n->n_stations; s++)
-        for (size_t c = 0; c < n->stations[s].n_cameras; c++, k++) {
-            Rn__IcmpTarget *t = &p->targets[p->plan.n_icmp];
-            rn__icmp_target__init(t);
-            snprintf(p->camera_targets[k], sizeof p->camera_targets[k], "cam:%s:%s",
-                     n->stations[s].name, n->stations[s].cameras[c].name);
-            t->name = p->camera_targets[k];
-            t->addr = n->stations[s].cameras[c].addr;
-            t->has_count = 1;
-            t->count = topo->settings.probe_count;
-            p->target_ptrs[p->plan.n_icmp++] = t;
-        }
+    /* police station cameras, last (n's own, then its agentless children's: station names are
+     * unique in the topology): "cam:<station>:<camera>", a name no node id can have, so the
+     * alarm engine (which maps targets to nodes) ignores it; no SLA limits */
+    const rn_node_t *m;
+    const char *name, *addr;
+    for (size_t j = 0, k = 0; (m = station_node(topo, n, j)); j++)
+        for (size_t s = 0; s < m->n_stations; s++)
+            for (size_t c = 0; (addr = camera_addr(&m->stations[s], c, &name)); c++, k++) {
+                Rn__IcmpTarget *t = &p->targets[p->plan.n_icmp];
+                rn__icmp_target__init(t);
+                snprintf(p->camera_targets[k], sizeof p->camera_targets[k], "cam:%s:%s",
+                         m->stations[s].name, name);
+                t->name = p->camera_targets[k];
+                t->addr = (char *)addr;
+                t->has_count = 1;
+                t->count = topo->settings.probe_count;
+                p->target_ptrs[p->plan.n_icmp++] = t;
+            }
     return 0;
 }
 
@@ -270,9 +305,9 @@ static int add_services(const rn_topology_t *topo, const rn_node_t *n, plan_part
             if (ep->node && strcmp(ep->node, n->id) == 0)
                 continue; /* a node does not probe what it hosts */
             for (size_t k = 0; ep->addr && k < ep->n_tcp; k++)
-                add_service(p, sv, ep, "tcp", ep->tcp[k]);
+                add_service(p, sv, ep, RN_SRC_TCP, ep->tcp[k]);
             if (ep->url)
-                add_service(p, sv, ep, "http", 0);
+                add_service(p, sv, ep, RN_SRC_HTTP, 0);
         }
     }
     return 0;
@@ -362,27 +397,31 @@ static int add_echo_peers(const rn_topology_t *topo, const rn_node_t *n, plan_pa
     return 0;
 }
 
-/* Police station cameras (agent/rtsp_probe.h): every camera of node n's stations, on the RTSP
- * port. The topology allows stations only at nodes with an agent. Returns 0 or -ENOMEM. */
-static int add_cameras(const rn_node_t *n, plan_parts_t *p)
+/* Police station cameras (agent/rtsp_probe.h): every camera of the stations n's agent probes
+ * (station_node), and each station's NVR as a camera named RN_TOPOLOGY_NVR, on the RTSP port;
+ * an agentless child's carry its id (Camera.node), so their samples are stored and judged as
+ * that child's. Returns 0 or -ENOMEM. */
+static int add_cameras(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
-    size_t max = 0;
-    for (size_t s = 0; s < n->n_stations; s++)
-        max += n->stations[s].n_cameras;
+    size_t max = camera_count(topo, n);
     p->cameras = calloc(max ? max : 1, sizeof *p->cameras);
     p->camera_ptrs = calloc(max ? max : 1, sizeof *p->camera_ptrs);
     if (!p->cameras || !p->camera_ptrs)
         return -ENOMEM;
     p->plan.cameras = p->camera_ptrs;
-    for (size_t s = 0; n->agent && s < n->n_stations; s++)
-        for (size_t c = 0; c < n->stations[s].n_cameras; c++) {
-            Rn__Camera *cam = &p->cameras[p->plan.n_cameras];
-            rn__camera__init(cam);
-            cam->station = n->stations[s].name;
-            cam->name = n->stations[s].cameras[c].name;
-            cam->addr = n->stations[s].cameras[c].addr;
-            p->camera_ptrs[p->plan.n_cameras++] = cam;
-        }
+    const rn_node_t *m;
+    const char *name, *addr;
+    for (size_t k = 0; (m = station_node(topo, n, k)); k++)
+        for (size_t s = 0; s < m->n_stations; s++)
+            for (size_t c = 0; (addr = camera_addr(&m->stations[s], c, &name)); c++) {
+                Rn__Camera *cam = &p->cameras[p->plan.n_cameras];
+                rn__camera__init(cam);
+                cam->station = m->stations[s].name;
+                cam->name = (char *)name;
+                cam->addr = (char *)addr;
+                cam->node = m == n ? NULL : m->id;
+                p->camera_ptrs[p->plan.n_cameras++] = cam;
+            }
     return 0;
 }
 
@@ -398,7 +437,7 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     add_capture(topo, n, p); /* VC capture */
     if (add_echo_peers(topo, n, p) != 0) /* UDP echo */
         return -ENOMEM;
-    if (add_cameras(n, p) != 0) /* police station cameras */
+    if (add_cameras(topo, n, p) != 0) /* police station cameras */
         return -ENOMEM;
     return add_services(topo, n, p);
 }
@@ -474,7 +513,7 @@ const rn_node_t *rn_plan_agentless_child(const rn_topology_t *topo, const char *
 
 /* The sources of one capture's samples, each with the capture's name as its object: VC media and
  * handshake times (agent/vc_quality.h), and the capture's own packet counters. */
-static const char *const capture_sources[] = { "rtp", "tcphs", "pcap" };
+static const char *const capture_sources[] = { RN_SRC_RTP, RN_SRC_TCPHS, RN_SRC_PCAP };
 
 /* The series keys, sorted: node, source, device, object joined by SEP ("if" with object ""). */
 struct rn_plan_series {
@@ -512,7 +551,7 @@ static int add_device_keys(rn_plan_series_t *s, const Rn__Plan *plan)
         const Rn__Device *d = i < plan->n_devices ? plan->devices[i]
                                                   : plan->child_devices[i - plan->n_devices];
         const char *node = d->node ? d->node : "";
-        if (add_key(s, node, "if", d->name, "") != 0)
+        if (add_key(s, node, RN_SRC_IF, d->name, "") != 0)
             return -ENOMEM;
         for (size_t j = 0; j < d->n_extra; j++)
             if (add_key(s, node, d->extra[j]->kind, d->name, d->extra[j]->name) != 0)
@@ -527,13 +566,14 @@ static int add_probe_keys(rn_plan_series_t *s, const Rn__Plan *plan)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < plan->n_icmp; i++)
-        rc = add_key(s, "", "icmp", "", plan->icmp[i]->name);
+        rc = add_key(s, "", RN_SRC_ICMP, "", plan->icmp[i]->name);
     for (size_t i = 0; rc == 0 && i < plan->n_echo; i++)
-        rc = add_key(s, "", "udpecho", "", plan->echo[i]->name);
+        rc = add_key(s, "", RN_SRC_UDPECHO, "", plan->echo[i]->name);
     for (size_t i = 0; rc == 0 && i < plan->n_services; i++)
         rc = add_key(s, "", plan->services[i]->kind, "", plan->services[i]->object);
     for (size_t i = 0; rc == 0 && i < plan->n_cameras; i++) /* device: the station */
-        rc = add_key(s, "", "rtsp", plan->cameras[i]->station, plan->cameras[i]->name);
+        rc = add_key(s, plan->cameras[i]->node ? plan->cameras[i]->node : "", RN_SRC_RTSP,
+                     plan->cameras[i]->station, plan->cameras[i]->name);
     for (size_t i = 0; rc == 0 && i < plan->n_captures; i++)
         for (size_t k = 0; rc == 0 && k < sizeof capture_sources / sizeof *capture_sources; k++)
             rc = add_key(s, "", capture_sources[k], "", plan->captures[i]->name);
@@ -583,7 +623,7 @@ bool rn_plan_series_allows(const rn_plan_series_t *s, const char *node, const ch
                            const char *device, const char *object)
 {
     char key[4 * (RN_WIRE_MAX_NAME + 1)];
-    if (strcmp(source, "if") == 0)
+    if (strcmp(source, RN_SRC_IF) == 0)
         object = "";
     int len = snprintf(key, sizeof key, "%s" SEP "%s" SEP "%s" SEP "%s", node ? node : "", source,
                        device, object);

@@ -19,9 +19,10 @@
  * Service targets: every endpoint of every service the node does not host itself, one "tcp"
  * target per port and one "http" target per URL, named "<service>-<port>" / "<service>-http"
  * ("<service>-<host node>-..." when a service has several endpoints).
- * Police station cameras: every camera of the node's own stations (topology `stations:`), probed
- * with RTSP OPTIONS by its agent (agent/rtsp_probe.h), and pinged: one ICMP target per camera,
- * after the others, named "cam:<station>:<camera>" (no node id has a ':').
+ * Police station cameras: every camera of the node's own stations (topology `stations:`) and of
+ * its agentless children's (Camera.node set, their "rtsp" samples tagged with Sample.node),
+ * probed with RTSP OPTIONS by its agent (agent/rtsp_probe.h), and pinged: one ICMP target per
+ * camera, after the others, named "cam:<station>:<camera>" (no node id has a ':').
  * Intervals come from the topology's settings. The digest is a SHA-256 of the encoded plan, so an
  * agent and the collector can tell whether a cached plan is current. */
 #ifndef RN_PLAN_H
@@ -55,7 +56,8 @@ const rn_node_t *rn_plan_agentless_child(const rn_topology_t *topo, const char *
  *  - "gauge"/"counter" on each plan device, object one of that device's extra SNMP objects;
  *  - "icmp" with object an ICMP target, "udpecho" an echo peer, "tcp"/"http" a service target's
  *    object, and each capture source ("rtp", "tcphs", "pcap") a capture's name; device "";
- *  - "rtsp" with device a police station and object one of its cameras (Plan.cameras).
+ *  - "rtsp" with device a police station and object one of its cameras (Plan.cameras), with
+ *    Sample.node the station's node when that is an agentless child.
  * A device's series carry the device's node (Sample.node) for an agentless child's devices and
  * none for the node's own. Immutable once built: rebuild it when the topology changes. */
 typedef struct rn_plan_series rn_plan_series_t;

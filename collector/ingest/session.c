@@ -9,18 +9,26 @@
 #include <string.h>
 
 #include "clock.h"
-#include "ingest/ingest.h"
 #include "error.h"
-#include "series/latest.h" /* HTTP API */
+#include "ingest/ingest.h"
+#include "ingest/plan.h"
 #include "log.h"
 #include "metrics.h"
-#include "ingest/plan.h"
+#include "series/latest.h" /* HTTP API */
+#include "sources.h"
+
+/* The monotonic clock in ms: timeouts and log rate limits (a wall clock step must not move
+ * them); the wall clock is only for stamps compared with the agents'. */
+static int64_t mono_ms(void)
+{
+    return (int64_t)(rn_clock_mono_ns() / 1000000);
+}
 
 /* A batch on its way to the RRD store; the node state outlives any session. The samples of an
  * agentless child go to the store as parts of their own (under the child's id); the batch is
  * done, and acked, once every part is. */
 typedef struct {
-    rn_collector_t *collector;
+    const rn_ingest_host_t *host;
     rn_node_state_t *node;
     uint64_t seq;
     size_t samples;
@@ -40,16 +48,9 @@ typedef struct {
 static void on_closed(void *data)
 {
     rn_session_t *s = data;
-    rn_collector_t *c = s->collector;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        c->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
     rn_wire_reader_free(&s->reader);
+    s->host->ops->closed(s->host->ctx, s); /* off the context's list */
     free(s);
-    rn_collector_try_finish(c);
 }
 
 void rn_session_close(rn_session_t *s, const char *why)
@@ -90,7 +91,7 @@ void rn_session_send_plan(rn_session_t *s)
     uint8_t *buf;
     size_t len;
     char digest[65];
-    int rc = rn_plan_encode(s->collector->topo, s->node->id, &buf, &len, digest);
+    int rc = rn_plan_encode(s->host->topo, s->node->id, &buf, &len, digest);
     if (rc) {
         rn_session_close(s, rc == -ENOENT ? "node is no longer in the topology"
                                           : "cannot build its plan");
@@ -101,43 +102,43 @@ void rn_session_send_plan(rn_session_t *s)
 }
 
 /* Handles hello: the node must be in the topology; takes the node over from an older session. */
-static void on_hello(rn_session_t *s, const Rn__Hello *h)
+static void on_hello(rn_session_t *s, const Rn__Hello *hello)
 {
-    rn_collector_t *c = s->collector;
+    const rn_ingest_host_t *h = s->host;
     if (s->node)
         return rn_session_close(s, "second hello on one connection");
     const char *cn = rn_tls_stream_peer_cn(s->tls);
-    if (!cn || strcmp(cn, h->node_id) != 0) {
+    if (!cn || strcmp(cn, hello->node_id) != 0) {
         rn_warn("agent %s: refused: certificate is for '%s' but hello speaks for '%s'", s->peer,
-                cn ? cn : "?", h->node_id);
+                cn ? cn : "?", hello->node_id);
         return rn_session_close(s, NULL);
     }
-    if (!rn_topology_node(c->topo, h->node_id)) {
-        rn_warn("agent %s: refused: node '%s' is not in the topology", s->peer, h->node_id);
+    if (!rn_topology_node(h->topo, hello->node_id)) {
+        rn_warn("agent %s: refused: node '%s' is not in the topology", s->peer, hello->node_id);
         return rn_session_close(s, NULL);
     }
-    rn_node_state_t *n = rn_collector_node(c, h->node_id);
+    rn_node_state_t *n = h->ops->node(h->ctx, hello->node_id);
     if (!n)
         return rn_session_close(s, "out of memory");
     if (n->session)
         rn_session_close(n->session, "replaced by a new connection from the same node");
     n->session = s;
     s->node = n;
-    int64_t skew_ms = h->wall_time_ms - rn_clock_wall_ms();
-    if (llabs(skew_ms) > (int64_t)c->config->max_clock_skew_s * 1000)
+    int64_t skew_ms = hello->wall_time_ms - rn_clock_wall_ms(); /* wall against wall */
+    if (llabs(skew_ms) > (int64_t)h->max_clock_skew_s * 1000)
         rn_warn("agent %s (%s): clock is %+.1f s off the collector's", n->id, s->peer,
                 (double)skew_ms / 1000.0);
     rn_info("agent %s connected from %s (version %s, next batch %" PRIu64 ")", n->id, s->peer,
-            h->agent_version, h->has_next_seq ? h->next_seq : 0);
+            hello->agent_version, hello->has_next_seq ? hello->next_seq : 0);
     /* An agent that numbers its next batch at or below what is stored here has lost its spool
      * directory (or is older than the next_seq file and started with its clock behind): its new
      * batches would be taken for duplicates. The ack below, above its next seq, resyncs it: it
      * numbers on above the ack, logging and counting what it gives up (agent/delivery.h). */
-    if (h->has_next_seq && n->acked_seq && h->next_seq <= n->acked_seq)
+    if (hello->has_next_seq && n->acked_seq && hello->next_seq <= n->acked_seq)
         rn_warn("agent %s (%s): numbers its next batch %" PRIu64 " but batches up to %" PRIu64
                 " are stored already: acking %" PRIu64 " so that it continues above (an agent "
                 "without a next_seq file skips its batches until it passes it)", n->id, s->peer,
-                h->next_seq, n->acked_seq, n->acked_seq);
+                hello->next_seq, n->acked_seq, n->acked_seq);
     rn_session_send_plan(s);
     /* Tell the agent at once what is already stored, so it can drop those batches. */
     if (n->acked_seq)
@@ -163,8 +164,8 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
         uint64_t acked = rn_ingest_ack_stored(&n->ingest, n->acked_seq, p->seq);
         if (acked > n->acked_seq) {
             n->acked_seq = acked;
-            if (p->collector->events)
-                rn_event_store_node_acked_seq_set(p->collector->events, n->id, n->acked_seq);
+            if (p->host->events)
+                rn_event_store_node_acked_seq_set(p->host->events, n->id, n->acked_seq);
         }
         n->batches++;
         n->samples += r->written;
@@ -183,7 +184,7 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
          * it resends soon. A full disk refuses every resend until there is room: one line per
          * 10 s per node, with the count. */
         rn_ingest_node_t *g = &n->ingest;
-        int64_t now = rn_clock_wall_ms();
+        int64_t now = mono_ms();
         bool say = now - g->refused_logged_ms >= 10000;
         g->refused++;
         if (say) {
@@ -199,9 +200,9 @@ static void on_batch_stored(void *data, int status, const rn_rrd_result_t *part)
             rn_session_close(n->session, say ? "storage failed" : NULL);
     }
     n->in_store--;
-    rn_collector_check_backpressure(p->collector);
+    bool may_read = p->host->ops->backpressure(p->host->ctx, n);
     if (n->session)
-        rn_session_set_reading(n->session, rn_collector_may_read(p->collector, n));
+        rn_session_set_reading(n->session, may_read);
     free(p);
 }
 
@@ -228,15 +229,15 @@ typedef struct {
  * observation per service and round, and the certificate expiry of HTTPS checks. */
 static void observe_services(rn_session_t *s, const char *node, const Rn__Batch *b)
 {
-    rn_alarm_engine_t *e = s->collector->alarms;
+    rn_alarm_engine_t *e = s->host->alarms;
     svc_round_t r[SVC_ROUNDS_MAX];
     size_t n = 0;
     for (size_t i = 0; i < b->n_samples; i++) {
         const Rn__Sample *x = b->samples[i];
-        bool http = strcmp(x->source, "http") == 0;
-        if (!http && strcmp(x->source, "tcp") != 0)
+        bool http = strcmp(x->source, RN_SRC_HTTP) == 0;
+        if (!http && strcmp(x->source, RN_SRC_TCP) != 0)
             continue;
-        const rn_service_t *sv = rn_plan_service_of_object(s->collector->topo, x->object);
+        const rn_service_t *sv = rn_plan_service_of_object(s->host->topo, x->object);
         double up = value_of(x, http ? RN_HTTP_UP : RN_TCP_UP);
         if (!sv || isnan(up))
             continue;
@@ -262,22 +263,22 @@ static void observe_services(rn_session_t *s, const char *node, const Rn__Batch 
  * is the session's node, or an agentless child for the samples of its devices. */
 static void observe_batch(rn_session_t *s, const char *node, const Rn__Batch *b)
 {
-    rn_alarm_engine_t *e = s->collector->alarms;
+    rn_alarm_engine_t *e = s->host->alarms;
     for (size_t i = 0; i < b->n_samples; i++) {
         const Rn__Sample *x = b->samples[i];
-        if (s->collector->latest) /* HTTP API: latest values (latest.h) */
-            rn_latest_note(s->collector->latest, node, x);
-        rn_collector_cctv_observe(s->collector, node, x); /* police station cameras */
-        if (strcmp(x->source, "icmp") == 0) {
+        if (s->host->latest) /* HTTP API: latest values (latest.h) */
+            rn_latest_note(s->host->latest, node, x);
+        s->host->ops->sample(s->host->ctx, node, x); /* police station cameras */
+        if (strcmp(x->source, RN_SRC_ICMP) == 0) {
             double sent = value_of(x, RN_ICMP_SENT);
             rn_alarm_observe_icmp(e, node, x->object, x->time_ms,
                                   isnan(sent) ? 0 : (uint32_t)sent, value_of(x, RN_ICMP_LOSS),
                                   value_of(x, RN_ICMP_RTTAVG), value_of(x, RN_ICMP_JITTER));
-        } else if (strcmp(x->source, "if") == 0) {
+        } else if (strcmp(x->source, RN_SRC_IF) == 0) {
             double oper = value_of(x, RN_IF_OPER);
             if (!isnan(oper))
                 rn_alarm_observe_ifstatus(e, node, x->device, x->object, x->time_ms, (int)oper);
-        } else if (strcmp(x->source, "rtp") == 0) { /* VC media capture */
+        } else if (strcmp(x->source, RN_SRC_RTP) == 0) { /* VC media capture */
             rn_alarm_observe_vc(e, node, x->time_ms, value_of(x, RN_RTP_MOS),
                                 value_of(x, RN_RTP_LOST_PCT));
         }
@@ -343,7 +344,7 @@ static int make_parts(rn_session_t *s, const Rn__Batch *b, child_part_t *ps, siz
         child_part_t *part = id ? find_part(ps, *n, id) : NULL;
         const rn_node_t *c = NULL;
         if (id && !part &&
-            (c = rn_plan_agentless_child(s->collector->topo, s->node->id, id)) &&
+            (c = rn_plan_agentless_child(s->host->topo, s->node->id, id)) &&
             !(part = new_part(ps, n, c->id, b->seq)))
             goto nomem;
         if (part)
@@ -406,8 +407,9 @@ static int screen_batch(rn_session_t *s, Rn__Batch *b)
 {
     rn_node_state_t *n = s->node;
     rn_ingest_node_t *g = &n->ingest;
-    int64_t now = rn_clock_wall_ms(), ahead;
-    size_t future = rn_ingest_drop_future(b, now, s->collector->config->max_future_skew_s, &ahead);
+    /* wall: compared with the samples' stamps; mono: when the last line was logged */
+    int64_t wall = rn_clock_wall_ms(), now = mono_ms(), ahead;
+    size_t future = rn_ingest_drop_future(b, wall, s->host->max_future_skew_s, &ahead);
     if (future) {
         g->future += future;
         g->future_unlogged += future;
@@ -415,13 +417,13 @@ static int screen_batch(rn_session_t *s, Rn__Batch *b)
             rn_warn("agent %s (%s): %" PRIu64 " samples dropped: stamped up to %.1f s ahead of the "
                     "collector's clock (more than max_future_skew_s %u; %" PRIu64 " so far)",
                     n->id, s->peer, g->future_unlogged, (double)ahead / 1000.0,
-                    s->collector->config->max_future_skew_s, g->future);
+                    s->host->max_future_skew_s, g->future);
             g->future_logged_ms = now;
             g->future_unlogged = 0;
         }
     }
     /* The node's plan series, built on its first batch and again after a topology reload */
-    int rc = g->plan ? 0 : rn_plan_series_new(s->collector->topo, n->id, &g->plan);
+    int rc = g->plan ? 0 : rn_plan_series_new(s->host->topo, n->id, &g->plan);
     rn_ingest_screen_t r;
     if (rc != 0 || (rc = rn_ingest_screen_series(g, g->plan, b, &r)) != 0)
         return rc;
@@ -472,7 +474,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         rn_wire_free(frame);
         return rn_session_close(s, "out of memory");
     }
-    *p = (pending_batch_t){ s->collector, n, seq, frame->batch->n_samples, 1, 0, { 0 } };
+    *p = (pending_batch_t){ s->host, n, seq, frame->batch->n_samples, 1, 0, { 0 } };
     child_part_t *parts;
     size_t n_parts;
     if (split_children(s, frame->batch, &parts, &n_parts) != 0) {
@@ -484,7 +486,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
     for (size_t i = 0; i < n_parts; i++) /* agentless children: evidence as their own */
         observe_batch(s, parts[i].node, parts[i].frame->batch);
     p->parts = 1 + (unsigned)n_parts;
-    int rc = rn_rrd_store_write(s->collector->store, n->id, frame, on_batch_stored, p);
+    int rc = rn_rrd_store_write(s->host->store, n->id, frame, on_batch_stored, p);
     if (rc) {
         free(p);
         free_parts(parts, n_parts);
@@ -492,7 +494,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
         return rn_session_close(s, rn_strerror(rc));
     }
     for (size_t i = 0; i < n_parts; i++) { /* after the batch's own: its callback is pending */
-        int prc = rn_rrd_store_write(s->collector->store, parts[i].node, parts[i].frame,
+        int prc = rn_rrd_store_write(s->host->store, parts[i].node, parts[i].frame,
                                      on_batch_stored, p);
         if (prc) { /* the batch fails as a whole when its callback comes: not acked, resent */
             rn_wire_free(parts[i].frame);
@@ -503,8 +505,7 @@ static void on_batch(rn_session_t *s, Rn__Frame *frame)
     free(parts);
     n->submitted_seq = seq;
     n->in_store++;
-    rn_collector_check_backpressure(s->collector);
-    if (!rn_collector_may_read(s->collector, n))
+    if (!s->host->ops->backpressure(s->host->ctx, n))
         rn_session_set_reading(s, false);
 }
 
@@ -530,8 +531,9 @@ static void answer_heartbeat(rn_session_t *s)
 static void on_frame(rn_session_t *s, Rn__Frame *f)
 {
     if (s->node) {
-        s->node->last_seen_ms = rn_clock_wall_ms();
-        rn_alarm_observe_node_seen(s->collector->alarms, s->node->id, s->node->last_seen_ms);
+        s->node->last_seen_ms = rn_clock_wall_ms(); /* a stamp: the API, the alarm engine */
+        s->node->heard_mono_ms = mono_ms();         /* "silent" (collector.c's cron) */
+        rn_alarm_observe_node_seen(s->host->alarms, s->node->id, s->node->last_seen_ms);
     }
     switch (f->body_case) {
     case RN__FRAME__BODY_HELLO:
@@ -553,7 +555,7 @@ static void on_frame(rn_session_t *s, Rn__Frame *f)
         if (!s->node)
             rn_session_close(s, "inventory before hello");
         else
-            rn_collector_assets_inventory(s->collector, s->node->id, f->inventory);
+            s->host->ops->inventory(s->host->ctx, s->node->id, f->inventory);
         break;
     default:
         rn_session_close(s, "unexpected frame type from an agent");
@@ -588,7 +590,7 @@ static void on_tls_ready(rn_tls_stream_t *t, void *data)
 {
     rn_session_t *s = data;
     const char *cn = rn_tls_stream_peer_cn(t);
-    if (!cn || !rn_topology_node(s->collector->topo, cn)) {
+    if (!cn || !rn_topology_node(s->host->topo, cn)) {
         rn_warn("agent %s: refused: certificate for '%s', which is not a node of the topology",
                 s->peer, cn ? cn : "?");
         return rn_session_close(s, NULL);
@@ -609,9 +611,15 @@ static void on_tls_error(rn_tls_stream_t *t, void *data, int err, const char *wh
     rn_session_close(s, NULL);
 }
 
-struct rn_node_state *rn_session_node(const rn_session_t *s)
+rn_node_state_t *rn_session_node(const rn_session_t *s)
 {
     return s->node;
+}
+
+bool rn_session_hello_overdue(const rn_session_t *s, int64_t now_mono_ms)
+{
+    return !s->node && !s->closing &&
+           now_mono_ms - s->opened_ms > RN_SESSION_HELLO_TIMEOUT_S * 1000;
 }
 
 void rn_session_set_reading(rn_session_t *s, bool on)
@@ -622,28 +630,24 @@ void rn_session_set_reading(rn_session_t *s, bool on)
     rn_tls_stream_set_reading(s->tls, on);
 }
 
-int rn_session_accept(rn_collector_t *c)
+int rn_session_accept(const rn_ingest_host_t *host, rn_tls_ctx_t *tls, uv_stream_t *server,
+                      rn_session_t **out)
 {
     static const rn_tls_stream_cbs_t cbs = { on_tls_ready, on_tls_data, on_tls_error };
     rn_session_t *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    s->collector = c;
+    s->host = host;
     rn_wire_reader_init(&s->reader);
-    int rc = rn_tls_stream_accept(c->tls, (uv_stream_t *)&c->server, &cbs, s, &s->tls);
+    int rc = rn_tls_stream_accept(tls, server, &cbs, s, &s->tls);
     if (rc) {
         rn_wire_reader_free(&s->reader);
         free(s);
         return rc;
     }
-    s->next = c->sessions;
-    if (c->sessions)
-        c->sessions->prev = s;
-    c->sessions = s;
     snprintf(s->peer, sizeof s->peer, "%s", rn_tls_stream_peer_addr(s->tls));
-    s->opened_ms = rn_clock_wall_ms();
+    s->opened_ms = mono_ms();
     s->reading = true;
-    if (c->reading_paused)
-        rn_session_set_reading(s, false);
+    *out = s;
     return 0;
 }

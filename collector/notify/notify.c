@@ -11,6 +11,14 @@
  * Start-up: the journal is read on the thread pool; alarms arriving before it is read wait in
  * `early` (they need sequences after the journal's), then replayed notifications are queued first.
  *
+ * Reports: rn_notifier_report() admits a "report ready" message (notify_report.c) the same way,
+ * on the channels whose kinds include reports; the journal and the replay treat both alike.
+ *
+ * Reconfigure (SIGHUP): new channels are made from the new config; each old channel's queue moves
+ * to the new channel of the same key (the pending bits are rebuilt for the new indices) or is
+ * dropped; the old channels are stopped and marked retired, and each frees itself once its
+ * handles are closed (n_retiring counts them, and a close waits for them).
+ *
  * Close: channels stop (their transports close handles and kill exec hooks), then the shared curl
  * multi handle closes, then the journal finishes its writes, then memory is freed and the caller's
  * callback runs: nothing is freed in the middle of a callback chain. */
@@ -32,6 +40,8 @@ struct rn_notifier {
     uv_loop_t *loop;
     rn__notify_chan_t *chans[RN_NOTIFY_MAX_CHANNELS];
     size_t n_chans, n_closed;
+    size_t n_retiring;                  /* channels replaced by a reconfigure, still closing */
+    bool curl_closing;
     uint32_t max_age_s, retry_initial_ms, retry_max_ms, max_queue;
     rn__notify_store_t *store;
     bool loaded, closing;
@@ -47,6 +57,8 @@ struct rn_notifier {
     void (*close_cb)(void *data);
     void *close_data;
 };
+
+static void chan_stop(rn__notify_chan_t *ch);
 
 uv_loop_t *rn__notify_loop(const rn_notifier_t *n)
 {
@@ -205,8 +217,9 @@ static rn__notify_item_t *unlink_item(rn__notify_chan_t *ch, rn__notify_item_t *
 static void drop_item(rn__notify_chan_t *ch, rn__notify_item_t *prev, const char *why)
 {
     rn__notify_item_t *it = unlink_item(ch, prev);
-    rn_warn("notify: %s: dropped alarm %" PRIu64 " (%s, %s): %s", ch->key, it->ev->id,
-            rn__notify_kind_name(it->ev->kind), it->ev->node, why);
+    char what[160];
+    rn_warn("notify: %s: dropped %s: %s", ch->key,
+            rn__notify_event_label(it->ev, what, sizeof what), why);
     release(ch, it->ev);
     free(it);
 }
@@ -313,7 +326,9 @@ static void admit(rn_notifier_t *n, rn__notify_event_t *ev, uint64_t mask)
         if ((mask & (1ull << i)) && chan_push(n->chans[i], ev) != 0)
             ev->pending &= ~(1ull << i);
     if (!ev->pending) {
-        rn_error("notify: out of memory: alarm %" PRIu64 " not notified", ev->id);
+        char what[160];
+        rn_error("notify: out of memory: %s not notified",
+                 rn__notify_event_label(ev, what, sizeof what));
         live_remove(n, ev);
         rn__notify_event_free(ev);
         return;
@@ -324,14 +339,45 @@ static void admit(rn_notifier_t *n, rn__notify_event_t *ev, uint64_t mask)
             chan_kick(n->chans[i]);
 }
 
-/* Admits a new notification: next sequence, journal record, every channel. */
-static void admit_new(rn_notifier_t *n, rn__notify_event_t *ev)
+/* Returns the channels of n that take ev's kind of message (alarm or report). */
+static uint64_t takers(const rn_notifier_t *n, const rn__notify_event_t *ev)
 {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < n->n_chans; i++)
+        if (n->chans[i]->kinds & ev->msg)
+            mask |= 1ull << i;
+    return mask;
+}
+
+/* Admits a new notification: next sequence, journal record, every channel that takes it.
+ * Returns the number of channels it was queued on (ev is freed when none takes it). */
+static size_t admit_new(rn_notifier_t *n, rn__notify_event_t *ev)
+{
+    uint64_t mask = takers(n, ev);
+    if (!mask) {
+        rn__notify_event_free(ev);
+        return 0;
+    }
     ev->seq = n->next_seq++;
-    if (rn__notify_store_add(n->store, ev->seq, ev->json) != 0)
-        rn_error("notify: out of memory: alarm %" PRIu64 " not journaled", ev->id);
-    uint64_t all = n->n_chans == 64 ? ~0ull : (1ull << n->n_chans) - 1;
-    admit(n, ev, all);
+    if (rn__notify_store_add(n->store, ev->seq, ev->json) != 0) {
+        char what[160];
+        rn_error("notify: out of memory: %s not journaled",
+                 rn__notify_event_label(ev, what, sizeof what));
+    }
+    admit(n, ev, mask);
+    return (size_t)__builtin_popcountll(mask);
+}
+
+/* Keeps ev until the journal is read (it needs a sequence after the journal's). */
+static void admit_early(rn_notifier_t *n, rn__notify_event_t *ev)
+{
+    ev->next = NULL;
+    if (n->early_tail)
+        n->early_tail->next = ev;
+    else
+        n->early_head = ev;
+    n->early_tail = ev;
+    n->n_early++;
 }
 
 void rn_notifier_alarm(rn_notifier_t *n, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
@@ -353,24 +399,39 @@ void rn_notifier_alarm(rn_notifier_t *n, rn_alarm_event_kind_t kind, const rn_al
                  rn__notify_kind_name(kind));
         return;
     }
-    if (n->loaded) {
+    if (n->loaded)
         admit_new(n, ev);
-        return;
-    }
-    ev->next = NULL;
-    if (n->early_tail)
-        n->early_tail->next = ev;
     else
-        n->early_head = ev;
-    n->early_tail = ev;
-    n->n_early++;
+        admit_early(n, ev);
 }
 
-/* Returns the channels of n whose key is not among rec's done keys. */
-static uint64_t replay_mask(const rn_notifier_t *n, const rn__notify_record_t *rec)
+size_t rn_notifier_report(rn_notifier_t *n, const char *month, const char *files, int64_t at_ms)
+{
+    if (!n || n->closing)
+        return 0;
+    rn__notify_event_t *ev = rn__notify_report_new(month, files, at_ms);
+    if (!ev) {
+        rn_error("notify: out of memory: report %s not notified", month);
+        return 0;
+    }
+    size_t takes = (size_t)__builtin_popcountll(takers(n, ev));
+    if (n->loaded)
+        admit_new(n, ev);
+    else if (takes)
+        admit_early(n, ev);
+    else
+        rn__notify_event_free(ev);
+    return takes;
+}
+
+/* Returns the channels of n that take ev and whose key is not among rec's done keys. */
+static uint64_t replay_mask(const rn_notifier_t *n, const rn__notify_record_t *rec,
+                            const rn__notify_event_t *ev)
 {
     uint64_t mask = 0;
     for (size_t i = 0; i < n->n_chans; i++) {
+        if (!(n->chans[i]->kinds & ev->msg))
+            continue;
         bool done = false;
         for (size_t k = 0; k < rec->n_done && !done; k++)
             done = strcmp(rec->done[k], n->chans[i]->key) == 0;
@@ -393,18 +454,18 @@ static void on_loaded(void *ctx, int status, rn__notify_record_t *recs, size_t n
         return; /* the journal keeps it all for the next start */
     int64_t now = rn_clock_wall_ms();
     for (size_t i = 0; i < n_recs && !n->closing; i++) {
-        uint64_t mask = replay_mask(n, &recs[i]);
-        rn__notify_event_t *ev = mask ? rn__notify_event_from_json(recs[i].json) : NULL;
-        if (ev && now - ev->at_ms > (int64_t)n->max_age_s * 1000) {
-            rn_warn("notify: dropped alarm %" PRIu64 " (%s, %s) from the journal: older than "
-                    "%" PRIu32 " s", ev->id, rn__notify_kind_name(ev->kind), ev->node,
-                    n->max_age_s);
-            rn__notify_event_free(ev);
+        rn__notify_event_t *ev = rn__notify_event_from_json(recs[i].json);
+        uint64_t mask = ev ? replay_mask(n, &recs[i], ev) : 0;
+        if (mask && now - ev->at_ms > (int64_t)n->max_age_s * 1000) {
+            char what[160];
+            rn_warn("notify: dropped %s from the journal: older than %" PRIu32 " s",
+                    rn__notify_event_label(ev, what, sizeof what), n->max_age_s);
             expired++;
+        }
+        if (!mask || now - ev->at_ms > (int64_t)n->max_age_s * 1000) {
+            rn__notify_event_free(ev);
             continue;
         }
-        if (!ev)
-            continue;
         ev->seq = recs[i].seq;
         admit(n, ev, mask);
         replayed++;
@@ -438,7 +499,7 @@ static void sanitize_key(char *key)
 
 /* Registers a channel a transport constructor made, or logs why it could not be made. */
 static void add_chan(rn_notifier_t *n, int rc, rn__notify_chan_t *ch, const char *what,
-                     const char *target)
+                     const char *target, unsigned kinds)
 {
     if (rc != 0) {
         rn_error("notify: %s %s: cannot be set up (%s); left out", what, target, rn_strerror(rc));
@@ -447,6 +508,7 @@ static void add_chan(rn_notifier_t *n, int rc, rn__notify_chan_t *ch, const char
     sanitize_key(ch->key);
     ch->n = n;
     ch->idx = (unsigned)n->n_chans;
+    ch->kinds = kinds ? kinds : RN_NOTIFY_ALARMS | RN_NOTIFY_REPORTS;
     uv_timer_init(n->loop, &ch->retry);
     ch->open_handles = 2; /* the retry timer and the transport */
     n->chans[n->n_chans++] = ch;
@@ -463,21 +525,30 @@ static void add_chans(rn_notifier_t *n, const rn_notify_config_t *cfg)
 #define ROOM (n->n_chans < RN_NOTIFY_MAX_CHANNELS)
     for (size_t i = 0; i < cfg->n_traps && ROOM; i++) {
         int rc = rn__notify_trap_new(n, &cfg->traps[i], &ch);
-        add_chan(n, rc, ch, "trap", cfg->traps[i].target);
+        add_chan(n, rc, ch, "trap", cfg->traps[i].target, RN_NOTIFY_ALARMS);
     }
     for (size_t i = 0; i < cfg->n_syslogs && ROOM; i++) {
         int rc = rn__notify_syslog_new(n, &cfg->syslogs[i], &ch);
-        add_chan(n, rc, ch, "syslog", cfg->syslogs[i].target);
+        add_chan(n, rc, ch, "syslog", cfg->syslogs[i].target, RN_NOTIFY_ALARMS);
     }
     for (size_t i = 0; i < cfg->n_webhooks && ROOM; i++) {
         int rc = rn__notify_webhook_new(n, &cfg->webhooks[i], &ch);
-        add_chan(n, rc, ch, "webhook", cfg->webhooks[i].url);
+        add_chan(n, rc, ch, "webhook", cfg->webhooks[i].url, cfg->webhooks[i].kinds);
     }
     for (size_t i = 0; i < cfg->n_execs && ROOM; i++) {
         int rc = rn__notify_exec_new(n, &cfg->execs[i], &ch);
-        add_chan(n, rc, ch, "exec", cfg->execs[i].command);
+        add_chan(n, rc, ch, "exec", cfg->execs[i].command, cfg->execs[i].kinds);
     }
 #undef ROOM
+}
+
+/* Takes cfg's age, retry and queue limits (0: the defaults of notify.h). */
+static void set_limits(rn_notifier_t *n, const rn_notify_config_t *cfg)
+{
+    n->max_age_s = cfg->max_age_s ? cfg->max_age_s : 86400;
+    n->retry_initial_ms = cfg->retry_initial_ms ? cfg->retry_initial_ms : 1000;
+    n->retry_max_ms = cfg->retry_max_ms ? cfg->retry_max_ms : 60000;
+    n->max_queue = cfg->max_queue ? cfg->max_queue : 10000;
 }
 
 int rn_notifier_open(uv_loop_t *loop, const rn_notify_config_t *cfg, rn_notifier_t **out)
@@ -486,10 +557,7 @@ int rn_notifier_open(uv_loop_t *loop, const rn_notify_config_t *cfg, rn_notifier
     if (!n)
         return -ENOMEM;
     n->loop = loop;
-    n->max_age_s = cfg->max_age_s ? cfg->max_age_s : 86400;
-    n->retry_initial_ms = cfg->retry_initial_ms ? cfg->retry_initial_ms : 1000;
-    n->retry_max_ms = cfg->retry_max_ms ? cfg->retry_max_ms : 60000;
-    n->max_queue = cfg->max_queue ? cfg->max_queue : 10000;
+    set_limits(n, cfg);
     n->next_seq = 1;
     int rc = rn__notify_store_open(loop, cfg->state_dir, on_loaded, n, &n->store);
     if (rc != 0) {
@@ -501,6 +569,82 @@ int rn_notifier_open(uv_loop_t *loop, const rn_notify_config_t *cfg, rn_notifier
         rn_warn("notify: no state_dir: pending notifications will not survive a restart");
     add_chans(n, cfg);
     *out = n;
+    return 0;
+}
+
+/* Moves old's queue to nw (same key) and marks its notifications pending on nw's bit. */
+static void chan_move_queue(rn__notify_chan_t *old, rn__notify_chan_t *nw)
+{
+    for (rn__notify_item_t *it = old->head; it; it = it->next)
+        it->ev->pending |= 1ull << nw->idx;
+    nw->head = old->head, nw->tail = old->tail, nw->len = old->len;
+    old->head = old->tail = NULL, old->len = 0;
+}
+
+/* Drops the queue of old, a channel no longer configured: journaled as done, logged once. */
+static void chan_drop_queue(rn_notifier_t *n, rn__notify_chan_t *old)
+{
+    if (old->len)
+        rn_warn("notify: %s: no longer configured: %zu notification(s) it had not delivered are "
+                "dropped", old->key, old->len);
+    while (old->head) {
+        rn__notify_item_t *it = old->head;
+        old->head = it->next;
+        rn__notify_store_done(n->store, it->ev->seq, old->key);
+        free(it);
+    }
+    old->tail = NULL, old->len = 0;
+}
+
+/* Returns the channel of n keyed key that has no queue moved to it yet, or NULL. */
+static rn__notify_chan_t *chan_by_key(rn_notifier_t *n, const char *key, const bool *taken)
+{
+    for (size_t j = 0; j < n->n_chans; j++)
+        if (!taken[j] && strcmp(n->chans[j]->key, key) == 0)
+            return n->chans[j];
+    return NULL;
+}
+
+int rn_notifier_reconfigure(rn_notifier_t *n, const rn_notify_config_t *cfg)
+{
+    if (!n || n->closing)
+        return -EINVAL;
+    rn__notify_chan_t *old[RN_NOTIFY_MAX_CHANNELS];
+    bool taken[RN_NOTIFY_MAX_CHANNELS] = { false };
+    size_t n_old = n->n_chans, kept = 0;
+    memcpy(old, n->chans, n_old * sizeof *old);
+    n->n_chans = 0;
+    set_limits(n, cfg);
+    add_chans(n, cfg);
+    /* queue membership is the pending bits: rebuild them for the new channel indices */
+    for (rn__notify_event_t *ev = n->live; ev; ev = ev->next)
+        ev->pending = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        rn__notify_chan_t *nw = chan_by_key(n, old[i]->key, taken);
+        if (nw) {
+            taken[nw->idx] = true;
+            kept += old[i]->len;
+            chan_move_queue(old[i], nw);
+        } else {
+            chan_drop_queue(n, old[i]);
+        }
+        old[i]->retired = true;
+        n->n_retiring++;
+        chan_stop(old[i]); /* an exec hook in flight is killed; its new channel sends it again */
+    }
+    for (rn__notify_event_t *ev = n->live, *next; ev; ev = next) {
+        next = ev->next;
+        if (!ev->pending) {
+            live_remove(n, ev);
+            rn__notify_event_free(ev);
+        }
+    }
+    if (n->loaded) /* the journal names channels by key: write it as the new channels see it */
+        rn__notify_store_rewrite(n->store, n->n_live ? snapshot(n) : NULL);
+    rn_info("notify: reconfigured: %zu channel(s) (was %zu); %zu queued notification(s) kept",
+            n->n_chans, n_old, kept);
+    for (size_t i = 0; i < n->n_chans; i++)
+        chan_kick(n->chans[i]);
     return 0;
 }
 
@@ -518,22 +662,26 @@ size_t rn_notifier_pending(const rn_notifier_t *n, size_t i)
     return sum;
 }
 
+/* Frees a closed channel: its queue items (not the notifications), key and transport. */
+static void chan_free(rn__notify_chan_t *ch)
+{
+    while (ch->head) {
+        rn__notify_item_t *it = ch->head;
+        ch->head = it->next;
+        free(it);
+    }
+    free(ch->key);
+    ch->ops->free(ch);
+}
+
 /* Last step of a close: everything is closed; free it all and tell the caller. */
 static void on_anchor_closed(uv_handle_t *h)
 {
     rn_notifier_t *n = rn__container_of((uv_timer_t *)h, rn_notifier_t, anchor);
     void (*cb)(void *) = n->close_cb;
     void *data = n->close_data;
-    for (size_t i = 0; i < n->n_chans; i++) {
-        rn__notify_chan_t *ch = n->chans[i];
-        while (ch->head) {
-            rn__notify_item_t *it = ch->head;
-            ch->head = it->next;
-            free(it);
-        }
-        free(ch->key);
-        ch->ops->free(ch);
-    }
+    for (size_t i = 0; i < n->n_chans; i++)
+        chan_free(n->chans[i]);
     while (n->live) {
         rn__notify_event_t *ev = n->live;
         n->live = ev->next;
@@ -557,16 +705,32 @@ static void on_curl_closed(rn_notifier_t *n)
     rn__notify_store_close(n->store, on_store_closed, n);
 }
 
-/* One of a channel's two closers (retry timer, transport) is done. */
-static void chan_handle_closed(rn__notify_chan_t *ch)
+/* Once every channel (current and retired) is closed during a close: the shared curl handle. */
+static void maybe_closed(rn_notifier_t *n)
 {
-    rn_notifier_t *n = ch->n;
-    if (--ch->open_handles > 0 || ++n->n_closed < n->n_chans)
+    if (!n->closing || n->curl_closing || n->n_closed < n->n_chans || n->n_retiring > 0)
         return;
+    n->curl_closing = true;
     if (n->curl)
         rn__notify_curl_close(n, n->curl, on_curl_closed);
     else
         on_curl_closed(n);
+}
+
+/* One of a channel's two closers (retry timer, transport) is done. A retired channel (replaced by
+ * a reconfigure) is freed then; a current one waits for the notifier's last step. */
+static void chan_handle_closed(rn__notify_chan_t *ch)
+{
+    rn_notifier_t *n = ch->n;
+    if (--ch->open_handles > 0)
+        return;
+    if (ch->retired) {
+        chan_free(ch);
+        n->n_retiring--;
+    } else {
+        n->n_closed++;
+    }
+    maybe_closed(n);
 }
 
 void rn__notify_chan_closed(rn__notify_chan_t *ch)
@@ -577,6 +741,14 @@ void rn__notify_chan_closed(rn__notify_chan_t *ch)
 static void on_retry_closed(uv_handle_t *h)
 {
     chan_handle_closed(rn__container_of((uv_timer_t *)h, rn__notify_chan_t, retry));
+}
+
+/* Stops ch: aborts what is in flight and closes its handles (chan_handle_closed counts them). */
+static void chan_stop(rn__notify_chan_t *ch)
+{
+    ch->closing = true;
+    uv_close((uv_handle_t *)&ch->retry, on_retry_closed);
+    ch->ops->close(ch);
 }
 
 void rn_notifier_close(rn_notifier_t *n, void (*cb)(void *data), void *data)
@@ -594,14 +766,7 @@ void rn_notifier_close(rn_notifier_t *n, void (*cb)(void *data), void *data)
         rn__notify_event_free(ev);
     }
     n->early_tail = NULL, n->n_early = 0;
-    if (n->n_chans == 0) {
-        on_curl_closed(n);
-        return;
-    }
-    for (size_t i = 0; i < n->n_chans; i++) {
-        rn__notify_chan_t *ch = n->chans[i];
-        ch->closing = true;
-        uv_close((uv_handle_t *)&ch->retry, on_retry_closed);
-        ch->ops->close(ch);
-    }
+    for (size_t i = 0; i < n->n_chans; i++)
+        chan_stop(n->chans[i]);
+    maybe_closed(n); /* no channels, or none left open */
 }

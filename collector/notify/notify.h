@@ -16,6 +16,15 @@
  * paged by this notifier. SYMPTOM_OF is never sent (docs/architecture.md, "Alarms": record, do
  * not page).
  *
+ * Report messages: when the monthly SLA reports are written (collector/report/report_monthly.c,
+ * on the 1st or by hand) rn_notifier_report() hands "report ready" to every webhook and exec
+ * channel that takes reports, with the same queue, retries, timeout and journal as an alarm:
+ *   webhook  POST {"source": "rajnet-collector", "event": "report", "at", "at_ms",
+ *                  "month": "YYYY-MM", "files": [paths]}
+ *   exec     that JSON on stdin; RAJNET_EVENT=report, RAJNET_REPORT_MONTH=YYYY-MM,
+ *            RAJNET_REPORT_FILES=the paths one a line (no RAJNET_ALARM_ID, _SEVERITY, _NODE)
+ * A channel says what it takes with alarms: false or reports: false (both true by default).
+ *
  * Delivery is at least once and in order per channel: one notification in flight per channel; a
  * failure is retried after 1, 2, 4, … s (retry_initial_ms doubling up to retry_max_ms) until it
  * succeeds or is older than max_age_s, when it is dropped with one log line. v2c traps and UDP
@@ -44,9 +53,10 @@
  *     syslog:
  *       - { target: "udp:192.0.2.20:514", facility: 16 }      # tcp:… for TCP; facility [16]
  *     webhooks:
- *       - { url: "https://nms.example/hook", timeout_ms: 3000 }
+ *       - { url: "https://nms.example/hook", timeout_ms: 3000 }       # alarms and reports
  *     exec:
- *       - { command: "/usr/local/bin/sms-gateway --to noc", timeout_ms: 5000 }
+ *       - { command: "/usr/local/bin/sms-gateway --to noc", timeout_ms: 5000, reports: false }
+ *       - { command: "/usr/local/bin/mail-reports", timeout_ms: 60000, alarms: false }
  * Targets are transport:IP:port with a literal IPv4 or [IPv6] address (udp, udp6, tcp, tcp6):
  * resolving a name would block the loop. v3 needs inform: true (a v3 trap would need the NMS to
  * know our engine id); auth is MD5, SHA, SHA-224/256/384/512 [SHA], priv DES, AES, AES-192/256
@@ -83,14 +93,21 @@ typedef struct {
     uint32_t timeout_ms; /* TCP connect + write [5000] */
 } rn_notify_syslog_config_t;
 
+/* What a channel is sent. Traps and syslog take alarms only; webhooks and exec hooks take both
+ * unless the operator says otherwise (alarms: false or reports: false). */
+#define RN_NOTIFY_ALARMS 1u  /* alarm events: raised, promoted, cleared */
+#define RN_NOTIFY_REPORTS 2u /* the monthly SLA reports are written (rn_notifier_report) */
+
 typedef struct {
     char *url;
     uint32_t timeout_ms; /* whole request [5000] */
+    unsigned kinds;      /* RN_NOTIFY_ALARMS | RN_NOTIFY_REPORTS [0: both] */
 } rn_notify_webhook_config_t;
 
 typedef struct {
     char *command;      /* run as /bin/sh -c command */
     uint32_t timeout_ms; /* [10000] */
+    unsigned kinds;      /* RN_NOTIFY_ALARMS | RN_NOTIFY_REPORTS [0: both] */
 } rn_notify_exec_config_t;
 
 typedef struct {
@@ -129,6 +146,25 @@ int rn_notifier_open(uv_loop_t *loop, const rn_notify_config_t *cfg, rn_notifier
  * failure is logged. Matches rn_alarm_event_fn, so it can be called from the engine's callback. */
 void rn_notifier_alarm(rn_notifier_t *n, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
                        int64_t at_ms);
+
+/* Hands "the reports of month (YYYY-MM) are written" to every channel that takes reports; files
+ * are their paths, one a line (both borrowed: copied here); at_ms is the notification's time (Unix
+ * ms). Journaled, retried and timed out like an alarm; never blocks; an allocation failure is
+ * logged. Returns the number of channels it was queued on (0: none takes reports). */
+size_t rn_notifier_report(rn_notifier_t *n, const char *month, const char *files, int64_t at_ms);
+
+/* Replaces n's channels and settings by cfg's (copied) while it runs: SIGHUP. What a channel
+ * still has to deliver moves to the new channel of the same key (e.g. "exec /usr/bin/sms"), in
+ * order, so nothing queued is lost; what is in flight on it is aborted (an exec hook is killed)
+ * and sent again by the new one. The queue of a channel that is no longer configured is dropped
+ * (marked done in the journal, logged). state_dir cannot change (the journal stays where it is):
+ * the caller keeps the old one. The set of paged alarms is kept, so clears are still sent.
+ * Returns 0, or -EINVAL when n is closing. */
+int rn_notifier_reconfigure(rn_notifier_t *n, const rn_notify_config_t *cfg);
+
+/* True when a and b configure the same channels with the same settings (a reload that changes
+ * nothing in `notify` leaves the notifier alone). */
+bool rn_notify_config_equal(const rn_notify_config_t *a, const rn_notify_config_t *b);
 
 /* Notifications waiting (queued or in flight) on channel i (0-based, in the order traps, syslog,
  * webhooks, exec as configured, minus channels left out), or on all channels for i = SIZE_MAX.

@@ -154,38 +154,77 @@ static int read_syslog(rn_yaml_t *y, yaml_node_t *map, const char *where,
     return y->rc;
 }
 
+/* Turns the raw alarms/reports words of a webhook or exec hook into *kinds (both by default;
+ * at least one). Frees the words. Returns y->rc. */
+static int read_kinds(rn_yaml_t *y, yaml_node_t *map, const char *where, char *alarms,
+                      char *reports, unsigned *kinds)
+{
+    bool a = true, r = true;
+    if (y->rc == 0 && alarms && parse_bool(alarms, &a) != 0)
+        rn_yaml_fail(y, value_of(y, map, "alarms"), where, "alarms '%s' is not true or false",
+                     alarms);
+    else if (y->rc == 0 && reports && parse_bool(reports, &r) != 0)
+        rn_yaml_fail(y, value_of(y, map, "reports"), where, "reports '%s' is not true or false",
+                     reports);
+    else if (y->rc == 0 && !a && !r)
+        rn_yaml_fail(y, map, where, "alarms and reports are both false: the channel would get "
+                     "nothing");
+    *kinds = (a ? RN_NOTIFY_ALARMS : 0) | (r ? RN_NOTIFY_REPORTS : 0);
+    free(alarms), free(reports);
+    return y->rc;
+}
+
+typedef struct {
+    rn_notify_webhook_config_t c;
+    char *alarms, *reports;
+} webhook_raw_t;
+
 /* Reads one webhook into out. Returns y->rc. */
 static int read_webhook(rn_yaml_t *y, yaml_node_t *map, const char *where,
                         rn_notify_webhook_config_t *out)
 {
 #define W(key, type, req, member, lo, hi) \
-    { key, type, req, offsetof(rn_notify_webhook_config_t, member), lo, hi }
+    { key, type, req, offsetof(webhook_raw_t, member), lo, hi }
     static const rn_yaml_field_t fields[] = {
-        W("url", RN_YF_STR, true, url, 0, 0),
-        W("timeout_ms", RN_YF_U32, false, timeout_ms, 100, 600000),
+        W("url", RN_YF_STR, true, c.url, 0, 0),
+        W("timeout_ms", RN_YF_U32, false, c.timeout_ms, 100, 600000),
+        W("alarms", RN_YF_STR, false, alarms, 0, 0),
+        W("reports", RN_YF_STR, false, reports, 0, 0),
     };
 #undef W
-    out->timeout_ms = 5000;
-    if (rn_yaml_read_map(y, map, where, fields, 2, out) == 0 &&
-        strncmp(out->url, "http://", 7) != 0 && strncmp(out->url, "https://", 8) != 0)
+    webhook_raw_t r = { .c = { .timeout_ms = 5000 } };
+    if (rn_yaml_read_map(y, map, where, fields, sizeof fields / sizeof fields[0], &r) == 0 &&
+        strncmp(r.c.url, "http://", 7) != 0 && strncmp(r.c.url, "https://", 8) != 0)
         rn_yaml_fail(y, value_of(y, map, "url"), where, "url '%s' is not http:// or https://",
-                     out->url);
+                     r.c.url);
+    read_kinds(y, map, where, r.alarms, r.reports, &r.c.kinds);
+    *out = r.c; /* freed by rn_notify_config_free whatever happened */
     return y->rc;
 }
+
+typedef struct {
+    rn_notify_exec_config_t c;
+    char *alarms, *reports;
+} exec_raw_t;
 
 /* Reads one exec hook into out. Returns y->rc. */
 static int read_exec(rn_yaml_t *y, yaml_node_t *map, const char *where,
                      rn_notify_exec_config_t *out)
 {
 #define E(key, type, req, member, lo, hi) \
-    { key, type, req, offsetof(rn_notify_exec_config_t, member), lo, hi }
+    { key, type, req, offsetof(exec_raw_t, member), lo, hi }
     static const rn_yaml_field_t fields[] = {
-        E("command", RN_YF_STR, true, command, 0, 0),
-        E("timeout_ms", RN_YF_U32, false, timeout_ms, 100, 3600000),
+        E("command", RN_YF_STR, true, c.command, 0, 0),
+        E("timeout_ms", RN_YF_U32, false, c.timeout_ms, 100, 3600000),
+        E("alarms", RN_YF_STR, false, alarms, 0, 0),
+        E("reports", RN_YF_STR, false, reports, 0, 0),
     };
 #undef E
-    out->timeout_ms = 10000;
-    return rn_yaml_read_map(y, map, where, fields, 2, out);
+    exec_raw_t r = { .c = { .timeout_ms = 10000 } };
+    rn_yaml_read_map(y, map, where, fields, sizeof fields / sizeof fields[0], &r);
+    read_kinds(y, map, where, r.alarms, r.reports, &r.c.kinds);
+    *out = r.c;
+    return y->rc;
 }
 
 typedef int (*item_fn)(rn_yaml_t *y, yaml_node_t *map, const char *where, void *out);
@@ -318,4 +357,49 @@ void rn_notify_config_free(rn_notify_config_t *c)
     free(c->traps), free(c->syslogs), free(c->webhooks), free(c->execs);
     free(c->state_dir);
     memset(c, 0, sizeof *c);
+}
+
+/* True when both strings are NULL or equal. */
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* True when the trap targets a and b are configured alike. */
+static bool same_trap(const rn_notify_trap_config_t *a, const rn_notify_trap_config_t *b)
+{
+    return same_str(a->target, b->target) && a->version == b->version && a->inform == b->inform &&
+           same_str(a->community, b->community) && same_str(a->user, b->user) &&
+           same_str(a->auth, b->auth) && same_str(a->auth_key, b->auth_key) &&
+           same_str(a->priv, b->priv) && same_str(a->priv_key, b->priv_key) &&
+           a->timeout_ms == b->timeout_ms && a->retries == b->retries;
+}
+
+bool rn_notify_config_equal(const rn_notify_config_t *a, const rn_notify_config_t *b)
+{
+    if (!same_str(a->state_dir, b->state_dir) || a->max_age_s != b->max_age_s ||
+        a->retry_initial_ms != b->retry_initial_ms || a->retry_max_ms != b->retry_max_ms ||
+        a->max_queue != b->max_queue || a->n_traps != b->n_traps ||
+        a->n_syslogs != b->n_syslogs || a->n_webhooks != b->n_webhooks ||
+        a->n_execs != b->n_execs)
+        return false;
+    for (size_t i = 0; i < a->n_traps; i++)
+        if (!same_trap(&a->traps[i], &b->traps[i]))
+            return false;
+    for (size_t i = 0; i < a->n_syslogs; i++)
+        if (!same_str(a->syslogs[i].target, b->syslogs[i].target) ||
+            a->syslogs[i].facility != b->syslogs[i].facility ||
+            a->syslogs[i].timeout_ms != b->syslogs[i].timeout_ms)
+            return false;
+    for (size_t i = 0; i < a->n_webhooks; i++)
+        if (!same_str(a->webhooks[i].url, b->webhooks[i].url) ||
+            a->webhooks[i].timeout_ms != b->webhooks[i].timeout_ms ||
+            a->webhooks[i].kinds != b->webhooks[i].kinds)
+            return false;
+    for (size_t i = 0; i < a->n_execs; i++)
+        if (!same_str(a->execs[i].command, b->execs[i].command) ||
+            a->execs[i].timeout_ms != b->execs[i].timeout_ms ||
+            a->execs[i].kinds != b->execs[i].kinds)
+            return false;
+    return true;
 }

@@ -10,6 +10,10 @@
  *   RAJNET_SEVERITY  1..3 (S1 worst)
  *   RAJNET_NODE      the node the alarm is about
  *   RAJNET_TEXT      the alarm's one-line text
+ * or, for a report message (notify_report.c):
+ *   RAJNET_EVENT         report
+ *   RAJNET_REPORT_MONTH  YYYY-MM
+ *   RAJNET_REPORT_FILES  the report files' paths, one a line
  * Exit status 0 is delivered; anything else, or still running after timeout_ms (then SIGKILLed),
  * is a failure the core retries with backoff. One run at a time per channel.
  *
@@ -42,6 +46,7 @@ typedef struct {
     int term_signal;
     int spawn_error;
     char **env;
+    char *stdin_json;       /* a copy: a reconfigure may free the notification while we write */
 } run_t;
 
 struct exec_chan {
@@ -71,7 +76,19 @@ static char **make_env(const rn__notify_event_t *ev)
     for (size_t i = 0; env && i < n; i++)
         if (strncmp(environ[i], "RAJNET_", 7) != 0 && !(env[k++] = strdup(environ[i])))
             goto fail;
-    if (!env || asprintf(&env[k++], "RAJNET_EVENT=%s", rn__notify_kind_name(ev->kind)) < 0 ||
+    if (!env)
+        goto fail;
+    if (ev->msg == RN_NOTIFY_REPORTS) {
+        int len = (int)strlen(ev->files);
+        while (len > 0 && ev->files[len - 1] == '\n')
+            len--; /* one a line, no empty last one */
+        if (asprintf(&env[k++], "RAJNET_EVENT=report") < 0 ||
+            asprintf(&env[k++], "RAJNET_REPORT_MONTH=%s", ev->month) < 0 ||
+            asprintf(&env[k++], "RAJNET_REPORT_FILES=%.*s", len, ev->files) < 0)
+            goto fail;
+        return env;
+    }
+    if (asprintf(&env[k++], "RAJNET_EVENT=%s", rn__notify_kind_name(ev->kind)) < 0 ||
         asprintf(&env[k++], "RAJNET_ALARM_ID=%" PRIu64, ev->id) < 0 ||
         asprintf(&env[k++], "RAJNET_SEVERITY=%d", ev->severity) < 0 ||
         asprintf(&env[k++], "RAJNET_NODE=%s", ev->node) < 0 ||
@@ -106,6 +123,7 @@ static void run_finish(run_t *r)
         status = -EIO;
     }
     free_env(r->env);
+    free(r->stdin_json);
     free(r);
     x->run = NULL;
     if (ch->closing)
@@ -183,11 +201,13 @@ static int exec_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
     uv_loop_t *loop = rn__notify_loop(ch->n);
     run_t *r = calloc(1, sizeof *r);
     char **env = r ? make_env(ev) : NULL;
-    if (!env) {
+    char *json = env ? strdup(ev->json) : NULL;
+    if (!json) {
+        free_env(env);
         free(r);
         return -ENOMEM;
     }
-    r->x = x, r->env = env;
+    r->x = x, r->env = env, r->stdin_json = json;
     x->run = r;
     uv_pipe_init(loop, &r->in, 0);
     uv_timer_init(loop, &r->timer);
@@ -203,7 +223,7 @@ static int exec_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
         return 0; /* the outcome is reported once the handles are closed */
     }
     uv_timer_start(&r->timer, on_timeout, x->timeout_ms, 0);
-    uv_buf_t b = uv_buf_init(ev->json, (unsigned)strlen(ev->json));
+    uv_buf_t b = uv_buf_init(r->stdin_json, (unsigned)strlen(r->stdin_json));
     if (uv_write(&r->wreq, (uv_stream_t *)&r->in, &b, 1, on_stdin_written) != 0)
         close_stdin(r);
     return 0;

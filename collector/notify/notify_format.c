@@ -7,12 +7,13 @@
  * JSON payload (one object, keys in this order):
  *   { "source": "rajnet-collector", "event": "raised"|"promoted"|"cleared",
  *     "at": "2024-05-01T10:00:00.000Z", "at_ms": 1714557600000,
- *     "alarm": { "id": 12, "type": "link down", "type_code": 0, "severity": 1,
+ *     "alarm": { "id": 12, "type": "link_down", "type_code": 0, "severity": 1,
  *                "node": "jaipur", "entity": "JPR-MPLS-0042", "vendor": "bsnl"|null,
  *                "circuit": "JPR-MPLS-0042"|null, "service": null, "root_id": 0,
  *                "since_ms": …, "raised_ms": …, "planned": false,
  *                "impact": { "offices": [ … ], "services": [ … ] },
- *                "impact_text": "offices: jaipur; services: vc", "text": "…" } } */
+ *                "impact_text": "offices: jaipur; services: vc", "text": "…" } }
+ * The words (event, type) are the alarm vocabulary's (collector/alarm/alarm.h, docs/api.md). */
 #include "notify/notify_int.h"
 
 #include <errno.h>
@@ -26,24 +27,7 @@
 
 const char *rn__notify_kind_name(rn_alarm_event_kind_t kind)
 {
-    switch (kind) {
-    case RN_ALARM_EV_RAISED: return "raised";
-    case RN_ALARM_EV_PROMOTED: return "promoted";
-    case RN_ALARM_EV_CLEARED: return "cleared";
-    case RN_ALARM_EV_SYMPTOM_OF: return "symptom";
-    }
-    return "unknown";
-}
-
-/* Returns the kind named s, or -1. */
-static int kind_parse(const char *s)
-{
-    static const rn_alarm_event_kind_t kinds[] = { RN_ALARM_EV_RAISED, RN_ALARM_EV_PROMOTED,
-                                                   RN_ALARM_EV_CLEARED, RN_ALARM_EV_SYMPTOM_OF };
-    for (size_t i = 0; s && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(s, rn__notify_kind_name(kinds[i])) == 0)
-            return (int)kinds[i];
-    return -1;
+    return rn_alarm_event_name(kind);
 }
 
 void rn__notify_time_format(int64_t ms, char buf[32])
@@ -135,6 +119,7 @@ rn__notify_event_t *rn__notify_event_new(rn_alarm_event_kind_t kind, const rn_al
     rn__notify_event_t *ev = calloc(1, sizeof *ev);
     if (!ev)
         return NULL;
+    ev->msg = RN_NOTIFY_ALARMS;
     ev->kind = kind;
     ev->at_ms = at_ms;
     ev->id = a->id;
@@ -195,6 +180,11 @@ static int unpack_alarm(json_t *al, rn__notify_event_t *ev)
     ev->raised_ms = raised;
     ev->planned = planned != 0;
     ev->type_name = get_str(al, "type");
+    if (ev->type_name && strcmp(ev->type_name, rn_alarm_type_canonical(ev->type_name)) != 0) {
+        char *canon = strdup(rn_alarm_type_canonical(ev->type_name)); /* an older journal's */
+        free(ev->type_name);
+        ev->type_name = canon;
+    }
     ev->node = get_str(al, "node");
     ev->entity = get_str(al, "entity");
     ev->vendor = get_str(al, "vendor");
@@ -205,6 +195,23 @@ static int unpack_alarm(json_t *al, rn__notify_event_t *ev)
     return strings_ok(ev) ? 0 : -1;
 }
 
+/* Returns a malloc'd copy of the journal record json, rewritten in the vocabulary's words when
+ * an older collector wrote "link down" or "symptom" (a record already in them is kept byte for
+ * byte), or NULL when out of memory. */
+static char *canonical_json(json_t *root, json_t *al, const char *json,
+                            rn_alarm_event_kind_t kind, const rn__notify_event_t *ev)
+{
+    const char *event = json_string_value(json_object_get(root, "event"));
+    const char *type = json_string_value(json_object_get(al, "type"));
+    if (event && strcmp(event, rn__notify_kind_name(kind)) == 0 &&
+        (!type || strcmp(type, ev->type_name) == 0))
+        return strdup(json);
+    if (json_object_set_new(root, "event", json_string(rn__notify_kind_name(kind))) != 0 ||
+        (type && json_object_set_new(al, "type", json_string(ev->type_name)) != 0))
+        return NULL;
+    return json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
 rn__notify_event_t *rn__notify_event_from_json(const char *json)
 {
     json_t *root = json_loads(json, 0, NULL);
@@ -213,14 +220,21 @@ rn__notify_event_t *rn__notify_event_from_json(const char *json)
     json_t *al = NULL;
     rn__notify_event_t *ev = root ? calloc(1, sizeof *ev) : NULL;
     int kind = -1;
+    if (root && json_unpack(root, "{s:s}", "event", &event) == 0 && strcmp(event, "report") == 0) {
+        free(ev);
+        json_decref(root);
+        return rn__notify_report_from_json(json); /* notify_report.c */
+    }
     if (ev && json_unpack(root, "{s:s, s:I, s:o}", "event", &event, "at_ms", &at, "alarm", &al) ==
                   0)
-        kind = kind_parse(event);
-    if (kind < 0 || unpack_alarm(al, ev) != 0 || !(ev->json = strdup(json))) {
+        kind = rn_alarm_event_parse(event);
+    if (kind < 0 || unpack_alarm(al, ev) != 0 ||
+        !(ev->json = canonical_json(root, al, json, (rn_alarm_event_kind_t)kind, ev))) {
         rn__notify_event_free(ev);
         json_decref(root);
         return NULL;
     }
+    ev->msg = RN_NOTIFY_ALARMS;
     ev->kind = (rn_alarm_event_kind_t)kind;
     ev->at_ms = at;
     json_decref(root);
@@ -240,6 +254,8 @@ void rn__notify_event_free(rn__notify_event_t *ev)
     free(ev->impact);
     free(ev->text);
     free(ev->json);
+    free(ev->month); /* reports */
+    free(ev->files);
     free(ev);
 }
 

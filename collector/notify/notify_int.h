@@ -20,11 +20,14 @@
 
 #define rn__container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-/* One notification. Strings are owned, never NULL ("" when the alarm has no such field). */
+/* One notification: an alarm event, or "the monthly reports are ready" (msg). Strings are owned,
+ * never NULL ("" when the alarm has no such field); month and files are set for reports only. */
 typedef struct rn__notify_event {
     struct rn__notify_event *prev, *next; /* the notifier's list of live notifications */
     uint64_t seq;               /* journal sequence, unique within a state dir, > 0 */
     uint64_t pending;           /* bit i: channel i still has to deliver it */
+    unsigned msg;               /* RN_NOTIFY_ALARMS or RN_NOTIFY_REPORTS (notify.h) */
+    char *month, *files;        /* reports: "YYYY-MM", the paths one a line (else NULL) */
     rn_alarm_event_kind_t kind;
     int64_t at_ms;              /* event time (engine clock, Unix ms) */
     uint64_t id, root_id;
@@ -60,11 +63,13 @@ struct rn__notify_chan {
     rn_notifier_t *n;
     const rn__notify_chan_ops_t *ops;
     unsigned idx;               /* bit in rn__notify_event_t.pending */
+    unsigned kinds;             /* the messages it takes: RN_NOTIFY_ALARMS | RN_NOTIFY_REPORTS */
     char *key;                  /* "webhook http://…": journal key and log name; set by the
                                  * constructor (NULL: it fails -ENOMEM), freed by the core */
     rn__notify_item_t *head, *tail;
     size_t len;                 /* queued, the one in flight included */
     bool inflight, kicking, closing, closed, failing;
+    bool retired;               /* replaced by a reconfigure: freed once its handles close */
     uint32_t attempts;          /* failed attempts of the head */
     uv_timer_t retry;
     int open_handles;           /* of the core's own: the retry timer */
@@ -111,6 +116,18 @@ rn__notify_event_t *rn__notify_event_new(rn_alarm_event_kind_t kind, const rn_al
 rn__notify_event_t *rn__notify_event_from_json(const char *json);
 
 void rn__notify_event_free(rn__notify_event_t *ev);
+
+/* ---- report messages (notify_report.c): pure functions ---- */
+
+/* A "report ready" notification for month ("YYYY-MM") with files (paths, one a line; copied),
+ * its JSON built. Returns NULL when out of memory. */
+rn__notify_event_t *rn__notify_report_new(const char *month, const char *files, int64_t at_ms);
+
+/* Rebuilds a report notification from its JSON payload. NULL if it is not one. */
+rn__notify_event_t *rn__notify_report_from_json(const char *json);
+
+/* Names ev for a log line: "alarm 12 (raised, jaipur)" or "report 2024-05". Returns buf. */
+const char *rn__notify_event_label(const rn__notify_event_t *ev, char *buf, size_t len);
 
 /* "raised", "promoted", "cleared" (the MIB's and the payload's words). */
 const char *rn__notify_kind_name(rn_alarm_event_kind_t kind);

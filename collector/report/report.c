@@ -177,33 +177,21 @@ static int cmp_listed(const void *a, const void *b)
     return x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms;
 }
 
-/* Fills one link's figures. */
-static int compute_link(const rn_node_t *n, const rn_link_t *l, const rn_sla_class_t *c,
-                        const rn_report_input_t *in, int64_t from, int64_t to,
-                        rn_report_link_t *L)
+/* Lists the link's outages and partial-loss intervals within [from, to) into L (in time order),
+ * its maintenance windows and its node's into *m, and the spans of its counted outages into
+ * *counted (both merged). Returns 0 or -ENOMEM. */
+static int list_link_outages(const rn_node_t *n, const rn_link_t *l, const rn_sla_class_t *c,
+                             const rn_report_input_t *in, int64_t from, int64_t to,
+                             rn_report_link_t *L, spans_t *m, spans_t *counted)
 {
-    spans_t m = { 0 }, counted = { 0 };
     int rc = 0;
-    L->node = dup0(n->id);
-    L->circuit = dup0(l->circuit);
-    L->vendor = dup0(l->vendor);
-    L->sla = dup0(l->sla);
-    L->kind = dup0(l->kind);
-    if (!L->node || !L->circuit || !L->vendor || !L->sla || !L->kind)
-        return -ENOMEM;
-    L->monthly_charge = l->monthly_charge;
-    L->target_pct = c->availability;
-    L->max_latency_ms = c->max_latency_ms;
-    L->max_loss_pct = c->max_loss_pct;
-    L->max_jitter_ms = c->max_jitter_ms;
-    L->restore_s = c->restore_hours[0] * 3600.0;
     for (size_t i = 0; i < in->n_maint && !rc; i++) {
         const rn_maintenance_rec_t *w = &in->maint[i];
         if (w->entity && (!strcmp(w->entity, l->circuit) || !strcmp(w->entity, n->id)))
-            rc = spans_add(&m, w->start_ms > from ? w->start_ms : from,
+            rc = spans_add(m, w->start_ms > from ? w->start_ms : from,
                            w->end_ms < to ? w->end_ms : to);
     }
-    spans_merge(&m);
+    spans_merge(m);
     for (size_t i = 0; i < in->n_outages && !rc; i++) {
         const rn_outage_rec_t *o = &in->outages[i];
         if (o->planned || !outage_is_link(o, l->circuit))
@@ -211,8 +199,8 @@ static int compute_link(const rn_node_t *n, const rn_link_t *l, const rn_sla_cla
         int64_t raw_e = o->ended ? o->end_ms : in->now_ms;
         int64_t s = o->start_ms > from ? o->start_ms : from, e = raw_e < to ? raw_e : to;
         if (e > s)
-            rc = list_outage(L, s, e, o->start_ms, raw_e, !o->ended, o->root_cause, c, &m,
-                             &counted);
+            rc = list_outage(L, s, e, o->start_ms, raw_e, !o->ended, o->root_cause, c, m,
+                             counted);
     }
     for (size_t i = 0; c->partial_loss_counts && i < in->n_degraded && !rc; i++) {
         const rn_report_interval_t *d = &in->degraded[i];
@@ -220,17 +208,26 @@ static int compute_link(const rn_node_t *n, const rn_link_t *l, const rn_sla_cla
             continue;
         int64_t s = d->start_ms > from ? d->start_ms : from, e = d->end_ms < to ? d->end_ms : to;
         if (e > s)
-            rc = list_outage(L, s, e, d->start_ms, d->end_ms, false, "partial loss", c, &m,
-                             &counted);
+            rc = list_outage(L, s, e, d->start_ms, d->end_ms, false, "partial loss", c, m,
+                             counted);
     }
     if (L->n_listed > 1)
         qsort(L->outages, L->n_listed, sizeof *L->outages, cmp_listed);
-    spans_merge(&counted);
+    spans_merge(counted);
+    return rc;
+}
+
+/* Sets the link's period, availability, outage statistics, measured performance (from in->perf),
+ * breaches and penalty from its listed outages, maintenance m and counted spans. */
+static void link_figures(const rn_link_t *l, const rn_sla_class_t *c, const rn_report_input_t *in,
+                         int64_t from, int64_t to, const spans_t *m, const spans_t *counted,
+                         rn_report_link_t *L)
+{
     int64_t down = 0;
-    for (size_t i = 0; i < counted.n; i++)
-        down += outside(counted.v[i].s, counted.v[i].e, &m);
+    for (size_t i = 0; i < counted->n; i++)
+        down += outside(counted->v[i].s, counted->v[i].e, m);
     L->period_s = (double)(to - from) / 1000.0;
-    L->maintenance_s = (double)spans_total(&m) / 1000.0;
+    L->maintenance_s = (double)spans_total(m) / 1000.0;
     L->downtime_s = (double)down / 1000.0;
     double base = L->period_s - L->maintenance_s;
     L->availability_pct = base > 0 ? (base - L->downtime_s) / base * 100.0 : 100.0;
@@ -259,6 +256,29 @@ static int compute_link(const rn_node_t *n, const rn_link_t *l, const rn_sla_cla
                        L->perf.jitter_ms.p95 > c->max_jitter_ms;
     L->penalty_pct = rn_report_penalty_pct(c->penalty, c->n_penalty, L->availability_pct);
     L->penalty_amount = L->penalty_pct / 100.0 * l->monthly_charge;
+}
+
+/* Fills one link's figures. Returns 0 or -ENOMEM. */
+static int compute_link(const rn_node_t *n, const rn_link_t *l, const rn_sla_class_t *c,
+                        const rn_report_input_t *in, int64_t from, int64_t to,
+                        rn_report_link_t *L)
+{
+    spans_t m = { 0 }, counted = { 0 };
+    L->node = dup0(n->id);
+    L->circuit = dup0(l->circuit);
+    L->vendor = dup0(l->vendor);
+    L->sla = dup0(l->sla);
+    L->kind = dup0(l->kind);
+    if (!L->node || !L->circuit || !L->vendor || !L->sla || !L->kind)
+        return -ENOMEM;
+    L->monthly_charge = l->monthly_charge;
+    L->target_pct = c->availability;
+    L->max_latency_ms = c->max_latency_ms;
+    L->max_loss_pct = c->max_loss_pct;
+    L->max_jitter_ms = c->max_jitter_ms;
+    L->restore_s = c->restore_hours[0] * 3600.0;
+    int rc = list_link_outages(n, l, c, in, from, to, L, &m, &counted);
+    link_figures(l, c, in, from, to, &m, &counted, L);
     free(m.v);
     free(counted.v);
     return rc;

@@ -89,10 +89,10 @@ int rn_report_csv(const rn_report_t *r, const char *vendor, FILE *f)
         fprintf(f, ",%zu,%zu,%zu,%.3f,%.2f,%.2f\n", v->n_links, v->n_outages, v->n_breached,
                 v->downtime_s, v->charge, v->penalty_amount);
     }
-    if (!vendor && r->n_services) /* the departments' view, in the full report only */
+    if (r->n_services) /* the departments' view, beside the links (a vendor's file too) */
         fputs("\nservice,kind,host,period_s,maintenance_s,downtime_s,availability_pct,outages,"
               "longest_s\n", f);
-    for (size_t i = 0; !vendor && i < r->n_services; i++) {
+    for (size_t i = 0; i < r->n_services; i++) {
         const rn_report_service_t *S = &r->services[i];
         rn_csv_field(f, S->name);
         fputc(',', f);

@@ -176,6 +176,36 @@ static void vendor_section(FILE *f, const rn_report_t *r, const rn_report_vendor
     fputs("</section>\n", f);
 }
 
+/* The departments' view beside the links: each service's availability at its host this period
+ * (report.h), in the full report and in each vendor's. */
+static void services_table(FILE *f, const rn_report_t *r)
+{
+    if (!r->n_services)
+        return;
+    fputs("<h2>Services</h2>\n<p>Availability of each service at its host: downtime is its root "
+          "\"service down\" alarms, outside planned maintenance on the service or its host."
+          "</p>\n<table><tr><th>Service</th><th>Kind</th><th>Host</th><th>Availability %</th>"
+          "<th>Downtime</th><th>Outages</th><th>Longest</th><th>Maintenance</th></tr>\n", f);
+    for (size_t i = 0; i < r->n_services; i++) {
+        const rn_report_service_t *S = &r->services[i];
+        fputs("<tr><td>", f);
+        esc(f, S->name);
+        fputs("</td><td>", f);
+        esc(f, S->kind);
+        fputs("</td><td>", f);
+        esc(f, S->host);
+        fprintf(f, "</td><td%s>%.4f</td><td>", S->n_outages ? " class=bad" : "",
+                S->availability_pct);
+        dur(f, S->downtime_s);
+        fprintf(f, "</td><td>%zu</td><td>", S->n_outages);
+        dur(f, S->longest_s);
+        fputs("</td><td>", f);
+        dur(f, S->maintenance_s);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 int rn_report_html(const rn_report_t *r, const char *vendor, FILE *f)
 {
     fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>RajNet SLA report"
@@ -206,6 +236,7 @@ int rn_report_html(const rn_report_t *r, const char *vendor, FILE *f)
         fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", v->charge, v->penalty_amount);
     }
     fputs("</table>\n", f);
+    services_table(f, r);
     for (size_t i = 0; i < r->n_vendors; i++)
         if (!vendor || !strcmp(vendor, r->vendors[i].name))
             vendor_section(f, r, &r->vendors[i]);

@@ -1,8 +1,10 @@
 /* Monthly SLA reports: on the 1st of each month at 00:05 UTC the collector writes last month's
  * reports (CSV, HTML and PDF per vendor) into <state_dir>/reports and hands the list of files to
- * the notifier's delivery hooks: every exec hook runs once with RAJNET_EVENT=report,
- * RAJNET_REPORT_MONTH and RAJNET_REPORT_FILES (one path a line), and every webhook gets
- * {"event": "report", "month", "files": [...]} by POST (libcurl on the libuv pool).
+ * the notifier as a "report ready" message (rn_notifier_report): every exec hook that takes
+ * reports runs with RAJNET_EVENT=report, RAJNET_REPORT_MONTH and RAJNET_REPORT_FILES (one path a
+ * line), and every such webhook gets {"event": "report", "month", "files": [...]} by POST, with
+ * the notifier's retries, exec timeout and journal (collector/notify/notify.h, "Report messages").
+ * Nothing here delivers: one delivery path for alarms and reports.
  *
  * Stateless by design: the collector's 1 s cron asks rn_report_monthly_due() whether this tick is
  * the one that crosses 00:05:00 on the 1st, so nothing is kept between ticks. A collector that is
@@ -18,14 +20,13 @@
  * runs rn_report_monthly_deliver, the same path as the cron, for any month that has begun. One
  * run at a time is asked of the API (409 otherwise): two runs of one month would write the same
  * files from two pool threads. */
-#include <curl/curl.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "log.h"
 #include "report/report.h"
@@ -53,55 +54,6 @@ bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8])
 }
 
 typedef struct {
-    uv_process_t proc;
-} hook_run_t;
-
-static void on_hook_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void on_hook_exit(uv_process_t *p, int64_t status, int sig)
-{
-    if (status || sig)
-        rn_warn("report: delivery hook exited with %lld (signal %d)", (long long)status, sig);
-    uv_close((uv_handle_t *)p, on_hook_closed);
-}
-
-typedef struct {
-    uv_work_t work;
-    char *url, *body;
-    uint32_t timeout_ms;
-} post_t;
-
-static void on_post(uv_work_t *w)
-{
-    post_t *p = w->data;
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (!c)
-        return;
-    curl_easy_setopt(c, CURLOPT_URL, p->url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->timeout_ms ? p->timeout_ms : 5000));
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        rn_warn("report: webhook %s: %s", p->url, curl_easy_strerror(rc));
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-}
-
-static void on_post_done(uv_work_t *w, int status)
-{
-    post_t *p = w->data;
-    free(p->url);
-    free(p->body);
-    free(p);
-}
-
-typedef struct {
     rn_collector_t *c;
     char month[8];
     rn_report_deliver_cb cb; /* NULL for the cron's run */
@@ -113,56 +65,16 @@ bool rn_report_monthly_busy(const rn_collector_t *c)
     return c->report_runs > 0;
 }
 
-/* Calls the exec and webhook hooks with the files written. */
+/* Hands the files written to the notifier: its webhooks and exec hooks that take reports deliver
+ * them with their own queue, retries, timeout and journal (collector/notify/notify.h). */
 static void deliver(rn_collector_t *c, const char *month, const char *files)
 {
-    const rn_notify_config_t *n = &c->config->notify;
-    char ev_month[64];
-    size_t n_files = strlen(files) + 32;
-    char *ev_files = malloc(n_files);
-    if (!ev_files)
-        return;
-    snprintf(ev_month, sizeof ev_month, "RAJNET_REPORT_MONTH=%s", month);
-    snprintf(ev_files, n_files, "RAJNET_REPORT_FILES=%s", files);
-    char *env[] = { "RAJNET_EVENT=report", ev_month, ev_files, "PATH=/usr/bin:/bin", NULL };
-    for (size_t i = 0; i < n->n_execs; i++) {
-        hook_run_t *r = calloc(1, sizeof *r);
-        char *args[] = { "/bin/sh", "-c", n->execs[i].command, NULL };
-        uv_process_options_t o = { .file = "/bin/sh", .args = args, .env = env,
-                                   .exit_cb = on_hook_exit };
-        if (!r)
-            break;
-        r->proc.data = r;
-        int rc = uv_spawn(c->loop, &r->proc, &o);
-        if (rc) {
-            rn_warn("report: exec hook: %s", uv_strerror(rc));
-            uv_close((uv_handle_t *)&r->proc, on_hook_closed);
-        }
-    }
-    free(ev_files);
-    json_t *list = json_array();
-    for (const char *p = files; *p;) {
-        size_t k = strcspn(p, "\n");
-        json_array_append_new(list, json_stringn(p, k));
-        p += k + (p[k] == '\n');
-    }
-    json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "report", "month", month, "files", list);
-    char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-    json_decref(ev); /* it held list too */
-    for (size_t i = 0; body && i < n->n_webhooks; i++) {
-        post_t *p = calloc(1, sizeof *p);
-        if (!p || !(p->url = strdup(n->webhooks[i].url)) || !(p->body = strdup(body))) {
-            if (p)
-                free(p->url);
-            free(p);
-            break;
-        }
-        p->timeout_ms = n->webhooks[i].timeout_ms;
-        p->work.data = p;
-        if (uv_queue_work(c->loop, &p->work, on_post, on_post_done))
-            on_post_done(&p->work, 0);
-    }
-    free(body);
+    size_t channels = rn_notifier_report(c->notifier, month, files, rn_clock_wall_ms());
+    if (channels)
+        rn_info("report: the SLA reports of %s handed to %zu notify channel(s)", month, channels);
+    else
+        rn_warn("report: the SLA reports of %s are not delivered: no notify webhook or exec hook "
+                "takes reports", month);
 }
 
 static void on_monthly_done(void *data, int status, char *body, size_t len)

@@ -232,6 +232,36 @@ static void vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_
     graph_rows(p, r, v);
 }
 
+/* The departments' view on the summary page: each service's availability at its host (report.h),
+ * in the full report and in each vendor's. */
+static void service_rows(pdf_t *p, const rn_report_t *r)
+{
+    static const double xs[] = { 0, 90, 140, 230, 320, 390, 440, 510 };
+    static const char *const head[] = { "Service", "Kind", "Host", "Availability %", "Downtime",
+                                        "Outages", "Longest", "Maintenance" };
+    if (!r->n_services)
+        return;
+    p->y += 10;
+    line(p, "Sans Bold 10", 16, "Services (availability at the host; service down alarms, "
+         "outside planned maintenance)");
+    row(p, xs, head, NULL, 8, true);
+    for (size_t i = 0; i < r->n_services; i++) {
+        const rn_report_service_t *S = &r->services[i];
+        char c[8][64];
+        snprintf(c[0], 64, "%s", S->name);
+        snprintf(c[1], 64, "%s", S->kind);
+        snprintf(c[2], 64, "%s", S->host);
+        snprintf(c[3], 64, "%.4f", S->availability_pct);
+        fmt_dur(c[4], 64, S->downtime_s);
+        snprintf(c[5], 64, "%zu", S->n_outages);
+        fmt_dur(c[6], 64, S->longest_s);
+        fmt_dur(c[7], 64, S->maintenance_s);
+        const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] };
+        bool red[8] = { [3] = S->n_outages > 0 };
+        row(p, xs, cells, red, 8, false);
+    }
+}
+
 int rn_report_pdf(const rn_report_t *r, const char *vendor, const char *path)
 {
     cairo_surface_t *s = cairo_pdf_surface_create(path, PAGE_W, PAGE_H);
@@ -268,6 +298,7 @@ int rn_report_pdf(const rn_report_t *r, const char *vendor, const char *path)
         bool red[7] = { [6] = v->penalty_amount > 0 };
         row(&p, xs, cells, red, 7, false);
     }
+    service_rows(&p, r);
     for (size_t i = 0; i < r->n_vendors; i++)
         if (!vendor || !strcmp(vendor, r->vendors[i].name))
             vendor_pages(&p, r, &r->vendors[i]);

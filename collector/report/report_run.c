@@ -20,6 +20,7 @@
 #include "collector.h"
 #include "events/event_store.h"
 #include "log.h"
+#include "sources.h"
 #include "series/outage_refine.h"
 #include "report/report.h"
 #include "report/report_graph.h"
@@ -140,7 +141,7 @@ static void link_perf(const job_t *j, const rn_link_t *l, const char *node, int6
     const rn_collector_t *c = j->c;
     char path[4096];
     out->circuit = l->circuit;
-    if (!c->store || rn_rrd_store_path(c->store, node, "icmp", "", l->remote_node, path,
+    if (!c->store || rn_rrd_store_path(c->store, node, RN_SRC_ICMP, "", l->remote_node, path,
                                        sizeof path) < 0 || access(path, R_OK) != 0)
         return;
     time_t start = (time_t)(from_ms / 1000), end = (time_t)(to_ms / 1000);
@@ -351,7 +352,7 @@ static void link_graphs(const job_t *j, const rn_topology_t *topo, rn_report_t *
         const rn_node_t *node = rn_topology_node(topo, L->node);
         for (size_t u = 0; node && u < node->n_uplinks; u++)
             if (!strcmp(node->uplinks[u].circuit, L->circuit) &&
-                !rn_rrd_store_path(j->c->store, node->id, "icmp", "",
+                !rn_rrd_store_path(j->c->store, node->id, RN_SRC_ICMP, "",
                                    node->uplinks[u].remote_node, path, sizeof path) &&
                 !rn_report_link_graphs(L, path, r->from_ms, r->to_ms, j->maint, j->n_maint))
                 drawn++;
@@ -421,16 +422,15 @@ static void on_alarms(void *data, int status, const rn_alarm_rec_t *a, size_t n)
         finish(j, -ENOMEM);
         return;
     }
-    const char *svc_down = rn_alarm_type_name(RN_ALARM_SERVICE_DOWN); /* as alarm_log.c stores */
-    const char *link_degraded = rn_alarm_type_name(RN_ALARM_LINK_DEGRADED);
     for (size_t i = 0; i < n; i++) {
-        if (!a[i].root_id && a[i].type && a[i].entity && !strcmp(a[i].type, svc_down) &&
+        int type = rn_alarm_type_parse(a[i].type); /* any spelling a row may hold */
+        if (!a[i].root_id && a[i].entity && type == RN_ALARM_SERVICE_DOWN &&
             (j->svc_down[j->n_svc_down].service = strdup(a[i].entity))) {
             rn_report_svc_down_t *d = &j->svc_down[j->n_svc_down++];
             d->start_ms = a[i].raised_at_ms;
             d->end_ms = a[i].cleared ? a[i].cleared_at_ms : j->now_ms;
         }
-        if (!a[i].circuit || a[i].root_id || !a[i].type || strcmp(a[i].type, link_degraded))
+        if (!a[i].circuit || a[i].root_id || type != RN_ALARM_LINK_DEGRADED)
             continue;
         rn_report_interval_t *d = &j->degraded[j->n_degraded++];
         d->circuit = strdup(a[i].circuit);

@@ -57,11 +57,12 @@ int rn_report_run(struct rn_collector *c, const rn_report_req_t *req, rn_report_
 /* Monthly reports (report_monthly.c). True (and month = "YYYY-MM", the month before) when
  * now_ms is within window_ms after 00:05:00 UTC on the 1st of a month. */
 bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8]);
-/* Writes month's reports (every vendor, CSV/HTML/PDF) into <state_dir>/reports, then runs the
- * notifier's exec hooks and POSTs to its webhooks with the file list. Returns 0 or -errno. */
+/* Writes month's reports (every vendor, CSV/HTML/PDF) into <state_dir>/reports, then hands the
+ * file list to the notifier (rn_notifier_report): its webhooks and exec hooks that take reports
+ * deliver it. Returns 0 or -errno. */
 int rn_report_monthly_run(struct rn_collector *c, const char *month);
 /* The monthly run is done: status 0 and files (one path a line, borrowed until the callback
- * returns) with the delivery hooks started, or a negative error and "". */
+ * returns) with the delivery queued on the notifier, or a negative error and "". */
 typedef void (*rn_report_deliver_cb)(void *data, int status, const char *files);
 /* rn_report_monthly_run with a callback, for a run by hand (POST /api/v1/report/deliver). Returns
  * 0 (cb fires once, on the loop thread) or a negative error (-EINVAL: bad month or no event
@@ -74,10 +75,5 @@ int rn_report_monthly_deliver(struct rn_collector *c, const char *month, rn_repo
 bool rn_report_monthly_busy(const struct rn_collector *c);
 /* From the collector's cron (every window_ms): starts the monthly run when it is due. */
 void rn_report_monthly_tick(struct rn_collector *c, int64_t now_ms, int64_t window_ms);
-
-/* GET /api/v1/report and POST /api/v1/report/deliver (report_api.c), routed by http.c. */
-struct rn_http_req;
-void rn__api_report(struct rn_http_req *r, const char *arg);
-void rn__api_report_deliver(struct rn_http_req *r, const char *arg);
 
 #endif

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sources.h"
+
 #define FULL_LOSS 99.9  /* a row at 100% loss (averaging can leave 99.99...) */
 #define PARTIAL 0.1     /* a row with at least this loss lost part of its round */
 #define MAX_STEP_S 10   /* coarser rows cannot place an edge within a few seconds */
@@ -157,9 +159,9 @@ int rn_outage_refine_paths(const rn_rrd_store_t *store, const rn_topology_t *top
             const rn_link_t *l = &n->uplinks[u];
             if (strcmp(l->circuit, circuit) != 0 || !l->remote_node)
                 continue;
-            int rc = rn_rrd_store_path(store, n->id, "icmp", "", l->remote_node, child, len);
-            return rc ? rc : rn_rrd_store_path(store, l->remote_node, "icmp", "", n->id, parent,
-                                               len);
+            int rc = rn_rrd_store_path(store, n->id, RN_SRC_ICMP, "", l->remote_node, child, len);
+            return rc ? rc : rn_rrd_store_path(store, l->remote_node, RN_SRC_ICMP, "", n->id,
+                                               parent, len);
         }
     return -ENOENT;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources.h"
+
 const char *rn_graph_escape(const char *path, char *buf, size_t len)
 {
     size_t o = 0;
@@ -212,15 +214,15 @@ static const struct {
     const char *source, *view;
     void (*build)(args_t *a, const char *p, double speed_bps);
 } views[] = {
-    { "if", "traffic", view_traffic },
-    { "icmp", "rtt", view_rtt },
-    { "icmp", "jitter", view_icmp_jitter },
-    { "rtp", "mos", view_mos },
-    { "rtp", "loss", view_rtp_loss },
-    { "rtp", "jitter", view_rtp_jitter },
-    { "tcphs", "handshake", view_handshake },
-    { "tcp", "connect", view_connect },
-    { "http", "ttfb", view_ttfb },
+    { RN_SRC_IF, "traffic", view_traffic },
+    { RN_SRC_ICMP, "rtt", view_rtt },
+    { RN_SRC_ICMP, "jitter", view_icmp_jitter },
+    { RN_SRC_RTP, "mos", view_mos },
+    { RN_SRC_RTP, "loss", view_rtp_loss },
+    { RN_SRC_RTP, "jitter", view_rtp_jitter },
+    { RN_SRC_TCPHS, "handshake", view_handshake },
+    { RN_SRC_TCP, "connect", view_connect },
+    { RN_SRC_HTTP, "ttfb", view_ttfb },
 };
 #define N_VIEWS (sizeof views / sizeof views[0])
 

@@ -1,8 +1,8 @@
 /* RRD store: turns batches of samples into RRD files, off the loop thread.
  *
  * Why: librrd calls block on disk (open, lock, read header, write, close per file), so the loop
- * thread only queues batches here and gets a callback with the outcome. This is the only module
- * that includes <rrd.h>.
+ * thread only queues batches here and gets a callback with the outcome. Files and updates are
+ * written here, or through rrdcached with its client in rrdc.c.
  *
  * How: rn_rrd_store_write() appends a job to a FIFO. At most one run of jobs is on the store's
  * own worker thread at a time (lib/worker.h; not libuv's pool, which reports, graphs and static
@@ -10,7 +10,7 @@
  * one after the other, so a busy store pays one thread hand-over per run, not per batch (that
  * hand-over, not librrd, bounded ingest once the files got small). Its after callback, on the
  * loop thread, starts the next run and then fires the callers' callbacks in order. So batches are
- * applied in submission order and the worker side state (the cache of each file's last update
+ * applied in submission order and the worker side state (rrd_cache.h, each file's last update
  * time) is touched by one thread at a time; the hand-over through libuv's queue orders those
  * accesses. A job:
  *   1. checks that the data directory is still a writable directory (else the whole batch fails
@@ -43,28 +43,27 @@
  * 3 steps. A new file starts one step before its first sample and is built under "<path>.tmp",
  * then renamed, so a crash never leaves a half-written file at the real path. */
 #include "series/rrd_store.h"
+#include "series/rrd_cache.h"
+#include "series/rrdc.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <netdb.h>
 #include <rrd.h>
-#include <rrd_client.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "sources.h"
 #include "util.h"
 #include "worker.h"
 
@@ -75,27 +74,11 @@
 #define NAME_ROOM (255 - 8) /* an escaped file name plus ".rrd.tmp" must fit NAME_MAX */
 #define MAX_DS 32            /* data sources per template, at most */
 #define MAX_RRAS 10         /* (function, steps per row) pairs the tiers give, at most */
-#define DAEMON_PORT "42217"  /* rrdcached's default TCP port */
-#define DAEMON_TIMEOUT_S 30  /* a BATCH round trip that takes longer fails the job */
-
 
 typedef struct {
     char source[32];
     uint32_t step;
 } step_t;
-
-/* Last update time of one file, chained in a hash bucket. */
-typedef struct cache_entry {
-    struct cache_entry *next;
-    uint64_t hash;
-    time_t last;
-    char path[];
-} cache_entry_t;
-
-typedef struct {
-    cache_entry_t **slots;
-    size_t n_slots, n;
-} cache_t;
 
 /* One UPDATE command of a BATCH, accounted for when the daemon answers. */
 typedef struct {
@@ -119,8 +102,7 @@ typedef struct job {
     step_t steps[MAX_SOURCES]; /* snapshot at submission, so set_step never races a worker */
     size_t n_steps;
     /* rrdcached BATCH mode: the commands of this job, sent in one round trip */
-    char *cmd;
-    size_t cmd_len, cmd_cap;
+    rn_rrdc_cmds_t batch;
     daemon_cmd_t *cmds;
     size_t n_cmds, cap_cmds;
 } job_t;
@@ -148,15 +130,12 @@ struct rn_rrd_store {
     void (*close_cb)(void *data);
     void *close_data;
     /* Worker side: only the running job touches these. */
-    cache_t cache;
+    rn_rrd_cache_t cache;
     bool dir_bad;           /* the data directory was found unusable: log the change only */
     bool full;              /* a batch failed for a full disk: log its files once, and the end */
-    /* rrdcached (set before the first write, read by the worker) */
-    char *daemon;           /* address, or NULL: files are written directly */
-    bool daemon_batch;      /* BATCH command over our own socket, else librrd's client */
-    int daemon_fd;          /* worker side: BATCH socket, -1 when not connected */
-    char rbuf[4096];        /* worker side: unread reply bytes */
-    size_t rlen;
+    /* rrdcached: set before the first write, then used by the worker only; NULL: files are
+     * written directly */
+    rn_rrdc_t *rrdc;
 };
 
 /* ---- path scheme ------------------------------------------------------------------------- */
@@ -285,100 +264,6 @@ static int mkdir_p(const char *path, bool whole)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* ---- last-update cache (worker side) ----------------------------------------------------- */
-
-/* FNV-1a over the path. */
-static uint64_t hash_path(const char *p)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
-
-/* Returns the entry of path, or NULL. */
-static cache_entry_t *cache_find(cache_t *c, const char *path)
-{
-    if (c->n_slots == 0)
-        return NULL;
-    uint64_t h = hash_path(path);
-    for (cache_entry_t *e = c->slots[h % c->n_slots]; e; e = e->next)
-        if (e->hash == h && strcmp(e->path, path) == 0)
-            return e;
-    return NULL;
-}
-
-/* Doubles the table when it holds as many entries as slots. Returns 0 or -ENOMEM. */
-static int cache_grow(cache_t *c)
-{
-    size_t n_slots = c->n_slots ? c->n_slots * 2 : 1024;
-    cache_entry_t **slots = calloc(n_slots, sizeof *slots);
-    if (slots == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < c->n_slots; i++) {
-        for (cache_entry_t *e = c->slots[i], *next; e; e = next) {
-            next = e->next;
-            e->next = slots[e->hash % n_slots];
-            slots[e->hash % n_slots] = e;
-        }
-    }
-    free(c->slots);
-    c->slots = slots;
-    c->n_slots = n_slots;
-    return 0;
-}
-
-/* Records the last update of path. Out of memory only means the next batch reads the file. */
-static void cache_set(cache_t *c, const char *path, time_t last)
-{
-    cache_entry_t *e = cache_find(c, path);
-    if (e != NULL) {
-        e->last = last;
-        return;
-    }
-    if (c->n >= c->n_slots && cache_grow(c) < 0)
-        return;
-    size_t n = strlen(path);
-    if ((e = malloc(sizeof *e + n + 1)) == NULL)
-        return;
-    memcpy(e->path, path, n + 1);
-    e->hash = hash_path(path);
-    e->last = last;
-    e->next = c->slots[e->hash % c->n_slots];
-    c->slots[e->hash % c->n_slots] = e;
-    c->n++;
-}
-
-/* Forgets path, so its last update is read from the file next time. */
-static void cache_drop(cache_t *c, const char *path)
-{
-    if (c->n_slots == 0)
-        return;
-    uint64_t h = hash_path(path);
-    for (cache_entry_t **pp = &c->slots[h % c->n_slots]; *pp; pp = &(*pp)->next) {
-        if ((*pp)->hash == h && strcmp((*pp)->path, path) == 0) {
-            cache_entry_t *e = *pp;
-            *pp = e->next;
-            free(e);
-            c->n--;
-            return;
-        }
-    }
-}
-
-/* Frees every entry and the table. */
-static void cache_free(cache_t *c)
-{
-    for (size_t i = 0; i < c->n_slots; i++) {
-        for (cache_entry_t *e = c->slots[i], *next; e; e = next) {
-            next = e->next;
-            free(e);
-        }
-    }
-    free(c->slots);
-    memset(c, 0, sizeof *c);
-}
-
 /* ---- creating a file --------------------------------------------------------------------- */
 
 /* Returns the step of source from a step table, or the built-in default. */
@@ -388,10 +273,10 @@ static uint32_t step_of(const step_t *steps, size_t n, const char *source)
         if (strcmp(steps[i].source, source) == 0)
             return steps[i].step;
     /* a device's extra SNMP objects are polled with its interfaces: the "if" step */
-    if (strcmp(source, "gauge") == 0 || strcmp(source, "counter") == 0)
-        return step_of(steps, n, "if");
+    if (strcmp(source, RN_SRC_GAUGE) == 0 || strcmp(source, RN_SRC_COUNTER) == 0)
+        return step_of(steps, n, RN_SRC_IF);
     /* probe rounds ("udpecho": UDP echo between agents) default to the ICMP step */
-    return strcmp(source, "icmp") == 0 || strcmp(source, "udpecho") == 0 ? 10u : DEFAULT_STEP;
+    return !strcmp(source, RN_SRC_ICMP) || !strcmp(source, RN_SRC_UDPECHO) ? 10u : DEFAULT_STEP;
 }
 
 /* Formats a bound for a DS definition: "U" when unbounded. */
@@ -411,7 +296,7 @@ static void ds_def(char *buf, size_t len, const rn_template_t *tmpl, size_t i, u
     const rn_metric_t *m = &tmpl->metrics[i];
     char lo[32], hi[32];
     if (m->kind == RN_METRIC_COUNTER) {
-        bool octets = strcmp(tmpl->source, "if") == 0 &&
+        bool octets = strcmp(tmpl->source, RN_SRC_IF) == 0 &&
                       (strcmp(m->name, "in") == 0 || strcmp(m->name, "out") == 0);
         snprintf(lo, sizeof lo, "0");
         if (octets && speed_bps > 0)
@@ -553,11 +438,8 @@ static int create_file(rn_rrd_store_t *s, const char *path, const rn_template_t 
     int n_rra = rra_defs(rra, step);
     for (int i = 0; i < n_rra; i++)
         argv[argc++] = rra[i];
-    if (s->daemon != NULL) {
-        /* The daemon creates it (it knows of no ".tmp"); its journal then owns the file. */
-        rrd_clear_error();
-        if (rrdc_connect(s->daemon) != 0 ||
-            rrdc_create_r2(path, step, start, 0, NULL, NULL, argc, argv) != 0)
+    if (s->rrdc != NULL) {
+        if (rn_rrdc_create(s->rrdc, path, step, start, argc, argv) != 0)
             return log_rrd_failure(s, "rrdcached cannot create", path, errno, 0);
         rn_debug("rrd: created %s through rrdcached (step %u s)", path, step);
         return 0;
@@ -592,171 +474,10 @@ static int fmt_value(char *p, size_t room, const rn_metric_t *m, const Rn__Value
     return snprintf(p, room, ":U");
 }
 
-/* ---- rrdcached -------------------------------------------------------------------------- */
+/* ---- through rrdcached (rrdc.h) --------------------------------------------------------- */
 
-/* Reads the last update of path through the daemon (which counts what it still caches).
- * Returns 0, -ENOENT when there is no such file, or a negative error (logged). */
-static int daemon_last(const rn_rrd_store_t *s, const char *path, time_t *last)
-{
-    rrd_clear_error();
-    time_t t = rrdc_connect(s->daemon) == 0 ? rrdc_last(path) : (time_t)-1;
-    if (t != (time_t)-1) {
-        *last = t;
-        return 0;
-    }
-    const char *err = rrd_get_error();
-    if (err && (strstr(err, "No such file") || strstr(err, "realpath"))) {
-        rrd_clear_error();
-        return -ENOENT;
-    }
-    log_rrd_error("rrdcached cannot read the last update of", path);
-    return RN_ERRD;
-}
-
-int rn__rrdc_batch_line(rn__rrdc_batch_t *b, const char *line)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(line, &end, 10);
-    bool number = end != line && errno == 0;
-    switch (b->state) {
-    case RN__RRDC_GO_AHEAD: /* "0 Go ahead.  Send commands." or "-1 <why>" */
-        if (!number || v < 0)
-            return RN_ERRD;
-        b->state = RN__RRDC_COUNT;
-        return 0;
-    case RN__RRDC_COUNT: /* "<n> errors": one line per refused command follows */
-        if (!number || v < 0 || (unsigned long)v > b->n_cmds)
-            return RN_ERRD;
-        b->errors = v;
-        b->state = v ? RN__RRDC_ERRORS : RN__RRDC_DONE;
-        return b->state == RN__RRDC_DONE;
-    case RN__RRDC_ERRORS: /* "<command number> <message>", commands counted from 1 */
-        if (number && v >= 1 && (unsigned long)v <= b->n_cmds && b->bad)
-            b->bad[v - 1] = true;
-        if (++b->seen < b->errors)
-            return 0;
-        b->state = RN__RRDC_DONE;
-        return 1;
-    default:
-        return RN_ERRD;
-    }
-}
-
-/* Connects the BATCH socket to s->daemon ("unix:/path", "/path", "host[:port]"). Returns 0 or
- * a negative errno. */
-static int daemon_connect(rn_rrd_store_t *s)
-{
-    const char *a = s->daemon;
-    struct timeval tv = { DAEMON_TIMEOUT_S, 0 };
-    int fd = -1, rc = -ECONNREFUSED;
-    s->rlen = 0;
-    if (strncmp(a, "unix:", 5) == 0 || a[0] == '/') {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
-        const char *p = a[0] == '/' ? a : a + 5;
-        if (strlen(p) >= sizeof sun.sun_path)
-            return -ENAMETOOLONG;
-        memcpy(sun.sun_path, p, strlen(p) + 1);
-        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-            return -errno;
-        if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-            rc = -errno, close(fd), fd = -1;
-    } else {
-        char host[256];
-        const char *port = DAEMON_PORT, *colon = strrchr(a, ':');
-        size_t hl = colon && !strchr(colon, ']') ? (size_t)(colon - a) : strlen(a);
-        if (colon && !strchr(colon, ']'))
-            port = colon + 1;
-        if (hl >= sizeof host)
-            return -ENAMETOOLONG;
-        memcpy(host, a[0] == '[' ? a + 1 : a, hl);
-        host[a[0] == '[' ? hl - 2 : hl] = '\0';
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-        if (getaddrinfo(host, port, &hints, &res) != 0)
-            return -EHOSTUNREACH;
-        for (struct addrinfo *r = res; r && fd < 0; r = r->ai_next) {
-            if ((fd = socket(r->ai_family, r->ai_socktype | SOCK_CLOEXEC, 0)) < 0)
-                continue;
-            if (connect(fd, r->ai_addr, r->ai_addrlen) < 0)
-                rc = -errno, close(fd), fd = -1;
-        }
-        freeaddrinfo(res);
-    }
-    if (fd < 0)
-        return rc;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    s->daemon_fd = fd;
-    return 0;
-}
-
-static void daemon_disconnect(rn_rrd_store_t *s)
-{
-    if (s->daemon_fd >= 0)
-        close(s->daemon_fd);
-    s->daemon_fd = -1;
-    s->rlen = 0;
-}
-
-/* Reads one reply line (without its newline) into buf. Returns 0 or a negative errno. */
-static int daemon_read_line(rn_rrd_store_t *s, char *buf, size_t len)
-{
-    for (;;) {
-        char *nl = memchr(s->rbuf, '\n', s->rlen);
-        if (nl != NULL) {
-            size_t n = (size_t)(nl - s->rbuf), k = n < len - 1 ? n : len - 1;
-            memcpy(buf, s->rbuf, k);
-            buf[k] = '\0';
-            memmove(s->rbuf, nl + 1, s->rlen - n - 1);
-            s->rlen -= n + 1;
-            return 0;
-        }
-        if (s->rlen == sizeof s->rbuf)
-            s->rlen = 0; /* an over-long line: keep its tail only */
-        ssize_t r = read(s->daemon_fd, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
-        if (r == 0)
-            return -ECONNRESET;
-        if (r < 0 && errno != EINTR)
-            return errno == EAGAIN ? -ETIMEDOUT : -errno;
-        if (r > 0)
-            s->rlen += (size_t)r;
-    }
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 && errno == EAGAIN ? -ETIMEDOUT : -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Appends len bytes to the job's command buffer. Returns 0 or -ENOMEM. */
-static int cmd_append(job_t *job, const char *p, size_t len)
-{
-    if (job->cmd_len + len + 1 > job->cmd_cap) {
-        size_t cap = job->cmd_cap ? job->cmd_cap : 4096;
-        while (cap < job->cmd_len + len + 1)
-            cap *= 2;
-        char *c = realloc(job->cmd, cap);
-        if (c == NULL)
-            return -ENOMEM;
-        job->cmd = c;
-        job->cmd_cap = cap;
-    }
-    memcpy(job->cmd + job->cmd_len, p, len);
-    job->cmd_len += len;
-    job->cmd[job->cmd_len] = '\0';
-    return 0;
-}
-
-/* Queues "UPDATE path argv..." for the job's BATCH. Returns 0 or -ENOMEM. */
+/* Queues "UPDATE path argv..." for the job's BATCH, remembering what it stores. Returns 0 or
+ * -ENOMEM. */
 static int queue_update(job_t *job, const char *path, int argc, const char **argv, time_t last)
 {
     if (job->n_cmds == job->cap_cmds) {
@@ -767,92 +488,57 @@ static int queue_update(job_t *job, const char *path, int argc, const char **arg
         job->cmds = c;
         job->cap_cmds = cap;
     }
-    size_t mark = job->cmd_len;
     char *p = strdup(path);
-    int rc = p ? cmd_append(job, "UPDATE ", 7) : -ENOMEM;
-    if (rc == 0)
-        rc = cmd_append(job, path, strlen(path));
-    for (int i = 0; i < argc && rc == 0; i++)
-        if ((rc = cmd_append(job, " ", 1)) == 0)
-            rc = cmd_append(job, argv[i], strlen(argv[i]));
-    if (rc == 0)
-        rc = cmd_append(job, "\n", 1);
-    if (rc < 0) {
-        job->cmd_len = mark;
+    if (p == NULL || rn_rrdc_cmds_add_update(&job->batch, path, argc, argv) < 0) {
         free(p);
-        return rc;
+        return -ENOMEM;
     }
     job->cmds[job->n_cmds++] = (daemon_cmd_t){ p, last, (uint32_t)argc };
     return 0;
 }
 
-/* Sends the job's commands as one BATCH and reads the answer: "0 Go ahead ...", then "<n> errors"
- * and n lines "<command number, from 1> <message>". Returns 0 with the outcome counted into the
- * job, or a negative errno when the daemon could not be asked (nothing is counted: the caller
- * fails the whole job, so it is not acked and the agent resends). */
+/* Sends the job's commands as one BATCH and counts the outcome into the job. Returns 0, or a
+ * negative error when the daemon could not be asked (nothing is counted: the caller fails the
+ * whole job, so it is not acked and the agent resends). */
 static int send_batch(rn_rrd_store_t *s, job_t *job)
 {
-    char line[1024];
-    int rc = 0;
-    if (s->daemon_fd < 0 && (rc = daemon_connect(s)) < 0) {
-        rn_error("rrd: cannot connect to rrdcached %s: %s", s->daemon, rn_strerror(rc));
-        return rc;
-    }
-    bool *bad = calloc(job->n_cmds ? job->n_cmds : 1, sizeof *bad);
-    rn__rrdc_batch_t reply = { .n_cmds = job->n_cmds, .bad = bad };
-    if (!bad)
-        rc = -ENOMEM;
-    else if ((rc = write_all(s->daemon_fd, "BATCH\n", 6)) == 0 &&
-             (rc = write_all(s->daemon_fd, job->cmd, job->cmd_len)) == 0)
-        rc = write_all(s->daemon_fd, ".\n", 2);
-    char first[sizeof line] = "";
-    while (rc == 0 && (rc = daemon_read_line(s, line, sizeof line)) == 0) {
-        if (reply.state == RN__RRDC_ERRORS && !first[0])
-            snprintf(first, sizeof first, "%s", line);
-        rc = rn__rrdc_batch_line(&reply, line);
-    }
-    if (rc < 0) {
-        if (rc == RN_ERRD)
-            rn_error("rrd: rrdcached %s: unexpected reply to BATCH: %s", s->daemon, line);
-        free(bad);
-        goto lost;
-    }
-    if (reply.errors)
-        rn_error("rrd: rrdcached %s: %ld of %zu updates in a batch refused, first: %s",
-                 s->daemon, reply.errors, job->n_cmds, first);
+    bool *bad = calloc(job->n_cmds, sizeof *bad);
+    int rc = bad ? rn_rrdc_send(s->rrdc, &job->batch, bad) : -ENOMEM;
     for (size_t i = 0; i < job->n_cmds; i++) {
         daemon_cmd_t *c = &job->cmds[i];
-        if (bad == NULL || !bad[i]) {
-            job->result.written += c->n;
-            cache_set(&s->cache, c->path, c->last);
+        if (rc < 0 || bad[i]) {
+            /* rrdcached keeps what came before a bad value: the next batch re-reads the file */
+            rn_rrd_cache_drop(&s->cache, c->path);
+            job->result.failed += rc < 0 ? 0 : c->n;
         } else {
-            job->result.failed += c->n; /* rrdcached keeps what came before a bad value; the
-                                           next batch re-reads the file's last update */
-            cache_drop(&s->cache, c->path);
+            job->result.written += c->n;
+            rn_rrd_cache_set(&s->cache, c->path, c->last);
         }
     }
     free(bad);
-    return 0;
-lost:
-    rn_error("rrd: rrdcached %s: BATCH failed: %s", s->daemon, rn_strerror(rc));
-    daemon_disconnect(s);
-    for (size_t i = 0; i < job->n_cmds; i++)
-        cache_drop(&s->cache, job->cmds[i].path);
     return rc;
+}
+
+/* Frees the job's BATCH commands. */
+static void drop_batch(job_t *job)
+{
+    for (size_t i = 0; i < job->n_cmds; i++)
+        free(job->cmds[i].path);
+    free(job->cmds);
+    job->cmds = NULL;
+    job->n_cmds = job->cap_cmds = 0;
+    rn_rrdc_cmds_reset(&job->batch);
 }
 
 /* Finds the last update of the file of a run of items, creating the file if it does not exist.
  * Returns 0 and sets *last, or a negative error (logged). */
 static int file_last(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n, time_t *last)
 {
-    cache_entry_t *e = cache_find(&s->cache, it[0].path);
     struct stat st;
-    if (e != NULL) {
-        *last = e->last;
+    if (rn_rrd_cache_get(&s->cache, it[0].path, last))
         return 0;
-    }
-    if (s->daemon != NULL) {
-        int rc = daemon_last(s, it[0].path, last);
+    if (s->rrdc != NULL) {
+        int rc = rn_rrdc_last(s->rrdc, it[0].path, last);
         if (rc != -ENOENT)
             return rc;
     } else if (stat(it[0].path, &st) == 0) {
@@ -890,9 +576,9 @@ static uint32_t count_landed(const rn_rrd_store_t *s, const char *path, const ti
 {
     time_t last = (time_t)-1;
     rrd_clear_error();
-    if (s->daemon == NULL)
+    if (s->rrdc == NULL)
         last = rrd_last_r(path);
-    else if (daemon_last(s, path, &last) < 0)
+    else if (rn_rrdc_last(s->rrdc, path, &last) < 0)
         last = (time_t)-1;
     rrd_clear_error();
     uint32_t landed = 0;
@@ -940,17 +626,17 @@ static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n
     }
     if (argc == 0)
         goto out;
-    if (s->daemon != NULL && s->daemon_batch) {
+    if (s->rrdc != NULL && rn_rrdc_batched(s->rrdc)) {
         /* Sent with the rest of the job in one BATCH; counted when the daemon answers. */
         if (queue_update(job, it[0].path, argc, argv, last) < 0)
             job->result.failed += (uint32_t)argc;
         goto out;
     }
     rrd_clear_error();
-    if (s->daemon != NULL ? rrdc_connect(s->daemon) != 0 || rrdc_update(it[0].path, argc, argv) != 0
-                          : rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
+    if (s->rrdc != NULL ? rn_rrdc_update(s->rrdc, it[0].path, argc, argv) != 0
+                        : rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
         rc = log_rrd_failure(s, "cannot update", it[0].path, errno, 0);
-        cache_drop(&s->cache, it[0].path);
+        rn_rrd_cache_drop(&s->cache, it[0].path);
         if (is_full(rc)) { /* what landed is too old on the resend, the rest is written then */
             job->status = job->status ? job->status : rc;
             goto out;
@@ -958,11 +644,11 @@ static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n
         uint32_t landed = count_landed(s, it[0].path, times, argc);
         job->result.written += landed;
         job->result.failed += (uint32_t)argc - landed;
-        cache_drop(&s->cache, it[0].path);
+        rn_rrd_cache_drop(&s->cache, it[0].path);
         goto out;
     }
     job->result.written += (uint32_t)argc;
-    cache_set(&s->cache, it[0].path, last);
+    rn_rrd_cache_set(&s->cache, it[0].path, last);
 out:
     free(lines);
     free(argv);
@@ -1082,13 +768,7 @@ static void apply_batch(job_t *job)
             job->status = rc;
     }
     note_full(s, job);
-    for (size_t i = 0; i < job->n_cmds; i++)
-        free(job->cmds[i].path);
-    free(job->cmds);
-    free(job->cmd);
-    job->cmds = NULL;
-    job->cmd = NULL;
-    job->n_cmds = job->cap_cmds = job->cmd_len = job->cmd_cap = 0;
+    drop_batch(job);
     for (size_t i = 0; i < n; i++)
         free(items[i].path);
     free(items);
@@ -1142,9 +822,8 @@ static void enqueue(rn_rrd_store_t *s, job_t *job)
 /* Frees the store and everything it still owns. */
 static void store_free(rn_rrd_store_t *s)
 {
-    daemon_disconnect(s);
-    free(s->daemon);
-    cache_free(&s->cache);
+    rn_rrdc_free(s->rrdc);
+    rn_rrd_cache_free(&s->cache);
     free(s->close_job);
     free(s->data_dir);
     free(s);
@@ -1192,8 +871,6 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
     if (loop == NULL || data_dir == NULL || *data_dir == '\0' || out == NULL)
         return -EINVAL;
     rn_rrd_store_t *s = calloc(1, sizeof *s);
-    if (s != NULL)
-        s->daemon_fd = -1;
     if (s == NULL || (s->data_dir = strdup(data_dir)) == NULL ||
         (s->close_job = calloc(1, sizeof *s->close_job)) == NULL) {
         if (s)
@@ -1209,7 +886,6 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
         return rc;
     }
     s->loop = loop;
-    s->daemon_fd = -1;
     if ((rc = rn_worker_new(loop, "rn-rrd", &s->worker)) != 0) {
         rn_error("rrd: cannot start its worker thread: %s", rn_strerror(rc));
         store_free(s);
@@ -1223,18 +899,15 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
 
 int rn_rrd_store_set_rrdcached(rn_rrd_store_t *s, const char *addr)
 {
-    char *copy = NULL;
-    if (addr != NULL && (*addr == '\0' || strcmp(addr, "unix:") == 0))
-        return -EINVAL;
-    if (addr != NULL && (copy = strdup(addr)) == NULL)
-        return -ENOMEM;
-    free(s->daemon);
-    s->daemon = copy;
-    const char *proto = getenv("RAJNET_RRDCACHED_PROTOCOL");
-    s->daemon_batch = proto == NULL || strcmp(proto, "update") != 0;
-    if (copy != NULL)
-        rn_info("rrd: writing through rrdcached %s (rrdcached %s mode)", copy,
-                s->daemon_batch ? "batch" : "update");
+    rn_rrdc_t *c = NULL;
+    int rc = addr != NULL ? rn_rrdc_new(addr, &c) : 0;
+    if (rc < 0)
+        return rc;
+    rn_rrdc_free(s->rrdc);
+    s->rrdc = c;
+    if (c != NULL)
+        rn_info("rrd: writing through rrdcached %s (rrdcached %s mode)", addr,
+                rn_rrdc_batched(c) ? "batch" : "update");
     return 0;
 }
 

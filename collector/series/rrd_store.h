@@ -54,8 +54,8 @@ int rn_rrd_store_new(uv_loop_t *loop, const char *data_dir, rn_rrd_store_t **out
  * the directory rrdcached serves (its -b, when it runs with -B), and since rrdcached does not
  * make directories, the store makes them under data_dir itself (a remote daemon needs data_dir
  * mounted at the same path, or directories made beforehand). A daemon that cannot be reached
- * fails the batch with a negative status (not acked: the agent resends). Call before the first
- * write. Returns 0, -EINVAL (malformed address) or -ENOMEM. */
+ * fails the batch with a negative status (not acked: the agent resends). The client is
+ * series/rrdc.h. Call before the first write. Returns 0, -EINVAL (malformed address) or -ENOMEM. */
 int rn_rrd_store_set_rrdcached(rn_rrd_store_t *s, const char *addr);
 
 /* Sets the RRD step, in seconds, used when creating files of a source ("if", "icmp"). Defaults:
@@ -82,25 +82,5 @@ size_t rn_rrd_store_pending(const rn_rrd_store_t *s);
 /* Finishes queued writes (their callbacks fire first), then frees the store; cb (may be NULL)
  * fires then. Writes after close fail with -EINVAL. */
 void rn_rrd_store_close(rn_rrd_store_t *s, void (*cb)(void *data), void *data);
-
-/* ---- internal: rrdcached's reply to a BATCH, for rrd_store.c and tests/fuzz/fuzz_rrdc.c ---- */
-
-enum { RN__RRDC_GO_AHEAD, RN__RRDC_COUNT, RN__RRDC_ERRORS, RN__RRDC_DONE };
-
-/* The reply being read: zero-initialise, then set n_cmds (commands sent) and bad (n_cmds flags,
- * all false; may be NULL). */
-typedef struct {
-    int state;                 /* RN__RRDC_* */
-    long errors, seen;         /* error lines announced, and read so far */
-    size_t n_cmds;
-    bool *bad;                 /* bad[k - 1] set for each command k the daemon refused */
-} rn__rrdc_batch_t;
-
-/* Takes the next reply line (NUL-terminated, without its newline): the go-ahead ("0 ..."), then
- * "<n> errors", then n lines "<command number> <message>" (a number outside 1..n_cmds marks
- * nothing). Returns 1 when the reply is complete, 0 when more lines follow, or RN_ERRD when the
- * daemon refused the BATCH or the line is not what rrdcached sends there (an error count that is
- * not a number, negative or above n_cmds: more lines than that would never come). */
-int rn__rrdc_batch_line(rn__rrdc_batch_t *b, const char *line);
 
 #endif

@@ -7,6 +7,7 @@ import { api } from './api.js';
 import { esc, html, raw, nodeHref, serviceHref, fmtAge, fmtTime, TYPE_LABEL } from './util.js';
 
 const TOKEN_KEY = 'rajnet.operatorToken';
+/** The MIB's labels of severities 1..3 (S1..S3: docs/api.md, "Vocabulary"). */
 const SEV_LABEL = { 1: 'critical', 2: 'major', 3: 'minor' };
 
 /** Roots with their symptoms, whatever mix of nested and flat entries the API returned. */

@@ -37,6 +37,8 @@ export const STATUS_LABEL = {
 /** A glyph per status, so status is never carried by colour alone. */
 export const STATUS_GLYPH = { up: '', down: '▼', degraded: '!', silent: '…', unknown: '?', flapping: '↕' };
 
+/** What the NOC reads for each alarm type; the keys are the API's one spelling of the types
+ * (docs/api.md, "Vocabulary"; collector/alarm/alarm.h), the same for live and stored alarms. */
 export const TYPE_LABEL = {
   link_down: 'Link down', link_degraded: 'Link degraded', link_flapping: 'Link flapping',
   node_silent: 'Node silent', agent_down: 'Agent down', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',

@@ -9,7 +9,8 @@
  *   snmp ID DEVICE VERSION COMMUNITY USER AUTHPROTO AUTHKEY PRIVPROTO PRIVKEY
  *   link ID PARENT LOCAL_IFNAME REMOTE_IFNAME CIRCUIT
  *   service NAME KIND NODE ADDR TCPPORTS URL
- *   camera STATION CAMERA NODE ADDR   (police station cameras: a stand-in RTSP server each)
+ *   camera STATION CAMERA NODE ADDR   (police station cameras, and each station's NVR as camera
+ *                                      "nvr": a stand-in RTSP server each)
  * Exit codes: 0 ok, 2 the topology or secrets have an error (printed on stderr), 1 usage. */
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +64,8 @@ static void print_services(const rn_topology_t *t)
     }
 }
 
-/* Police station cameras: one line per camera, after the services. */
+/* Police station cameras: one line per camera, after the services, then the station's NVR as
+ * a camera named "nvr" (the agent probes it the same way; the sim gives it a stand-in too). */
 static void print_cameras(const rn_topology_t *t)
 {
     for (size_t i = 0; i < t->n_nodes; i++)
@@ -72,6 +74,9 @@ static void print_cameras(const rn_topology_t *t)
             for (size_t c = 0; c < st->n_cameras; c++)
                 printf("camera %s %s %s %s\n", st->name, st->cameras[c].name, t->nodes[i].id,
                        st->cameras[c].addr);
+            if (st->nvr)
+                printf("camera %s %s %s %s\n", st->name, RN_TOPOLOGY_NVR, t->nodes[i].id,
+                       st->nvr);
         }
 }
 

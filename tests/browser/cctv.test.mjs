@@ -7,7 +7,8 @@
 // Opens #/cctv?district=DISTRICT at RAJNET_HTTP (default http://127.0.0.1:8080) and waits (up to
 // 15 s; the page re-reads every 5 s) until the station's row shows every CAMERA in STATE, and the
 // row is flagged (class "bad", an alarm pill) exactly when a camera is down; stations of other
-// districts must not be listed. A screenshot goes to RAJNET_SCREENSHOTS/cctv-<state>.png.
+// districts must not be listed (RAJNET_CCTV_STATIONS: the district's stations, comma-separated,
+// when it has more than STATION). A screenshot goes to RAJNET_SCREENSHOTS/cctv-<state>.png.
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -52,7 +53,9 @@ try {
   if (flagged === anyDown) ok(`${station}'s row is ${anyDown ? '' : 'not '}flagged with a camera-offline alarm`);
   else notOk(`${station}'s row flagged = ${anyDown}`, `flagged = ${flagged}`);
   const stations = await page.$$eval('.cctv-page tr[data-station]', (els) => els.map((e) => e.dataset.station));
-  const others = stations.filter((s) => s !== station);
+  // the district's stations (RAJNET_CCTV_STATIONS, comma-separated; default: the station alone)
+  const districtStations = (process.env.RAJNET_CCTV_STATIONS || station).split(',');
+  const others = stations.filter((s) => !districtStations.includes(s));
   if (stations.includes(station) && others.length === 0) ok(`only ${district}'s stations are listed (${stations.join(', ')})`);
   else notOk(`only ${district}'s stations are listed`, stations.join(', '));
   if (errors.length) notOk('no page errors', errors.join('; ')); else ok('no page errors');

@@ -1,4 +1,4 @@
-/* libFuzzer harness of the reader of rrdcached's replies to a BATCH (collector/series/rrd_store.c,
+/* libFuzzer harness of the reader of rrdcached's replies to a BATCH (collector/series/rrdc.c,
  * rn__rrdc_batch_line): what a daemon (or whatever listens on its socket) answers. The first
  * input byte is the number of commands sent (0..255); the rest is the reply, split at newlines
  * as the store splits it (a line is cut at 1023 bytes, as its buffer does). The reader must end
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "series/rrd_store.h"
+#include "series/rrdc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

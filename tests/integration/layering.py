@@ -1,16 +1,21 @@
 #!/usr/bin/python3
 """Which subsystem folder calls which, read from the built objects (nm), and the cycles.
 
-usage: layering.py BUILD_DIR TREE [--allow A>B ...]
-TREE is "collector" or "agent". A folder is the directory of a source under TREE; files directly
-in TREE form the folder "." (for the collector: the context that wires the subsystems together).
-Prints every edge "A -> B  (symbols)" and every cycle between folders; exits 1 if a cycle exists
-that is not made only of allowed edges. docs/architecture.md ("Module map") explains the layers.
+usage: layering.py BUILD_DIR TREE [--modules] [--allow A>B ...]
+TREE is "collector", "agent" or "lib". A folder is the directory of a source under TREE; files
+directly in TREE form the folder "." (for the collector: the context that wires the subsystems
+together). With --modules each source file (module) is a node instead, named by its path under
+TREE without ".c" (e.g. "spool", "notify/notify_trap"): the calls between the modules of one
+folder, which the folder view cannot see.
+Prints every edge "A -> B  (symbols)" and every cycle; exits 1 if a cycle exists that is not made
+only of allowed edges (--allow A>B, repeatable). docs/architecture.md ("Module map") explains the
+layers.
 """
 import os, subprocess, sys, collections
 
-def objects(build, tree):
-    """(folder, object path) for every object built from a source under tree."""
+def objects(build, tree, modules=False):
+    """(node, object path) for every object built from a source under tree: the node is the
+    source's folder, or with modules the source itself."""
     out = []
     for root, _, files in os.walk(os.path.join(build, tree)):
         for f in files:
@@ -21,8 +26,11 @@ def objects(build, tree):
                 rel = os.path.dirname(rel) or '.'
             src_base = f.split('-', 1)[-1][:-2] + '.c'
             src = os.path.join(SRC, tree, '' if rel == '.' else rel, src_base)
-            if os.path.exists(src):  # stale objects of moved sources are ignored
-                out.append((rel if rel else '.', os.path.join(root, f)))
+            if not os.path.exists(src):  # stale objects of moved sources are ignored
+                continue
+            folder = rel if rel else '.'
+            node = os.path.normpath(os.path.join(folder, src_base[:-2])) if modules else folder
+            out.append((node, os.path.join(root, f)))
     return out
 
 def symbols(obj):
@@ -39,10 +47,13 @@ def main():
     global SRC
     build, tree = sys.argv[1], sys.argv[2]
     SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    allow = {tuple(a.split('>')) for a in sys.argv[4::2]} if '--allow' in sys.argv else set()
+    args = sys.argv[3:]
+    modules = '--modules' in args
+    allow = {tuple(args[i + 1].split('>')) for i, a in enumerate(args)
+             if a == '--allow' and i + 1 < len(args)}
     owner, uses = {}, collections.defaultdict(set)
     seen = set()
-    for folder, obj in objects(build, tree):
+    for folder, obj in objects(build, tree, modules):
         base = os.path.basename(obj)
         if (folder, base) in seen:
             continue  # the .libs/ twin of a libtool object

@@ -45,7 +45,7 @@ mark=$(wc -l < "$log")
 since() { tail -n +"$((mark + 1))" "$log"; }
 t_cut=$(date +%s%3N)
 stack_sim cut JPR-MPLS-0042 >/dev/null
-has_symptoms() { [ "$(since | grep -cE 'alarm [0-9]+ symptom of .*reaches jaipur but not sdc')" -ge 2 ]; }
+has_symptoms() { [ "$(since | grep -cE 'alarm [0-9]+ symptom_of .*reaches jaipur but not sdc')" -ge 2 ]; }
 wait_for 20 has_symptoms
 sleep 4
 roots=$(since | grep -E "alarm [0-9]+ raised" )
@@ -61,7 +61,7 @@ missing=$(for n in jaipur jaipur/sanganer jaipur/amer; do grep -qE "(: |, )$n(,|
 check "its impact lists VC and the portal at jaipur and both blocks ($impact)" test -n "$impact" -a -z "$missing"
 for b in jaipur/sanganer jaipur/amer; do
     check "$b is a symptom under alarm $root_id, not a root" \
-        grep -qE "symptom of \(S[0-9], under alarm $root_id\): node $b " <(since)
+        grep -qE "symptom_of \(S[0-9], under alarm $root_id\): node $b " <(since)
 done
 t_heal=$(date +%s%3N)
 stack_sim heal JPR-MPLS-0042 >/dev/null

@@ -10,17 +10,27 @@
 #    gate down and the alarm, and so does the dashboard page #/cctv (headless Chromium);
 #    the camera's ping (ICMP target cam:<station>:<camera>) still answers in the API's row;
 #  - `camera on`: the alarm clears (cleared_ms in /api/v1/alarms) and the row is all up again;
-#  - the alarm went the common way: the collector's log, the event store, a webhook.
+#  - the alarm went the common way: the collector's log, the event store, a webhook;
+#  - the station's NVR (10.77.11.60, a stand-in too) is probed like a camera: `camera off
+#    ps-sanganer/nvr` raises its own alarm saying recording is lost, `on` clears it;
+#  - a station at an agentless village (ps-bagru at jaipur/sanganer/gp-bagru, added to the
+#    topology here) is probed by the block's agent: its RRD and its alarm are the village's.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
+# ps-bagru: a police station at the agentless village gp-bagru, below the block
+topo=$(mktemp /tmp/rn-cctv-topo-XXXXXX.yaml)
+awk '{ print } /^  jaipur\/sanganer\/gp-bagru:$/ { village = 1 }
+     village && /^    agent: false$/ { print "    stations:\n      - { name: ps-bagru, cameras: [{ name: gate, addr: 10.77.122.61 }] }"; village = 0 }' \
+    "${RAJNET_TOPOLOGY:-$here/../../deploy/sim/topology.yaml}" > "$topo"
+export RAJNET_TOPOLOGY=$topo
 source "$here/../../deploy/stack.sh"
 
 PROBE_INTERVAL=2 # deploy/sim/topology.yaml settings.probe_interval_s
 block=jaipur/sanganer station=ps-sanganer camera=gate
 run=$(mktemp -d /tmp/rn-cctv-XXXXXX)
 hook_pid=""
-trap '[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null; stack_stop; rm -rf "$run"' EXIT
+trap '[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null; stack_stop; rm -rf "$run" "$topo"' EXIT
 PY=/usr/bin/python3
 HTTP=http://$STACK_HTTP_ADDR:$STACK_HTTP_PORT
 api() { curl -s --max-time 5 -H "Authorization: Bearer $STACK_VIEWER_TOKEN" "$HTTP$1"; }
@@ -49,8 +59,8 @@ if ! stack_start "$run"; then
 fi
 ok "the simulated RajNet, the collector and the agents start"
 cams=$(stack_sim cameras)
-check "rajnet-sim runs the topology's 3 stand-in cameras ($(echo $cams | tr '\n' ' '))" \
-    test "$(grep -c ' on$' <<<"$cams")" -eq 3
+check "rajnet-sim runs the topology's 4 stand-in cameras and ps-sanganer's NVR ($(echo $cams | tr '\n' ' '))" \
+    test "$(grep -c ' on$' <<<"$cams")" -eq 5
 
 rrd=$run/rrd/$block/rtsp/$station/$camera.rrd
 rtsp_up() { [ "$(rrd_last "$rrd" up)" = "1" ]; }
@@ -73,8 +83,8 @@ row_is() { [ "$(cctv_row "$1" "$2")" = "$3" ]; }
 check "GET /api/v1/cctv?district=jaipur: $station with both cameras up ($(cctv_row jaipur $station))" \
     wait_for 20 row_is jaipur "$station" "2 0 0 gate=up lockup=up"
 stations() { api "/api/v1/cctv?district=$1" | "$PY" -c 'import json, sys; print(" ".join(s["station"] for s in json.load(sys.stdin)["stations"]))'; }
-check "jaipur lists only its station ($(stations jaipur)), ajmer only its own ($(stations ajmer))" \
-    test "$(stations jaipur)/$(stations ajmer)" = "ps-sanganer/ps-kishangarh"
+check "jaipur lists only its stations ($(stations jaipur)), ajmer only its own ($(stations ajmer))" \
+    test "$(stations jaipur)/$(stations ajmer)" = "ps-sanganer ps-bagru/ps-kishangarh"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $STACK_VIEWER_TOKEN" "$HTTP/api/v1/cctv?district=nosuch")
 check "an unknown district is a 404 (got $code)" test "$code" = 404
 
@@ -129,7 +139,7 @@ check "$camera still answers ping (ping_loss_pct $(ping_loss)): a hung video ser
 
 browser=$STACK_REPO/tests/browser
 if browser_ready; then
-    RAJNET_HTTP=$HTTP node "$browser/cctv.test.mjs" jaipur "$station" gate=down lockup=up ||
+    RAJNET_HTTP=$HTTP RAJNET_CCTV_STATIONS=ps-sanganer,ps-bagru node "$browser/cctv.test.mjs" jaipur "$station" gate=down lockup=up ||
         TEST_FAILS=$((TEST_FAILS + 1))
     have_browser=1
 else
@@ -151,9 +161,73 @@ fi
 check "the API's row is all up again ($(cctv_row jaipur $station))" \
     wait_for 10 row_is jaipur "$station" "2 0 0 gate=up lockup=up"
 if [ "$have_browser" = 1 ]; then
-    RAJNET_HTTP=$HTTP node "$browser/cctv.test.mjs" jaipur "$station" gate=up lockup=up ||
+    RAJNET_HTTP=$HTTP RAJNET_CCTV_STATIONS=ps-sanganer,ps-bagru node "$browser/cctv.test.mjs" jaipur "$station" gate=up lockup=up ||
         TEST_FAILS=$((TEST_FAILS + 1))
 fi
+
+# --- the NVR: recording lost ------------------------------------------------------------------------
+# nvr_alarms: "id cleared_ms|open severity node text" of the station's NVR alarm
+nvr_alarms() {
+    api "/api/v1/alarms?state=all" | "$PY" -c 'import json, sys
+for a in json.load(sys.stdin)["alarms"]:
+    if a["type"] == "camera_offline" and a["entity"] == "cctv:" + sys.argv[1] + ":nvr":
+        print(a["id"], a["cleared_ms"] or "open", a["severity"], a["node"], a["text"])' "$station"
+}
+nvr_rrd=$run/rrd/$block/rtsp/$station/nvr.rrd
+nvr_up() { [ "$(rrd_last "$nvr_rrd" up)" = "1" ]; }
+check "the NVR is probed over RTSP too: $nvr_rrd says up" wait_for 20 nvr_up
+check "no NVR alarm while it answers" test -z "$(nvr_alarms)"
+t2=$(date +%s%N)
+stack_sim camera off "$station/nvr" >/dev/null
+nvr_open() { nvr_alarms | grep -q ' open '; }
+if wait_for $((5 * PROBE_INTERVAL + 5)) nvr_open; then
+    line=$(nvr_alarms | grep ' open ')
+    nvr_id=${line%% *}
+    ok "NVR off: alarm $nvr_id in /api/v1/alarms after $(( ($(date +%s%N) - t2) / 1000000 )) ms"
+    check "its text says recording is lost, S2 at $block ($line)" \
+        bash -c "grep -q ' 2 $block NVR 10.77.11.60 down at $station ($block): recording lost for its 2 cameras' <<<'$line'"
+else
+    nvr_id=""
+    not_ok "NVR off: an open NVR alarm for $station" "$(nvr_alarms)"
+fi
+check "the cameras' alarm stays apart: none open ($(alarms | grep -c ' open '))" \
+    test "$(alarms | grep -c ' open ')" = 0
+t3=$(date +%s%N)
+stack_sim camera on "$station/nvr" >/dev/null
+nvr_cleared() { [ -n "$nvr_id" ] && nvr_alarms | grep -q "^$nvr_id [0-9]"; }
+if wait_for $((5 * PROBE_INTERVAL + 5)) nvr_cleared; then
+    ok "NVR on: alarm $nvr_id cleared after $(( ($(date +%s%N) - t3) / 1000000 )) ms"
+else
+    not_ok "NVR on: alarm $nvr_id cleared" "$(nvr_alarms)"
+fi
+
+# --- a station at an agentless village: the block's agent probes it for the village ---------------
+village=jaipur/sanganer/gp-bagru
+v_rrd=$run/rrd/$village/rtsp/ps-bagru/gate.rrd
+v_up() { [ "$(rrd_last "$v_rrd" up)" = "1" ]; }
+check "$block's agent probes ps-bagru/gate at agentless $village: $v_rrd says up" wait_for 20 v_up
+check "nothing of ps-bagru is stored under the block ($run/rrd/$block/rtsp/ps-bagru absent)" \
+    test ! -e "$run/rrd/$block/rtsp/ps-bagru"
+check "GET /api/v1/cctv?district=jaipur: ps-bagru's gate up ($(cctv_row jaipur ps-bagru))" \
+    wait_for 10 row_is jaipur ps-bagru "1 0 0 gate=up"
+v_alarm() {
+    api "/api/v1/alarms" | "$PY" -c 'import json, sys
+for a in json.load(sys.stdin)["alarms"]:
+    if a["type"] == "camera_offline" and a["entity"] == "cctv:ps-bagru":
+        print(a["id"], a["node"], a["text"])'
+}
+t4=$(date +%s%N)
+stack_sim camera off ps-bagru/gate >/dev/null
+v_open() { [ -n "$(v_alarm)" ]; }
+if wait_for $((5 * PROBE_INTERVAL + 5)) v_open; then
+    ok "ps-bagru/gate off: alarm after $(( ($(date +%s%N) - t4) / 1000000 )) ms ($(v_alarm))"
+    check "the alarm is the village's" \
+        bash -c "grep -q '^[0-9]* $village camera offline at ps-bagru ($village): gate (1 of 1 camera)' <<<'$(v_alarm)'"
+else
+    not_ok "ps-bagru/gate off: a camera_offline alarm at $village" "$(api /api/v1/alarms | head -c 600)"
+fi
+stack_sim camera on ps-bagru/gate >/dev/null
+check "and it clears when the camera is back" wait_for $((5 * PROBE_INTERVAL + 5)) eval '[ -z "$(v_alarm)" ]'
 
 # --- the common publication path -------------------------------------------------------------------
 check "the collector logged the raise and the clear of alarm $id" \

@@ -78,7 +78,7 @@ print(r["status"], r["exit"], r["uplink"]["status"],
       " ".join(p["target"] + ":" + p["status"] for p in r["probes"]),
       " ".join(s["object"] + ":" + s["status"] for s in r["services"]))' <<<"$out" 2>&1)
 check "--json holds the same verdicts ($summary)" \
-    test "$summary" = "ok 0 ok rtr1:True rtr1:True jaipur:ok sdc:ok jaipur/sanganer/gp-bagru:ok cam:ps-sanganer:gate:ok cam:ps-sanganer:lockup:ok vc-1720:ok emitra-8080:ok emitra-http:ok"
+    test "$summary" = "ok 0 ok rtr1:True rtr1:True jaipur:ok sdc:ok jaipur/sanganer/gp-bagru:ok cam:ps-sanganer:gate:ok cam:ps-sanganer:lockup:ok cam:ps-sanganer:nvr:ok vc-1720:ok emitra-8080:ok emitra-http:ok"
 
 # --- 3. cut the district's uplink: down -------------------------------------------------------------
 stack_sim cut JPR-MPLS-0042 >/dev/null

@@ -50,7 +50,7 @@ db=$run/rrd/events.db # state_dir defaults to data_dir
 echo "# event store: $db"
 rows=$(sqlite3 "$db" "SELECT id, alarm_id, start_ms, IFNULL(end_ms, 'open'), refined FROM outages WHERE circuit = '$CIRCUIT'" 2>&1)
 echo "# rows in the event store: ${rows//$'\n'/; }"
-active=$(sqlite3 "$db" "SELECT COUNT(*) FROM alarms WHERE circuit = '$CIRCUIT' AND type = 'link down' AND cleared_at_ms IS NULL" 2>&1)
+active=$(sqlite3 "$db" "SELECT COUNT(*) FROM alarms WHERE circuit = '$CIRCUIT' AND type = 'link_down' AND cleared_at_ms IS NULL" 2>&1)
 all_alarms=$(sqlite3 "$db" "SELECT id, type, raised_at_ms, IFNULL(cleared_at_ms, 'active') FROM alarms WHERE circuit = '$CIRCUIT'" 2>&1)
 echo "# alarms of the circuit: ${all_alarms//$'\n'/; }"
 check "sqlite3: exactly one outage row for $CIRCUIT" test "$(printf '%s\n' "$rows" | grep -c .)" = 1

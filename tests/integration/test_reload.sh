@@ -10,6 +10,7 @@
 #     topology", its agent's reconnects are refused while it is absent, the other sessions stay;
 #     put back, the node's agent is accepted again and gets its plan.
 # Uses a four-node cut of the sim topology (sdc, jaipur and two blocks) to start quickly.
+# collector.yaml read again on SIGHUP (log level, notify, tokens): test_config_reload.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"

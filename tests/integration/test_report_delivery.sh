@@ -9,6 +9,10 @@
 #  - run the exec hook once with RAJNET_EVENT=report, RAJNET_REPORT_MONTH and
 #    RAJNET_REPORT_FILES (the files written, one a line);
 #  - POST {"event": "report", "month", "files"} to the webhook (a python receiver on 127.0.0.1);
+#  - deliver through the notifier (collector/notify/notify.h, "Report messages"): a second exec
+#    hook that takes reports only (alarms: false) and hangs is killed after its timeout_ms, with
+#    its whole process group, and retried with backoff, while the other hook and the webhook
+#    deliver; the journal holds the report until each channel is done;
 #  - do it once only;
 #  - deliver it again by hand (POST /api/v1/report/deliver, `rajnetctl report --deliver`): a viewer
 #    token gets 403, a bad or future month 400; the operator's call answers 202 with the same
@@ -37,9 +41,22 @@ printf '%s\n' "$RAJNET_REPORT_FILES" | grep . > "$d/hook.files"
 echo x >> "$d/hook.runs"
 SH
 chmod +x "$run/hook.sh"
+# A hook that never ends: it notes its pid, its child's, the event and when it started (first
+# thing: the shell starts a few tens of ms after the collector's timer), then waits on the child.
+cat > "$run/hang.sh" <<'SH'
+#!/bin/sh
+t=$(date +%s%3N)
+cat >/dev/null
+sleep 600 &
+echo "$$ $! $RAJNET_EVENT $t" >> "$(dirname "$0")/hang.pids"
+wait
+SH
+chmod +x "$run/hang.sh"
 export RAJNET_COLLECTOR_EXTRA="notify:
   webhooks: [{ url: \"http://127.0.0.1:$port/hook\", timeout_ms: 2000 }]
-  exec: [{ command: \"$run/hook.sh\", timeout_ms: 5000 }]"
+  exec:
+    - { command: \"$run/hook.sh\", timeout_ms: 5000 }
+    - { command: \"$run/hang.sh\", timeout_ms: 1500, alarms: false }"
 
 stack_start "$run" || { not_ok "stack starts"; exit 1; }
 sleep 15 # a few probe rounds in every link's RRD file
@@ -118,6 +135,28 @@ PY
 pdftoppm -png -r 40 -f 2 -l 2 "$reports/$month-bsnl.pdf" "$run/page" 2>/dev/null
 png=$(ls "$run"/page*.png 2>/dev/null | head -1)
 check "pdftoppm turns the BSNL PDF's vendor page into a non-empty PNG" test -s "${png:-/nonexistent}"
+
+# The hung hook: killed, child and all, 1.5 s after it started; the channel retries it.
+wait_for 10 test -s "$run/hang.pids"
+read -r hang_sh hang_sleep _ t_hang < "$run/hang.pids"
+gone() { ! kill -0 "$hang_sh" 2>/dev/null && ! kill -0 "$hang_sleep" 2>/dev/null; }
+wait_for 6 gone
+killed_line() { grep -F "notify: exec $run/hang.sh: killed after 1500 ms" "$run/collector.log" | head -1; }
+logged_kill() { [ -n "$(killed_line)" ]; }
+check "the collector logs it: \"exec $run/hang.sh: killed after 1500 ms\"" wait_for 3 logged_kill
+# when: the log line's stamp (written as the run is reaped) against the start the hook noted
+lived=$(( $(date -u -d "$(killed_line | cut -d' ' -f1)" +%s%3N 2>/dev/null || echo 0) - t_hang ))
+if gone && [ "$lived" -ge 1250 ] && [ "$lived" -le 2500 ]; then
+    ok "the hung exec hook (pid $hang_sh) and its child (pid $hang_sleep) are killed ${lived} ms after it started (timeout_ms 1500)"
+else
+    not_ok "the hung exec hook and its child are killed 1.5 s after it started" \
+        "pids $hang_sh $hang_sleep, killed $lived ms after the start; alive: $(ps -o pid=,args= -p "$hang_sh,$hang_sleep" | tr '\n' ';')"
+fi
+check "the hung hook is retried (a second run)" wait_for 10 test "$(wc -l < "$run/hang.pids")" -ge 2
+check "the hung hook was handed reports only (alarms: false): $(cut -d' ' -f3 "$run/hang.pids" | sort | uniq -c | tr -s ' \n' ' ')" \
+    test -z "$(awk '$3 != "report"' "$run/hang.pids")"
+check "the journal still holds the report for the hung hook" \
+    grep -qF "D $(grep -o '^A [0-9]* {"source":"rajnet-collector","event":"report"' "$run/rrd/notify/pending.journal" | head -1 | cut -d' ' -f2) exec $run/hook.sh" "$run/rrd/notify/pending.journal"
 
 sleep 3 # past the due second: the schedule must not fire again
 check "the exec hook ran once" test "$(wc -l < "$run/hook.runs" 2>/dev/null)" = 1

@@ -119,7 +119,7 @@ check "degraded: MOS falls from $clean_mos to $mos" \
 log=$run/collector.log
 vc_alarm() { grep -qE "VC quality low at jaipur" "$log"; }
 check "the collector raises \"VC quality low at jaipur\"" wait_for 30 vc_alarm
-vc_symptom() { grep -qE "symptom of .*VC quality low at jaipur" "$log"; }
+vc_symptom() { grep -qE "symptom_of .*VC quality low at jaipur" "$log"; }
 check "... as a symptom of the degraded link JPR-MPLS-0042" wait_for 30 vc_symptom
 check "... and never as a root (raised or promoted)" \
     bash -c "! grep -E '(raised|promoted).*VC quality low at jaipur' '$log'"

@@ -173,6 +173,61 @@ static void test_reload_keeps_state_and_clears_gone_station(void **state)
     rn_cctv_free(c);
 }
 
+/* The station's NVR (ps-sanganer's 10.77.11.60), probed as camera "nvr": down after the same
+ * 2 bad rounds, an alarm of its own that says recording is lost, beside (not inside) the
+ * cameras' alarm; it clears at its first good round and carries over a reload. A station without
+ * an NVR (ps-kishangarh) has no "nvr" camera. */
+static void test_nvr_down_is_recording_lost(void **state)
+{
+    (void)state;
+    events_t ev = { 0 };
+    rn_cctv_t *c;
+    assert_int_equal(rn_cctv_new(topo, 2, on_alarm, &ev, &c), 0);
+    int64_t t = 20000000;
+    rn_cctv_observe(c, NODE, "ps-sanganer", "nvr", t, 1, 2.0);
+    round_at(c, t, 1, 1);
+    assert_int_equal(state_of(c, "nvr"), RN_CCTV_UP);
+    for (int i = 0; i < 2; i++) { /* two bad rounds, the cameras fine */
+        rn_cctv_observe(c, NODE, "ps-sanganer", "nvr", t += ROUND, 0, NAN);
+        round_at(c, t, 1, 1);
+    }
+    assert_int_equal(state_of(c, "nvr"), RN_CCTV_DOWN);
+    assert_int_equal(ev.raised, 1);
+    assert_string_equal(ev.entity, "cctv:ps-sanganer:nvr");
+    assert_string_equal(ev.node, NODE);
+    assert_string_equal(ev.text, "NVR 10.77.11.60 down at ps-sanganer (jaipur/sanganer): "
+                                 "recording lost for its 2 cameras");
+    assert_int_equal(ev.since, t - ROUND);
+    assert_int_equal(rn_cctv_nvr_alarm(c, "ps-sanganer"), 100);
+    assert_int_equal(rn_cctv_station_alarm(c, "ps-sanganer"), 0); /* not a camera */
+    /* a camera failing meanwhile gets the cameras' alarm, apart */
+    for (int i = 0; i < 2; i++) {
+        rn_cctv_observe(c, NODE, "ps-sanganer", "nvr", t += ROUND, 0, NAN);
+        round_at(c, t, 0, 1);
+    }
+    assert_int_equal(ev.raised, 2);
+    assert_string_equal(ev.text, "camera offline at ps-sanganer (jaipur/sanganer): gate "
+                                 "(1 of 2 cameras)");
+    assert_int_equal(rn_cctv_station_alarm(c, "ps-sanganer"), 101);
+    /* a reload keeps the NVR's alarm open */
+    assert_int_equal(rn_cctv_set_topology(c, topo, 2, t + 600), 0);
+    assert_int_equal(rn_cctv_nvr_alarm(c, "ps-sanganer"), 100);
+    rn_cctv_observe(c, NODE, "ps-sanganer", "nvr", t += ROUND, 1, 2.0); /* back */
+    round_at(c, t, 0, 1);
+    assert_int_equal(ev.cleared, 1);
+    assert_int_equal(ev.last_id, 100);
+    assert_int_equal(ev.until, t);
+    assert_int_equal(rn_cctv_nvr_alarm(c, "ps-sanganer"), 0);
+    assert_int_equal(rn_cctv_station_alarm(c, "ps-sanganer"), 101); /* the camera still down */
+    rn_cctv_camera_t v;
+    assert_int_equal(rn_cctv_camera(c, "ps-kishangarh", "nvr", &v), -ENOENT);
+    /* a topology without the station clears both */
+    rn_topology_t empty = { .n_nodes = 0 };
+    assert_int_equal(rn_cctv_set_topology(c, &empty, 2, t + 800), 0);
+    assert_int_equal(ev.cleared, 2);
+    rn_cctv_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_single_bad_round_and_other_nodes_ignored),
         cmocka_unit_test(test_stale_camera_is_unknown_but_holds_alarm),
         cmocka_unit_test(test_reload_keeps_state_and_clears_gone_station),
+        cmocka_unit_test(test_nvr_down_is_recording_lost),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

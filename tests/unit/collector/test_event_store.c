@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alarm/alarm.h"
 #include "alarm/alarm_log.h"
 #include "error.h"
 #include "events/event_store.h"
@@ -157,7 +158,7 @@ static bool integrity_ok(const char *path)
 
 static rn_alarm_rec_t make_alarm(uint64_t id, const char *type, const char *entity, int64_t at)
 {
-    return (rn_alarm_rec_t){ .id = id, .type = type, .severity = "major", .entity = entity,
+    return (rn_alarm_rec_t){ .id = id, .type = type, .severity = "S2", .entity = entity,
                              .node = "jaipur", .vendor = "bsnl", .circuit = "JPR-MPLS-0042",
                              .text = "uplink down", .impact_nodes = "[\"jaipur/sanganer\"]",
                              .impact_services = "[\"vc\",\"emitra\"]", .raised_at_ms = at };
@@ -173,7 +174,7 @@ static void event(fixture_t *fx, uint64_t id, rn_alarm_hist_kind_t kind, int64_t
                   const char *actor, const char *detail, seen_t *w)
 {
     rn_alarm_hist_t e = { .alarm_id = id, .kind = kind, .at_ms = at, .actor = actor,
-                           .detail = detail, .severity = "critical", .root_id = 1 };
+                           .detail = detail, .severity = "S1", .root_id = 1 };
     assert_int_equal(rn_event_store_alarm_event(fx->s, &e, w ? on_done : NULL, w), 0);
 }
 
@@ -348,9 +349,9 @@ static void test_raise_events_clear_then_active_and_history(void **state)
     assert_int_equal(rn_event_store_alarms_range(fx->s, 2001, 3000, 0, on_alarms, &late), 0);
     drain(fx);
     assert_int_equal(act.n, 1);
-    assert_string_equal(act.what[0], "node_silent major root=0 -|raised,symptom_of,promoted,");
+    assert_string_equal(act.what[0], "node_silent S2 root=0 -|raised,symptom_of,promoted,");
     assert_int_equal(hist.n, 2);
-    assert_string_equal(hist.what[0], "link_down critical root=0 cleared -|raised,escalated,"
+    assert_string_equal(hist.what[0], "link_down S1 root=0 cleared -|raised,escalated,"
                                       "cleared,");
     assert_int_equal(hist.ids[1], 2);
     assert_int_equal(late.n, 1); /* alarm 1 cleared at 2000, before the range */
@@ -475,6 +476,116 @@ static void test_migrates_a_v2_file_to_refined_rows(void **state)
     assert_int_equal(sql_int(fx->path, "SELECT refined FROM outages WHERE alarm_id = 4"), 0);
 }
 
+/* Makes a v4 file (the schema before the vocabulary) at path with sql run after the schema. */
+static void make_v4_file(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (int v = 1; v <= 4; v++)
+        assert_int_equal(sqlite3_exec(db, rn__event_store_migration(v), NULL, NULL, NULL),
+                         SQLITE_OK);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("v4 file: %s", err);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Rows of a v4 file in every older spelling: what a collector before the vocabulary stored
+ * ("link down", "VC quality low", "S1") and what other writers put there ("critical", "2"). */
+static const char v4_rows[] =
+    "INSERT INTO alarms (id, type, severity, entity, raised_at_ms) VALUES"
+    " (1, 'link down', 'S1', 'A', 10), (2, 'VC quality low', 'S2', 'vc', 11),"
+    " (3, 'certificate expiring', 'S3', 'portal', 12), (4, 'VC_quality_low', 'major', 'vc', 13),"
+    " (5, 'certificate_expiring', 'minor', 'x', 14), (6, 'node silent', 'critical', 'n', 15),"
+    " (7, 'camera offline', '2', 'cctv:ps', 16), (8, 'service unreachable', 's3', 'svc', 17),"
+    " (9, 'link_down', 'S1', 'B', 18), (10, 'a newer word', 'S9', 'C', 19),"
+    " (11, 'redundancy lost', '1', 'D', 20), (12, 'path lost', 'S2', 'E', 21),"
+    " (13, 'link degraded', 'S2', 'F', 22), (14, 'link flapping', 'S2', 'G', 23),"
+    " (15, 'node isolated', 'S1', 'H', 24), (16, 'agent down', 'S3', 'I', 25),"
+    " (17, 'service down', 'S2', 'J', 26), (18, 'device replaced', 'S3', 'K', 27),"
+    " (19, 'contract expiring', 'S3', 'L', 28);"
+    "INSERT INTO alarm_events (alarm_id, kind, at_ms, actor, severity) VALUES"
+    " (1, 'raised', 10, 'engine', 'critical'), (1, 'escalated', 20, 'engine', 'major'),"
+    " (1, 'cleared', 30, 'engine', NULL), (2, 'raised', 11, 'engine', 'S2');";
+
+/* Schema 5 rewrites every stored type and severity to the vocabulary's one spelling, in one
+ * transaction at open; words it does not know stay as they are. */
+static void test_migrates_a_v4_file_to_one_vocabulary(void **state)
+{
+    fixture_t *fx = *state;
+    static const struct {
+        uint64_t id;
+        const char *type, *severity;
+    } want[] = {
+        { 1, "link_down", "S1" }, { 2, "vc_quality", "S2" }, { 3, "cert_expiring", "S3" },
+        { 4, "vc_quality", "S2" }, { 5, "cert_expiring", "S3" }, { 6, "node_silent", "S1" },
+        { 7, "camera_offline", "S2" }, { 8, "service_unreachable", "S3" }, { 9, "link_down", "S1" },
+        { 10, "a newer word", "S9" }, { 11, "redundancy_lost", "S1" }, { 12, "path_lost", "S2" },
+        { 13, "link_degraded", "S2" }, { 14, "link_flapping", "S2" }, { 15, "node_isolated", "S1" },
+        { 16, "agent_down", "S3" }, { 17, "service_down", "S2" }, { 18, "device_replaced", "S3" },
+        { 19, "contract_expiring", "S3" },
+    };
+    make_v4_file(fx->path, v4_rows);
+    open_store(fx);
+    close_store(fx);
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), RN_EVENT_STORE_VERSION);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT id, type, severity FROM alarms ORDER BY id",
+                                        -1, &st, NULL), SQLITE_OK);
+    size_t n = 0;
+    bool seen[RN_ALARM_TYPE_COUNT] = { false };
+    for (; sqlite3_step(st) == SQLITE_ROW; n++) {
+        assert_true(n < sizeof want / sizeof want[0]);
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        assert_int_equal(sqlite3_column_int64(st, 0), want[n].id);
+        assert_string_equal(type, want[n].type);
+        assert_string_equal((const char *)sqlite3_column_text(st, 2), want[n].severity);
+        int t = rn_alarm_type_parse(type); /* the migration and the parser agree */
+        if (t >= 0) {
+            assert_string_equal(type, rn_alarm_type_name((rn_alarm_type_t)t));
+            seen[t] = true;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    for (int t = 0; t < RN_ALARM_TYPE_COUNT; t++) /* every type had an old row */
+        assert_true(seen[t]);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE alarm_id = 1"
+                                       " AND kind = 'raised' AND severity = 'S1'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE alarm_id = 1"
+                                       " AND kind = 'escalated' AND severity = 'S2'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events"
+                                       " WHERE severity IS NULL"), 1);
+}
+
+/* A migration that fails half way leaves the file as it was: the alarms already rewritten are
+ * rolled back with the rest, the version stays 4, and the open says why. */
+static void test_failed_v5_migration_changes_nothing(void **state)
+{
+    fixture_t *fx = *state;
+    char err[256];
+    rn_event_store_t *s = NULL;
+    /* the events' update runs after the alarms'; a trigger makes it fail */
+    char sql[sizeof v4_rows + 200];
+    snprintf(sql, sizeof sql, "%s CREATE TRIGGER no_update BEFORE UPDATE ON alarm_events"
+                              " BEGIN SELECT RAISE(ABORT, 'read-only history'); END;", v4_rows);
+    make_v4_file(fx->path, sql);
+    assert_true(rn_event_store_open(&fx->loop, fx->path, &s, err, sizeof err) < 0);
+    assert_null(s);
+    assert_non_null(strstr(err, "migration failed: read-only history"));
+    assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarms WHERE type = 'link down'"
+                                       " AND severity = 'S1'"), 1);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarms WHERE type = 'vc_quality'"),
+                     0);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarms WHERE id = 4"
+                                       " AND severity = 'major'"), 1);
+}
+
 /* An engine alarm as the ledger sees it. */
 static rn_alarm_t engine_alarm(uint64_t id, const char *circuit, int64_t since)
 {
@@ -492,9 +603,9 @@ static void test_restart_adopts_the_open_row(void **state)
 {
     fixture_t *fx = *state;
     open_store(fx);
-    raise_ok(fx, 5, "link down", "Q", 500);
-    raise_ok(fx, 7, "link down", "K", 1000);
-    raise_ok(fx, 8, "node silent", "ajmer", 1100);
+    raise_ok(fx, 5, "link_down", "Q", 500);
+    raise_ok(fx, 7, "link_down", "K", 1000);
+    raise_ok(fx, 8, "node_silent", "ajmer", 1100);
     outage(fx, 5, "Q", 500, false, NULL);
     outage(fx, 7, "K", 1000, false, NULL);
     drain(fx);
@@ -540,7 +651,7 @@ static void test_restart_without_evidence_closes_at_the_restart(void **state)
 {
     fixture_t *fx = *state;
     open_store(fx);
-    raise_ok(fx, 7, "link down", "K", 1000);
+    raise_ok(fx, 7, "link_down", "K", 1000);
     outage(fx, 7, "K", 1000, false, NULL);
     drain(fx);
     close_store(fx);
@@ -1040,6 +1151,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_outages_overlapping_a_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_refine_adopt_and_open_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrates_a_v2_file_to_refined_rows, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_a_v4_file_to_one_vocabulary, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_v5_migration_changes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_adopts_the_open_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_without_evidence_closes_at_the_restart,

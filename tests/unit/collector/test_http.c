@@ -227,6 +227,31 @@ static void count_series(void *ctx, const rn_latest_series_t *s)
     (*(int *)ctx)++;
 }
 
+/* The route tables as routes.c hands them to the server: the first route that matches wins, so
+ * two routes for one method and path would leave one dead; prefixes end in '/' so that
+ * /api/v1/nodes/ never swallows /api/v1/nodesX. */
+static void test_route_tables_are_whole_and_unambiguous(void **state)
+{
+    (void)state;
+    const rn_http_route_t *seen[64];
+    size_t n = 0, tables = 0;
+    for (const rn_http_route_t *const *t = rn_http_tables; *t; t++, tables++)
+        for (const rn_http_route_t *rt = *t; rt->method; rt++) {
+            assert_non_null(rt->fn);
+            assert_true(rt->path[0] == '/');
+            assert_true(!rt->prefix || rt->path[strlen(rt->path) - 1] == '/');
+            assert_true(!strcmp(rt->method, "GET") || !strcmp(rt->method, "POST") ||
+                        !strcmp(rt->method, "DELETE"));
+            for (size_t k = 0; k < n; k++)
+                assert_false(!strcmp(seen[k]->method, rt->method) &&
+                             !strcmp(seen[k]->path, rt->path) && seen[k]->prefix == rt->prefix);
+            assert_true(n < sizeof seen / sizeof seen[0]);
+            seen[n++] = rt;
+        }
+    assert_int_equal(tables, 10); /* each resource's table, the events stream's, the dashboard's */
+    assert_int_equal(n, 21);      /* the routes of docs/api.md */
+}
+
 static void test_latest_keeps_two_newest_and_ignores_replays(void **state)
 {
     (void)state;
@@ -933,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_allowed_hosts_config_is_checked_and_normalised),
         cmocka_unit_test(test_label_values_are_escaped),
         cmocka_unit_test(test_graph_args_escape_colons_and_know_their_views),
+        cmocka_unit_test(test_route_tables_are_whole_and_unambiguous),
         cmocka_unit_test(test_latest_keeps_two_newest_and_ignores_replays),
         cmocka_unit_test(test_server_answers_4xx_with_reasons_and_idle_clients_do_not_stall_the_loop),
         cmocka_unit_test(test_server_with_store_bounds_alarms_reports_and_backdating),

@@ -14,6 +14,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/plan.h"
+#include "ingest/session.h"
 #include "topology.h"
 #include "wire.h"
 
@@ -285,6 +286,52 @@ static void test_ack_contiguous(void **state)
         assert_int_equal(g.done[i], 0);
 }
 
+/* One entry per node: get makes it once and hands the same entry back (a reconnect finds its
+ * acked seq), find never makes one, free leaves the list empty. */
+static void test_state_lookup_one_entry_per_node(void **state)
+{
+    (void)state;
+    rn_node_state_t *list = NULL;
+    assert_null(rn_ingest_state_find(list, "jaipur"));
+    rn_node_state_t *j = rn_ingest_state_get(&list, "jaipur");
+    assert_non_null(j);
+    assert_string_equal(j->id, "jaipur");
+    assert_int_equal(j->heard_mono_ms, 0); /* never heard: not "silent" */
+    j->acked_seq = 42;
+    rn_node_state_t *s = rn_ingest_state_get(&list, "sanganer");
+    assert_non_null(s);
+    assert_ptr_not_equal(s, j);
+    assert_ptr_equal(rn_ingest_state_get(&list, "jaipur"), j);
+    assert_ptr_equal(rn_ingest_state_find(list, "jaipur"), j);
+    assert_int_equal(rn_ingest_state_find(list, "jaipur")->acked_seq, 42);
+    assert_null(rn_ingest_state_find(list, "jaipu"));
+    size_t n = 0;
+    for (rn_node_state_t *x = list; x; x = x->next)
+        n++;
+    assert_int_equal(n, 2);
+    rn_ingest_states_free(&list);
+    assert_null(list);
+}
+
+/* The hello timeout counts on the clock given (the monotonic one): exactly past
+ * RN_SESSION_HELLO_TIMEOUT_S, and never for a session that said hello or is closing. */
+static void test_hello_overdue_after_timeout(void **state)
+{
+    (void)state;
+    rn_session_t s = { 0 };
+    rn_node_state_t n = { 0 };
+    s.opened_ms = 5000;
+    int64_t limit = s.opened_ms + RN_SESSION_HELLO_TIMEOUT_S * 1000;
+    assert_false(rn_session_hello_overdue(&s, s.opened_ms));
+    assert_false(rn_session_hello_overdue(&s, limit));
+    assert_true(rn_session_hello_overdue(&s, limit + 1));
+    s.node = &n;
+    assert_false(rn_session_hello_overdue(&s, limit + 60000));
+    s.node = NULL;
+    s.closing = true;
+    assert_false(rn_session_hello_overdue(&s, limit + 60000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +339,8 @@ int main(void)
         cmocka_unit_test(test_series_cap),
         cmocka_unit_test(test_plan_screens_series),
         cmocka_unit_test(test_ack_contiguous),
+        cmocka_unit_test(test_state_lookup_one_entry_per_node),
+        cmocka_unit_test(test_hello_overdue_after_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,11 +118,66 @@ static void test_mistakes_are_refused_with_file_and_line(void **state)
             "notify.retry_max_ms: is below retry_initial_ms");
 }
 
+/* Loads text's notify section into c and asserts it is accepted. */
+static void read_ok(const char *text, rn_notify_config_t *c)
+{
+    char err[256];
+    if (read_text(text, c, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+}
+
+static void test_channels_say_whether_they_take_alarms_or_reports(void **state)
+{
+    rn_notify_config_t c;
+    read_ok("notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/a\" },\n"
+            "             { url: \"http://127.0.0.1:1/b\", reports: false }]\n"
+            "  exec: [{ command: mail-reports, alarms: no }]\n", &c);
+    assert_int_equal(c.webhooks[0].kinds, RN_NOTIFY_ALARMS | RN_NOTIFY_REPORTS);
+    assert_int_equal(c.webhooks[1].kinds, RN_NOTIFY_ALARMS);
+    assert_int_equal(c.execs[0].kinds, RN_NOTIFY_REPORTS);
+    rn_notify_config_free(&c);
+    refused("notify:\n  exec: [{ command: x, alarms: false, reports: false }]\n",
+            "collector.yaml:2: notify.exec[0]: alarms and reports are both false");
+    refused("notify:\n  webhooks:\n    - url: \"http://127.0.0.1:1/a\"\n      reports: monthly\n",
+            "collector.yaml:4: notify.webhooks[0]: reports 'monthly' is not true or false");
+}
+
+static void test_config_equal_sees_every_channel_setting(void **state)
+{
+    const char *base = "notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/a\" }]\n"
+                       "  exec: [{ command: sms, timeout_ms: 5000 }]\n";
+    const char *other[] = {
+        "notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/b\" }]\n"
+        "  exec: [{ command: sms, timeout_ms: 5000 }]\n",
+        "notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/a\" }]\n"
+        "  exec: [{ command: sms, timeout_ms: 6000 }]\n",
+        "notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/a\", reports: false }]\n"
+        "  exec: [{ command: sms, timeout_ms: 5000 }]\n",
+        "notify:\n  webhooks: [{ url: \"http://127.0.0.1:1/a\" }]\n",
+        "notify:\n  max_queue: 5\n  webhooks: [{ url: \"http://127.0.0.1:1/a\" }]\n"
+        "  exec: [{ command: sms, timeout_ms: 5000 }]\n",
+    };
+    rn_notify_config_t a, b;
+    read_ok(base, &a);
+    read_ok(base, &b);
+    assert_true(rn_notify_config_equal(&a, &b));
+    rn_notify_config_free(&b);
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        read_ok(other[i], &b);
+        if (rn_notify_config_equal(&a, &b))
+            fail_msg("equal to the base: %s", other[i]);
+        rn_notify_config_free(&b);
+    }
+    rn_notify_config_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_section_is_read_with_defaults),
         cmocka_unit_test(test_mistakes_are_refused_with_file_and_line),
+        cmocka_unit_test(test_channels_say_whether_they_take_alarms_or_reports),
+        cmocka_unit_test(test_config_equal_sees_every_channel_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static void test_json_payload_names_every_field(void **state)
     assert_string_equal(json_string_value(json_object_get(root, "at")), "2024-05-01T10:00:00.123Z");
     json_t *al = json_object_get(root, "alarm");
     assert_int_equal(json_integer_value(json_object_get(al, "id")), 12);
-    assert_string_equal(json_string_value(json_object_get(al, "type")), "link down");
+    assert_string_equal(json_string_value(json_object_get(al, "type")), "link_down");
     assert_string_equal(json_string_value(json_object_get(al, "vendor")), "bsnl");
     assert_true(json_is_null(json_object_get(al, "service")));
     assert_string_equal(json_string_value(json_object_get(al, "impact_text")),
@@ -81,6 +81,40 @@ static void test_json_round_trips_through_the_journal(void **state)
     rn__notify_event_free(ev);
 }
 
+/* A journal written before the vocabulary was one ("link down", "symptom") is read, and
+ * replayed, in today's words; a record already in them is replayed byte for byte. */
+static void test_older_journal_records_come_back_in_the_vocabulary(void **state)
+{
+    rn_alarm_t a = sample_alarm();
+    rn__notify_event_t *ev = rn__notify_event_new(RN_ALARM_EV_RAISED, &a, T0);
+    const char *at = strstr(ev->json, "\"type\":\"link_down\"");
+    assert_non_null(at);
+    char old[4096];
+    snprintf(old, sizeof old, "%.*s\"type\":\"link down\"%s", (int)(at - ev->json), ev->json,
+             at + strlen("\"type\":\"link_down\""));
+    rn__notify_event_t *back = rn__notify_event_from_json(old);
+    assert_non_null(back);
+    assert_string_equal(back->type_name, "link_down");
+    assert_string_equal(back->json, ev->json); /* the webhook gets today's body */
+    rn__notify_event_free(back);
+    back = rn__notify_event_from_json(ev->json);
+    assert_string_equal(back->json, ev->json);
+    rn__notify_event_free(back);
+    rn__notify_event_free(ev);
+
+    ev = rn__notify_event_new(RN_ALARM_EV_SYMPTOM_OF, &a, T0);
+    assert_non_null(strstr(ev->json, "\"event\":\"symptom_of\""));
+    at = strstr(ev->json, "symptom_of");
+    snprintf(old, sizeof old, "%.*ssymptom%s", (int)(at - ev->json), ev->json,
+             at + strlen("symptom_of"));
+    back = rn__notify_event_from_json(old);
+    assert_non_null(back);
+    assert_int_equal(back->kind, RN_ALARM_EV_SYMPTOM_OF);
+    assert_string_equal(back->json, ev->json);
+    rn__notify_event_free(back);
+    rn__notify_event_free(ev);
+}
+
 static void test_syslog_line_is_rfc5424_with_escaped_structured_data(void **state)
 {
     rn_alarm_t a = sample_alarm();
@@ -90,7 +124,7 @@ static void test_syslog_line_is_rfc5424_with_escaped_structured_data(void **stat
     assert_int_equal(n, strlen(buf));
     assert_string_equal(
         buf, "<130>1 2024-05-01T10:00:00.123Z collector1 rajnet-collector 4242 ALARM_RAISED "
-             "[rajnet@32473 alarm=\"12\" event=\"raised\" type=\"link down\" severity=\"1\" "
+             "[rajnet@32473 alarm=\"12\" event=\"raised\" type=\"link_down\" severity=\"1\" "
              "node=\"jaipur\" entity=\"JPR-MPLS-0042\" circuit=\"JPR-MPLS-0042\" "
              "vendor=\"bsnl\" root=\"0\" planned=\"false\" impact=\"offices: jaipur, "
              "jaipur/sanganer; services: vc, emitra\"] raised link JPR-MPLS-0042 (bsnl) down: "
@@ -141,14 +175,43 @@ static void test_targets_need_literal_addresses(void **state)
     assert_int_equal(rn__notify_parse_target("udp:::1:514", &tcp, &ss), -EINVAL);
 }
 
+static void test_report_message_is_json_with_month_and_files(void **state)
+{
+    rn__notify_event_t *ev = rn__notify_report_new(
+        "2024-04", "/var/lib/rajnet/reports/2024-04-bsnl.csv\n/var/lib/rajnet/reports/a \"b\".pdf\n",
+        T0);
+    assert_non_null(ev);
+    assert_int_equal(ev->msg, RN_NOTIFY_REPORTS);
+    assert_string_equal(ev->json,
+                        "{\"source\":\"rajnet-collector\",\"event\":\"report\","
+                        "\"at\":\"2024-05-01T10:00:00.123Z\",\"at_ms\":1714557600123,"
+                        "\"month\":\"2024-04\",\"files\":[\"/var/lib/rajnet/reports/2024-04-bsnl.csv\","
+                        "\"/var/lib/rajnet/reports/a \\\"b\\\".pdf\"]}");
+    char label[64];
+    assert_string_equal(rn__notify_event_label(ev, label, sizeof label), "report 2024-04");
+    /* the journal's record comes back as the same report */
+    rn__notify_event_t *back = rn__notify_event_from_json(ev->json);
+    assert_non_null(back);
+    assert_int_equal(back->msg, RN_NOTIFY_REPORTS);
+    assert_string_equal(back->month, "2024-04");
+    assert_string_equal(back->files, ev->files);
+    assert_int_equal(back->at_ms, T0);
+    assert_string_equal(back->json, ev->json);
+    rn__notify_event_free(back);
+    rn__notify_event_free(ev);
+    assert_null(rn__notify_event_from_json("{\"event\":\"report\",\"at_ms\":1,\"month\":\"x\"}"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_payload_names_every_field),
         cmocka_unit_test(test_json_round_trips_through_the_journal),
+        cmocka_unit_test(test_older_journal_records_come_back_in_the_vocabulary),
         cmocka_unit_test(test_syslog_line_is_rfc5424_with_escaped_structured_data),
         cmocka_unit_test(test_backoff_doubles_up_to_the_cap),
         cmocka_unit_test(test_targets_need_literal_addresses),
+        cmocka_unit_test(test_report_message_is_json_with_month_and_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -302,7 +302,7 @@ static void test_every_channel_delivers_raise_and_clear(void **state)
     /* syslog: RFC 5424 lines with structured data */
     assert_int_equal(count_in(sys_out, "<130>1 "), 1);
     assert_int_equal(count_in(sys_out, "<133>1 "), 1);
-    assert_int_equal(count_in(sys_out, "[rajnet@32473 alarm=\"21\" event=\"raised\" type=\"link "
+    assert_int_equal(count_in(sys_out, "[rajnet@32473 alarm=\"21\" event=\"raised\" type=\"link_"
                                        "down\" severity=\"1\" node=\"jaipur\" entity=\"JPR-MPLS-0042\" "
                                        "circuit=\"JPR-MPLS-0042\" vendor=\"bsnl\""), 1);
     /* exec: the JSON on stdin and the variables */
@@ -439,6 +439,62 @@ static void test_syslog_over_tcp_is_octet_counted_and_reconnects(void **state)
     stop(srv);
 }
 
+/* Reports go to the channels that take them; a reconfigure (SIGHUP) keeps what a channel still has
+ * to deliver, moves it to the channel of the same key, and clears of alarms paged before it are
+ * still sent. */
+static void test_reconfigure_keeps_the_queue_and_reports_reach_their_channels(void **state)
+{
+    char url[128], hook_out[300], exec_out[300], cmd_a[400], cmd_b[400], state_dir[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", base_port + 9);
+    snprintf(hook_out, sizeof hook_out, "%s/hook4.out", dir);
+    snprintf(exec_out, sizeof exec_out, "%s/exec4.out", dir);
+    snprintf(state_dir, sizeof state_dir, "%s/state4", dir);
+    snprintf(cmd_a, sizeof cmd_a, "cat >/dev/null; echo \"a $RAJNET_EVENT $RAJNET_REPORT_MONTH "
+             "$RAJNET_REPORT_FILES\" >> %s", exec_out);
+    snprintf(cmd_b, sizeof cmd_b, "cat >/dev/null; echo \"b $RAJNET_EVENT $RAJNET_REPORT_MONTH\" "
+             ">> %s", exec_out);
+    rn_notify_webhook_config_t wh = { .url = url, .timeout_ms = 1000 };
+    rn_notify_exec_config_t ex = { .command = cmd_a, .timeout_ms = 5000,
+                                   .kinds = RN_NOTIFY_REPORTS };
+    rn_notify_config_t cfg = { .state_dir = state_dir, .max_age_s = 600, .retry_initial_ms = 100,
+                               .retry_max_ms = 400, .max_queue = 100, .webhooks = &wh,
+                               .n_webhooks = 1, .execs = &ex, .n_execs = 1 };
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rn_notifier_t *n = NULL;
+    assert_int_equal(rn_notifier_open(&loop, &cfg, &n), 0);
+    run_until(&loop, never, NULL, 100); /* the journal is read */
+    rn_alarm_t a = link_alarm(61);
+    rn_notifier_alarm(n, RN_ALARM_EV_RAISED, &a, rn_clock_wall_ms());
+    assert_int_equal(rn_notifier_report(n, "2024-04", "/r/2024-04-bsnl.csv\n/r/2024-04-bsnl.pdf",
+                                        rn_clock_wall_ms()), 2);
+    file_wait_t w = { exec_out, "a report 2024-04 /r/2024-04-bsnl.csv", 1 };
+    assert_true(run_until(&loop, file_has, &w, 5000)); /* the webhook is down: both wait there */
+    assert_int_equal(count_in(exec_out, "raised"), 0); /* the exec hook takes reports only */
+    assert_int_equal(rn_notifier_pending(n, 0), 2);
+
+    /* SIGHUP: the same webhook with another timeout, another exec hook */
+    wh.timeout_ms = 1200;
+    ex.command = cmd_b;
+    assert_int_equal(rn_notifier_reconfigure(n, &cfg), 0);
+    assert_int_equal(rn_notifier_channels(n), 2);
+    assert_int_equal(rn_notifier_pending(n, 0), 2); /* kept */
+    rn_notifier_alarm(n, RN_ALARM_EV_CLEARED, &a, rn_clock_wall_ms()); /* paged before: sent */
+    rn_notifier_report(n, "2024-05", "/r/2024-05-bsnl.csv", rn_clock_wall_ms());
+    pid_t hook = receiver("http", base_port + 9, hook_out);
+    file_wait_t w2 = { hook_out, "\"month\":\"2024-05\"", 1 };
+    assert_true(run_until(&loop, file_has, &w2, 5000));
+    assert_true(run_until(&loop, nothing_pending, n, 3000));
+    assert_int_equal(count_in(hook_out, "\"event\":\"raised\""), 1);
+    assert_int_equal(count_in(hook_out, "\"event\":\"cleared\""), 1);
+    assert_int_equal(count_in(hook_out, "\"month\":\"2024-04\""), 1);
+    assert_int_equal(count_in(exec_out, "b report 2024-05"), 1);
+    assert_int_equal(count_in(exec_out, "a report"), 1); /* the old hook got nothing more */
+    close_notifier(&loop, n);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    stop(hook);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as the collector does */
@@ -448,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_dead_webhooks_delay_nothing_and_are_retried),
         cmocka_unit_test(test_pending_webhook_is_delivered_after_a_restart),
         cmocka_unit_test(test_syslog_over_tcp_is_octet_counted_and_reconnects),
+        cmocka_unit_test(test_reconfigure_keeps_the_queue_and_reports_reach_their_channels),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

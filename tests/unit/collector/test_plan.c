@@ -379,15 +379,20 @@ static void test_station_cameras_in_the_agents_plan(void **state)
                                       RN_SRCDIR "/deploy/sim/secrets.yaml", &t, err, sizeof err),
                      0);
     Rn__Frame *f = plan_of(t, "jaipur/sanganer");
-    assert_int_equal(f->plan->n_cameras, 2);
+    assert_int_equal(f->plan->n_cameras, 3); /* gate, lockup, then the NVR */
     assert_string_equal(f->plan->cameras[0]->station, "ps-sanganer");
     assert_string_equal(f->plan->cameras[0]->name, "gate");
     assert_string_equal(f->plan->cameras[1]->addr, "10.77.11.62");
     assert_false(f->plan->cameras[1]->has_port); /* the agent's default, 554 */
+    assert_string_equal(f->plan->cameras[2]->name, "nvr"); /* RTSP OPTIONS like a camera */
+    assert_string_equal(f->plan->cameras[2]->addr, "10.77.11.60");
     const Rn__IcmpTarget *ping = target(f->plan, "cam:ps-sanganer:lockup");
     assert_non_null(ping);
     assert_string_equal(ping->addr, "10.77.11.62");
     assert_false(ping->has_max_loss_pct);
+    ping = target(f->plan, "cam:ps-sanganer:nvr"); /* and pinged */
+    assert_non_null(ping);
+    assert_string_equal(ping->addr, "10.77.11.60");
     assert_string_equal(f->plan->icmp[0]->name, "jaipur"); /* the parent still first */
     rn_wire_free(f);
     f = plan_of(t, "jaipur");
@@ -396,7 +401,78 @@ static void test_station_cameras_in_the_agents_plan(void **state)
     rn_plan_series_t *s;
     assert_int_equal(rn_plan_series_new(t, "jaipur/sanganer", &s), 0);
     assert_true(rn_plan_series_allows(s, NULL, "rtsp", "ps-sanganer", "lockup"));
+    assert_true(rn_plan_series_allows(s, NULL, "rtsp", "ps-sanganer", "nvr"));
+    assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-kishangarh", "nvr")); /* has none */
     assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-kishangarh", "gate"));
+    rn_plan_series_free(s);
+    rn_topology_free(t);
+}
+
+/* Police stations at an agentless node: its parent's agent probes their cameras as it polls the
+ * node's devices. The parent's plan holds them after its own, tagged with the child (Camera.node),
+ * and pings them; the ingest screen allows their "rtsp" series under the child only. A child that
+ * runs an agent keeps its stations in its own plan. */
+static void test_agentless_childs_station_in_the_parents_plan(void **state)
+{
+    (void)state;
+    static char buf[8192];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "%s", head);
+    add_node(buf, sizeof buf, &len, "jaipur/sanganer", "block", "jaipur", "", "10.77.11.1",
+             "bhq");
+    len += (size_t)snprintf(buf + len, sizeof buf - len,
+                            "    stations: [{ name: ps-sanganer, cameras: [{ name: gate, addr: "
+                            "10.77.11.61 }] }]\n");
+    add_node(buf, sizeof buf, &len, "jaipur/sanganer/gp-bagru", "village", "jaipur/sanganer",
+             "false", "10.77.122.1", "gp");
+    len += (size_t)snprintf(buf + len, sizeof buf - len,
+                            "    stations: [{ name: ps-bagru, nvr: 10.77.122.60, cameras: [{ name: "
+                            "gate, addr: 10.77.122.61 }, { name: road, addr: 10.77.122.62 }] }]\n");
+    add_node(buf, sizeof buf, &len, "jaipur/sanganer/gp-jobner", "village", "jaipur/sanganer",
+             "true", "10.77.122.17", "gp");
+    len += (size_t)snprintf(buf + len, sizeof buf - len,
+                            "    stations: [{ name: ps-jobner, cameras: [{ name: gate, addr: "
+                            "10.77.122.81 }] }]\n");
+    rn_topology_t *t = NULL;
+    char err[512] = "";
+    if (rn_topology_load_buffers("cctv.yaml", (const uint8_t *)buf, strlen(buf),
+                                 (const uint8_t *)secrets, sizeof secrets - 1, &t, err,
+                                 sizeof err) != 0)
+        fail_msg("topology refused: %s\n%s", err, buf);
+    Rn__Frame *f = plan_of(t, "jaipur/sanganer");
+    const Rn__Plan *p = f->plan;
+    assert_int_equal(p->n_cameras, 4); /* its own first, then gp-bagru's; not gp-jobner's */
+    assert_string_equal(p->cameras[0]->station, "ps-sanganer");
+    assert_null(p->cameras[0]->node);
+    assert_string_equal(p->cameras[1]->station, "ps-bagru");
+    assert_string_equal(p->cameras[1]->node, "jaipur/sanganer/gp-bagru");
+    assert_string_equal(p->cameras[2]->name, "road");
+    assert_string_equal(p->cameras[2]->addr, "10.77.122.62");
+    assert_string_equal(p->cameras[2]->node, "jaipur/sanganer/gp-bagru");
+    assert_string_equal(p->cameras[3]->name, "nvr"); /* the child's NVR, the child's too */
+    assert_string_equal(p->cameras[3]->addr, "10.77.122.60");
+    assert_string_equal(p->cameras[3]->node, "jaipur/sanganer/gp-bagru");
+    const Rn__IcmpTarget *ping = target(p, "cam:ps-bagru:road");
+    assert_non_null(ping);
+    assert_string_equal(ping->addr, "10.77.122.62");
+    assert_null(target(p, "cam:ps-jobner:gate"));
+    rn_wire_free(f);
+    f = plan_of(t, "jaipur/sanganer/gp-jobner"); /* an agent of its own */
+    assert_int_equal(f->plan->n_cameras, 1);
+    assert_string_equal(f->plan->cameras[0]->station, "ps-jobner");
+    assert_null(f->plan->cameras[0]->node);
+    rn_wire_free(f);
+    f = plan_of(t, "jaipur/sanganer/gp-bagru"); /* the plan of an agentless node: nothing */
+    assert_int_equal(f->plan->n_cameras, 0);
+    rn_wire_free(f);
+    rn_plan_series_t *s;
+    assert_int_equal(rn_plan_series_new(t, "jaipur/sanganer", &s), 0);
+    assert_true(rn_plan_series_allows(s, "jaipur/sanganer/gp-bagru", "rtsp", "ps-bagru", "road"));
+    assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-bagru", "road")); /* not the block's */
+    assert_true(rn_plan_series_allows(s, NULL, "rtsp", "ps-sanganer", "gate"));
+    assert_false(rn_plan_series_allows(s, "jaipur/sanganer/gp-bagru", "rtsp", "ps-sanganer",
+                                       "gate"));
+    assert_false(rn_plan_series_allows(s, "jaipur/sanganer/gp-jobner", "rtsp", "ps-jobner",
+                                       "gate"));
     rn_plan_series_free(s);
     rn_topology_free(t);
 }
@@ -413,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_topology_refuses_more_child_devices_than_a_plan_holds),
         cmocka_unit_test(test_service_of_object_inverts_the_plan),
         cmocka_unit_test(test_station_cameras_in_the_agents_plan), /* police stations */
+        cmocka_unit_test(test_agentless_childs_station_in_the_parents_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

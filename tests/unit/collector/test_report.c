@@ -358,8 +358,8 @@ static void test_overlap_counted_once_and_vendor_filter(void **state)
 }
 
 /* The departments' view: a service's availability counts only its spells down at its host,
- * merged, clipped to the period and outside maintenance on the service or its host; the CSV of
- * the full report lists it, a vendor's does not. */
+ * merged, clipped to the period and outside maintenance on the service or its host; the CSV and
+ * HTML of the full report list it, and so do a vendor's, beside its links. */
 static void test_service_availability(void **state)
 {
     (void)state;
@@ -406,11 +406,33 @@ static void test_service_availability(void **state)
     assert_non_null(strstr(buf, "\nservice,kind,host,period_s,"));
     assert_non_null(strstr(buf, "\nemitra,egov,sdc,2592000.000,1500.000,1500.000,99.9421,3,"));
     free(buf);
-    f = open_memstream(&buf, &len);
+    f = open_memstream(&buf, &len); /* a vendor's file has them too, beside its links */
     assert_int_equal(rn_report_csv(r, "bsnl", f), 0);
     fclose(f);
-    assert_null(strstr(buf, "service,kind,host"));
+    assert_non_null(strstr(buf, "\nservice,kind,host,period_s,"));
+    assert_non_null(strstr(buf, "\nemitra,egov,sdc,2592000.000,1500.000,1500.000,99.9421,3,"));
+    assert_non_null(strstr(buf, "\nvc,vc,sdc,2592000.000,1500.000,0.000,100.0000,0,"));
     free(buf);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(rn_report_html(r, "bsnl", f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "<h2>Services</h2>"));
+    assert_non_null(strstr(buf, "<tr><td>emitra</td><td>egov</td><td>sdc</td><td class=bad>"
+                                "99.9421</td><td>0:25:00</td><td>3</td>"));
+    assert_non_null(strstr(buf, "<tr><td>vc</td><td>vc</td><td>sdc</td><td>100.0000</td>"));
+    free(buf);
+    /* and the PDF renders them (its text: tests/integration/test_services.sh, pdftotext);
+     * RN_REPORT_SERVICES_PDF=FILE keeps it */
+    const char *keep = getenv("RN_REPORT_SERVICES_PDF");
+    char pdf[] = "/tmp/rn-report-services-XXXXXX";
+    int fd = mkstemp(pdf);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(rn_report_pdf(r, "bsnl", keep ? keep : pdf), 0);
+    struct stat st;
+    assert_int_equal(stat(keep ? keep : pdf, &st), 0);
+    assert_true(st.st_size > 1000);
+    unlink(pdf);
     rn_report_free(r);
     rn_topology_free(t);
 }
