@@ -271,7 +271,7 @@ static int open_events(rn_collector_t *c)
 {
     char path[4096], err[1024];
     if (mkdir(c->config->state_dir, 0750) != 0 && errno != EEXIST) {
-        rn_error("state_dir %s: %s", c->config->state_dir, strerror(errno));
+        rn_error("state_dir %s: %s", c->config->state_dir, rn_strerror(-errno));
         return -errno;
     }
     snprintf(path, sizeof path, "%s/events.db", c->config->state_dir);
@@ -289,13 +289,13 @@ static void on_connection(uv_stream_t *server, int status)
 {
     rn_collector_t *c = server->data;
     if (status < 0) {
-        rn_warn("accept: %s", uv_strerror(status));
+        rn_warn("accept: %s", rn_strerror(status));
         return;
     }
     rn_session_t *s;
     int rc = rn_session_accept(&c->ingest_host, c->tls, server, &s);
     if (rc)
-        return rn_warn("accept: %s", rc < -999 ? rn_strerror(rc) : uv_strerror(rc));
+        return rn_warn("accept: %s", rc < -999 ? rn_strerror(rc) : rn_strerror(rc));
     s->next = c->sessions; /* on the list until host_closed */
     if (c->sessions)
         c->sessions->prev = s;
@@ -315,7 +315,7 @@ static int listen_agents(rn_collector_t *c)
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&c->server, 128, on_connection);
     if (rc)
-        rn_error("listen on %s:%u: %s", host, c->config->listen_port, uv_strerror(rc));
+        rn_error("listen on %s:%u: %s", host, c->config->listen_port, rn_strerror(rc));
     else
         rn_info("listening for agents on %s:%u", host, c->config->listen_port);
     return rc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "log.h"
 #include "series/outage_refine.h"
 
@@ -531,7 +532,7 @@ static void load_done(load_t *ld, int status)
         }
     if (status)
         rn_error("outage ledger: the rows left open by the last run could not be read: %s",
-                 strerror(-status));
+                 rn_strerror(status));
     else if (orphans || cleared)
         rn_info("outage ledger: %zu outages left open by the last run to reconcile, %zu of its "
                 "alarms cleared as stale", orphans, cleared);
@@ -610,7 +611,7 @@ static void on_windows(void *data, int status, const rn_maintenance_rec_t *m, si
 {
     rn_alarm_engine_t *e = *(rn_alarm_engine_t **)data;
     if (status) {
-        rn_warn("maintenance windows not loaded from the event store: %s", strerror(-status));
+        rn_warn("maintenance windows not loaded from the event store: %s", rn_strerror(status));
         return;
     }
     if (!e)

@@ -490,7 +490,7 @@ static int start_worker(rn_event_store_t *s)
     int rc = uv_thread_create(&s->thread, worker_main, s);
     if (rc < 0) {
         snprintf(s->open_err, sizeof s->open_err, "event store %s: cannot start a thread: %s",
-                 s->path, uv_strerror(rc));
+                 s->path, rn_strerror(rc));
         return rc;
     }
     uv_mutex_lock(&s->mu);
@@ -504,7 +504,7 @@ static int start_worker(rn_event_store_t *s)
     }
     if ((rc = uv_async_init(s->loop, &s->async, on_async)) < 0) {
         snprintf(s->open_err, sizeof s->open_err, "event store %s: uv_async_init: %s", s->path,
-                 uv_strerror(rc));
+                 rn_strerror(rc));
         stop_worker_sync(s);
         return rc;
     }

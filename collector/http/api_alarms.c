@@ -16,6 +16,7 @@
 #include <sys/types.h> /* ssize_t */
 
 #include "clock.h"
+#include "error.h"
 #include "events/event_store.h"
 #include "http/http_int.h"
 
@@ -372,7 +373,7 @@ static void alarms_done(void *data, int status, const rn_alarm_rec_t *a, size_t 
         return;
     if (status)
         return rn__http_error(r, status == -EINVAL ? 400 : 503, "event store: %s",
-                              strerror(-status));
+                              rn_strerror(status));
     bool truncated = n > RN_API_ALARMS_MAX_ROWS; /* the store was asked for one more */
     if (write_listing(h, a, truncated ? RN_API_ALARMS_MAX_ROWS : n, truncated, limit, &body,
                       &len))
@@ -397,7 +398,7 @@ void rn__db_alarms(rn_http_req_t *r, const char *state, int64_t since, int64_t l
     int rc = rn_event_store_alarms_list(h->events, &q, alarms_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
+        return rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
     rn__http_suspend(r);
 }

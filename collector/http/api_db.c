@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "error.h"
 #include "events/event_store.h"
 #include "http/http_int.h"
 #include "log.h"
@@ -135,7 +136,7 @@ static void node_finish(node_job_t *j)
     json_decref(j->circuits);
     rn_http_req_t *r = rn__http_job_done(&j->job);
     if (r && err) {
-        rn__http_error(r, status_of(err), "event store: %s", strerror(-err));
+        rn__http_error(r, status_of(err), "event store: %s", rn_strerror(err));
     } else if (r) {
         rn__db_merge_engine(h, alarms, true, id);
         json_object_set_new(node, "alarms", alarms);
@@ -247,7 +248,7 @@ static void outages_done(void *data, int status, const rn_outage_rec_t *o, size_
     if (!r)
         return;
     if (status)
-        return rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
+        return rn__http_error(r, status_of(status), "event store: %s", rn_strerror(status));
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++)
         if (!has_vendor || (o[i].vendor && !strcmp(o[i].vendor, vendor)))
@@ -283,7 +284,7 @@ static void db_outages(rn_http_req_t *r, const char *arg)
     int rc = rn_event_store_outages_range(h->events, from, to, outages_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
+        return rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
     rn__http_suspend(r);
 }
@@ -295,7 +296,7 @@ static void maint_list_done(void *data, int status, const rn_maintenance_rec_t *
     if (!r)
         return;
     if (status)
-        return rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
+        return rn__http_error(r, status_of(status), "event store: %s", rn_strerror(status));
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(out, maint_json(&m[i]));
@@ -323,7 +324,7 @@ static void db_maintenance_list(rn_http_req_t *r, const char *arg)
     int rc = rn_event_store_maintenance_list(h->events, from, to, maint_list_done, j);
     if (rc) {
         rn__http_job_cancel(j);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
+        return rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
     rn__http_suspend(r);
 }
@@ -360,7 +361,7 @@ static void maint_add_done(void *data, int status, uint64_t id)
     free(j->created_by);
     rn_http_req_t *r = rn__http_job_done(&j->job);
     if (r && status)
-        rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
+        rn__http_error(r, status_of(status), "event store: %s", rn_strerror(status));
     else if (r)
         return rn__http_json(r, 201, w);
     json_decref(w);
@@ -433,7 +434,7 @@ static void db_maintenance_add(rn_http_req_t *r, const char *arg)
             free(j->reason);
             free(j->created_by);
             rn__http_job_cancel(&j->job);
-            rn__http_error(r, status_of(rc), "event store: %s", strerror(-rc));
+            rn__http_error(r, status_of(rc), "event store: %s", rn_strerror(rc));
         } else {
             rn__http_suspend(r);
         }
@@ -472,7 +473,7 @@ static void maint_delete_done(void *data, int status)
     if (status == -ENOENT)
         return rn__http_error(r, 404, "id: no maintenance window %" PRIu64, id);
     if (status)
-        return rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
+        return rn__http_error(r, status_of(status), "event store: %s", rn_strerror(status));
     rn__http_reply(r, 204, NULL, NULL, 0);
 }
 
@@ -494,7 +495,7 @@ static void db_maintenance_delete(rn_http_req_t *r, const char *arg)
     int rc = rn_event_store_maintenance_delete(r->http->events, id, maint_delete_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
+        return rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
     rn__http_suspend(r);
 }
@@ -520,7 +521,7 @@ static void ack_fetch(alarm_write_job_t *j)
         free(j->comment);
         rn_http_req_t *r = rn__http_job_done(&j->job);
         if (r)
-            rn__http_error(r, 503, "event store: %s", strerror(-rc));
+            rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
 }
 
@@ -572,7 +573,7 @@ static void alarm_write_done(void *data, int status)
     if (r && status == -ENOENT)
         rn__http_error(r, 404, "id: no alarm %" PRIu64, id);
     else if (r && status)
-        rn__http_error(r, status_of(status), "event store: %s", strerror(-status));
+        rn__http_error(r, status_of(status), "event store: %s", rn_strerror(status));
     else if (r)
         return rn__http_json(r, 200, ok);
     json_decref(ok);
@@ -628,7 +629,7 @@ static void alarm_write(rn_http_req_t *r, const char *arg, bool ack)
     if (rc) {
         free(j->comment);
         rn__http_job_cancel(&j->job);
-        return rn__http_error(r, 503, "event store: %s", strerror(-rc));
+        return rn__http_error(r, 503, "event store: %s", rn_strerror(rc));
     }
     rn__http_suspend(r);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "error.h"
 #include "http/http_int.h"
 #include "log.h"
 #include "report/report.h"
@@ -33,7 +34,7 @@ static void report_done(void *data, int status, char *body, size_t len)
         return;
     }
     if (status)
-        return rn__http_error(r, status == -EINVAL ? 400 : 500, "report: %s", strerror(-status));
+        return rn__http_error(r, status == -EINVAL ? 400 : 500, "report: %s", rn_strerror(status));
     rn__http_reply(r, 200, rn_report_format_mime(format), body, len);
 }
 
@@ -46,7 +47,7 @@ static void refused(rn_http_req_t *r, int rc)
     if (rc == -E2BIG)
         return rn__http_error(r, 400, "report: a report may span at most %lld days",
                               RN_REPORT_MAX_SPAN_MS / 86400000);
-    rn__http_error(r, 503, "report: %s", strerror(-rc));
+    rn__http_error(r, 503, "report: %s", rn_strerror(rc));
 }
 
 /* GET /api/v1/report: see the top of this file. */
@@ -109,7 +110,7 @@ static void deliver_done(void *data, int status, const char *files)
         return;
     if (status)
         return rn__http_error(r, status == -EINVAL ? 400 : 500, "report: %s: %s", month,
-                              strerror(-status));
+                              rn_strerror(status));
     json_t *list = json_array();
     for (const char *p = files; *p;) {
         size_t k = strcspn(p, "\n");

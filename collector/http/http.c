@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "error.h"
 #include "http/http_int.h"
 #include "log.h"
 
@@ -474,7 +475,7 @@ static void static_done(uv_work_t *w, int status)
     rn_http_req_t *r = rn__http_job_done(&j->job);
     if (r && (status || err))
         rn__http_error(r, err == ENOENT || err == EISDIR ? 404 : 500, "%s: %s", r->path,
-                       err == ENOENT ? "no such file" : strerror(err ? err : EIO));
+                       err == ENOENT ? "no such file" : rn_strerror(-(err ? err : EIO)));
     else if (r) {
         rn__http_reply(r, 200, mime_of(path), data, len);
         data = NULL; /* the reply owns it */
@@ -858,7 +859,7 @@ int rn__http_serve(struct rn_collector *c, const rn_http_config_t *cfg, const rn
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     rc = info ? uv_poll_init(rn__http_loop(h), &h->poll, info->epoll_fd) : -EINVAL;
     if (rc) {
-        rn_error("http: cannot watch libmicrohttpd's epoll fd: %s", uv_strerror(rc));
+        rn_error("http: cannot watch libmicrohttpd's epoll fd: %s", rn_strerror(rc));
         MHD_stop_daemon(h->mhd);
         free(h->tls_cert_pem);
         free(h->tls_key_pem);

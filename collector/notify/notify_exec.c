@@ -111,7 +111,7 @@ static void run_finish(run_t *r)
     int status = 0;
     if (r->spawn_error) {
         snprintf(ch->why, sizeof ch->why, "cannot run \"%s\": %s", x->command,
-                 uv_strerror(r->spawn_error));
+                 rn_strerror(r->spawn_error));
         status = r->spawn_error;
     } else if (r->timed_out) {
         snprintf(ch->why, sizeof ch->why, "killed after %u ms", (unsigned)x->timeout_ms);

@@ -70,7 +70,7 @@ static void finish(sys_t *s, int status)
 static void tcp_teardown(sys_t *s, int status, const char *what)
 {
     if (s->sending && status)
-        snprintf(s->base.why, sizeof s->base.why, "%s: %s", what, uv_strerror(status));
+        snprintf(s->base.why, sizeof s->base.why, "%s: %s", what, rn_strerror(status));
     if (s->tstate == SYS_CONNECTING || s->tstate == SYS_UP) {
         s->tstate = SYS_CLOSING;
         uv_close((uv_handle_t *)&s->tcp, on_handle_closed);
@@ -82,7 +82,7 @@ static void on_udp_sent(uv_udp_send_t *req, int status)
 {
     sys_t *s = req->data;
     if (status)
-        snprintf(s->base.why, sizeof s->base.why, "send: %s", uv_strerror(status));
+        snprintf(s->base.why, sizeof s->base.why, "send: %s", rn_strerror(status));
     finish(s, status);
 }
 
@@ -193,7 +193,7 @@ static int sys_send(rn__notify_chan_t *ch, const rn__notify_event_t *ev)
         rc = tcp_connect(s);
     }
     if (rc) {
-        snprintf(ch->why, sizeof ch->why, "%s", uv_strerror(rc));
+        snprintf(ch->why, sizeof ch->why, "%s", rn_strerror(rc));
         free(s->msg);
         s->msg = NULL;
         return rc;

@@ -28,6 +28,7 @@
 
 #include "clock.h"
 #include "collector.h"
+#include "error.h"
 #include "log.h"
 #include "report/report.h"
 #include "report/report_run.h"
@@ -82,7 +83,7 @@ static void on_monthly_done(void *data, int status, char *body, size_t len)
     monthly_t *m = data;
     m->c->report_runs--;
     if (status) {
-        rn_error("report: monthly reports for %s: %s", m->month, strerror(-status));
+        rn_error("report: monthly reports for %s: %s", m->month, rn_strerror(status));
     } else {
         rn_info("report: monthly reports for %s written (%zu bytes of file names)", m->month, len);
         deliver(m->c, m->month, body ? body : "");
@@ -148,6 +149,6 @@ void rn_report_monthly_tick(rn_collector_t *c, int64_t now_ms, int64_t window_ms
         }
         int rc = rn_report_monthly_run(c, month);
         if (rc)
-            rn_error("report: monthly reports for %s: %s", month, strerror(-rc));
+            rn_error("report: monthly reports for %s: %s", month, rn_strerror(rc));
     }
 }

@@ -18,6 +18,7 @@
 #include "alarm/alarm.h"
 #include "clock.h"
 #include "collector.h"
+#include "error.h"
 #include "events/event_store.h"
 #include "log.h"
 #include "sources.h"
@@ -320,7 +321,7 @@ static int render_dir(const rn_report_t *r, const char *dir, const char *prefix,
             if (!rc)
                 fprintf(list, "%s\n", path);
             else
-                rn_error("report: %s: %s", path, strerror(-rc));
+                rn_error("report: %s: %s", path, rn_strerror(rc));
         }
     }
     if (fclose(list) && !rc)
