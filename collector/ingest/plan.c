@@ -633,11 +633,6 @@ bool rn_plan_series_allows(const rn_plan_series_t *s, const char *node, const ch
     return bsearch(&k, s->keys, s->n, sizeof *s->keys, cmp_keys) != NULL;
 }
 
-size_t rn_plan_series_count(const rn_plan_series_t *s)
-{
-    return s->n;
-}
-
 void rn_plan_series_free(rn_plan_series_t *s)
 {
     if (!s)

@@ -71,9 +71,6 @@ int rn_plan_series_new(const rn_topology_t *topo, const char *node_id, rn_plan_s
 bool rn_plan_series_allows(const rn_plan_series_t *s, const char *node, const char *source,
                            const char *device, const char *object);
 
-/* Returns how many series patterns s holds ("if" counts once per device). */
-size_t rn_plan_series_count(const rn_plan_series_t *s);
-
 /* Frees s (NULL is fine). */
 void rn_plan_series_free(rn_plan_series_t *s);
 
