@@ -3,7 +3,7 @@
 # agent's node probes its parent at 127.0.0.1 and checks TCP services there). The collector's RRD
 # directory and its state directory (the event store, SQLite) are each a small tmpfs, filled to
 # the last byte with a filler file; then a topology reload gives the agent a new service to check,
-# whose RRD file cannot be created and whose "service unreachable" alarm cannot be written:
+# whose RRD file cannot be created and whose service_unreachable alarm cannot be written:
 #  - each gives a clear error, once (not one line per file or per batch);
 #  - no batch that needed the new file is acked: the agent keeps it in its spool (no RRD file
 #    appears while the disk is full), and what was acked before is in the files (no gap);
@@ -61,7 +61,7 @@ nodes:
           local: { device: rtr1, ifname: lo }, remote: { device: core1, ifname: lo } }
 EOF
 # the same with a second service, "emitra" on a port nobody listens on: a new series (a new RRD
-# file) and, after a few failed checks, a "service unreachable" alarm (a new event store row)
+# file) and, after a few failed checks, a service_unreachable alarm (a new event store row)
 sed 's/^services:$/services:\n  emitra: { kind: egov, endpoints: [{ node: sdc, addr: 127.0.0.1, tcp: [1721] }] }/' \
     "$run/topo1.yaml" >"$run/topo2.yaml"
 cp "$run/topo1.yaml" "$run/topology.yaml"
@@ -142,7 +142,7 @@ else
     not_ok "the event store's held writes commit once there is room"
 fi
 alarms=$(sqlite3 "file:$run/state/events.db?mode=ro" \
-    "SELECT count(*) FROM alarms WHERE type = 'service unreachable' AND text LIKE '%emitra%'" 2>&1)
+    "SELECT count(*) FROM alarms WHERE type = 'service_unreachable' AND text LIKE '%emitra%'" 2>&1)
 check "the alarm raised while the state disk was full is in the event store ($alarms)" test "$alarms" = 1
 check "no sample was counted as not written" bash -c "! grep -q 'could not be written' '$clog'"
 check "no ledger write was lost" bash -c "! grep -q 'ledger writes lost' '$clog'"
