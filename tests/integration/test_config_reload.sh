@@ -25,24 +25,7 @@ port2=$(free_port)
 hport=$(free_port)
 
 loopback_pki "$run/pki" jaipur || { not_ok "rajnet-pki makes the certificates"; exit 1; }
-cat >"$run/topology.yaml" <<'EOF'
-settings: { poll_interval_s: 5, probe_interval_s: 1, probe_count: 3 }
-vendors: { bsnl: { name: BSNL, contact: noc@bsnl.example } }
-sla_classes:
-  dhq: { availability: 99.5, max_latency_ms: 80, max_loss_pct: 1.0, max_jitter_ms: 30, min_outage_s: 0,
-         restore_hours: { S1: 4, S2: 16 }, penalty: [[99.5, 0], [0, 20]] }
-nodes:
-  sdc:
-    tier: sdc
-    devices: [{ name: core1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-  jaipur:
-    tier: district
-    parent: sdc
-    devices: [{ name: rtr1, addr: 127.0.0.1, snmp: { version: 2c, secret: ro } }]
-    uplinks:
-      - { circuit: JPR-1, vendor: bsnl, kind: mpls, mbps: 34, sla: dhq, role: primary,
-          local: { device: rtr1, ifname: lo }, remote: { device: core1, ifname: lo } }
-EOF
+loopback_topology "$run/topology.yaml"
 echo 'ro: { community: not-a-real-one }' >"$run/secrets.yaml"
 # hook NAME: an exec hook that notes "NAME EVENT MONTH" per delivery
 for h in old new; do
