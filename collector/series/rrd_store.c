@@ -359,27 +359,35 @@ static bool is_full(int rc)
 
 #define FULL_BELOW_BYTES 65536 /* a file system with less room than this is full for an RRD file */
 
-/* Returns the error of librrd's last failure on this thread for path (err_no: errno right after
- * it): -ENOSPC or -EDQUOT when the disk is full, else RN_ERRD. librrd 1.7 often says no more than
- * "unknown error" for a short write, and its cleanup overwrites errno, so the file system of
- * path is asked too: full when it has less room than need bytes (the size of the file being
- * created; at least FULL_BELOW_BYTES) or no inode left, for an unprivileged writer. */
-static int rrd_failure(const char *path, int err_no, uint64_t need)
+/* True when the file system of path has less room than need bytes (at least FULL_BELOW_BYTES)
+ * or no inode left, for an unprivileged writer. */
+static bool dir_is_full(const char *path, uint64_t need)
 {
-    const char *err = rrd_get_error();
     char dir[PATH_MAX];
     struct statvfs fs;
-    if (err_no == ENOSPC || (err && strstr(err, strerror(ENOSPC))))
-        return -ENOSPC;
-    if (err_no == EDQUOT || (err && strstr(err, strerror(EDQUOT))))
-        return -EDQUOT;
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (statvfs(slash ? dir : ".", &fs) == 0 &&
-        ((uint64_t)fs.f_bavail * fs.f_frsize < (need > FULL_BELOW_BYTES ? need : FULL_BELOW_BYTES) ||
-         fs.f_favail == 0))
+    return statvfs(slash ? dir : ".", &fs) == 0 &&
+           ((uint64_t)fs.f_bavail * fs.f_frsize < (need > FULL_BELOW_BYTES ? need : FULL_BELOW_BYTES) ||
+            fs.f_favail == 0);
+}
+
+/* Returns the error of librrd's last failure on this thread for path (err_no: errno right after
+ * it): -ENOSPC or -EDQUOT when the disk is full, else RN_ERRD. librrd 1.7 often says no more than
+ * "unknown error" for a short write, and its cleanup overwrites errno, so the file system of
+ * path is asked too: full when it has less room than need bytes (the size of the file being
+ * written) now, or had so before the write (full_before: the filler may have gone in between,
+ * and a batch counted failed for it would be acked and lost). */
+static int rrd_failure(const char *path, int err_no, uint64_t need, bool full_before)
+{
+    const char *err = rrd_get_error();
+    if (err_no == ENOSPC || (err && strstr(err, strerror(ENOSPC))))
+        return -ENOSPC;
+    if (err_no == EDQUOT || (err && strstr(err, strerror(EDQUOT))))
+        return -EDQUOT;
+    if (full_before || dir_is_full(path, need))
         return -ENOSPC;
     return RN_ERRD;
 }
@@ -393,11 +401,11 @@ static void log_rrd_error(const char *what, const char *path)
 }
 
 /* Logs librrd's error for path, unless it is a full disk already logged (s->full), and clears
- * it. Returns rrd_failure(path, err_no, need). */
+ * it. Returns rrd_failure(path, err_no, need, full_before). */
 static int log_rrd_failure(rn_rrd_store_t *s, const char *what, const char *path, int err_no,
-                           uint64_t need)
+                           uint64_t need, bool full_before)
 {
-    int rc = rrd_failure(path, err_no, need);
+    int rc = rrd_failure(path, err_no, need, full_before);
     if (!is_full(rc) || !s->full)
         log_rrd_error(what, path);
     rrd_clear_error();
@@ -440,14 +448,16 @@ static int create_file(rn_rrd_store_t *s, const char *path, const rn_template_t 
         argv[argc++] = rra[i];
     if (s->rrdc != NULL) {
         if (rn_rrdc_create(s->rrdc, path, step, start, argc, argv) != 0)
-            return log_rrd_failure(s, "rrdcached cannot create", path, errno, 0);
+            return log_rrd_failure(s, "rrdcached cannot create", path, errno, 0, false);
         rn_debug("rrd: created %s through rrdcached (step %u s)", path, step);
         return 0;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    uint64_t need = file_bytes(tmpl->n_metrics, rra, n_rra);
+    bool full_before = dir_is_full(tmp, need);
     rrd_clear_error();
     if (rrd_create_r2(tmp, step, start, 0, NULL, NULL, argc, argv) != 0) {
-        rc = log_rrd_failure(s, "cannot create", tmp, errno, file_bytes(tmpl->n_metrics, rra, n_rra));
+        rc = log_rrd_failure(s, "cannot create", tmp, errno, need, full_before);
         unlink(tmp);
         return rc;
     }
@@ -635,7 +645,7 @@ static void write_file(rn_rrd_store_t *s, job_t *job, const item_t *it, size_t n
     rrd_clear_error();
     if (s->rrdc != NULL ? rn_rrdc_update(s->rrdc, it[0].path, argc, argv) != 0
                         : rrd_update_r(it[0].path, NULL, argc, argv) != 0) {
-        rc = log_rrd_failure(s, "cannot update", it[0].path, errno, 0);
+        rc = log_rrd_failure(s, "cannot update", it[0].path, errno, 0, false);
         rn_rrd_cache_drop(&s->cache, it[0].path);
         if (is_full(rc)) { /* what landed is too old on the resend, the rest is written then */
             job->status = job->status ? job->status : rc;
