@@ -2,7 +2,8 @@
  * jitter percentiles against the SLA class's limits, breach flags and the penalty; per vendor
  * totals. This module only computes (no I/O, no clock, no librrd): report_run.c gathers the
  * inputs off the loop thread, report_graph.c draws each link's graphs into the result, and
- * report_csv.c / report_html.c / report_pdf.c render it.
+ * report_csv.c / report_html.c / report_pdf.c render it, all three walking the column tables of
+ * report_columns.h: every figure, comparison and breach a rendering shows is a field here.
  *
  * The rules (the same ones vendors are paid on):
  *  - the period is [from_ms, to_ms); planned maintenance is the union of the windows on the

@@ -1,13 +1,14 @@
-/* SLA report as one self-contained, print-ready HTML page (A4, page break per vendor): a
- * summary table of vendors, then per vendor a table of links (breaches in red) with an inline
- * SVG bar of each link's availability against its target, the list of outages, and each link's
- * latency and loss graphs (librrd PNGs, report_graph.c) embedded as data: URIs, so the page is
- * one file that can be mailed or printed as it is. */
+/* SLA report as one self-contained, print-ready HTML page (A4, page break per vendor): the
+ * vendors' totals and the services, then per vendor its links (breaches in red), its totals, the
+ * outages charged to it and each link's latency and loss graphs (librrd PNGs, report_graph.c)
+ * embedded as data: URIs, so the page is one file that can be mailed or printed as it is. The
+ * tables' columns are those of report_columns.c, in human form; the links table adds its one
+ * HTML-only extra there, an inline SVG bar of availability against the target. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "report/report.h"
+#include "report/report_columns.h"
 
 static void esc(FILE *f, const char *s)
 {
@@ -23,41 +24,51 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-static void when(FILE *f, int64_t ms)
+/* The header row of t: its labels, the HTML-only extras included. */
+static void th_row(FILE *f, const rn_report_table_t *t)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    char buf[32];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    fputs(buf, f);
-}
-
-static void dur(FILE *f, double s)
-{
-    long t = (long)(s + 0.5);
-    fprintf(f, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-}
-
-static void metric(FILE *f, const rn_report_pct_t *p, double limit, bool breach)
-{
-    if (!p->have) {
-        fputs("<td>–</td>", f);
-        return;
+    fputs("<tr>", f);
+    for (size_t i = 0; i < t->n_cols; i++) {
+        fputs("<th>", f);
+        esc(f, t->cols[i].label);
+        fputs("</th>", f);
     }
-    fprintf(f, "<td%s>%.2f / %.2f <small>(≤ %g)</small></td>", breach ? " class=bad" : "",
-            p->p50, p->p95, limit);
+    fputs("</tr>\n", f);
 }
 
-/* A 160×14 bar: availability from (target - 2%) to 100%, the target as a tick. */
-static void bar(FILE *f, double avail, double target)
+/* An 80x10 bar: availability from (target - 2%) to 100%, the target as a tick, red when the
+ * link is below its target (report.c's breach_availability). */
+static void bar(FILE *f, const rn_report_link_t *L)
 {
-    double lo = target - 2.0;
-    double x = avail <= lo ? 0 : (avail - lo) / (100.0 - lo) * 160.0;
-    double tx = (target - lo) / (100.0 - lo) * 160.0;
-    fprintf(f, "<svg width=160 height=14><rect width=160 height=14 fill='#eee'/>"
-               "<rect width='%.1f' height=14 fill='%s'/><line x1='%.1f' x2='%.1f' y1=0 y2=14 "
-               "stroke='#000'/></svg>", x, avail < target ? "#c33" : "#3a3", tx, tx);
+    double lo = L->target_pct - 2.0, avail = L->availability_pct;
+    double x = avail <= lo ? 0 : (avail - lo) / (100.0 - lo) * 80.0;
+    double tx = (L->target_pct - lo) / (100.0 - lo) * 80.0;
+    fprintf(f, "<svg width=80 height=10><rect width=80 height=10 fill='#eee'/>"
+               "<rect width='%.1f' height=10 fill='%s'/><line x1='%.1f' x2='%.1f' y1=0 y2=10 "
+               "stroke='#000'/></svg>", x, L->breach_availability ? "#c33" : "#3a3", tx, tx);
+}
+
+/* One row of t; the links table's bar is its only HTML-only extra. */
+static void td_row(FILE *f, const rn_report_table_t *t, const void *row)
+{
+    char buf[64];
+    fputs("<tr>", f);
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const rn_report_column_t *c = &t->cols[i];
+        if (c->flags & RN_REPORT_COL_HTML_ONLY) {
+            fputs("<td>", f);
+            if (t == &rn_report_links_table)
+                bar(f, row);
+            fputs("</td>", f);
+            continue;
+        }
+        bool bad;
+        const char *cell = rn_report_cell(c, row, RN_REPORT_MEDIUM_HUMAN, buf, sizeof buf, &bad);
+        fputs(bad ? "<td class=bad>" : "<td>", f);
+        esc(f, cell);
+        fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
 }
 
 /* Writes a PNG as a base64 data: URI (RFC 4648 alphabet, padded). */
@@ -104,73 +115,33 @@ static void graphs(FILE *f, const rn_report_t *r, const rn_report_vendor_t *v)
     }
 }
 
+/* One vendor: its links, its totals, the outages charged to it and its links' graphs. */
 static void vendor_section(FILE *f, const rn_report_t *r, const rn_report_vendor_t *v)
 {
     fputs("<section class=vendor><h2>", f);
     esc(f, v->display);
     fputs(" <small>", f);
     esc(f, v->contact);
-    fputs("</small></h2>\n<table><tr><th>Node</th><th>Circuit</th><th>SLA</th>"
-          "<th>Availability %</th><th></th><th>Downtime</th><th>Outages</th><th>MTTR</th>"
-          "<th>Longest</th><th>Latency ms p50/p95</th><th>Loss % p50/p95</th>"
-          "<th>Jitter ms p50/p95</th><th>Penalty</th></tr>\n", f);
-    for (size_t i = 0; i < r->n_links; i++) {
-        const rn_report_link_t *L = &r->links[i];
-        if (strcmp(L->vendor, v->name) != 0)
-            continue;
-        fputs("<tr><td>", f);
-        esc(f, L->node);
-        fputs("</td><td>", f);
-        esc(f, L->circuit);
-        fputs("</td><td>", f);
-        esc(f, L->sla);
-        fprintf(f, "</td><td%s>%.4f <small>(≥ %g)</small></td><td>",
-                L->breach_availability ? " class=bad" : "", L->availability_pct, L->target_pct);
-        bar(f, L->availability_pct, L->target_pct);
-        fputs("</td><td>", f);
-        dur(f, L->downtime_s);
-        fprintf(f, "</td><td>%zu</td><td%s>", L->n_outages, L->breach_restore ? " class=bad" : "");
-        dur(f, L->mttr_s);
-        fputs("</td><td>", f);
-        dur(f, L->longest_s);
-        fputs("</td>", f);
-        metric(f, &L->perf.latency_ms, L->max_latency_ms, L->breach_latency);
-        metric(f, &L->perf.loss_pct, L->max_loss_pct, L->breach_loss);
-        metric(f, &L->perf.jitter_ms, L->max_jitter_ms, L->breach_jitter);
-        fprintf(f, "<td>%.2f (%g%% of %.2f)</td></tr>\n", L->penalty_amount, L->penalty_pct,
-                L->monthly_charge);
-    }
-    fprintf(f, "<tr class=total><td colspan=5>Total</td><td>");
-    dur(f, v->downtime_s);
-    fprintf(f, "</td><td>%zu</td><td colspan=5></td><td>%.2f</td></tr></table>\n",
-            v->n_outages, v->penalty_amount);
-    fputs("<h3>Outages charged to this vendor</h3>\n<table><tr><th>Circuit</th><th>Start (UTC)"
-          "</th><th>End (UTC)</th><th>Duration</th><th>Counted</th><th>Root cause</th></tr>\n",
-          f);
+    fputs("</small></h2>\n<table class=links>", f);
+    th_row(f, &rn_report_links_table);
+    for (size_t i = 0; i < r->n_links; i++)
+        if (!strcmp(r->links[i].vendor, v->name))
+            td_row(f, &rn_report_links_table, &r->links[i]);
+    fputs("</table>\n<table class=total>", f);
+    th_row(f, &rn_report_vendors_table);
+    td_row(f, &rn_report_vendors_table, v);
+    fputs("</table>\n<h3>Outages charged to this vendor</h3>\n<table>", f);
+    th_row(f, &rn_report_outages_table);
     size_t listed = 0;
     for (size_t i = 0; i < r->n_links; i++) {
         const rn_report_link_t *L = &r->links[i];
         if (strcmp(L->vendor, v->name) != 0)
             continue;
-        for (size_t k = 0; k < L->n_listed; k++, listed++) {
-            const rn_report_outage_t *o = &L->outages[k];
-            fputs("<tr><td>", f);
-            esc(f, L->circuit);
-            fputs("</td><td>", f);
-            when(f, o->start_ms);
-            fputs("</td><td>", f);
-            if (o->open)
-                fputs("(open) ", f);
-            when(f, o->end_ms);
-            fputs("</td><td>", f);
-            dur(f, o->duration_s);
-            fprintf(f, "</td><td>%s</td><td>", o->counted ? "yes" : "no (below minimum)");
-            esc(f, o->root_cause);
-            fputs("</td></tr>\n", f);
-        }
+        for (size_t k = 0; k < L->n_listed; k++, listed++)
+            td_row(f, &rn_report_outages_table, &(rn_report_outage_row_t){ L, &L->outages[k] });
     }
     if (!listed)
-        fputs("<tr><td colspan=6>None.</td></tr>\n", f);
+        fprintf(f, "<tr><td colspan=%zu>None.</td></tr>\n", rn_report_outages_table.n_cols);
     fputs("</table>\n", f);
     graphs(f, r, v);
     fputs("</section>\n", f);
@@ -184,57 +155,35 @@ static void services_table(FILE *f, const rn_report_t *r)
         return;
     fputs("<h2>Services</h2>\n<p>Availability of each service at its host: downtime is its root "
           "\"service down\" alarms, outside planned maintenance on the service or its host."
-          "</p>\n<table><tr><th>Service</th><th>Kind</th><th>Host</th><th>Availability %</th>"
-          "<th>Downtime</th><th>Outages</th><th>Longest</th><th>Maintenance</th></tr>\n", f);
-    for (size_t i = 0; i < r->n_services; i++) {
-        const rn_report_service_t *S = &r->services[i];
-        fputs("<tr><td>", f);
-        esc(f, S->name);
-        fputs("</td><td>", f);
-        esc(f, S->kind);
-        fputs("</td><td>", f);
-        esc(f, S->host);
-        fprintf(f, "</td><td%s>%.4f</td><td>", S->n_outages ? " class=bad" : "",
-                S->availability_pct);
-        dur(f, S->downtime_s);
-        fprintf(f, "</td><td>%zu</td><td>", S->n_outages);
-        dur(f, S->longest_s);
-        fputs("</td><td>", f);
-        dur(f, S->maintenance_s);
-        fputs("</td></tr>\n", f);
-    }
+          "</p>\n<table>", f);
+    th_row(f, &rn_report_services_table);
+    for (size_t i = 0; i < r->n_services; i++)
+        td_row(f, &rn_report_services_table, &r->services[i]);
     fputs("</table>\n", f);
 }
 
 int rn_report_html(const rn_report_t *r, const char *vendor, FILE *f)
 {
+    char from[32], to[32];
+    rn_report_time(r->from_ms, RN_REPORT_MEDIUM_HUMAN, from, sizeof from);
+    rn_report_time(r->to_ms, RN_REPORT_MEDIUM_HUMAN, to, sizeof to);
     fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>RajNet SLA report"
           "</title>\n<style>@page{size:A4 landscape;margin:12mm}body{font:11px sans-serif}"
           "table{border-collapse:collapse;width:100%;margin-bottom:8px}th,td{border:1px solid "
           "#999;padding:2px 4px;text-align:left}th{background:#ddd}.bad{color:#c00;"
-          "font-weight:bold}.total{font-weight:bold}section.vendor{page-break-before:always}"
+          "font-weight:bold}table.links{font-size:9px}table.total{font-weight:bold}"
+          "section.vendor{page-break-before:always}"
           ".graphs{break-inside:avoid;page-break-inside:avoid}.graphs h4{margin:6px 0 2px}"
           ".graphs img{width:49%;margin-right:1%}"
           "</style></head><body>\n<h1>RajNet SLA report</h1>\n<p>Period ", f);
-    when(f, r->from_ms);
-    fputs(" to ", f);
-    when(f, r->to_ms);
+    fprintf(f, "%s to %s", from, to);
     fputs(" UTC. Availability = (period − planned maintenance − downtime) / (period − planned "
           "maintenance). Downtime counts only outages whose root cause is the link itself; "
-          "outages inside planned maintenance are excluded.</p>\n<h2>Summary</h2>\n<table><tr>"
-          "<th>Vendor</th><th>Links</th><th>Links in breach</th><th>Outages</th><th>Downtime"
-          "</th><th>Charge</th><th>Penalty</th></tr>\n", f);
-    for (size_t i = 0; i < r->n_vendors; i++) {
-        const rn_report_vendor_t *v = &r->vendors[i];
-        if (vendor && strcmp(vendor, v->name) != 0)
-            continue;
-        fputs("<tr><td>", f);
-        esc(f, v->display);
-        fprintf(f, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>", v->n_links, v->n_breached,
-                v->n_outages);
-        dur(f, v->downtime_s);
-        fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", v->charge, v->penalty_amount);
-    }
+          "outages inside planned maintenance are excluded.</p>\n<h2>Summary</h2>\n<table>", f);
+    th_row(f, &rn_report_vendors_table);
+    for (size_t i = 0; i < r->n_vendors; i++)
+        if (!vendor || !strcmp(vendor, r->vendors[i].name))
+            td_row(f, &rn_report_vendors_table, &r->vendors[i]);
     fputs("</table>\n", f);
     services_table(f, r);
     for (size_t i = 0; i < r->n_vendors; i++)

@@ -1,16 +1,20 @@
 /* SLA report as PDF through cairo and pango (both already pulled in by librrd): A4 landscape,
- * a summary page, then per vendor its links (breaches in red), its outages and each link's
- * latency and loss graphs (the librrd PNGs of report_graph.c, side by side). Rows are drawn as
- * text in fixed columns; a new page starts when a page is full. */
+ * a summary page (vendors' totals, services), then per vendor its links (breaches in red), its
+ * totals, its outages and each link's latency and loss graphs (the librrd PNGs of
+ * report_graph.c, side by side). The tables' columns are those of report_columns.c in human
+ * form; each column is as wide as its widest cell, and a table wider than the page is printed in
+ * bands that repeat the node and circuit. A new page starts when a page is full, with the
+ * table's header again. */
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <errno.h>
 #include <pango/pangocairo.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "report/report.h"
+#include "report/report_columns.h"
 
 #define PAGE_W 842.0 /* A4 landscape, points */
 #define PAGE_H 595.0
@@ -23,25 +27,51 @@ typedef struct {
     double y;
 } pdf_t;
 
-static void text_at(pdf_t *p, double x, double y, const char *font, const char *s, bool red)
+/* Draws s at (x, y); w > 0 ellipsizes it to that width. */
+static void text_at(pdf_t *p, double x, double y, const char *font, const char *s, bool red,
+                    double w)
 {
     PangoFontDescription *fd = pango_font_description_from_string(font);
     pango_layout_set_font_description(p->layout, fd);
     pango_font_description_free(fd);
+    pango_layout_set_width(p->layout, w > 0 ? (int)(w * PANGO_SCALE) : -1);
+    pango_layout_set_ellipsize(p->layout, w > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
     pango_layout_set_text(p->layout, s, -1);
     cairo_set_source_rgb(p->cr, red ? 0.8 : 0, 0, 0);
     cairo_move_to(p->cr, x, y);
     pango_cairo_show_layout(p->cr, p->layout);
 }
 
+/* The width of s in font, points. */
+static double text_w(pdf_t *p, const char *font, const char *s)
+{
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_layout_set_font_description(p->layout, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_width(p->layout, -1);
+    pango_layout_set_ellipsize(p->layout, PANGO_ELLIPSIZE_NONE);
+    pango_layout_set_text(p->layout, s, -1);
+    int w, h;
+    pango_layout_get_size(p->layout, &w, &h);
+    return (double)w / PANGO_SCALE;
+}
+
+/* Whether a row of height h fits on the page. */
+static bool fits(const pdf_t *p, double h)
+{
+    return p->y + h <= PAGE_H - MARGIN;
+}
+
+/* Starts a new page unless a row of height h fits on this one. */
 static void need(pdf_t *p, double h)
 {
-    if (p->y + h > PAGE_H - MARGIN) {
+    if (!fits(p, h)) {
         cairo_show_page(p->cr);
         p->y = MARGIN;
     }
 }
 
+/* One line of text at the left margin, h high (on a new page if it does not fit). */
 static void line(pdf_t *p, const char *font, double h, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void line(pdf_t *p, const char *font, double h, const char *fmt, ...)
@@ -52,46 +82,133 @@ static void line(pdf_t *p, const char *font, double h, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     need(p, h);
-    text_at(p, MARGIN, p->y, font, buf, false);
+    text_at(p, MARGIN, p->y, font, buf, false, 0);
     p->y += h;
 }
 
-/* One table row: cells at the x offsets given (n cells), red marks breached cells. */
-static void row(pdf_t *p, const double *xs, const char *const *cells, const bool *red, size_t n,
-                bool header)
+/* ---------------------------------------------------------------- tables */
+
+#define HEAD_FONT "Sans Bold 6"
+#define CELL_FONT "Sans 6.5"
+#define CELL_PAD 5.0
+#define CELL_MAX 300.0 /* a wider cell (a root cause) is cut, unless last in its band */
+#define MAX_COLS 64
+
+/* A band of a table: the columns it draws (indexes into the table), in the table's order. */
+typedef struct {
+    size_t col[MAX_COLS];
+    size_t n;
+} band_t;
+
+/* The header row of a band, grey. */
+static void band_header(pdf_t *p, const rn_report_table_t *t, const band_t *b, const double *w)
 {
-    need(p, ROW_H);
-    if (header) {
-        cairo_set_source_rgb(p->cr, 0.87, 0.87, 0.87);
-        cairo_rectangle(p->cr, MARGIN, p->y, PAGE_W - 2 * MARGIN, ROW_H);
-        cairo_fill(p->cr);
+    need(p, 2 * ROW_H);
+    cairo_set_source_rgb(p->cr, 0.87, 0.87, 0.87);
+    cairo_rectangle(p->cr, MARGIN, p->y, PAGE_W - 2 * MARGIN, ROW_H);
+    cairo_fill(p->cr);
+    double x = MARGIN;
+    for (size_t k = 0; k < b->n; k++) {
+        text_at(p, x, p->y + 1, HEAD_FONT, t->cols[b->col[k]].label, false, 0);
+        x += w[b->col[k]];
     }
-    for (size_t i = 0; i < n; i++)
-        text_at(p, MARGIN + xs[i], p->y + 1, header ? "Sans Bold 6.5" : "Sans 7", cells[i],
-                red && red[i]);
     p->y += ROW_H;
 }
 
-static void fmt_time(char *buf, size_t len, int64_t ms)
+/* One band of t over its rows; the header again on each new page. */
+static void band_rows(pdf_t *p, const rn_report_table_t *t, const band_t *b, const double *w,
+                      const void *const *rows, size_t n)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    char buf[64];
+    band_header(p, t, b, w);
+    for (size_t i = 0; i < n; i++) {
+        if (!fits(p, ROW_H)) {
+            need(p, 2 * ROW_H);
+            band_header(p, t, b, w);
+        }
+        double x = MARGIN;
+        for (size_t k = 0; k < b->n; k++) {
+            const rn_report_column_t *c = &t->cols[b->col[k]];
+            bool bad;
+            const char *cell =
+                rn_report_cell(c, rows[i], RN_REPORT_MEDIUM_HUMAN, buf, sizeof buf, &bad);
+            /* 1 pt of the padding as slack, so a cell as wide as measured is never cut; the
+             * band's last cell (a long root cause) may run to the margin */
+            double cw = k + 1 == b->n ? PAGE_W - MARGIN - x : w[b->col[k]] - CELL_PAD + 1;
+            text_at(p, x, p->y + 1, CELL_FONT, cell, bad, cw);
+            x += w[b->col[k]];
+        }
+        p->y += ROW_H;
+    }
 }
 
-static void fmt_dur(char *buf, size_t len, double s)
+/* Splits t's columns (widths w) into bands no wider than limit, each after the first opening
+ * with the REPEAT columns. Returns how many bands (at most max; the rest are dropped). */
+static size_t make_bands(const rn_report_table_t *t, const double *w, size_t nc, double limit,
+                         band_t *bands, size_t max)
 {
-    long t = (long)(s + 0.5);
-    snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    size_t nb = 0, next = 0;
+    while (next < nc && nb < max) {
+        band_t *b = &bands[nb];
+        double used = 0;
+        b->n = 0;
+        for (size_t i = 0; nb && i < nc; i++)
+            if (t->cols[i].flags & RN_REPORT_COL_REPEAT) {
+                b->col[b->n++] = i;
+                used += w[i];
+            }
+        size_t taken = 0;
+        for (; next < nc; next++) {
+            const rn_report_column_t *c = &t->cols[next];
+            if ((c->flags & RN_REPORT_COL_HTML_ONLY) ||
+                (nb && (c->flags & RN_REPORT_COL_REPEAT)))
+                continue;
+            if (taken && used + w[next] > limit)
+                break;
+            b->col[b->n++] = next;
+            used += w[next];
+            taken++;
+        }
+        if (!taken)
+            break; /* only repeated columns were left */
+        nb++;
+    }
+    return nb;
 }
 
-static void fmt_pct(char *buf, size_t len, const rn_report_pct_t *v)
+#define MAX_BANDS 8
+
+/* Table t over rows (the table's row type): each column as wide as its widest cell, in bands of
+ * the columns that fit the page, each band after the first repeating t's REPEAT columns (see
+ * report_columns.h), the bands as even as their number allows. HTML-only extras are skipped. */
+static void table(pdf_t *p, const rn_report_table_t *t, const void *const *rows, size_t n)
 {
-    if (v->have)
-        snprintf(buf, len, "%.2f / %.2f", v->p50, v->p95);
-    else
-        snprintf(buf, len, "-");
+    double w[MAX_COLS];
+    char buf[64];
+    size_t nc = t->n_cols < MAX_COLS ? t->n_cols : MAX_COLS;
+    for (size_t i = 0; i < nc; i++) {
+        const rn_report_column_t *c = &t->cols[i];
+        w[i] = text_w(p, HEAD_FONT, c->label);
+        for (size_t r = 0; r < n; r++) {
+            const char *cell =
+                rn_report_cell(c, rows[r], RN_REPORT_MEDIUM_HUMAN, buf, sizeof buf, NULL);
+            double cw = text_w(p, CELL_FONT, cell);
+            w[i] = cw > w[i] ? cw : w[i];
+        }
+        w[i] = (w[i] < CELL_MAX ? w[i] : CELL_MAX) + CELL_PAD;
+    }
+    band_t b[MAX_BANDS];
+    double limit = PAGE_W - 2 * MARGIN;
+    size_t nb = make_bands(t, w, nc, limit, b, MAX_BANDS);
+    /* narrow the limit while the count holds, so the last band is not a single column */
+    while (nb < MAX_BANDS && limit > 100 && make_bands(t, w, nc, limit - 10, b, MAX_BANDS) == nb)
+        limit -= 10;
+    nb = make_bands(t, w, nc, limit, b, MAX_BANDS);
+    for (size_t i = 0; i < nb; i++) {
+        if (i)
+            p->y += 4;
+        band_rows(p, t, &b[i], w, rows, n);
+    }
 }
 
 typedef struct {
@@ -169,97 +286,89 @@ static void graph_rows(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t 
     }
 }
 
-static void vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t *v)
+/* One vendor's pages: its links, its totals, the outages charged to it and its links' graphs.
+ * Returns 0 or -ENOMEM. */
+static int vendor_pages(pdf_t *p, const rn_report_t *r, const rn_report_vendor_t *v)
 {
-    static const double xs[] = { 0, 80, 175, 205, 290, 335, 385, 430, 480, 565, 650, 730 };
-    static const char *const head[] = { "Node", "Circuit", "SLA", "Avail. % (target)",
-                                        "Down", "Outages", "MTTR", "Longest",
-                                        "Lat. ms p50/95", "Loss % p50/95",
-                                        "Jit. ms p50/95", "Penalty (%)" };
+    size_t n_links = 0, n_out = 0;
+    for (size_t i = 0; i < r->n_links; i++)
+        if (!strcmp(r->links[i].vendor, v->name)) {
+            n_links++;
+            n_out += r->links[i].n_listed;
+        }
+    const void **links = calloc(n_links + 1, sizeof *links);
+    const void **outs = calloc(n_out + 1, sizeof *outs);
+    rn_report_outage_row_t *orows = calloc(n_out + 1, sizeof *orows);
+    if (!links || !outs || !orows) {
+        free(links);
+        free(outs);
+        free(orows);
+        return -ENOMEM;
+    }
+    size_t nl = 0, no = 0;
+    for (size_t i = 0; i < r->n_links; i++) {
+        const rn_report_link_t *L = &r->links[i];
+        if (strcmp(L->vendor, v->name) != 0)
+            continue;
+        links[nl++] = L;
+        for (size_t k = 0; k < L->n_listed; k++, no++) {
+            orows[no] = (rn_report_outage_row_t){ L, &L->outages[k] };
+            outs[no] = &orows[no];
+        }
+    }
     cairo_show_page(p->cr);
     p->y = MARGIN;
     line(p, "Sans Bold 14", 22, "%s  (%s)", v->display, v->contact);
-    row(p, xs, head, NULL, 12, true);
-    for (size_t i = 0; i < r->n_links; i++) {
-        const rn_report_link_t *L = &r->links[i];
-        if (strcmp(L->vendor, v->name) != 0)
-            continue;
-        char c[12][64];
-        snprintf(c[0], 64, "%s", L->node);
-        snprintf(c[1], 64, "%s", L->circuit);
-        snprintf(c[2], 64, "%s", L->sla);
-        snprintf(c[3], 64, "%.4f (%g)", L->availability_pct, L->target_pct);
-        fmt_dur(c[4], 64, L->downtime_s);
-        snprintf(c[5], 64, "%zu", L->n_outages);
-        fmt_dur(c[6], 64, L->mttr_s);
-        fmt_dur(c[7], 64, L->longest_s);
-        fmt_pct(c[8], 64, &L->perf.latency_ms);
-        fmt_pct(c[9], 64, &L->perf.loss_pct);
-        fmt_pct(c[10], 64, &L->perf.jitter_ms);
-        snprintf(c[11], 64, "%.2f (%g%%)", L->penalty_amount, L->penalty_pct);
-        const char *cells[12];
-        for (int k = 0; k < 12; k++)
-            cells[k] = c[k];
-        bool red[12] = { [3] = L->breach_availability, [6] = L->breach_restore,
-                         [8] = L->breach_latency, [9] = L->breach_loss,
-                         [10] = L->breach_jitter, [11] = L->penalty_amount > 0 };
-        row(p, xs, cells, red, 12, false);
-    }
-    line(p, "Sans Bold 8", 18, "Total: %zu outages, downtime %.0f s, penalty %.2f of %.2f",
-         v->n_outages, v->downtime_s, v->penalty_amount, v->charge);
-    static const double ox[] = { 0, 110, 220, 330, 400, 470 };
-    static const char *const ohead[] = { "Circuit", "Start (UTC)", "End (UTC)", "Duration",
-                                         "Counted", "Root cause" };
-    line(p, "Sans Bold 10", 16, "Outages");
-    row(p, ox, ohead, NULL, 6, true);
-    for (size_t i = 0; i < r->n_links; i++) {
-        const rn_report_link_t *L = &r->links[i];
-        if (strcmp(L->vendor, v->name) != 0)
-            continue;
-        for (size_t k = 0; k < L->n_listed; k++) {
-            const rn_report_outage_t *o = &L->outages[k];
-            char c[6][160];
-            snprintf(c[0], 160, "%s", L->circuit);
-            fmt_time(c[1], 160, o->start_ms);
-            fmt_time(c[2], 160, o->end_ms);
-            fmt_dur(c[3], 160, o->duration_s);
-            snprintf(c[4], 160, "%s", o->counted ? "yes" : "no (short)");
-            snprintf(c[5], 160, "%.150s", o->root_cause);
-            const char *cells[6] = { c[0], c[1], c[2], c[3], c[4], c[5] };
-            row(p, ox, cells, NULL, 6, false);
-        }
-    }
+    table(p, &rn_report_links_table, links, nl);
+    p->y += 6;
+    table(p, &rn_report_vendors_table, (const void *[]){ v }, 1);
+    p->y += 6;
+    line(p, "Sans Bold 10", 16, "Outages charged to this vendor");
+    table(p, &rn_report_outages_table, outs, no);
+    if (!no)
+        line(p, "Sans 7", ROW_H, "None.");
     graph_rows(p, r, v);
+    free(links);
+    free(outs);
+    free(orows);
+    return 0;
 }
 
 /* The departments' view on the summary page: each service's availability at its host (report.h),
- * in the full report and in each vendor's. */
-static void service_rows(pdf_t *p, const rn_report_t *r)
+ * in the full report and in each vendor's. Returns 0 or -ENOMEM. */
+static int service_rows(pdf_t *p, const rn_report_t *r)
 {
-    static const double xs[] = { 0, 90, 140, 230, 320, 390, 440, 510 };
-    static const char *const head[] = { "Service", "Kind", "Host", "Availability %", "Downtime",
-                                        "Outages", "Longest", "Maintenance" };
     if (!r->n_services)
-        return;
+        return 0;
+    const void **rows = calloc(r->n_services, sizeof *rows);
+    if (!rows)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->n_services; i++)
+        rows[i] = &r->services[i];
     p->y += 10;
     line(p, "Sans Bold 10", 16, "Services (availability at the host; service down alarms, "
          "outside planned maintenance)");
-    row(p, xs, head, NULL, 8, true);
-    for (size_t i = 0; i < r->n_services; i++) {
-        const rn_report_service_t *S = &r->services[i];
-        char c[8][64];
-        snprintf(c[0], 64, "%s", S->name);
-        snprintf(c[1], 64, "%s", S->kind);
-        snprintf(c[2], 64, "%s", S->host);
-        snprintf(c[3], 64, "%.4f", S->availability_pct);
-        fmt_dur(c[4], 64, S->downtime_s);
-        snprintf(c[5], 64, "%zu", S->n_outages);
-        fmt_dur(c[6], 64, S->longest_s);
-        fmt_dur(c[7], 64, S->maintenance_s);
-        const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] };
-        bool red[8] = { [3] = S->n_outages > 0 };
-        row(p, xs, cells, red, 8, false);
-    }
+    table(p, &rn_report_services_table, rows, r->n_services);
+    free(rows);
+    return 0;
+}
+
+/* The summary page's vendors and services, then each vendor's pages. Returns 0 or -ENOMEM. */
+static int pages(pdf_t *p, const rn_report_t *r, const char *vendor)
+{
+    const void **rows = calloc(r->n_vendors + 1, sizeof *rows);
+    if (!rows)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_vendors; i++)
+        if (!vendor || !strcmp(vendor, r->vendors[i].name))
+            rows[n++] = &r->vendors[i];
+    table(p, &rn_report_vendors_table, rows, n);
+    int rc = service_rows(p, r);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = vendor_pages(p, r, rows[i]);
+    free(rows);
+    return rc;
 }
 
 int rn_report_pdf(const rn_report_t *r, const char *vendor, const char *path)
@@ -272,40 +381,18 @@ int rn_report_pdf(const rn_report_t *r, const char *vendor, const char *path)
     pdf_t p = { .cr = cairo_create(s), .y = MARGIN };
     p.layout = pango_cairo_create_layout(p.cr);
     char from[32], to[32];
-    fmt_time(from, sizeof from, r->from_ms);
-    fmt_time(to, sizeof to, r->to_ms);
+    rn_report_time(r->from_ms, RN_REPORT_MEDIUM_HUMAN, from, sizeof from);
+    rn_report_time(r->to_ms, RN_REPORT_MEDIUM_HUMAN, to, sizeof to);
     line(&p, "Sans Bold 18", 28, "RajNet SLA report");
     line(&p, "Sans 10", 16, "Period %s to %s UTC", from, to);
     line(&p, "Sans 8", 20, "Availability = (period - planned maintenance - downtime) / (period - "
          "planned maintenance); only outages whose root cause is the link are charged.");
-    static const double xs[] = { 0, 180, 240, 320, 390, 480, 570 };
-    static const char *const head[] = { "Vendor", "Links", "In breach", "Outages", "Downtime s",
-                                        "Charge", "Penalty" };
-    row(&p, xs, head, NULL, 7, true);
-    for (size_t i = 0; i < r->n_vendors; i++) {
-        const rn_report_vendor_t *v = &r->vendors[i];
-        if (vendor && strcmp(vendor, v->name) != 0)
-            continue;
-        char c[7][64];
-        snprintf(c[0], 64, "%s", v->display);
-        snprintf(c[1], 64, "%zu", v->n_links);
-        snprintf(c[2], 64, "%zu", v->n_breached);
-        snprintf(c[3], 64, "%zu", v->n_outages);
-        snprintf(c[4], 64, "%.0f", v->downtime_s);
-        snprintf(c[5], 64, "%.2f", v->charge);
-        snprintf(c[6], 64, "%.2f", v->penalty_amount);
-        const char *cells[7] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6] };
-        bool red[7] = { [6] = v->penalty_amount > 0 };
-        row(&p, xs, cells, red, 7, false);
-    }
-    service_rows(&p, r);
-    for (size_t i = 0; i < r->n_vendors; i++)
-        if (!vendor || !strcmp(vendor, r->vendors[i].name))
-            vendor_pages(&p, r, &r->vendors[i]);
+    int rc = pages(&p, r, vendor);
     g_object_unref(p.layout);
     cairo_destroy(p.cr);
     cairo_surface_finish(s);
-    int rc = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS ? 0 : -EIO;
+    if (!rc && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+        rc = -EIO;
     cairo_surface_destroy(s);
     return rc;
 }

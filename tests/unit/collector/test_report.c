@@ -417,9 +417,11 @@ static void test_service_availability(void **state)
     assert_int_equal(rn_report_html(r, "bsnl", f), 0);
     fclose(f);
     assert_non_null(strstr(buf, "<h2>Services</h2>"));
-    assert_non_null(strstr(buf, "<tr><td>emitra</td><td>egov</td><td>sdc</td><td class=bad>"
-                                "99.9421</td><td>0:25:00</td><td>3</td>"));
-    assert_non_null(strstr(buf, "<tr><td>vc</td><td>vc</td><td>sdc</td><td>100.0000</td>"));
+    assert_non_null(strstr(buf, "<tr><td>emitra</td><td>egov</td><td>sdc</td><td>30 d 00:00:00"
+                                "</td><td>0:25:00</td><td>0:25:00</td><td class=bad>99.9421</td>"
+                                "<td>3</td>"));
+    assert_non_null(strstr(buf, "<tr><td>vc</td><td>vc</td><td>sdc</td><td>30 d 00:00:00</td>"
+                                "<td>0:25:00</td><td>0:00:00</td><td>100.0000</td>"));
     free(buf);
     /* and the PDF renders them (its text: tests/integration/test_services.sh, pdftotext);
      * RN_REPORT_SERVICES_PDF=FILE keeps it */
