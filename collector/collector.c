@@ -123,6 +123,44 @@ static void ingest_host_sync(rn_collector_t *c)
     };
 }
 
+/* Agents connected now (the HTTP API's status): sessions that named their node, not closing. */
+static size_t view_agents_connected(void *ctx)
+{
+    const rn_collector_t *c = ctx;
+    size_t n = 0;
+    for (const rn_session_t *s = c->sessions; s; s = s->next)
+        n += s->node && !s->closing;
+    return n;
+}
+
+/* Fills what report runs and the HTTP API see of the context. Once, at start: both hold pointers
+ * to the context's fields, read at each use, so nothing needs refilling after a reload. */
+static void views_fill(rn_collector_t *c)
+{
+    c->report_host = (rn_report_host_t){
+        .loop = c->loop,
+        .events = &c->events,
+        .store = &c->store,
+        .notifier = &c->notifier,
+        .config = &c->config,
+    };
+    c->http_view = (rn_http_view_t){
+        .loop = c->loop,
+        .topo = &c->topo,
+        .alarms = &c->alarms,
+        .latest = &c->latest,
+        .store = &c->store,
+        .assets = &c->assets,
+        .assets_foreign = &c->assets_foreign,
+        .cctv = &c->cctv,
+        .nodes = &c->nodes,
+        .reading_paused = &c->reading_paused,
+        .reports = &c->report_host,
+        .agents_connected = view_agents_connected,
+        .ctx = c,
+    };
+}
+
 /* An alarm event: logged now; the event store and the notifiers take them from here. */
 static void on_alarm_event(void *ctx, rn_alarm_event_kind_t kind, const rn_alarm_t *a,
                            int64_t at_ms)
@@ -240,7 +278,7 @@ static void on_cron(uv_timer_t *t)
     rn_alarm_tick(c->alarms, now);
     rn_collector_assets_tick(c, now); /* contracts ending, replaced alarms held long enough */
     rn_collector_cctv_tick(c, now); /* police station cameras: camera offline */
-    rn_report_monthly_tick(c, now, CRON_MS); /* on the 1st: last month's SLA reports */
+    rn_report_monthly_tick(&c->report_host, now, CRON_MS); /* the 1st: last month's SLA reports */
     rn_alarm_log_tick(&c->alarm_log, now); /* outage refinement and restart reconciliation */
     for (rn_session_t *s = c->sessions; s; s = s->next)
         if (rn_session_hello_overdue(s, mono))
@@ -329,6 +367,7 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
     c->config = config;
     c->topo = topo;
     c->config_path = strdup(config_path);
+    views_fill(c); /* pointers to the fields above and below: valid from now on */
     uv_tcp_init(loop, &c->server);
     uv_signal_init(loop, &c->sigint);
     uv_signal_init(loop, &c->sigterm);
@@ -388,7 +427,7 @@ int rn_collector_start(rn_collector_t *c, uv_loop_t *loop, const char *config_pa
     if ((rc = rn_latest_new(&c->latest)) != 0)
         return rc;
     if (config->http.enabled) {
-        if ((rc = rn_http_start(c, &config->http, &c->http)) != 0)
+        if ((rc = rn_http_start(&c->http_view, &config->http, &c->http)) != 0)
             return rc;
         c->handles_open++; /* until rn_http_close's callback */
         rn_http_set_event_store(c->http, c->events); /* closed before the event store */

@@ -4,7 +4,8 @@
  * Data flow: session.c reads frames from an agent, hands batches to the RRD store, and the
  * store's completion acks them (at least once, duplicates dropped by (node, seq)). Sessions see
  * the context only through ingest_host (ingest/session.h), which collector.c fills and keeps
- * current. */
+ * current; the HTTP API through http_view (http/http.h), report runs through report_host
+ * (report/report_run.h), both filled once at start with pointers to the fields below. */
 #ifndef RN_COLLECTOR_H
 #define RN_COLLECTOR_H
 
@@ -16,14 +17,15 @@
 #include "alarm/alarm_log.h"
 #include "assets/assets.h"
 #include "conf.h"
+#include "http/http.h"
 #include "ingest/ingest.h"
 #include "ingest/session.h"
 #include "notify/notify.h"
+#include "report/report_run.h"
 #include "series/rrd_store.h"
 #include "tls.h"
 #include "topology.h"
 
-struct rn_http;   /* HTTP API (http.h) */
 struct rn_latest; /* latest value per series (latest.h) */
 
 typedef struct rn_collector {
@@ -56,8 +58,8 @@ typedef struct rn_collector {
     int64_t assets_ticked_ms;
     uint64_t assets_foreign;   /* Inventory frames naming a node their agent does not speak for */
     int64_t assets_foreign_logged_ms;
-    unsigned report_runs;      /* monthly report runs (cron or by hand) still writing */
-    unsigned report_jobs;      /* SLA reports running (report_run.c admits RN_REPORT_MAX_RUNNING) */
+    rn_report_host_t report_host; /* what SLA report runs see of the context (report_run.h) */
+    rn_http_view_t http_view;  /* what the HTTP API sees of the context (http.h) */
     bool stopping, store_closed, events_closed, finished;
     int handles_open;
 } rn_collector_t;

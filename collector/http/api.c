@@ -11,10 +11,11 @@
 
 #include "alarm/alarm_view.h"
 #include "clock.h"
-#include "collector.h"
+#include "ingest/ingest.h"
 #include "http/http.h"
 #include "http/http_int.h"
 #include "series/latest.h"
+#include "series/rrd_store.h"
 #include "metrics.h"
 #include "sources.h"
 

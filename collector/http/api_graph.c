@@ -1,5 +1,7 @@
-/* GET /api/v1/graph: the render queue on the pool and the handler (views and arguments in
- * series/rrd_graph.c). */
+/* GET /api/v1/graph: the renders, one at a time on a serial queue on the pool
+ * (lib/serial_queue.h), and the handler (views and arguments in series/rrd_graph.c). A render
+ * whose request is gone before it begins is cancelled (the job's gone hook, http_int.h), and at
+ * close every waiting one (rn__graph_shutdown). */
 #include "series/rrd_graph.h"
 
 #include <errno.h>
@@ -14,15 +16,17 @@
 
 #include "clock.h"
 #include "series/rrd_store.h"
+#include "serial_queue.h"
 #include "sources.h"
+#include "util.h"
 #include "http/http_int.h"
 #include "series/latest.h"
 
 #define MAX_ARGS 64
 
 typedef struct rn_graph_job {
-    rn_http_job_t job;
-    uv_work_t work;
+    rn_http_job_t job;            /* first: rn__http_job_new allocates the whole */
+    rn_serial_job_t sj;
     char *argv[MAX_ARGS];
     int argc;
     char *path;
@@ -31,14 +35,11 @@ typedef struct rn_graph_job {
     size_t image_len;
     char err[256];
     int status;                   /* 0, or the HTTP status of the failure */
-    struct rn_graph_job *next;
 } graph_job_t;
 
-static void start_next(rn_http_t *h);
-
-static void render(uv_work_t *w)
+static void render(rn_serial_job_t *sj)
 {
-    graph_job_t *j = w->data;
+    graph_job_t *j = container_of(sj, graph_job_t, sj);
     struct stat st;
     if (stat(j->path, &st) != 0) {
         j->status = 404;
@@ -66,27 +67,33 @@ static void render(uv_work_t *w)
     rrd_clear_error();
 }
 
-/* On the loop when a render finished (or was cancelled at shutdown: status UV_ECANCELED). */
-static void rendered(uv_work_t *w, int status)
+/* Frees what the job holds besides its image. */
+static void job_clear(graph_job_t *j)
 {
-    graph_job_t *j = w->data;
-    rn_http_t *h = j->job.http;
-    h->graph_busy = false;
-    h->graph_running = NULL;
-    h->graphs_rendered += status == 0;
-    /* While closing, the job below may be the last thing h waits for: h is freed inside
-     * rn__http_job_done then, so nothing after it may read h. */
-    bool closing = h->closing;
-    bool svg = j->svg;
-    unsigned char *image = j->image;
-    size_t len = j->image_len;
-    int st = status ? 500 : j->status;
-    char err[256];
-    snprintf(err, sizeof err, "%s", j->err);
-    j->image = NULL;
     for (int i = 0; i < j->argc; i++)
         free(j->argv[i]);
     free(j->path);
+    j->argc = 0;
+    j->path = NULL;
+}
+
+/* On the loop when a render finished, or never ran (UV_ECANCELED: its request went away while
+ * it waited, or the server is closing). */
+static void rendered(rn_serial_job_t *sj, int status)
+{
+    graph_job_t *j = container_of(sj, graph_job_t, sj);
+    rn_http_t *h = j->job.http;
+    h->graphs_rendered += status == 0;
+    /* While closing, the job below may be the last thing h waits for: h is freed inside
+     * rn__http_job_done then, so nothing after it may read h. */
+    bool svg = j->svg;
+    unsigned char *image = j->image;
+    size_t len = j->image_len;
+    int st = status == UV_ECANCELED ? 503 : status ? 500 : j->status;
+    char err[256];
+    snprintf(err, sizeof err, "%s", status == UV_ECANCELED ? "shutting down" : j->err);
+    j->image = NULL;
+    job_clear(j);
     rn_http_req_t *r = rn__http_job_done(&j->job); /* frees j */
     if (r && st)
         rn__http_error(r, (unsigned)st, "%s", err);
@@ -95,61 +102,28 @@ static void rendered(uv_work_t *w, int status)
         image = NULL;
     }
     free(image);
-    if (!closing)
-        start_next(h);
 }
 
-static void start_next(rn_http_t *h)
+/* The request of a waiting render went away (from on_completed, http.c): the render is dropped
+ * unless it has begun. */
+static void render_unwanted(rn_http_job_t *job)
 {
-    while (!h->graph_busy && h->graph_head) {
-        graph_job_t *j = h->graph_head;
-        h->graph_head = j->next;
-        if (!h->graph_head)
-            h->graph_tail = NULL;
-        h->graph_queued--;
-        if (!j->job.req) { /* gone while queued */
-            for (int i = 0; i < j->argc; i++)
-                free(j->argv[i]);
-            free(j->path);
-            j->argc = 0;
-            j->path = NULL;
-            rn__http_job_cancel(&j->job);
-            continue;
-        }
-        j->work.data = j;
-        if (uv_queue_work(rn__http_loop(h), &j->work, render, rendered) != 0) {
-            for (int i = 0; i < j->argc; i++)
-                free(j->argv[i]);
-            free(j->path);
-            rn_http_req_t *r = rn__http_job_done(&j->job);
-            if (r)
-                rn__http_error(r, 503, "cannot queue the render");
-            continue;
-        }
-        h->graph_busy = true;
-        h->graph_running = j;
-    }
+    graph_job_t *j = (graph_job_t *)job;
+    if (j->job.http->graphs) /* NULL once shut down: every render was cancelled then */
+        rn_serial_cancel(j->job.http->graphs, &j->sj); /* rendered() frees it, or it runs on */
 }
 
 void rn__graph_shutdown(rn_http_t *h)
 {
-    while (h->graph_head) {
-        graph_job_t *j = h->graph_head;
-        h->graph_head = j->next;
-        for (int i = 0; i < j->argc; i++)
-            free(j->argv[i]);
-        free(j->path);
-        rn_http_req_t *r = rn__http_job_done(&j->job);
-        if (r)
-            rn__http_error(r, 503, "shutting down");
-    }
-    h->graph_tail = NULL;
-    h->graph_queued = 0;
-    /* A render still waiting for a pool thread is cancelled (rendered() gets UV_ECANCELED); one
-     * that has begun runs to its end, and the server is freed only after its callback, because
-     * its job is counted in h->jobs. */
-    if (h->graph_running)
-        uv_cancel((uv_req_t *)&h->graph_running->work);
+    if (!h->graphs)
+        return;
+    /* The waiting renders are dropped (their requests get 503). A render still waiting for a
+     * pool thread is cancelled too; one that has begun runs to its end, and the server is freed
+     * only after its callback, because its job is counted in h->jobs. The queue frees itself
+     * once that one is over. */
+    rn_serial_cancel_all(h->graphs);
+    rn_serial_close(h->graphs, NULL, NULL);
+    h->graphs = NULL;
 }
 
 /* ---------------------------------------------------------------- the handler */
@@ -255,7 +229,9 @@ static void graph_request(rn_http_req_t *r, const char *arg)
                                sizeof path);
     if (rc)
         return rn__http_error(r, 400, "%s: not a valid series name", is_if ? "device" : "object");
-    if (h->graph_queued >= RN_GRAPH_QUEUE_MAX)
+    if (!h->graphs && rn_serial_new(rn__http_loop(h), RN_GRAPH_QUEUE_MAX, &h->graphs) != 0)
+        return rn__http_error(r, 503, "out of memory");
+    if (rn_serial_busy(h->graphs) && rn_serial_waiting(h->graphs) >= RN_GRAPH_QUEUE_MAX)
         return rn__http_error(r, 503, "the graph renderer is busy (%d waiting)",
                               RN_GRAPH_QUEUE_MAX);
     double speed = NAN;
@@ -287,14 +263,14 @@ static void graph_request(rn_http_req_t *r, const char *arg)
         rn__http_job_cancel(&j->job);
         return rn__http_error(r, 503, "out of memory");
     }
-    if (h->graph_tail)
-        h->graph_tail->next = j;
-    else
-        h->graph_head = j;
-    h->graph_tail = j;
-    h->graph_queued++;
-    rn__http_suspend(r); /* first: a failure below replies through the suspended path */
-    start_next(h);
+    if (rn_serial_queue(h->graphs, &j->sj, render, rendered) != 0) { /* full since the check */
+        job_clear(j);
+        rn__http_job_cancel(&j->job);
+        return rn__http_error(r, 503, "the graph renderer is busy (%d waiting)",
+                              RN_GRAPH_QUEUE_MAX);
+    }
+    j->job.gone = render_unwanted;
+    rn__http_suspend(r); /* the render's callback cannot have fired yet (serial_queue.h) */
 }
 
 const rn_http_route_t rn_api_graph_routes[] = {

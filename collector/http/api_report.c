@@ -84,7 +84,7 @@ static void api_report(rn_http_req_t *r, const char *arg)
     if (!j)
         return rn__http_error(r, 503, "out of memory");
     j->format = req.format;
-    int rc = rn_report_run(rn__http_collector(r->http), &req, report_done, j);
+    int rc = rn_report_run(rn__http_reports(r->http), &req, report_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
         return refused(r, rc);
@@ -161,14 +161,14 @@ static void api_report_deliver(rn_http_req_t *r, const char *arg)
         return;
     if (!r->http->events)
         return rn__http_error(r, 503, "event store not available");
-    if (rn_report_monthly_busy(rn__http_collector(r->http)))
+    if (rn_report_monthly_busy(rn__http_reports(r->http)))
         return rn__http_error(r, 409, "a monthly report run is in progress; try again when it "
                                       "is done");
     deliver_job_t *j = rn__http_job_new(r, sizeof *j);
     if (!j)
         return rn__http_error(r, 503, "out of memory");
     memcpy(j->month, month, sizeof j->month);
-    int rc = rn_report_monthly_deliver(rn__http_collector(r->http), month, deliver_done, j);
+    int rc = rn_report_monthly_deliver(rn__http_reports(r->http), month, deliver_done, j);
     if (rc) {
         rn__http_job_cancel(&j->job);
         return refused(r, rc);

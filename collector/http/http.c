@@ -671,8 +671,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     rn_http_req_t *r = *con_cls;
     if (!r)
         return;
-    if (r->job)
-        r->job->req = NULL;
+    rn_http_job_t *job = r->job;
+    if (job)
+        job->req = NULL;
     if (r->suspended) {
         rn_http_t *h = r->http;
         if (r->prev)
@@ -688,6 +689,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->path);
     free(r);
     *con_cls = NULL;
+    if (job && job->gone)
+        job->gone(job); /* last: it may finish (and free) the job */
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -802,13 +805,13 @@ static void on_handle_closed(uv_handle_t *hd)
     try_free(h);
 }
 
-int rn__http_serve(struct rn_collector *c, const rn_http_config_t *cfg, const rn_http_site_t *site,
-                   rn_http_t **out)
+int rn__http_serve(const rn_http_view_t *view, const rn_http_config_t *cfg,
+                   const rn_http_site_t *site, rn_http_t **out)
 {
     rn_http_t *h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
-    h->c = c;
+    h->view = view;
     h->cfg = cfg;
     h->tokens = cfg->tokens, h->n_tokens = cfg->n_tokens;
     h->site = site;

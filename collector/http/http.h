@@ -25,14 +25,42 @@
 #include "alarm/alarm.h"
 #include "conf.h"
 
-struct rn_collector;
+struct rn_assets;
+struct rn_cctv;
 struct rn_event_store;
+struct rn_latest;
+struct rn_node_state;
+struct rn_report_host;
+struct rn_rrd_store;
 
 typedef struct rn_http rn_http_t;
 
-/* Starts serving cfg (borrowed: it must outlive the server) for collector c. Binds at once.
- * Returns 0 and *out, or a negative error (logged, naming the address). */
-int rn_http_start(struct rn_collector *c, const rn_http_config_t *cfg, rn_http_t **out);
+/* What the server sees of the collector: it never reads the collector's context (collector.h).
+ * The context fills this before rn_http_start and keeps it until the server is closed. Its
+ * pointers point at the context's own fields and are read at every use, never copied: the
+ * context replaces the topology on reload, a maintenance reload may replace the alarm engine,
+ * and the RRD store and latest-value cache go NULL while closing (the pattern of the outage
+ * ledger, alarm/alarm_log.h). */
+typedef struct rn_http_view {
+    uv_loop_t *loop;
+    rn_topology_t *const *topo;
+    rn_alarm_engine_t **alarms;           /* the server may replace it (maintenance reload) */
+    struct rn_latest *const *latest;      /* NULL: none (closing) */
+    struct rn_rrd_store *const *store;    /* NULL: closing */
+    struct rn_assets *const *assets;      /* NULL: no register */
+    const uint64_t *assets_foreign;       /* Inventory frames dropped as not the agent's own */
+    struct rn_cctv *const *cctv;          /* NULL: no cameras */
+    struct rn_node_state *const *nodes;   /* per-node state (ingest/ingest.h), a list by ->next */
+    const bool *reading_paused;           /* reading from agents stopped: the store is behind */
+    struct rn_report_host *reports;       /* SLA report runs (report/report_run.h) */
+    /* Agents connected now: sessions that named their node and are not closing. */
+    size_t (*agents_connected)(void *ctx);
+    void *ctx;
+} rn_http_view_t;
+
+/* Starts serving cfg (borrowed: it must outlive the server) over view (borrowed likewise). Binds
+ * at once. Returns 0 and *out, or a negative error (logged, naming the address). */
+int rn_http_start(const rn_http_view_t *view, const rn_http_config_t *cfg, rn_http_t **out);
 
 /* Replaces the bearer tokens (SIGHUP): requests that arrive from now on are checked against
  * tokens[0..n). Borrowed, and the old ones too: a request or job in flight keeps a pointer to its

@@ -18,13 +18,13 @@
  * server needs of its resources (the events stream's status, stopping graph renders). So
  * http.c -> resources is no edge: the resources call the server's helpers, never the reverse.
  *
- * The collector: the resources do not read rn_collector_t (collector.h). They ask the accessors
- * below (rn__http_topo, rn__http_alarms, ...), defined in collector_view.c, the one file of this
- * folder that reads its fields (api.c and metrics_text.c still include collector.h, for the
- * per-node counters of rn_node_state_t). Accessors rather than a struct of pointers copied at
- * start, because the collector replaces some of them while running (the topology on reload, the
- * RRD store and the latest cache set to NULL while closing); api_report.c hands the collector on,
- * opaque, to report_run.h, whose functions take it. */
+ * The collector: no file of this folder includes collector.h. The server is given a view
+ * (rn_http_view_t, http.h) that the collector fills, and the resources read it through the
+ * accessors below (rn__http_topo, rn__http_alarms, ...), defined in collector_view.c. Accessors
+ * read the collector's field at each call, never a copy taken at start, because the collector
+ * replaces some of them while running (the topology on reload, the RRD store and the latest
+ * cache set to NULL while closing); api_report.c hands the view's report host on to
+ * report_run.h, whose functions take that, not the collector. */
 #ifndef RN_HTTP_INT_H
 #define RN_HTTP_INT_H
 
@@ -42,13 +42,14 @@
 struct rn_alarm_engine;
 struct rn_assets;
 struct rn_cctv;
-struct rn_collector;
+struct rn_http_view;
+struct rn_report_host;
 struct rn_latest;
 struct rn_node_state;
 struct rn_rrd_store;
 struct rn_event_store;
 struct rn_sse_client;
-struct rn_graph_job;
+struct rn_serial;
 
 #define RN_HTTP_MAX_BODY (64 * 1024)
 
@@ -75,10 +76,15 @@ typedef struct rn_http_req {
 typedef struct rn_http_job {
     struct rn_http *http;
     rn_http_req_t *req;
+    /* NULL, or called (on the loop) when the request goes away before the job is done, req
+     * already NULL: a job that has not begun may drop itself (api_graph.c). libmicrohttpd does
+     * not watch a suspended connection, so a client that hangs up is seen only once the
+     * connection is resumed; at close the server detaches its jobs instead (rn_http_close). */
+    void (*gone)(struct rn_http_job *job);
 } rn_http_job_t;
 
 struct rn_http {
-    struct rn_collector *c;       /* read only through the accessors (collector_view.c) */
+    const struct rn_http_view *view; /* read only through the accessors (collector_view.c) */
     const rn_http_config_t *cfg;
     const rn_http_token_t *tokens; /* cfg's, or the last rn_http_set_tokens (SIGHUP) */
     size_t n_tokens;
@@ -93,10 +99,7 @@ struct rn_http {
     rn_http_req_t *waiting;       /* suspended requests */
     struct rn_sse_client *sse;
     size_t n_sse;
-    struct rn_graph_job *graph_head, *graph_tail; /* renders: one at a time */
-    struct rn_graph_job *graph_running; /* on the pool, or NULL */
-    bool graph_busy;
-    size_t graph_queued;
+    struct rn_serial *graphs;     /* renders, one at a time (api_graph.c); NULL until the first */
     uint64_t requests, replies_4xx, replies_5xx, graphs_rendered, sse_dropped;
     int64_t started_ms;
     uint64_t rate_total;          /* samples_per_s: the total and time it was last taken at */
@@ -218,11 +221,11 @@ typedef struct rn_http_site {
 
 /* rn_http_start with the resources of site (borrowed: it must outlive the server). Returns 0
  * and *out, or a negative error (logged). (http.c) */
-int rn__http_serve(struct rn_collector *c, const rn_http_config_t *cfg, const rn_http_site_t *site,
-                   rn_http_t **out);
+int rn__http_serve(const struct rn_http_view *view, const rn_http_config_t *cfg,
+                   const rn_http_site_t *site, rn_http_t **out);
 
 /* --- the collector, as the resources see it (collector_view.c) --- */
-/* Each reads the collector's field at the time of the call: see the comment at the top. */
+/* Each reads the view (http.h) at the time of the call: see the comment at the top. */
 uv_loop_t *rn__http_loop(const rn_http_t *h);
 const rn_topology_t *rn__http_topo(const rn_http_t *h);
 struct rn_alarm_engine *rn__http_alarms(const rn_http_t *h);
@@ -232,14 +235,14 @@ const struct rn_assets *rn__http_assets(const rn_http_t *h); /* NULL: no registe
 /* Inventory frames dropped as naming a node their agent does not speak for. */
 uint64_t rn__http_assets_foreign(const rn_http_t *h);
 const struct rn_cctv *rn__http_cctv(const rn_http_t *h);     /* NULL: no cameras */
-/* The per-node state (collector.h's rn_node_state_t; read, never kept), a list by ->next. */
+/* The per-node state (ingest/ingest.h's rn_node_state_t; read, never kept), a list by ->next. */
 const struct rn_node_state *rn__http_node_states(const rn_http_t *h);
 /* Agents connected now: sessions that named their node and are not closing. */
 size_t rn__http_agents_connected(const rn_http_t *h);
 /* Whether the collector stopped reading from agents because the RRD store is behind. */
 bool rn__http_reading_paused(const rn_http_t *h);
-/* The collector itself, opaque, for report_run.h's functions, which take it. */
-struct rn_collector *rn__http_collector(const rn_http_t *h);
+/* What SLA report runs need (report_run.h's functions take it). */
+struct rn_report_host *rn__http_reports(const rn_http_t *h);
 /* Reloads the engine's maintenance windows from the event store (after a delete); the engine
  * may be replaced. Returns 0 or a negative error. */
 int rn__http_reload_maintenance(rn_http_t *h);
@@ -288,7 +291,7 @@ int rn__api_severity_num(const char *stored);
 /* Jobs queued in the event store (0 without one), for /metrics. */
 size_t rn__db_pending(struct rn_http *h);
 
-/* --- graphs (graph.c) and /metrics (metrics_text.c) --- */
+/* --- graphs (api_graph.c) and /metrics (metrics_text.c) --- */
 /* Drops queued renders (their requests get 503) and cancels the one queued on the pool; one
  * already rendering finishes, and the server waits for it (rn_http_close). */
 void rn__graph_shutdown(struct rn_http *h);

@@ -28,7 +28,7 @@ static const rn_http_site_t site = {
     .shutdown = rn__graph_shutdown,
 };
 
-int rn_http_start(struct rn_collector *c, const rn_http_config_t *cfg, rn_http_t **out)
+int rn_http_start(const rn_http_view_t *view, const rn_http_config_t *cfg, rn_http_t **out)
 {
-    return rn__http_serve(c, cfg, &site, out);
+    return rn__http_serve(view, cfg, &site, out);
 }

@@ -12,11 +12,12 @@
  * A records appear in increasing seq order. A notification is pending on a channel while the
  * journal has its A record and no D record for that channel's key.
  *
- * How: the loop thread formats lines into a buffer; at most one job runs on the libuv thread pool
- * at a time (like rrd_store.c), and when it completes the next one takes everything buffered
- * meanwhile, so appends are batched under load and applied in order. A rewrite (compaction)
- * writes "<path>.tmp", fsyncs it and renames it over the journal. Only the worker touches the
- * file; errors are logged on the loop, once per failing streak. */
+ * How: the loop thread formats lines into a buffer; the jobs run on a serial queue on the libuv
+ * thread pool (lib/serial_queue.h: one at a time, in order), and a new append job is made only
+ * when none is queued or running, so it takes everything buffered meanwhile: appends are batched
+ * under load and applied in order. A rewrite (compaction) writes "<path>.tmp", fsyncs it and
+ * renames it over the journal. Only the jobs touch the file; errors are logged on the loop, once
+ * per failing streak. */
 #include "notify/notify_int.h"
 
 #include <errno.h>
@@ -30,12 +31,12 @@
 
 #include "error.h"
 #include "log.h"
+#include "serial_queue.h"
 
 enum { OP_LOAD, OP_APPEND, OP_REWRITE };
 
 typedef struct job {
-    uv_work_t req;
-    struct job *next;
+    rn_serial_job_t sj;         /* the queue's; rn__container_of gives the job back */
     rn__notify_store_t *s;
     int op;
     char *buf;                  /* what to write (owned) */
@@ -49,8 +50,8 @@ typedef struct job {
 struct rn__notify_store {
     uv_loop_t *loop;
     char *dir, *path, *tmp;     /* NULL dir: nothing is written */
-    job_t *head, *tail;
-    bool running, closing, failing;
+    rn_serial_t *q;             /* the jobs, one at a time */
+    bool closing, failing;
     char *wbuf;                 /* lines not yet handed to a job */
     size_t wlen, wcap, lines;
     rn__notify_loaded_fn loaded;
@@ -156,9 +157,9 @@ static int do_rewrite(rn__notify_store_t *s, job_t *j)
 }
 
 /* Runs one job on the thread pool. */
-static void on_work(uv_work_t *req)
+static void on_work(rn_serial_job_t *sj)
 {
-    job_t *j = rn__container_of(req, job_t, req);
+    job_t *j = rn__container_of(sj, job_t, sj);
     rn__notify_store_t *s = j->s;
     if (!s->dir)
         return;
@@ -185,12 +186,13 @@ static void on_work(uv_work_t *req)
 
 /* ---- loop side ------------------------------------------------------------------------------- */
 
-/* Back on the loop: report, free the job, start the next one. */
-static void on_work_done(uv_work_t *req, int status)
+/* Back on the loop: report, free the job, hand the lines buffered meanwhile to the next. Jobs are
+ * never cancelled (status is always 0). */
+static void on_work_done(rn_serial_job_t *sj, int status)
 {
-    job_t *j = rn__container_of(req, job_t, req);
+    (void)status;
+    job_t *j = rn__container_of(sj, job_t, sj);
     rn__notify_store_t *s = j->s;
-    s->running = false;
     if (j->status != 0 && !s->failing)
         rn_error("notify: journal %s: %s", s->path, rn_strerror(j->status));
     else if (j->status == 0 && s->failing && j->op != OP_LOAD)
@@ -206,46 +208,35 @@ static void on_work_done(uv_work_t *req, int status)
     pump(s);
 }
 
-/* Queues a job at the tail. */
+/* Queues a job after the others (it cannot be refused: the queue has no bound, and nothing is
+ * queued once it is closing). */
 static void enqueue(rn__notify_store_t *s, job_t *j)
 {
     j->s = s;
-    if (s->tail)
-        s->tail->next = j;
-    else
-        s->head = j;
-    s->tail = j;
+    if (rn_serial_queue(s->q, &j->sj, on_work, on_work_done) != 0) {
+        free(j->buf);
+        free(j);
+    }
 }
 
-/* Starts the next job (a queued one, else the buffered lines), or finishes a close. */
+/* Hands the buffered lines to an append job. */
+static void flush(rn__notify_store_t *s)
+{
+    job_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return; /* the lines stay buffered; the next call tries again */
+    j->op = OP_APPEND;
+    j->buf = s->wbuf, j->len = s->wlen;
+    s->wbuf = NULL, s->wlen = s->wcap = 0;
+    enqueue(s, j);
+}
+
+/* Flushes the buffered lines when no job is queued or running; else the job that ends last
+ * (on_work_done) does, so one append takes every line buffered while it waited. */
 static void pump(rn__notify_store_t *s)
 {
-    if (s->running)
-        return;
-    if (!s->head && s->wlen > 0) {
-        job_t *j = calloc(1, sizeof *j);
-        if (!j)
-            return; /* the lines stay buffered; the next call tries again */
-        j->op = OP_APPEND;
-        j->buf = s->wbuf, j->len = s->wlen;
-        s->wbuf = NULL, s->wlen = s->wcap = 0;
-        enqueue(s, j);
-    }
-    job_t *j = s->head;
-    if (!j) {
-        if (s->closing) {
-            void (*cb)(void *) = s->close_cb;
-            void *data = s->close_data;
-            free(s->wbuf), free(s->dir), free(s->path), free(s->tmp), free(s);
-            cb(data);
-        }
-        return;
-    }
-    s->head = j->next;
-    if (!s->head)
-        s->tail = NULL;
-    s->running = true;
-    uv_queue_work(s->loop, &j->req, on_work, on_work_done); /* cannot fail: work_cb is set */
+    if (s->wlen > 0 && !s->closing && !rn_serial_busy(s->q) && rn_serial_waiting(s->q) == 0)
+        flush(s);
 }
 
 int rn__notify_store_open(uv_loop_t *loop, const char *dir, rn__notify_loaded_fn loaded, void *ctx,
@@ -253,6 +244,8 @@ int rn__notify_store_open(uv_loop_t *loop, const char *dir, rn__notify_loaded_fn
 {
     rn__notify_store_t *s = calloc(1, sizeof *s);
     job_t *j = calloc(1, sizeof *j);
+    if (s && rn_serial_new(loop, 0, &s->q) != 0)
+        s->q = NULL;
     if (s && dir) {
         s->dir = strdup(dir);
         if (asprintf(&s->path, "%s/pending.journal", dir) < 0)
@@ -260,7 +253,9 @@ int rn__notify_store_open(uv_loop_t *loop, const char *dir, rn__notify_loaded_fn
         if (asprintf(&s->tmp, "%s/pending.journal.tmp", dir) < 0)
             s->tmp = NULL;
     }
-    if (!s || !j || (dir && (!s->dir || !s->path || !s->tmp))) {
+    if (!s || !j || !s->q || (dir && (!s->dir || !s->path || !s->tmp))) {
+        if (s && s->q)
+            rn_serial_close(s->q, NULL, NULL);
         if (s)
             free(s->dir), free(s->path), free(s->tmp);
         free(s), free(j);
@@ -270,7 +265,6 @@ int rn__notify_store_open(uv_loop_t *loop, const char *dir, rn__notify_loaded_fn
     s->loaded = loaded, s->ctx = ctx;
     j->op = OP_LOAD;
     enqueue(s, j);
-    pump(s);
     *out = s;
     return 0;
 }
@@ -322,7 +316,6 @@ void rn__notify_store_rewrite(rn__notify_store_t *s, char *snapshot)
     for (const char *p = snapshot; p && (p = strchr(p, '\n')); p++)
         s->lines++;
     enqueue(s, j);
-    pump(s);
 }
 
 size_t rn__notify_store_lines(const rn__notify_store_t *s)
@@ -330,11 +323,23 @@ size_t rn__notify_store_lines(const rn__notify_store_t *s)
     return s->lines;
 }
 
+/* The queue is closed: every job ran. Frees s, then calls its close callback. */
+static void on_queue_closed(void *data)
+{
+    rn__notify_store_t *s = data;
+    void (*cb)(void *) = s->close_cb;
+    void *cb_data = s->close_data;
+    free(s->wbuf), free(s->dir), free(s->path), free(s->tmp), free(s);
+    cb(cb_data);
+}
+
 void rn__notify_store_close(rn__notify_store_t *s, void (*cb)(void *data), void *data)
 {
-    s->closing = true;
     s->close_cb = cb, s->close_data = data;
-    pump(s);
+    if (s->wlen > 0)
+        flush(s); /* the last lines, after every job queued before */
+    s->closing = true;
+    rn_serial_close(s->q, on_queue_closed, s);
 }
 
 /* ---- parsing --------------------------------------------------------------------------------- */

@@ -27,9 +27,9 @@
 #include <time.h>
 
 #include "clock.h"
-#include "collector.h"
 #include "error.h"
 #include "log.h"
+#include "notify/notify.h"
 #include "report/report.h"
 #include "report/report_run.h"
 
@@ -55,22 +55,22 @@ bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8])
 }
 
 typedef struct {
-    rn_collector_t *c;
+    rn_report_host_t *host;
     char month[8];
     rn_report_deliver_cb cb; /* NULL for the cron's run */
     void *cb_data;
 } monthly_t;
 
-bool rn_report_monthly_busy(const rn_collector_t *c)
+bool rn_report_monthly_busy(const rn_report_host_t *host)
 {
-    return c->report_runs > 0;
+    return host->runs > 0;
 }
 
 /* Hands the files written to the notifier: its webhooks and exec hooks that take reports deliver
  * them with their own queue, retries, timeout and journal (collector/notify/notify.h). */
-static void deliver(rn_collector_t *c, const char *month, const char *files)
+static void deliver(rn_report_host_t *host, const char *month, const char *files)
 {
-    size_t channels = rn_notifier_report(c->notifier, month, files, rn_clock_wall_ms());
+    size_t channels = rn_notifier_report(*host->notifier, month, files, rn_clock_wall_ms());
     if (channels)
         rn_info("report: the SLA reports of %s handed to %zu notify channel(s)", month, channels);
     else
@@ -81,12 +81,12 @@ static void deliver(rn_collector_t *c, const char *month, const char *files)
 static void on_monthly_done(void *data, int status, char *body, size_t len)
 {
     monthly_t *m = data;
-    m->c->report_runs--;
+    m->host->runs--;
     if (status) {
         rn_error("report: monthly reports for %s: %s", m->month, rn_strerror(status));
     } else {
         rn_info("report: monthly reports for %s written (%zu bytes of file names)", m->month, len);
-        deliver(m->c, m->month, body ? body : "");
+        deliver(m->host, m->month, body ? body : "");
     }
     if (m->cb)
         m->cb(m->cb_data, status, status ? "" : body ? body : "");
@@ -94,36 +94,36 @@ static void on_monthly_done(void *data, int status, char *body, size_t len)
     free(m);
 }
 
-int rn_report_monthly_deliver(rn_collector_t *c, const char *month, rn_report_deliver_cb cb,
-                              void *data)
+int rn_report_monthly_deliver(rn_report_host_t *host, const char *month,
+                              rn_report_deliver_cb cb, void *data)
 {
     /* The cron's run (no cb) is never refused because API reports are running: it would be
-     * lost until someone redoes it by hand. It is one month, and one at a time (report_runs). */
+     * lost until someone redoes it by hand. It is one month, and one at a time (host->runs). */
     rn_report_req_t req = { .prefix = month, .scheduled = cb == NULL };
     char dir[4096];
     if (rn_report_month(month, &req.from_ms, &req.to_ms))
         return -EINVAL;
-    snprintf(dir, sizeof dir, "%s/reports", c->config->state_dir);
+    snprintf(dir, sizeof dir, "%s/reports", (*host->config)->state_dir);
     req.out_dir = dir;
     monthly_t *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    m->c = c;
+    m->host = host;
     m->cb = cb;
     m->cb_data = data;
     snprintf(m->month, sizeof m->month, "%s", month);
-    c->report_runs++; /* before: on_monthly_done takes it back */
-    int rc = rn_report_run(c, &req, on_monthly_done, m);
+    host->runs++; /* before: on_monthly_done takes it back */
+    int rc = rn_report_run(host, &req, on_monthly_done, m);
     if (rc) {
-        c->report_runs--;
+        host->runs--;
         free(m);
     }
     return rc;
 }
 
-int rn_report_monthly_run(rn_collector_t *c, const char *month)
+int rn_report_monthly_run(rn_report_host_t *host, const char *month)
 {
-    return rn_report_monthly_deliver(c, month, NULL, NULL);
+    return rn_report_monthly_deliver(host, month, NULL, NULL);
 }
 
 /* RAJNET_REPORT_CLOCK_SKEW_MS, or 0 when unset or not a number. */
@@ -135,19 +135,19 @@ static int64_t clock_skew_ms(void)
     return s && *s && !*end ? (int64_t)v : 0;
 }
 
-void rn_report_monthly_tick(rn_collector_t *c, int64_t now_ms, int64_t window_ms)
+void rn_report_monthly_tick(rn_report_host_t *host, int64_t now_ms, int64_t window_ms)
 {
     char month[8];
     now_ms += clock_skew_ms();
-    if (c->events && rn_report_monthly_due(now_ms, window_ms, month)) {
+    if (*host->events && rn_report_monthly_due(now_ms, window_ms, month)) {
         rn_info("report: generating the SLA reports of %s", month);
-        if (rn_report_monthly_busy(c)) { /* a run by hand is writing: never two at once */
+        if (rn_report_monthly_busy(host)) { /* a run by hand is writing: never two at once */
             rn_error("report: monthly reports for %s skipped: a run started by hand is still "
                      "writing; redo it with `rajnetctl report --deliver --month %s`", month,
                      month);
             return;
         }
-        int rc = rn_report_monthly_run(c, month);
+        int rc = rn_report_monthly_run(host, month);
         if (rc)
             rn_error("report: monthly reports for %s: %s", month, rn_strerror(rc));
     }

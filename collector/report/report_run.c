@@ -1,6 +1,6 @@
 /* Runs an SLA report for the collector (see report_run.h): three event store queries chained on
  * the loop, then one uv_queue_work job that does everything that touches the disk. librrd is
- * read here (rrd_fetch_r, which is reentrant) besides rrd_store.c and graph.c: read-only, and
+ * read here (rrd_fetch_r, which is reentrant) besides rrd_store.c and rrd_graph.c: read-only, and
  * only the probe files of links, for percentiles; outage_refine.c refines outages the collector
  * has not refined yet, and report_graph.c draws the links' graphs for HTML and PDF. */
 #include "report/report_run.h"
@@ -17,7 +17,6 @@
 
 #include "alarm/alarm.h"
 #include "clock.h"
-#include "collector.h"
 #include "error.h"
 #include "events/event_store.h"
 #include "log.h"
@@ -29,7 +28,8 @@
 
 typedef struct {
     uv_work_t work;
-    rn_collector_t *c;
+    rn_report_host_t *host;
+    rn_rrd_store_t *store;        /* *host->store when the pool job was queued (on the loop) */
     char *topo_path, *secrets_path, *vendor, *out_dir, *prefix;
     int64_t from_ms, to_ms, now_ms;
     rn_report_format_t format;
@@ -105,7 +105,7 @@ static void finish(job_t *j, int status)
 {
     char *body = status ? NULL : j->body;
     size_t len = status ? 0 : j->len;
-    j->c->report_jobs--; /* first: the callback may start the next report */
+    j->host->jobs--; /* first: the callback may start the next report */
     if (!status)
         j->body = NULL;
     j->cb(j->data, status, body, len);
@@ -139,10 +139,9 @@ static bool excluded(const job_t *j, const rn_link_t *l, const char *node, doubl
 static void link_perf(const job_t *j, const rn_link_t *l, const char *node, int64_t from_ms,
                       int64_t to_ms, rn_report_perf_t *out)
 {
-    const rn_collector_t *c = j->c;
     char path[4096];
     out->circuit = l->circuit;
-    if (!c->store || rn_rrd_store_path(c->store, node, RN_SRC_ICMP, "", l->remote_node, path,
+    if (!j->store || rn_rrd_store_path(j->store, node, RN_SRC_ICMP, "", l->remote_node, path,
                                        sizeof path) < 0 || access(path, R_OK) != 0)
         return;
     time_t start = (time_t)(from_ms / 1000), end = (time_t)(to_ms / 1000);
@@ -178,6 +177,14 @@ static json_t *pct_json(const rn_report_pct_t *p)
     return p->have ? json_pack("{s:f,s:f}", "p50", p->p50, "p95", p->p95) : json_null();
 }
 
+/* Returns a limit of the SLA class as JSON: null when the class sets none (0). */
+static json_t *limit_json(double v)
+{
+    return v > 0 ? json_real(v) : json_null();
+}
+
+/* Returns the report as JSON text (malloc'd), or NULL without memory. The links carry the same
+ * facts as the CSV's columns (report_columns.c), some grouped (percentiles, breaches). */
 static char *render_json(const rn_report_t *r)
 {
     json_t *links = json_array(), *vendors = json_array();
@@ -201,6 +208,10 @@ static char *render_json(const rn_report_t *r)
                               L->longest_s, "penalty_pct", L->penalty_pct, "penalty_amount",
                               L->penalty_amount);
         json_object_set_new(l, "monthly_charge", json_real(L->monthly_charge));
+        json_object_set_new(l, "restore_target_s", limit_json(L->restore_s));
+        json_object_set_new(l, "latency_limit_ms", limit_json(L->max_latency_ms));
+        json_object_set_new(l, "loss_limit_pct", limit_json(L->max_loss_pct));
+        json_object_set_new(l, "jitter_limit_ms", limit_json(L->max_jitter_ms));
         json_object_set_new(l, "latency_ms", pct_json(&L->perf.latency_ms));
         json_object_set_new(l, "loss_pct", pct_json(&L->perf.loss_pct));
         json_object_set_new(l, "jitter_ms", pct_json(&L->perf.jitter_ms));
@@ -332,12 +343,12 @@ static int render_dir(const rn_report_t *r, const char *dir, const char *prefix,
 /* Refines a link outage the collector has not refined (open, or from before the ledger) with
  * the same function the collector uses (outage_refine.h), from both ends' probe files, so the
  * report and the row agree; rows marked refined are taken as they are. */
-static void refine_outage(const rn_collector_t *c, const rn_topology_t *topo, rn_outage_rec_t *o,
-                          int64_t now_ms)
+static void refine_outage(const rn_rrd_store_t *store, const rn_topology_t *topo,
+                          rn_outage_rec_t *o, int64_t now_ms)
 {
     char child[4096], parent[4096];
-    if (o->refined || !c->store ||
-        rn_outage_refine_paths(c->store, topo, o->circuit, child, parent, sizeof child) != 0)
+    if (o->refined || !store ||
+        rn_outage_refine_paths(store, topo, o->circuit, child, parent, sizeof child) != 0)
         return;
     rn_outage_refine_files(child, parent, o, now_ms, 0, NULL);
 }
@@ -348,12 +359,12 @@ static void link_graphs(const job_t *j, const rn_topology_t *topo, rn_report_t *
 {
     char path[4096];
     size_t drawn = 0;
-    for (size_t i = 0; j->c->store && i < r->n_links; i++) {
+    for (size_t i = 0; j->store && i < r->n_links; i++) {
         rn_report_link_t *L = &r->links[i];
         const rn_node_t *node = rn_topology_node(topo, L->node);
         for (size_t u = 0; node && u < node->n_uplinks; u++)
             if (!strcmp(node->uplinks[u].circuit, L->circuit) &&
-                !rn_rrd_store_path(j->c->store, node->id, RN_SRC_ICMP, "",
+                !rn_rrd_store_path(j->store, node->id, RN_SRC_ICMP, "",
                                    node->uplinks[u].remote_node, path, sizeof path) &&
                 !rn_report_link_graphs(L, path, r->from_ms, r->to_ms, j->maint, j->n_maint))
                 drawn++;
@@ -374,7 +385,7 @@ static void on_work(uv_work_t *w)
     }
     for (size_t i = 0; i < j->n_outages; i++)
         if (!j->outages[i].planned && j->outages[i].kind == RN_OUTAGE_LINK)
-            refine_outage(j->c, topo, &j->outages[i], j->now_ms);
+            refine_outage(j->store, topo, &j->outages[i], j->now_ms);
     size_t n_links = 0;
     for (size_t i = 0; i < topo->n_nodes; i++)
         n_links += topo->nodes[i].n_uplinks;
@@ -439,7 +450,8 @@ static void on_alarms(void *data, int status, const rn_alarm_rec_t *a, size_t n)
         d->end_ms = a[i].cleared ? a[i].cleared_at_ms : j->now_ms;
     }
     j->work.data = j;
-    int rc = uv_queue_work(j->c->loop, &j->work, on_work, on_work_done);
+    j->store = *j->host->store; /* the pool thread reads no field of the collector's */
+    int rc = uv_queue_work(j->host->loop, &j->work, on_work, on_work_done);
     if (rc)
         finish(j, rc);
 }
@@ -462,7 +474,7 @@ static void on_maint(void *data, int status, const rn_maintenance_rec_t *m, size
         j->maint[i].reason = j->maint[i].created_by = NULL;
         j->n_maint = i + 1;
     }
-    int rc = rn_event_store_alarms_range(j->c->events, j->from_ms, j->to_ms, 0, on_alarms, j);
+    int rc = rn_event_store_alarms_range(*j->host->events, j->from_ms, j->to_ms, 0, on_alarms, j);
     if (rc)
         finish(j, rc);
 }
@@ -487,31 +499,33 @@ static void on_outages(void *data, int status, const rn_outage_rec_t *o, size_t 
         j->outages[i].root_cause = dup_or_null(o[i].root_cause);
         j->n_outages = i + 1;
     }
-    int rc = rn_event_store_maintenance_list(j->c->events, j->from_ms, j->to_ms, on_maint, j);
+    int rc = rn_event_store_maintenance_list(*j->host->events, j->from_ms, j->to_ms, on_maint, j);
     if (rc)
         finish(j, rc);
 }
 
-int rn_report_run(rn_collector_t *c, const rn_report_req_t *req, rn_report_cb cb, void *data)
+int rn_report_run(rn_report_host_t *host, const rn_report_req_t *req, rn_report_cb cb,
+                  void *data)
 {
-    if (!c->events || req->to_ms <= req->from_ms)
+    if (!*host->events || req->to_ms <= req->from_ms)
         return -EINVAL;
     if ((uint64_t)req->to_ms - (uint64_t)req->from_ms > (uint64_t)RN_REPORT_MAX_SPAN_MS)
         return -E2BIG;
-    if (c->report_jobs >= RN_REPORT_MAX_RUNNING && !req->scheduled)
+    if (host->jobs >= RN_REPORT_MAX_RUNNING && !req->scheduled)
         return -EBUSY;
     job_t *j = calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
-    j->c = c;
+    j->host = host;
     j->cb = cb;
     j->data = data;
     j->from_ms = req->from_ms;
     j->to_ms = req->to_ms;
     j->now_ms = rn_clock_wall_ms();
     j->format = req->format;
-    j->topo_path = strdup(c->config->topology_path);
-    j->secrets_path = dup_or_null(c->config->secrets_path);
+    const rn_collector_config_t *cfg = *host->config;
+    j->topo_path = strdup(cfg->topology_path);
+    j->secrets_path = dup_or_null(cfg->secrets_path);
     j->vendor = req->vendor && *req->vendor ? strdup(req->vendor) : NULL;
     j->out_dir = dup_or_null(req->out_dir);
     j->prefix = dup_or_null(req->prefix);
@@ -519,10 +533,10 @@ int rn_report_run(rn_collector_t *c, const rn_report_req_t *req, rn_report_cb cb
         job_free(j);
         return -ENOMEM;
     }
-    int rc = rn_event_store_outages_range(c->events, req->from_ms, req->to_ms, on_outages, j);
+    int rc = rn_event_store_outages_range(*host->events, req->from_ms, req->to_ms, on_outages, j);
     if (rc)
         job_free(j);
     else
-        c->report_jobs++; /* until finish() */
+        host->jobs++; /* until finish() */
     return rc;
 }

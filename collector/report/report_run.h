@@ -4,15 +4,36 @@
  * RRD files (<data_dir>/<node>/icmp/<parent>.rrd: rttavg, loss, jitter) with rrd_fetch_r for
  * p50/p95, computes (report.c) and renders. The loop thread only copies records.
  *
- * Used by GET /api/v1/report (api_db.c) and the monthly generation (collector.c). */
+ * Used by GET /api/v1/report (http/api_report.c) and the monthly generation (the collector's
+ * cron). Neither hands it the collector: runs see only rn_report_host_t below. */
 #ifndef RN_REPORT_RUN_H
 #define RN_REPORT_RUN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
-struct rn_collector;
+#include "conf.h"
+
+struct rn_event_store;
+struct rn_notifier;
+struct rn_rrd_store;
+
+/* What report runs need of the collector. It lives in the context, which fills it once before
+ * the first run (the HTTP server's view points at it); its pointers point at the context's own
+ * fields and are read at each use (the event store, RRD store and notifier go NULL as they
+ * close), the pattern of ingest/session.h's rn_ingest_host_t and alarm/alarm_log.h. The two
+ * counters are the runs' own state, kept here so that it is one per collector. */
+typedef struct rn_report_host {
+    uv_loop_t *loop;
+    struct rn_event_store *const *events;     /* outages, maintenance, alarms; NULL: no reports */
+    struct rn_rrd_store *const *store;        /* where the probe files are; NULL: closing */
+    struct rn_notifier *const *notifier;      /* delivers the monthly reports */
+    rn_collector_config_t *const *config;     /* topology_path, secrets_path, state_dir */
+    unsigned jobs;                            /* reports running (admits RN_REPORT_MAX_RUNNING) */
+    unsigned runs;                            /* monthly runs (cron or by hand) still writing */
+} rn_report_host_t;
 
 typedef enum { RN_REPORT_CSV, RN_REPORT_HTML, RN_REPORT_PDF, RN_REPORT_JSON } rn_report_format_t;
 
@@ -51,7 +72,7 @@ typedef void (*rn_report_cb)(void *data, int status, char *body, size_t len);
  * thread) or a negative error, and then cb never fires: -EINVAL (no event store, empty period),
  * -E2BIG (the period is longer than RN_REPORT_MAX_SPAN_MS), -EBUSY (RN_REPORT_MAX_RUNNING reports
  * are running and req is not scheduled), -ENOMEM. */
-int rn_report_run(struct rn_collector *c, const rn_report_req_t *req, rn_report_cb cb,
+int rn_report_run(rn_report_host_t *host, const rn_report_req_t *req, rn_report_cb cb,
                   void *data);
 
 /* Monthly reports (report_monthly.c). True (and month = "YYYY-MM", the month before) when
@@ -60,7 +81,7 @@ bool rn_report_monthly_due(int64_t now_ms, int64_t window_ms, char month[8]);
 /* Writes month's reports (every vendor, CSV/HTML/PDF) into <state_dir>/reports, then hands the
  * file list to the notifier (rn_notifier_report): its webhooks and exec hooks that take reports
  * deliver it. Returns 0 or -errno. */
-int rn_report_monthly_run(struct rn_collector *c, const char *month);
+int rn_report_monthly_run(rn_report_host_t *host, const char *month);
 /* The monthly run is done: status 0 and files (one path a line, borrowed until the callback
  * returns) with the delivery queued on the notifier, or a negative error and "". */
 typedef void (*rn_report_deliver_cb)(void *data, int status, const char *files);
@@ -69,11 +90,11 @@ typedef void (*rn_report_deliver_cb)(void *data, int status, const char *files);
  * store; -EBUSY: RN_REPORT_MAX_RUNNING reports are running; -ENOMEM), and then cb never fires.
  * Does not check rn_report_monthly_busy(): callers do. With cb NULL (the cron's run,
  * rn_report_monthly_run) it is never refused for -EBUSY. */
-int rn_report_monthly_deliver(struct rn_collector *c, const char *month, rn_report_deliver_cb cb,
-                              void *data);
+int rn_report_monthly_deliver(rn_report_host_t *host, const char *month,
+                              rn_report_deliver_cb cb, void *data);
 /* True while a monthly run (the cron's or one by hand) has not finished writing. */
-bool rn_report_monthly_busy(const struct rn_collector *c);
+bool rn_report_monthly_busy(const rn_report_host_t *host);
 /* From the collector's cron (every window_ms): starts the monthly run when it is due. */
-void rn_report_monthly_tick(struct rn_collector *c, int64_t now_ms, int64_t window_ms);
+void rn_report_monthly_tick(rn_report_host_t *host, int64_t now_ms, int64_t window_ms);
 
 #endif

@@ -330,7 +330,13 @@ int main(int argc, char **argv)
     }
     b.cfg = (rn_http_config_t){ .enabled = true, .listen_host = "127.0.0.1", .max_connections = 64,
                                 .max_per_ip = 64, .timeout_s = 900 };
-    if (rn_http_start(&b.c, &b.cfg, &b.c.http))
+    /* what the server sees of the collector (http.h): the bench's own fields */
+    rn_report_host_t report_host = { .loop = &loop, .events = &b.c.events, .store = &b.c.store,
+                                 .notifier = &b.c.notifier, .config = &b.c.config };
+    rn_http_view_t view = { .loop = &loop, .topo = &b.c.topo, .alarms = &b.c.alarms,
+                            .latest = &b.c.latest, .store = &b.c.store, .nodes = &b.c.nodes,
+                            .reports = &report_host };
+    if (rn_http_start(&view, &b.cfg, &b.c.http))
         return 1;
     rn_http_set_event_store(b.c.http, b.c.events);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(b.c.http->mhd,

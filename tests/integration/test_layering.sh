@@ -3,7 +3,11 @@
 # "Layers"), read from the built objects with nm by tests/integration/layering.py:
 #  - no call cycle between folders of collector/;
 #  - no call cycle between the agent's modules (agent/*.c, each file a node);
-#  - ctl/rajnetctl links nothing of the collector (it is a client of docs/api.md).
+#  - ctl/rajnetctl links nothing of the collector (it is a client of docs/api.md);
+#  - nothing in collector/http/ or collector/report/ includes the context's header, collector.h
+#    (read from the sources): the HTTP API sees the collector through rn_http_view_t (http.h),
+#    report runs through rn_report_host_t (report_run.h). collector/http/collector_view.c, the
+#    view's accessors, is the one file allowed to.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -37,5 +41,16 @@ if [ -n "$ctl_objs" ] && [ -z "$shared" ]; then
     ok "rajnetctl links nothing of the collector"
 else
     not_ok "rajnetctl links nothing of the collector" "$(echo $shared)"
+fi
+# Every #include of collector.h, whatever the spelling ("collector.h", "../collector.h", <...>),
+# in a .c or .h of the two folders, but collector_view.c.
+wide=$(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^">]*/)?collector\.h[">]' \
+           --include='*.c' --include='*.h' "$repo/collector/http" "$repo/collector/report" \
+       | grep -v '/collector/http/collector_view\.c$' | sed "s|^$repo/||")
+n_files=$(find "$repo/collector/http" "$repo/collector/report" -name '*.[ch]' | wc -l)
+if [ "$n_files" -gt 10 ] && [ -z "$wide" ]; then
+    ok "no file of collector/http or collector/report includes collector.h ($n_files files)"
+else
+    not_ok "no file of collector/http or collector/report includes collector.h" "$(echo $wide)"
 fi
 exit $(( TEST_FAILS > 0 ))
