@@ -315,6 +315,10 @@ static void on_plan(rn_agent_t *a, const Rn__Plan *p, bool from_cache)
     if (rc == 0 && a->cameras) /* police station cameras (agent/rtsp_probe.h) */
         rc = rn_rtsp_prober_set_cameras(a->cameras, p->cameras, p->n_cameras,
                                         p->probe_interval_s);
+    if (rc == 0 && a->recordings) { /* their recording streams: as a VC capture that fails */
+        int rec_rc = rn_vc_quality_set_captures(a->recordings, p->recordings, p->n_recordings);
+        capture_rc = capture_rc ? capture_rc : rec_rc;
+    }
     if (rc) {
         rn_error("plan %.12s not applied: %s", p->digest, rn_strerror(rc));
         return;
@@ -618,6 +622,8 @@ int rn_agent_start(rn_agent_t *a, uv_loop_t *loop, rn_agent_config_t *config,
         a->echo = NULL;
     if (rc == 0 && rn_rtsp_prober_new(loop, on_node_sample, a, &a->cameras) != 0)
         a->cameras = NULL; /* police station cameras */
+    if (rc == 0 && rn_vc_quality_new_recording(loop, on_sample, a, &a->recordings) != 0)
+        a->recordings = NULL; /* their recording streams */
     if (a->echo && config->udp_echo_port)
         rn_udp_echo_reflect(a->echo, NULL, (uint16_t)config->udp_echo_port);
     char err[1024] = "";
@@ -692,6 +698,10 @@ void rn_agent_stop(rn_agent_t *a)
     if (a->cameras) { /* police station cameras */
         a->closing_parts++;
         rn_rtsp_prober_close(a->cameras, on_part_closed, a);
+    }
+    if (a->recordings) { /* their recording streams */
+        a->closing_parts++;
+        rn_vc_quality_close(a->recordings, on_part_closed, a);
     }
     if (a->uplink)
         rn_uplink_close(a->uplink, on_part_closed, a);

@@ -56,6 +56,8 @@ typedef struct {
     rn_icmp_prober_t *prober;
     rn_service_prober_t *services; /* TCP/HTTP service probes; NULL if libcurl failed */
     rn_vc_quality_t *vc;           /* VC media capture (agent/vc_quality.h); NULL if it failed */
+    rn_vc_quality_t *recordings;   /* police stations' recording streams, the same in recording
+                                    * mode (Plan.recordings); NULL if it failed */
     rn_udp_echo_t *echo;           /* UDP echo (agent/udp_echo.h); NULL if it failed */
     rn_rtsp_prober_t *cameras;     /* police station cameras (agent/rtsp_probe.h) */
     uv_timer_t flush_timer;

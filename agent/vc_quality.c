@@ -25,6 +25,7 @@ struct rn_vc_quality {
     int closing;
     void (*done)(void *);
     void *done_data;
+    bool rec; /* recording mode: police station recording streams, "rec" samples only */
 };
 
 struct cap {
@@ -80,7 +81,8 @@ static void discount_drops(cap_t *c, int64_t now_ms, rn_rtp_summary_t *s)
     rn_value_t v[RN_PCAP_N];
     v[RN_PCAP_RECEIVED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_recv };
     v[RN_PCAP_DROPPED] = (rn_value_t){ RN_VALUE_GAUGE, 0, (double)d_drop };
-    c->q->emit(c->q->ctx, RN_SRC_PCAP, "", c->name, now_ms, v, RN_PCAP_N, 0);
+    if (!c->q->rec) /* a recording's plan asks for "rec" alone (collector/ingest/plan.c) */
+        c->q->emit(c->q->ctx, RN_SRC_PCAP, "", c->name, now_ms, v, RN_PCAP_N, 0);
     if (!d_drop || s->lost <= 0 || s->expected <= 0)
         return;
     s->lost = (uint64_t)s->lost > d_drop ? s->lost - (int64_t)d_drop : 0;
@@ -92,6 +94,19 @@ static void discount_drops(cap_t *c, int64_t now_ms, rn_rtp_summary_t *s)
     s->mos = rn_rtp_mos(&rc, s->lost_pct, s->jitter_ms);
 }
 
+/* Emits a recording interval's "rec" sample: streams, packets, loss, jitter; no MOS, no
+ * handshakes (a camera's video to its recorder is not a call). */
+static void emit_recording(cap_t *c, int64_t now_ms, const rn_rtp_summary_t *s)
+{
+    bool seen = s->streams > 0;
+    rn_value_t v[RN_REC_N];
+    v[RN_REC_STREAMS] = gauge(s->streams, true);
+    v[RN_REC_PACKETS] = gauge((double)s->packets, true);
+    v[RN_REC_LOSS_PCT] = gauge(s->lost_pct, seen);
+    v[RN_REC_JITTER_MS] = gauge(s->jitter_ms, seen);
+    c->q->emit(c->q->ctx, RN_SRC_REC, "", c->name, now_ms, v, RN_REC_N, 0);
+}
+
 static void on_report_timer(uv_timer_t *t)
 {
     cap_t *c = t->data;
@@ -99,6 +114,10 @@ static void on_report_timer(uv_timer_t *t)
     rn_rtp_summary_t s;
     rn_rtp_report(c->tracker, now_ms * 1000000LL, NULL, NULL, &s);
     discount_drops(c, now_ms, &s);
+    if (c->q->rec) {
+        emit_recording(c, now_ms, &s);
+        return;
+    }
     bool seen = s.streams > 0;
     rn_value_t v[RN_RTP_N];
     v[RN_RTP_PACKETS] = gauge((double)s.packets, true);
@@ -188,10 +207,11 @@ static int cap_open(rn_vc_quality_t *q, const Rn__Capture *p, cap_t **out)
     if (err == 0)
         err = rn_pcap_capture_open(q->loop, c->ifname, c->filter, on_capture_frame, c, &c->pcap,
                                    why, sizeof why);
+    const char *kind = q->rec ? "recording capture" : "vc capture";
     if (err == -EPERM && !rn_privs_have_net_raw()) /* given up after the first plan: privs.h */
-        rn_error("vc capture %s needs CAP_NET_RAW: restart the agent (%s)", p->name, why);
+        rn_error("%s %s needs CAP_NET_RAW: restart the agent (%s)", kind, p->name, why);
     else if (err)
-        rn_error("vc capture %s: not started: %s", p->name, why[0] ? why : strerror(-err));
+        rn_error("%s %s: not started: %s", kind, p->name, why[0] ? why : strerror(-err));
     if (err) {
         cap_free(c);
         return err;
@@ -200,7 +220,7 @@ static int cap_open(rn_vc_quality_t *q, const Rn__Capture *p, cap_t **out)
     c->timer.data = c;
     uint64_t ms = c->interval_s * 1000ull;
     uv_timer_start(&c->timer, on_report_timer, ms, ms);
-    rn_info("vc capture %s on %s every %u s, filter \"%s\"", c->name, c->ifname, c->interval_s,
+    rn_info("%s %s on %s every %u s, filter \"%s\"", kind, c->name, c->ifname, c->interval_s,
             c->filter);
     *out = c;
     return 0;
@@ -250,6 +270,15 @@ int rn_vc_quality_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_vc_quali
     q->ctx = ctx;
     *out = q;
     return 0;
+}
+
+int rn_vc_quality_new_recording(uv_loop_t *loop, rn_sample_fn emit, void *ctx,
+                                rn_vc_quality_t **out)
+{
+    int rc = rn_vc_quality_new(loop, emit, ctx, out);
+    if (rc == 0)
+        (*out)->rec = true;
+    return rc;
 }
 
 /* Closing: each capture's last handle ends in cap_part_closed, which counts q->closing down

@@ -5,7 +5,12 @@
  *            unknown when no stream carried packets in the interval)
  *   "tcphs": handshakes, rtt_ms                           (passive SYN -> SYN/ACK times)
  * A capture that cannot open (no permission, no such interface, bad filter) is logged and
- * skipped; the others still run. */
+ * skipped; the others still run.
+ *
+ * Recording mode (rn_vc_quality_new_recording): the same trackers watch police stations'
+ * recording streams, cameras to NVR (Plan.recordings; the capture's name is the station), and
+ * emit only "rec": streams, packets, loss_pct, jitter_ms (lib/metrics.h). Never "rtp": the
+ * collector's VC views and VC-quality alarm read "rtp" alone, and must not see these. */
 #ifndef RN_VC_QUALITY_H
 #define RN_VC_QUALITY_H
 
@@ -22,6 +27,10 @@ typedef struct rn_vc_quality rn_vc_quality_t;
 
 /* Creates a module with no captures; emit/ctx receive every sample. Returns 0 or -ENOMEM. */
 int rn_vc_quality_new(uv_loop_t *loop, rn_sample_fn emit, void *ctx, rn_vc_quality_t **out);
+
+/* The same in recording mode (above). Returns 0 or -ENOMEM. */
+int rn_vc_quality_new_recording(uv_loop_t *loop, rn_sample_fn emit, void *ctx,
+                                rn_vc_quality_t **out);
 
 /* Replaces the captures with the plan's (borrowed array, copied). Unchanged captures (same name,
  * interface, filter, interval, codec) keep their trackers and streams. Returns 0, or the first

@@ -23,8 +23,9 @@ static void on_cctv_alarm(void *ctx, bool raised, rn_cctv_alarm_t *a, int64_t at
     const char *impact[1] = { a->node };
     rn_alarm_t x = { 0 };
     x.id = a->id;
-    x.type = RN_ALARM_CAMERA_OFFLINE;
-    x.severity = 2; /* S2: a police station records nothing from those cameras */
+    x.type = a->kind == RN_CCTV_ALARM_RECORDING ? RN_ALARM_RECORDING_DEGRADED
+                                                : RN_ALARM_CAMERA_OFFLINE;
+    x.severity = a->severity; /* S2: nothing recorded from those cameras; S3: a lossy stream */
     x.entity = a->entity;
     x.node = a->node;
     x.since_ms = a->since_ms;
@@ -74,6 +75,9 @@ void rn_collector_cctv_observe(rn_collector_t *c, const char *node, const Rn__Sa
     if (c->cctv && strcmp(s->source, RN_SRC_RTSP) == 0)
         rn_cctv_observe(c->cctv, node, s->device, s->object, s->time_ms, value(s, RN_RTSP_UP),
                         value(s, RN_RTSP_MS));
+    else if (c->cctv && strcmp(s->source, RN_SRC_REC) == 0) /* a station's recording stream */
+        rn_cctv_observe_rec(c->cctv, s->object, s->time_ms, value(s, RN_REC_STREAMS),
+                            value(s, RN_REC_LOSS_PCT), value(s, RN_REC_JITTER_MS));
 }
 
 void rn_collector_cctv_free(rn_collector_t *c)

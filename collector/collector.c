@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sources.h"
 #include "notify_systemd.h" /* readiness for systemd (Type=notify) */
+#include "ingest/plan.h" /* RN_PLAN_REC_INTERVAL_S */
 #include "ingest/session.h"
 #include "report/report_run.h" /* SLA reports: monthly generation */
 
@@ -206,6 +207,7 @@ static void apply_steps(rn_collector_t *c)
     rn_rrd_store_set_step(c->store, RN_SRC_RTP, 5);
     rn_rrd_store_set_step(c->store, RN_SRC_TCPHS, 5);
     rn_rrd_store_set_step(c->store, RN_SRC_PCAP, 5); /* the captures' drop counters */
+    rn_rrd_store_set_step(c->store, RN_SRC_REC, RN_PLAN_REC_INTERVAL_S); /* recording streams */
 }
 
 /* Agents connected (a hello received) and the topology's size: systemd's STATUS= line. */

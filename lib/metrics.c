@@ -86,6 +86,14 @@ static const rn_metric_t rtsp_metrics[RN_RTSP_N] = {
     [RN_RTSP_MS] = { "rtsp_ms", RN_METRIC_GAUGE, 0, NAN },
 };
 
+/* police station recording streams (agent/vc_quality.h, recording mode) */
+static const rn_metric_t rec_metrics[RN_REC_N] = {
+    [RN_REC_STREAMS] = { "streams", RN_METRIC_GAUGE, 0, NAN },
+    [RN_REC_PACKETS] = { "packets", RN_METRIC_GAUGE, 0, NAN },
+    [RN_REC_LOSS_PCT] = { "loss_pct", RN_METRIC_GAUGE, 0, 100 },
+    [RN_REC_JITTER_MS] = { "jitter_ms", RN_METRIC_GAUGE, 0, NAN },
+};
+
 static const rn_template_t templates[] = {
     { RN_SRC_IF, if_metrics, RN_IF_N },
     { RN_SRC_ICMP, icmp_metrics, RN_ICMP_N },
@@ -98,6 +106,7 @@ static const rn_template_t templates[] = {
     { RN_SRC_COUNTER, extra_counter_metrics, RN_EXTRA_N },
     { RN_SRC_UDPECHO, udpecho_metrics, RN_UDPECHO_N }, /* UDP echo between agents */
     { RN_SRC_RTSP, rtsp_metrics, RN_RTSP_N },          /* police station cameras */
+    { RN_SRC_REC, rec_metrics, RN_REC_N },             /* their recording streams */
 };
 
 const rn_template_t *rn_template_find(const char *source)

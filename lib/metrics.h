@@ -69,6 +69,13 @@ enum { RN_EXTRA_VALUE, RN_EXTRA_N };
  * agent whose plan holds cameras (Plan.cameras, which older collectors never send) emits it. */
 enum { RN_RTSP_UP, RN_RTSP_MS, RN_RTSP_N };
 
+/* Indexes of the "rec" template (a police station's recording stream, its cameras' RTP to its
+ * NVR, seen by the RTP tracker over one interval; agent/vc_quality.h): streams that carried
+ * packets, their packets, loss % and RFC 3550 jitter (ms, packet-weighted mean). No MOS: video
+ * to a recorder is not a conversation. Loss and jitter are unknown when no stream was seen. Like
+ * "rtsp", no version bump: only an agent whose plan holds recordings (Plan.recordings) emits it. */
+enum { RN_REC_STREAMS, RN_REC_PACKETS, RN_REC_LOSS_PCT, RN_REC_JITTER_MS, RN_REC_N };
+
 /* Returns the template of a source name, or NULL if there is none. */
 const rn_template_t *rn_template_find(const char *source);
 

@@ -18,6 +18,8 @@
 #define RN_SRC_PCAP "pcap"       /* the capture's own packet and drop counters */
 #define RN_SRC_UDPECHO "udpecho" /* one UDP echo round with a peer agent (agent/udp_echo.h) */
 #define RN_SRC_RTSP "rtsp"       /* one RTSP probe of a police station camera (agent/rtsp_probe.h) */
+#define RN_SRC_REC "rec"         /* a police station's recording stream, cameras to NVR, over one
+                                  * capture interval (agent/vc_quality.h, recording mode) */
 #define RN_SRC_GAUGE "gauge"     /* a device's extra SNMP object, a level (agent/snmp_poller.h) */
 #define RN_SRC_COUNTER "counter" /* a device's extra SNMP object, a counter */
 

@@ -68,6 +68,10 @@ typedef struct {
 typedef struct {
     char *name;                /* [a-z0-9_-], unique in the topology (the alarm's entity) */
     char *nvr;                 /* numeric address of its network video recorder, may be NULL */
+    /* `recording:` (needs nvr): where the cameras' stream to the NVR crosses an interface of the
+     * agent's host, watched with the RTP tracker (Plan.recordings); NULL: not watched */
+    char *rec_ifname;
+    double rec_max_loss_pct;   /* recording.max_loss_pct: more loss is degraded (default 2) */
     rn_camera_t *cameras;      /* at least one, at most RN_TOPOLOGY_MAX_CAMERAS */
     size_t n_cameras;
     int line;
@@ -77,6 +81,7 @@ typedef struct {
 #define RN_TOPOLOGY_NVR "nvr"        /* the NVR's name where cameras are named (plan, RRD, alarm);
                                       * no camera may take it */
 #define RN_TOPOLOGY_MAX_STATIONS 64  /* per node */
+#define RN_TOPOLOGY_REC_MAX_LOSS 2.0 /* default recording.max_loss_pct */
 
 typedef struct rn_node {
     char *id;                  /* path: "jaipur/sanganer" */

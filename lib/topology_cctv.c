@@ -6,6 +6,8 @@
  *     - name: ps-sanganer
  *       nvr: 10.77.11.60
  *       cameras: [{ name: gate, addr: 10.77.11.61 }, { name: lockup, addr: 10.77.11.62 }]
+ *       recording: { ifname: cctv0, max_loss_pct: 2 }   # optional: where the cameras' stream
+ *                                                       # to the NVR crosses the agent's host
  *
  * Station names are unique in the whole topology (a station is the alarm's entity and the
  * dashboard's row), camera names within their station; both are plain names because they name
@@ -81,16 +83,54 @@ static int read_cameras(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_st
     return y->rc;
 }
 
+/* True if s can name a Linux network interface: 1..15 bytes, no '/', ':' or white space, not
+ * "." or "..". */
+static bool ifname_ok(const char *s)
+{
+    size_t len = strlen(s);
+    return len > 0 && len <= 15 && !strpbrk(s, "/: \t\n") && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* Reads a station's `recording:` map (its cameras' stream to the NVR, where it crosses an
+ * interface of the agent's host) into st. Returns y->rc. */
+static int read_recording(rn_yaml_t *y, yaml_node_t *map, const char *where, rn_station_t *st)
+{
+    typedef struct {
+        char *ifname;
+        double max_loss_pct;
+    } rec_raw_t;
+    static const rn_yaml_field_t fields[] = {
+        F("ifname", RN_YF_STR, true, rec_raw_t, ifname),
+        { "max_loss_pct", RN_YF_DOUBLE, false, offsetof(rec_raw_t, max_loss_pct), 0, 100 },
+    };
+    char path[700];
+    rec_raw_t raw = { .max_loss_pct = RN_TOPOLOGY_REC_MAX_LOSS };
+    snprintf(path, sizeof path, "%s.recording", where);
+    rn_yaml_read_map(y, map, path, fields, 2, &raw);
+    st->rec_ifname = raw.ifname;
+    st->rec_max_loss_pct = raw.max_loss_pct;
+    if (y->rc)
+        return y->rc;
+    if (!st->nvr) /* the stream is told by its destination (plan.c's filter) */
+        return rn_yaml_fail(y, map, path, "a recording stream goes to the station's NVR: give "
+                            "the station an nvr address");
+    if (!ifname_ok(st->rec_ifname))
+        return rn_yaml_fail(y, map, path, "ifname '%s' is not an interface name (1-15 bytes, "
+                            "no '/', ':' or space)", st->rec_ifname);
+    return 0;
+}
+
 int rn__topology_read_stations(rn_yaml_t *y, yaml_node_t *seq, const char *where, rn_node_t *n)
 {
     typedef struct {
         char *name, *nvr;
-        yaml_node_t *cameras;
+        yaml_node_t *cameras, *recording;
     } st_raw_t;
     static const rn_yaml_field_t fields[] = {
         F("name", RN_YF_STR, true, st_raw_t, name),
         F("nvr", RN_YF_STR, false, st_raw_t, nvr),
         F("cameras", RN_YF_NODE, true, st_raw_t, cameras),
+        F("recording", RN_YF_NODE, false, st_raw_t, recording),
     };
     if (!rn_yaml_is_seq(y, seq, where))
         return y->rc;
@@ -108,7 +148,7 @@ int rn__topology_read_stations(rn_yaml_t *y, yaml_node_t *seq, const char *where
         snprintf(path, sizeof path, "%s[%zu]", where, i);
         n->n_stations = i + 1;
         st->line = item ? rn_yaml_line(item) : 0;
-        rn_yaml_read_map(y, item, path, fields, 3, &raw);
+        rn_yaml_read_map(y, item, path, fields, 4, &raw);
         st->name = raw.name;
         st->nvr = raw.nvr;
         if (y->rc)
@@ -118,7 +158,8 @@ int rn__topology_read_stations(rn_yaml_t *y, yaml_node_t *seq, const char *where
         if (st->nvr && !numeric_addr(st->nvr))
             return rn_yaml_fail(y, item, path, "nvr '%s' is not a numeric IPv4 or IPv6 address",
                                 st->nvr);
-        read_cameras(y, raw.cameras, path, st);
+        if (read_cameras(y, raw.cameras, path, st) == 0 && raw.recording)
+            read_recording(y, raw.recording, path, st);
     }
     return y->rc;
 }
@@ -165,6 +206,7 @@ void rn__topology_free_stations(rn_node_t *n)
         free(st->cameras);
         free(st->name);
         free(st->nvr);
+        free(st->rec_ifname);
     }
     free(n->stations);
     n->stations = NULL;

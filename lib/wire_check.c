@@ -414,21 +414,25 @@ static int validate_capture(val_t *v, const Rn__Capture *c, const char *path)
     return 0;
 }
 
-static int validate_captures(val_t *v, const Rn__Plan *p)
+#define RN_WIRE_MAX_RECORDINGS 64u /* police station recording streams (Plan.recordings) */
+
+/* Checks the n captures of plan field `field` (at most max), names unique in the field.
+ * Returns 0 or the first error (why filled). */
+static int validate_captures(val_t *v, Rn__Capture *const *caps, size_t n, const char *field,
+                             size_t max)
 {
     char path[PATH_MAX_LEN], q[48];
     int err;
-    if (p->n_captures > RN_WIRE_MAX_CAPTURES)
-        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.captures: %zu, at most %u",
-                    p->n_captures, RN_WIRE_MAX_CAPTURES);
-    for (size_t i = 0; i < p->n_captures; i++) {
-        pathf(path, "plan.captures[%zu]", i);
-        if ((err = validate_capture(v, p->captures[i], path)))
+    if (n > max)
+        return fail(v->why, v->why_len, RN_ETOOBIG, "plan.%s: %zu, at most %zu", field, n, max);
+    for (size_t i = 0; i < n; i++) {
+        pathf(path, "plan.%s[%zu]", field, i);
+        if ((err = validate_capture(v, caps[i], path)))
             return err;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(p->captures[j]->name, p->captures[i]->name) == 0)
+            if (strcmp(caps[j]->name, caps[i]->name) == 0)
                 return fail(v->why, v->why_len, RN_EFRAME, "%s.name: \"%s\" used twice", path,
-                            quoted(p->captures[i]->name, q));
+                            quoted(caps[i]->name, q));
     }
     return 0;
 }
@@ -565,7 +569,11 @@ static int validate_plan(val_t *v, const Rn__Plan *p)
         return err;
     if ((err = validate_cameras(v, p))) /* police station cameras */
         return err;
-    return validate_captures(v, p); /* VC capture */
+    if ((err = validate_captures(v, p->captures, p->n_captures, "captures", /* VC capture */
+                                 RN_WIRE_MAX_CAPTURES)))
+        return err;
+    return validate_captures(v, p->recordings, p->n_recordings, "recordings", /* police */
+                             RN_WIRE_MAX_RECORDINGS);
 }
 
 /* A value is unknown (neither field), a counter, or a finite gauge, and its kind must match the

@@ -103,7 +103,7 @@ static int copy_entries(rn_alarm_knob_entry_t **dst, const rn_alarm_knob_entry_t
 /* Fills e->cfg from cfg (may be NULL) and the topology settings, defaults where zero. */
 static int config_init(rn_alarm_engine_t *e, const rn_alarm_config_t *cfg)
 {
-    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2, 3, 2, 3, 3, 3, 2 };
+    static const int sev[RN_ALARM_TYPE_COUNT] = { 1, 2, 2, 3, 1, 2, 2, 1, 2, 3, 2, 3, 3, 3, 2, 3 };
     if (cfg)
         e->cfg = *cfg;
     const rn_settings_t *s = &e->topo->settings;

@@ -157,6 +157,8 @@ typedef enum {
     RN_ALARM_CAMERA_OFFLINE,      /* entity = cctv:<station>, node = the station's node: one or
                                    * more of its cameras down (collector/cctv/cctv.h; not the
                                    * engine's) */
+    RN_ALARM_RECORDING_DEGRADED,  /* entity = cctv:<station>:rec: its cameras' stream to the NVR
+                                   * is missing or lossy (collector/cctv/cctv.h) */
     RN_ALARM_TYPE_COUNT
 } rn_alarm_type_t;
 
@@ -353,8 +355,8 @@ int rn_alarm_service_state(const rn_alarm_engine_t *e, const char *service,
  *
  *   type      link_down link_degraded link_flapping node_silent node_isolated redundancy_lost
  *             service_unreachable path_lost vc_quality agent_down service_down cert_expiring
- *             device_replaced contract_expiring camera_offline
- *             (SNMP: rnAlarmType = rn_alarm_type_t + 1, linkDown(1) .. cameraOffline(15))
+ *             device_replaced contract_expiring camera_offline recording_degraded
+ *             (SNMP: rnAlarmType = rn_alarm_type_t + 1, linkDown(1) .. recordingDegraded(16))
  *   severity  1 S1 worst, 2 S2, 3 S3: "S1".."S3" as text (the event store), the number in JSON,
  *             syslog SD and traps (the MIB's rnAlarmSeverity labels: critical(1) major(2)
  *             minor(3))

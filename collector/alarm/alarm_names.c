@@ -27,6 +27,7 @@ static const char *const type_names[RN_ALARM_TYPE_COUNT] = {
     [RN_ALARM_DEVICE_REPLACED] = "device_replaced",
     [RN_ALARM_CONTRACT_EXPIRING] = "contract_expiring",
     [RN_ALARM_CAMERA_OFFLINE] = "camera_offline",
+    [RN_ALARM_RECORDING_DEGRADED] = "recording_degraded",
 };
 
 /* The older spellings that folding (case, ' ' and '-' to '_') does not bring to a name above:

@@ -33,6 +33,16 @@ typedef struct {
     char *nvr_addr, *nvr_text;
     uint64_t nvr_alarm;
     int64_t nvr_since;
+    /* the recording stream (topology `recording:`), its "rec" samples; its own alarm */
+    bool has_rec;
+    double rec_max_loss;
+    char *rec_ifname, *rec_text;
+    int64_t rec_t, rec_first_bad, rec_since;
+    double rec_streams, rec_loss, rec_jitter;
+    uint32_t rec_bad, rec_good;   /* bad or good intervals in a row */
+    bool rec_no_stream;           /* the newest bad interval had no stream at all */
+    uint64_t rec_alarm;
+    int rec_severity;
 } st_t;
 
 struct rn_cctv {
@@ -55,6 +65,8 @@ static void free_stations(st_t *st, size_t n)
         free(st[i].nvr.name);
         free(st[i].nvr_addr);
         free(st[i].nvr_text);
+        free(st[i].rec_ifname);
+        free(st[i].rec_text);
     }
     free(st);
 }
@@ -77,6 +89,13 @@ static int mirror(const rn_topology_t *topo, st_t **out, size_t *n_out)
             st[k].n = ts->n_cameras;
             st[k].has_nvr = ts->nvr != NULL;
             st[k].nvr.ms = NAN;
+            st[k].has_rec = ts->rec_ifname != NULL;
+            st[k].rec_max_loss = ts->rec_max_loss_pct;
+            st[k].rec_streams = st[k].rec_loss = st[k].rec_jitter = NAN;
+            if (ts->rec_ifname && !(st[k].rec_ifname = strdup(ts->rec_ifname))) {
+                free_stations(st, k + 1);
+                return -ENOMEM;
+            }
             if (!st[k].name || !st[k].node || !st[k].cams ||
                 (ts->nvr && (!(st[k].nvr.name = strdup(RN_TOPOLOGY_NVR)) ||
                              !(st[k].nvr_addr = strdup(ts->nvr))))) {
@@ -144,9 +163,9 @@ static void clear_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
 {
     char entity[ENTITY_MAX];
     snprintf(entity, sizeof entity, "cctv:%s", s->name);
-    rn_cctv_alarm_t a = { .id = s->alarm_id, .entity = entity, .station = s->name,
-                          .node = s->node, .text = s->text ? s->text : "", .since_ms = s->since,
-                          .until_ms = until };
+    rn_cctv_alarm_t a = { .id = s->alarm_id, .kind = RN_CCTV_ALARM_CAMERAS, .severity = 2,
+                          .entity = entity, .station = s->name, .node = s->node,
+                          .text = s->text ? s->text : "", .since_ms = s->since, .until_ms = until };
     c->fn(c->ctx, false, &a, at_ms);
     s->alarm_id = 0;
     free(s->text);
@@ -158,9 +177,10 @@ static void clear_nvr_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
 {
     char entity[ENTITY_MAX];
     snprintf(entity, sizeof entity, "cctv:%s:" RN_TOPOLOGY_NVR, s->name);
-    rn_cctv_alarm_t a = { .id = s->nvr_alarm, .entity = entity, .station = s->name,
-                          .node = s->node, .text = s->nvr_text ? s->nvr_text : "",
-                          .since_ms = s->nvr_since, .until_ms = until };
+    rn_cctv_alarm_t a = { .id = s->nvr_alarm, .kind = RN_CCTV_ALARM_NVR, .severity = 2,
+                          .entity = entity, .station = s->name, .node = s->node,
+                          .text = s->nvr_text ? s->nvr_text : "", .since_ms = s->nvr_since,
+                          .until_ms = until };
     c->fn(c->ctx, false, &a, at_ms);
     s->nvr_alarm = 0;
     free(s->nvr_text);
@@ -187,6 +207,45 @@ static void carry_nvr(rn_cctv_t *c, st_t *old, st_t *s, int64_t now_ms)
     old->nvr_text = NULL;
 }
 
+/* Publishes the clear of station s's recording alarm at at_ms and forgets it. */
+static void clear_rec_alarm(rn_cctv_t *c, st_t *s, int64_t until, int64_t at_ms)
+{
+    char entity[ENTITY_MAX];
+    snprintf(entity, sizeof entity, "cctv:%s:rec", s->name);
+    rn_cctv_alarm_t a = { .id = s->rec_alarm, .kind = RN_CCTV_ALARM_RECORDING,
+                          .severity = s->rec_severity, .entity = entity, .station = s->name,
+                          .node = s->node, .text = s->rec_text ? s->rec_text : "",
+                          .since_ms = s->rec_since, .until_ms = until };
+    c->fn(c->ctx, false, &a, at_ms);
+    s->rec_alarm = 0;
+    free(s->rec_text);
+    s->rec_text = NULL;
+}
+
+/* Carries station old's recording state and alarm over to s (a reload), or clears the alarm at
+ * now_ms when s has no recording interface any more. */
+static void carry_rec(rn_cctv_t *c, st_t *old, st_t *s, int64_t now_ms)
+{
+    if (!s->has_rec) {
+        if (old->rec_alarm)
+            clear_rec_alarm(c, old, 0, now_ms);
+        return;
+    }
+    s->rec_t = old->rec_t;
+    s->rec_first_bad = old->rec_first_bad;
+    s->rec_streams = old->rec_streams;
+    s->rec_loss = old->rec_loss;
+    s->rec_jitter = old->rec_jitter;
+    s->rec_bad = old->rec_bad;
+    s->rec_good = old->rec_good;
+    s->rec_no_stream = old->rec_no_stream;
+    s->rec_alarm = old->rec_alarm;
+    s->rec_since = old->rec_since;
+    s->rec_severity = old->rec_severity;
+    s->rec_text = old->rec_text;
+    old->rec_text = NULL;
+}
+
 int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe_interval_s,
                          int64_t now_ms)
 {
@@ -205,9 +264,12 @@ int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe
                 clear_alarm(c, old, 0, now_ms); /* the station is gone */
             if (old->nvr_alarm)
                 clear_nvr_alarm(c, old, 0, now_ms);
+            if (old->rec_alarm)
+                clear_rec_alarm(c, old, 0, now_ms);
             continue;
         }
         carry_nvr(c, old, s, now_ms);
+        carry_rec(c, old, s, now_ms);
         for (size_t k = 0; k < old->n; k++) {
             cam_t *nc = find_cam(s, old->cams[k].name);
             if (!nc)
@@ -250,6 +312,69 @@ void rn_cctv_observe(rn_cctv_t *c, const char *node, const char *station, const 
         k->state = RN_CCTV_DOWN, k->changed = k->first_bad;
 }
 
+void rn_cctv_observe_rec(rn_cctv_t *c, const char *station, int64_t t_ms, double streams,
+                         double loss_pct, double jitter_ms)
+{
+    st_t *s = find_station(c, station);
+    if (!s || !s->has_rec || t_ms <= s->rec_t || isnan(streams))
+        return;
+    s->rec_t = t_ms;
+    s->rec_streams = streams;
+    s->rec_loss = streams >= 1 ? loss_pct : NAN;
+    s->rec_jitter = streams >= 1 ? jitter_ms : NAN;
+    bool no_stream = streams < 1;
+    bool bad = no_stream || (!isnan(loss_pct) && loss_pct > s->rec_max_loss);
+    if (!bad) {
+        s->rec_bad = 0;
+        s->rec_good++;
+        return;
+    }
+    s->rec_good = 0;
+    if (s->rec_bad++ == 0)
+        s->rec_first_bad = t_ms;
+    s->rec_no_stream = no_stream;
+}
+
+/* Raises station s's recording alarm: no stream reached its NVR (S2), or too much loss (S3). */
+static void raise_rec_alarm(rn_cctv_t *c, st_t *s, int64_t now_ms)
+{
+    char text[384], entity[ENTITY_MAX];
+    if (s->rec_no_stream)
+        snprintf(text, sizeof text, "recording degraded at %s (%s): no stream from its %zu "
+                 "camera%s reaches NVR %s (watched on %s)", s->name, s->node, s->n,
+                 s->n == 1 ? "" : "s", s->nvr_addr, s->rec_ifname);
+    else
+        snprintf(text, sizeof text, "recording degraded at %s (%s): %.1f%% loss on the stream "
+                 "to NVR %s (limit %g%%, watched on %s)", s->name, s->node, s->rec_loss,
+                 s->nvr_addr, s->rec_max_loss, s->rec_ifname);
+    if (!(s->rec_text = strdup(text)))
+        return; /* retried at the next tick */
+    snprintf(entity, sizeof entity, "cctv:%s:rec", s->name);
+    s->rec_severity = s->rec_no_stream ? 2 : 3;
+    rn_cctv_alarm_t a = { .kind = RN_CCTV_ALARM_RECORDING, .severity = s->rec_severity,
+                          .entity = entity, .station = s->name, .node = s->node,
+                          .text = s->rec_text, .since_ms = s->rec_first_bad };
+    c->fn(c->ctx, true, &a, now_ms);
+    s->rec_alarm = a.id ? a.id : 1;
+    s->rec_since = s->rec_first_bad;
+}
+
+/* Raises or clears station s's recording alarm. A bad stream counts only while every camera and
+ * the NVR are up: one of them down has its own alarm, which already explains the stream. */
+static void tick_rec(rn_cctv_t *c, st_t *s, int64_t now_ms)
+{
+    if (!s->has_rec)
+        return;
+    bool all_up = !s->has_nvr || s->nvr.state == RN_CCTV_UP;
+    for (size_t k = 0; k < s->n && all_up; k++)
+        all_up = s->cams[k].state == RN_CCTV_UP;
+    bool fresh = s->rec_t && now_ms - s->rec_t <= RN_CCTV_REC_STALE_MS;
+    if (!s->rec_alarm && fresh && all_up && s->rec_bad >= RN_CCTV_REC_BAD_AFTER)
+        raise_rec_alarm(c, s, now_ms);
+    else if (s->rec_alarm && s->rec_good >= RN_CCTV_REC_GOOD_AFTER)
+        clear_rec_alarm(c, s, s->rec_t, now_ms);
+}
+
 /* Raises station s's alarm, its text listing the cameras down now. */
 static void raise_alarm(rn_cctv_t *c, st_t *s, size_t n_down, int64_t now_ms)
 {
@@ -271,8 +396,9 @@ static void raise_alarm(rn_cctv_t *c, st_t *s, size_t n_down, int64_t now_ms)
     if (!(s->text = strdup(text)))
         return; /* retried at the next tick */
     snprintf(entity, sizeof entity, "cctv:%s", s->name);
-    rn_cctv_alarm_t a = { .entity = entity, .station = s->name, .node = s->node,
-                          .text = s->text, .since_ms = since };
+    rn_cctv_alarm_t a = { .kind = RN_CCTV_ALARM_CAMERAS, .severity = 2, .entity = entity,
+                          .station = s->name, .node = s->node, .text = s->text,
+                          .since_ms = since };
     c->fn(c->ctx, true, &a, now_ms);
     s->alarm_id = a.id ? a.id : 1; /* a callback that assigns no id still marks it open */
     s->since = since;
@@ -287,8 +413,9 @@ static void raise_nvr_alarm(rn_cctv_t *c, st_t *s, int64_t now_ms)
     if (!(s->nvr_text = strdup(text)))
         return; /* retried at the next tick */
     snprintf(entity, sizeof entity, "cctv:%s:" RN_TOPOLOGY_NVR, s->name);
-    rn_cctv_alarm_t a = { .entity = entity, .station = s->name, .node = s->node,
-                          .text = s->nvr_text, .since_ms = s->nvr.changed };
+    rn_cctv_alarm_t a = { .kind = RN_CCTV_ALARM_NVR, .severity = 2, .entity = entity,
+                          .station = s->name, .node = s->node, .text = s->nvr_text,
+                          .since_ms = s->nvr.changed };
     c->fn(c->ctx, true, &a, now_ms);
     s->nvr_alarm = a.id ? a.id : 1;
     s->nvr_since = s->nvr.changed;
@@ -315,6 +442,7 @@ void rn_cctv_tick(rn_cctv_t *c, int64_t now_ms)
             raise_nvr_alarm(c, s, now_ms);
         else if (!nvr_down && s->nvr_alarm)
             clear_nvr_alarm(c, s, s->nvr.changed, now_ms);
+        tick_rec(c, s, now_ms);
     }
 }
 
@@ -335,6 +463,21 @@ uint64_t rn_cctv_station_alarm(const rn_cctv_t *c, const char *station)
 {
     const st_t *s = find_station(c, station);
     return s ? s->alarm_id : 0;
+}
+
+int rn_cctv_recording(const rn_cctv_t *c, const char *station, rn_cctv_recording_t *out)
+{
+    const st_t *s = find_station(c, station);
+    if (!s)
+        return -ENOENT;
+    bool stale = !s->rec_t || (c->now && c->now - s->rec_t > RN_CCTV_REC_STALE_MS);
+    *out = (rn_cctv_recording_t){ .watched = s->has_rec, .last_ms = s->rec_t,
+                                  .streams = stale ? NAN : s->rec_streams,
+                                  .loss_pct = stale ? NAN : s->rec_loss,
+                                  .jitter_ms = stale ? NAN : s->rec_jitter,
+                                  .degraded = s->rec_bad >= RN_CCTV_REC_BAD_AFTER,
+                                  .alarm_id = s->rec_alarm };
+    return 0;
 }
 
 uint64_t rn_cctv_nvr_alarm(const rn_cctv_t *c, const char *station)

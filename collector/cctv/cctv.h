@@ -23,6 +23,15 @@
  * "NVR 10.77.11.60 down at <station> (<node>): recording lost for its 2 cameras", raised and
  * cleared beside the cameras' alarm. rn_cctv_camera(c, station, "nvr") gives its state.
  *
+ * A station with a `recording:` interface has its recording stream (its cameras' RTP to the NVR)
+ * watched by the agent's RTP tracker: one "rec" sample every 5 s (rn_cctv_observe_rec). The
+ * stream is bad in an interval with no stream, or with more loss than the station's
+ * max_loss_pct. After RN_CCTV_REC_BAD_AFTER bad intervals in a row, while every camera and the
+ * NVR are up (a camera or NVR down has its own alarm, which explains a missing stream), the
+ * station gets a "recording degraded" alarm: entity "cctv:<station>:rec", S2 when no stream
+ * reached the NVR, S3 for loss; it clears after RN_CCTV_REC_GOOD_AFTER good intervals in a row.
+ * Without a sample for RN_CCTV_REC_STALE_MS the figures are unknown and the alarm holds.
+ *
  * Pure logic like the alarm engine (collector/alarm/alarm.h): no I/O, no clock reads, one thread. */
 #ifndef RN_CCTV_H
 #define RN_CCTV_H
@@ -35,6 +44,9 @@
 
 #define RN_CCTV_DOWN_AFTER 2   /* down rounds in a row that make a camera down */
 #define RN_CCTV_STALE_ROUNDS 5 /* rounds without a sample after which a camera is unknown */
+#define RN_CCTV_REC_BAD_AFTER 2   /* bad recording intervals in a row that raise the alarm */
+#define RN_CCTV_REC_GOOD_AFTER 2  /* good ones in a row that clear it */
+#define RN_CCTV_REC_STALE_MS 30000 /* 6 of Plan.recordings' 5 s intervals (ingest/plan.h) */
 
 typedef struct rn_cctv rn_cctv_t;
 
@@ -43,9 +55,16 @@ typedef enum { RN_CCTV_UNKNOWN, RN_CCTV_UP, RN_CCTV_DOWN } rn_cctv_state_t;
 /* A station's alarm as the callback sees it; strings borrowed until the callback returns. The
  * callback sets id when raised is true (the collector takes it from the alarm engine, so both
  * share one numbering); a clear carries the same id back. */
+/* Which of a station's alarms: its cameras (camera offline), its NVR (camera offline, recording
+ * lost), or its recording stream (recording degraded). */
+typedef enum { RN_CCTV_ALARM_CAMERAS, RN_CCTV_ALARM_NVR, RN_CCTV_ALARM_RECORDING } rn_cctv_kind_t;
+
 typedef struct {
     uint64_t id;
-    const char *entity;        /* "cctv:<station>", or "cctv:<station>:nvr" for its NVR */
+    rn_cctv_kind_t kind;
+    int severity;              /* 2, or 3 for a recording stream that only loses packets */
+    const char *entity;        /* "cctv:<station>", "cctv:<station>:nvr" for its NVR,
+                                * "cctv:<station>:rec" for its recording stream */
     const char *station, *node;
     const char *text;
     int64_t since_ms;          /* the first down round of the first camera down */
@@ -62,6 +81,15 @@ typedef struct {
     double rtsp_ms;            /* newest response time, NAN when down or unknown */
 } rn_cctv_camera_t;
 
+/* What is known of a station's recording stream now. */
+typedef struct {
+    bool watched;              /* the station has a `recording:` interface */
+    int64_t last_ms;           /* time of the newest "rec" sample, 0 if none */
+    double streams, loss_pct, jitter_ms; /* its figures; NAN when unknown (or stale) */
+    bool degraded;             /* the last RN_CCTV_REC_BAD_AFTER intervals or more were bad */
+    uint64_t alarm_id;         /* its open "recording degraded" alarm, or 0 */
+} rn_cctv_recording_t;
+
 /* Creates the state for topo's stations (copied: topo is not kept), probe interval in seconds
  * (staleness). fn receives raises and clears. Returns 0 or -ENOMEM. */
 int rn_cctv_new(const rn_topology_t *topo, uint32_t probe_interval_s, rn_cctv_alarm_fn fn,
@@ -77,6 +105,15 @@ int rn_cctv_set_topology(rn_cctv_t *c, const rn_topology_t *topo, uint32_t probe
  * than the camera's last are ignored. */
 void rn_cctv_observe(rn_cctv_t *c, const char *node, const char *station, const char *camera,
                      int64_t t_ms, double up, double rtsp_ms);
+
+/* One "rec" sample (a station's recording stream over one interval; agent/vc_quality.h):
+ * station, time, streams, loss % and jitter ms (NAN: unknown). A station without a recording
+ * interface, or a sample not newer than its last, is ignored. */
+void rn_cctv_observe_rec(rn_cctv_t *c, const char *station, int64_t t_ms, double streams,
+                         double loss_pct, double jitter_ms);
+
+/* Fills out for a station's recording stream. Returns 0, or -ENOENT for an unknown station. */
+int rn_cctv_recording(const rn_cctv_t *c, const char *station, rn_cctv_recording_t *out);
 
 /* Advances to now_ms: stale cameras, then raises and clears station alarms. About once a
  * second. */

@@ -31,6 +31,9 @@ typedef struct {
     Rn__Camera *cameras;           /* police station cameras (agent/rtsp_probe.h) */
     char (*camera_targets)[RN_WIRE_MAX_NAME + 1]; /* their ICMP target names */
     Rn__Camera **camera_ptrs;
+    Rn__Capture *recs;             /* police stations' recording streams (Plan.recordings) */
+    Rn__Capture **rec_ptrs;
+    char (*rec_filters)[RN_WIRE_MAX_NAME + 1];
 } plan_parts_t;
 
 static void fill_device(const rn_device_t *d, Rn__Device *out, Rn__SnmpCredentials *cred)
@@ -425,6 +428,58 @@ static int add_cameras(const rn_topology_t *topo, const rn_node_t *n, plan_parts
     return 0;
 }
 
+/* Writes into f (cap bytes) the BPF filter of station st's recording stream: UDP from its cameras
+ * to its NVR; when the cameras' clauses do not fit, UDP to the NVR alone (the NVR receives
+ * nothing else over UDP that matters: its stream is what is watched). */
+static void recording_filter(const rn_station_t *st, char *f, size_t cap)
+{
+    size_t len = (size_t)snprintf(f, cap, "udp and dst host %s and (", st->nvr);
+    for (size_t c = 0; c < st->n_cameras && len < cap; c++)
+        len += (size_t)snprintf(f + len, cap - len, "%ssrc host %s", c ? " or " : "",
+                                st->cameras[c].addr);
+    if (len + 1 < cap)
+        snprintf(f + len, cap - len, ")");
+    else
+        snprintf(f, cap, "udp and dst host %s", st->nvr);
+}
+
+/* Police station recording streams (topology `recording:`): for every station n's agent probes
+ * (station_node) with a recording interface, a capture on it named after the station, every
+ * 5 s, in Plan.recordings (agent/vc_quality.h, recording mode: "rec" samples). Returns 0 or
+ * -ENOMEM. */
+static int add_recordings(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
+{
+    size_t max = 0;
+    const rn_node_t *m;
+    for (size_t k = 0; (m = station_node(topo, n, k)); k++)
+        for (size_t s = 0; s < m->n_stations; s++)
+            max += m->stations[s].rec_ifname != NULL;
+    if (!max)
+        return 0;
+    p->recs = calloc(max, sizeof *p->recs);
+    p->rec_ptrs = calloc(max, sizeof *p->rec_ptrs);
+    p->rec_filters = calloc(max, sizeof *p->rec_filters);
+    if (!p->recs || !p->rec_ptrs || !p->rec_filters)
+        return -ENOMEM;
+    p->plan.recordings = p->rec_ptrs;
+    for (size_t k = 0; (m = station_node(topo, n, k)); k++)
+        for (size_t s = 0; s < m->n_stations; s++) {
+            const rn_station_t *st = &m->stations[s];
+            if (!st->rec_ifname)
+                continue;
+            size_t i = p->plan.n_recordings++;
+            recording_filter(st, p->rec_filters[i], sizeof p->rec_filters[i]);
+            rn__capture__init(&p->recs[i]);
+            p->recs[i].name = st->name;
+            p->recs[i].ifname = st->rec_ifname;
+            p->recs[i].filter = p->rec_filters[i];
+            p->recs[i].has_interval_s = 1;
+            p->recs[i].interval_s = RN_PLAN_REC_INTERVAL_S;
+            p->rec_ptrs[i] = &p->recs[i];
+        }
+    return 0;
+}
+
 /* Fills parts with the plan of node n. Returns 0 or -ENOMEM. */
 static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
 {
@@ -437,7 +492,7 @@ static int build(const rn_topology_t *topo, const rn_node_t *n, plan_parts_t *p)
     add_capture(topo, n, p); /* VC capture */
     if (add_echo_peers(topo, n, p) != 0) /* UDP echo */
         return -ENOMEM;
-    if (add_cameras(topo, n, p) != 0) /* police station cameras */
+    if (add_cameras(topo, n, p) != 0 || add_recordings(topo, n, p) != 0) /* police stations */
         return -ENOMEM;
     return add_services(topo, n, p);
 }
@@ -459,6 +514,9 @@ static void free_parts(plan_parts_t *p)
     free(p->cameras);
     free(p->camera_ptrs);
     free(p->camera_targets);
+    free(p->recs);
+    free(p->rec_ptrs);
+    free(p->rec_filters);
 }
 
 /* Hex SHA-256 of the plan packed with an empty digest. Returns 0 or -ENOMEM. */
@@ -577,6 +635,8 @@ static int add_probe_keys(rn_plan_series_t *s, const Rn__Plan *plan)
     for (size_t i = 0; rc == 0 && i < plan->n_captures; i++)
         for (size_t k = 0; rc == 0 && k < sizeof capture_sources / sizeof *capture_sources; k++)
             rc = add_key(s, "", capture_sources[k], "", plan->captures[i]->name);
+    for (size_t i = 0; rc == 0 && i < plan->n_recordings; i++) /* object: the station */
+        rc = add_key(s, "", RN_SRC_REC, "", plan->recordings[i]->name);
     return rc;
 }
 

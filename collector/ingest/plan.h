@@ -22,7 +22,8 @@
  * Police station cameras: every camera of the node's own stations (topology `stations:`) and of
  * its agentless children's (Camera.node set, their "rtsp" samples tagged with Sample.node),
  * probed with RTSP OPTIONS by its agent (agent/rtsp_probe.h), and pinged: one ICMP target per
- * camera, after the others, named "cam:<station>:<camera>" (no node id has a ':').
+ * camera, after the others, named "cam:<station>:<camera>" (no node id has a ':'). A station
+ * with a `recording:` interface gets a capture in Plan.recordings, named after the station.
  * Intervals come from the topology's settings. The digest is a SHA-256 of the encoded plan, so an
  * agent and the collector can tell whether a cached plan is current. */
 #ifndef RN_PLAN_H
@@ -33,6 +34,10 @@
 #include <stdint.h>
 
 #include "topology.h"
+
+/* The report interval of a police station's recording stream (Plan.recordings; "rec" samples):
+ * the RRD step of source "rec" (collector.c) and the collector's staleness (cctv.h). */
+#define RN_PLAN_REC_INTERVAL_S 5u
 
 /* Encodes the plan of node_id as a complete wire frame (length prefix included) into a new
  * buffer owned by the caller, and copies its digest (hex, NUL-terminated) into digest.

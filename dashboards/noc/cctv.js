@@ -1,6 +1,6 @@
 // The police video surveillance page (#/cctv?district=jaipur): one row per police station of the
 // district with each camera up or down, from GET /api/v1/cctv (docs/api.md). A station with a
-// camera down is flagged in words as well as colour and links its "camera offline" alarm. The
+// camera or its NVR down is flagged in words as well as colour and links its alarms. The
 // cameras are probed every probe interval, so the page reads the resource on entry, on a
 // district change, on every live alarm update and every 5 s.
 
@@ -22,15 +22,45 @@ function camPill(c) {
   return html`<span class="pill st-${st}" data-camera="${c.name}" data-state="${st}" title="${tip}"><span class="glyph" aria-hidden="true">${CAM_GLYPH[st]}</span>${c.name} ${st}</span>`.__raw;
 }
 
+/** The station's NVR: its address and state (up, down or unknown), or a dash without one. */
+function nvrCell(s) {
+  if (!s.nvr) return '—';
+  const st = s.nvr_state in CAM_GLYPH ? s.nvr_state : 'unknown';
+  const tip = `NVR ${s.nvr}: ${st}${s.nvr_rtsp_ms != null ? `, RTSP answer in ${fmtNum(s.nvr_rtsp_ms)} ms` : ''}${st === 'down' ? ': nothing of the station is recorded' : ''}`;
+  return html`<span class="mono">${s.nvr}</span> <span class="pill st-${st}" data-nvr-state="${st}" title="${tip}"><span class="glyph" aria-hidden="true">${CAM_GLYPH[st]}</span>NVR ${st}</span>`.__raw;
+}
+
+/** The station's recording stream to its NVR (topology `recording:`): ok, degraded or unknown with
+ * its streams and loss, or a dash when it is not watched. */
+function recCell(s) {
+  const r = s.recording;
+  if (!r) return '—';
+  const st = r.state === 'ok' ? 'up' : r.state === 'degraded' ? 'down' : 'unknown';
+  const figs = r.streams == null ? 'no figures' : `${fmtNum(r.streams)} stream${r.streams === 1 ? '' : 's'}${r.loss_pct != null ? `, ${fmtNum(r.loss_pct)}% loss` : ''}`;
+  const tip = `recording stream to the NVR, watched on ${r.ifname}: ${r.state}${r.jitter_ms != null ? `, jitter ${fmtNum(r.jitter_ms)} ms` : ''}${r.last_ms ? `, at ${fmtTime(r.last_ms)}` : ''}`;
+  return html`<span class="pill st-${st}" data-rec-state="${r.state}" title="${tip}"><span class="glyph" aria-hidden="true">${CAM_GLYPH[st]}</span>${r.state}</span> <span class="muted">${figs}</span>`.__raw;
+}
+
+/** The station's open alarms: cameras offline, NVR down (recording lost), recording degraded. */
+function alarmCell(s) {
+  const pills = [];
+  if (s.alarm_id) pills.push(html`<span class="pill st-down" data-alarm="${s.alarm_id}">▼ camera offline · alarm ${s.alarm_id}</span>`.__raw);
+  if (s.nvr_alarm_id) pills.push(html`<span class="pill st-down" data-alarm="${s.nvr_alarm_id}" data-nvr-alarm="${s.nvr_alarm_id}">▼ NVR down, recording lost · alarm ${s.nvr_alarm_id}</span>`.__raw);
+  const rec = s.recording && s.recording.alarm_id;
+  if (rec) pills.push(html`<span class="pill st-down" data-alarm="${rec}" data-rec-alarm="${rec}">▼ recording degraded · alarm ${rec}</span>`.__raw);
+  return pills.length ? pills.join(' ') : 'none';
+}
+
 function row(s) {
-  const flag = s.down ? 'bad' : '';
+  const flag = s.down || s.nvr_state === 'down' || (s.recording && s.recording.alarm_id) ? 'bad' : '';
   return html`<tr class="${flag}" data-station="${s.station}" data-down="${s.down}">
     <th scope="row">${s.station}</th>
     <td><a href="${nodeHref(s.node)}">${s.node}</a></td>
     <td class="num"><b>${s.up}</b> up · <b>${s.down}</b> down${s.unknown ? ` · ${s.unknown} unknown` : ''}</td>
     <td class="cams">${raw(s.cameras.map(camPill).join(' '))}</td>
-    <td class="mono">${s.nvr || '—'}</td>
-    <td>${s.alarm_id ? raw(html`<span class="pill st-down" data-alarm="${s.alarm_id}">▼ camera offline · alarm ${s.alarm_id}</span>`.__raw) : 'none'}</td></tr>`.__raw;
+    <td class="nvr">${raw(nvrCell(s))}</td>
+    <td class="rec">${raw(recCell(s))}</td>
+    <td>${raw(alarmCell(s))}</td></tr>`.__raw;
 }
 
 export class CctvPage {
@@ -74,7 +104,7 @@ export class CctvPage {
     if (!root) return;
     const list = (this.data && this.data.stations) || [];
     const nDown = list.filter((s) => s.down).length;
-    const head = ['Station', 'Node', 'Cameras', 'Camera state', 'NVR', 'Alarm'];
+    const head = ['Station', 'Node', 'Cameras', 'Camera state', 'NVR', 'Recording', 'Alarm'];
     root.innerHTML = html`
       <nav class="crumbs" aria-label="path"><a href="#/">Overview</a> › video surveillance${this.district ? ` › ${esc(this.district)}` : ''}</nav>
       <header class="page-head">

@@ -44,7 +44,7 @@ export const TYPE_LABEL = {
   node_silent: 'Node silent', agent_down: 'Agent down', node_isolated: 'Node isolated', redundancy_lost: 'Redundancy lost',
   service_unreachable: 'Service unreachable', path_lost: 'Path lost', vc_quality: 'VC quality low',
   service_down: 'Service down', cert_expiring: 'Certificate expiring',
-  camera_offline: 'Camera offline',
+  camera_offline: 'Camera offline', recording_degraded: 'Recording degraded',
   device_replaced: 'Device replaced', contract_expiring: 'Contract expiring',
 };
 

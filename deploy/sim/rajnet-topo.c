@@ -11,6 +11,8 @@
  *   service NAME KIND NODE ADDR TCPPORTS URL
  *   camera STATION CAMERA NODE ADDR   (police station cameras, and each station's NVR as camera
  *                                      "nvr": a stand-in RTSP server each)
+ *   recording STATION NODE IFNAME NVR (a station's `recording:` interface, after its cameras:
+ *                                      the sim puts the NVR behind it and streams RTP to it)
  * Exit codes: 0 ok, 2 the topology or secrets have an error (printed on stderr), 1 usage. */
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +78,9 @@ static void print_cameras(const rn_topology_t *t)
                        st->cameras[c].addr);
             if (st->nvr)
                 printf("camera %s %s %s %s\n", st->name, RN_TOPOLOGY_NVR, t->nodes[i].id,
+                       st->nvr);
+            if (st->rec_ifname) /* the topology check makes nvr present */
+                printf("recording %s %s %s %s\n", st->name, t->nodes[i].id, st->rec_ifname,
                        st->nvr);
         }
 }

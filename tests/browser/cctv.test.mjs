@@ -21,7 +21,11 @@ const SHOTS = process.env.RAJNET_SCREENSHOTS || path.join(here, '../out/screensh
 const base = (process.env.RAJNET_HTTP || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const [district, station, ...want] = process.argv.slice(2);
 const expect = Object.fromEntries(want.map((w) => w.split('=')));
-const anyDown = Object.values(expect).includes('down');
+// RAJNET_CCTV_NVR: the state the station's NVR must show (up|down|unknown); unset: not checked
+const wantNvr = process.env.RAJNET_CCTV_NVR || '';
+// RAJNET_CCTV_REC: the state its recording stream must show (ok|degraded|unknown); unset: not checked
+const wantRec = process.env.RAJNET_CCTV_REC || '';
+const anyDown = Object.values(expect).includes('down') || wantNvr === 'down' || wantRec === 'degraded';
 let fails = 0;
 const ok = (name) => console.log(`ok - ${name}`);
 const notOk = (name, why) => { fails++; console.log(`not ok - ${name}${why ? `: ${why}` : ''}`); };
@@ -43,10 +47,15 @@ try {
   let match = false;
   while (Date.now() - t0 < 15000) {
     seen = await page.$$eval(`${rowSel} [data-camera]`, (els) => Object.fromEntries(els.map((e) => [e.dataset.camera, e.dataset.state]))).catch(() => ({}));
-    if (Object.keys(expect).every((k) => seen[k] === expect[k])) { match = true; break; }
+    if (wantNvr) seen.nvr = await page.$eval(`${rowSel} [data-nvr-state]`, (e) => e.dataset.nvrState).catch(() => '');
+    if (wantRec) seen.recording = await page.$eval(`${rowSel} [data-rec-state]`, (e) => e.dataset.recState).catch(() => '');
+    if (Object.keys(expect).every((k) => seen[k] === expect[k]) && (!wantNvr || seen.nvr === wantNvr) &&
+        (!wantRec || seen.recording === wantRec)) { match = true; break; }
     await page.waitForTimeout(250);
   }
   const shown = Object.entries(seen).map(([k, v]) => `${k}=${v}`).join(' ');
+  if (wantNvr) want.push(`nvr=${wantNvr}`);
+  if (wantRec) want.push(`recording=${wantRec}`);
   if (match) ok(`#/cctv?district=${district}: ${station} shows ${want.join(' ')} after ${Date.now() - t0} ms`);
   else notOk(`#/cctv?district=${district}: ${station} shows ${want.join(' ')}`, `shows "${shown}"`);
   const flagged = await page.$eval(rowSel, (tr) => tr.classList.contains('bad') && !!tr.querySelector('[data-alarm]')).catch(() => null);
@@ -60,7 +69,8 @@ try {
   else notOk(`only ${district}'s stations are listed`, stations.join(', '));
   if (errors.length) notOk('no page errors', errors.join('; ')); else ok('no page errors');
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `cctv-${anyDown ? 'down' : 'up'}.png`) });
+  const shot = wantRec === 'degraded' ? 'rec-degraded' : wantNvr === 'down' ? 'nvr-down' : anyDown ? 'down' : 'up';
+  await page.screenshot({ path: path.join(SHOTS, `cctv-${shot}.png`) });
 } catch (e) {
   notOk('the cctv page loads', e.message);
 } finally {

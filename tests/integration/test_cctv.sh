@@ -177,6 +177,16 @@ nvr_rrd=$run/rrd/$block/rtsp/$station/nvr.rrd
 nvr_up() { [ "$(rrd_last "$nvr_rrd" up)" = "1" ]; }
 check "the NVR is probed over RTSP too: $nvr_rrd says up" wait_for 20 nvr_up
 check "no NVR alarm while it answers" test -z "$(nvr_alarms)"
+# nvr_state: "state alarm_id|0 rtsp_ms|null" of the station's NVR in GET /api/v1/cctv
+nvr_state() {
+    api "/api/v1/cctv?district=jaipur" | "$PY" -c 'import json, sys
+for s in json.load(sys.stdin)["stations"]:
+    if s["station"] == sys.argv[1]:
+        print(s["nvr_state"], s["nvr_alarm_id"] or 0, "ms" if isinstance(s["nvr_rtsp_ms"], (int, float)) else s["nvr_rtsp_ms"])' "$station"
+}
+nvr_state_is() { [ "$(nvr_state)" = "$1" ]; }
+check "GET /api/v1/cctv: the NVR is up, with its RTSP time and no alarm ($(nvr_state))" \
+    wait_for 10 nvr_state_is "up 0 ms"
 t2=$(date +%s%N)
 stack_sim camera off "$station/nvr" >/dev/null
 nvr_open() { nvr_alarms | grep -q ' open '; }
@@ -192,6 +202,12 @@ else
 fi
 check "the cameras' alarm stays apart: none open ($(alarms | grep -c ' open '))" \
     test "$(alarms | grep -c ' open ')" = 0
+check "GET /api/v1/cctv: the NVR is down with alarm ${nvr_id:-?} ($(nvr_state))" \
+    wait_for 10 nvr_state_is "down ${nvr_id:-x} None"
+if [ "$have_browser" = 1 ]; then
+    RAJNET_HTTP=$HTTP RAJNET_CCTV_STATIONS=ps-sanganer,ps-bagru RAJNET_CCTV_NVR=down \
+        node "$browser/cctv.test.mjs" jaipur "$station" gate=up lockup=up || TEST_FAILS=$((TEST_FAILS + 1))
+fi
 t3=$(date +%s%N)
 stack_sim camera on "$station/nvr" >/dev/null
 nvr_cleared() { [ -n "$nvr_id" ] && nvr_alarms | grep -q "^$nvr_id [0-9]"; }
@@ -200,6 +216,8 @@ if wait_for $((5 * PROBE_INTERVAL + 5)) nvr_cleared; then
 else
     not_ok "NVR on: alarm $nvr_id cleared" "$(nvr_alarms)"
 fi
+check "GET /api/v1/cctv: the NVR is up again, no alarm ($(nvr_state))" \
+    wait_for 10 nvr_state_is "up 0 ms"
 
 # --- a station at an agentless village: the block's agent probes it for the village ---------------
 village=jaipur/sanganer/gp-bagru
@@ -210,6 +228,16 @@ check "nothing of ps-bagru is stored under the block ($run/rrd/$block/rtsp/ps-ba
     test ! -e "$run/rrd/$block/rtsp/ps-bagru"
 check "GET /api/v1/cctv?district=jaipur: ps-bagru's gate up ($(cctv_row jaipur ps-bagru))" \
     wait_for 10 row_is jaipur ps-bagru "1 0 0 gate=up"
+# its ping series stay under the block's agent node, which sends them: the API finds them there
+bagru_ping() {
+    api "/api/v1/cctv?district=jaipur" | "$PY" -c 'import json, sys
+for s in json.load(sys.stdin)["stations"]:
+    if s["station"] == "ps-bagru":
+        c = s["cameras"][0]
+        print(c["ping_loss_pct"], "ms" if isinstance(c["ping_ms"], (int, float)) else c["ping_ms"])'
+}
+check "ps-bagru/gate's ping (series $block/icmp/cam:ps-bagru:gate) is in its row: $(bagru_ping)" \
+    wait_for 10 eval '[ "$(bagru_ping)" = "0.0 ms" ]'
 v_alarm() {
     api "/api/v1/alarms" | "$PY" -c 'import json, sys
 for a in json.load(sys.stdin)["alarms"]:

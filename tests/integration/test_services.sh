@@ -198,6 +198,14 @@ api "/api/v1/report?month=$month&vendor=bsnl&format=pdf" > "$run/report-bsnl.pdf
 check "BSNL's PDF (pdftotext): the services with emitra and rajsso" \
     bash -c "pdftotext -layout '$run/report-bsnl.pdf' - | grep -q 'Services (availability at the host' && pdftotext -layout '$run/report-bsnl.pdf' - | grep -qE '^ *emitra +egov +sdc' && pdftotext -layout '$run/report-bsnl.pdf' - | grep -qE '^ *rajsso +egov +sdc'"
 
+api "/api/v1/report?month=$month&vendor=bsnl&format=json" > "$run/report-bsnl.json"
+jpr_limits=$(python3 -c 'import json, sys
+l = [x for x in json.load(open(sys.argv[1]))["links"] if x["circuit"] == "JPR-MPLS-0042"][0]
+print(l["restore_target_s"], l["latency_limit_ms"], l["loss_limit_pct"], l["jitter_limit_ms"])' \
+    "$run/report-bsnl.json" 2>&1)
+check "BSNL's JSON: JPR-MPLS-0042 carries its class's limits like the CSV (restore, latency, loss, jitter: $jpr_limits)" \
+    test "$jpr_limits" = "14400.0 80.0 1.0 30.0"
+
 # --- 4. capture statistics: libpcap's counters land beside the RTP figures ------------------------
 pcap_rrd=$(stack_rrd jaipur pcap vc)
 pcap_known() { v=$(rrd_last "$pcap_rrd" received) && [ -n "$v" ] && [ "$v" != U ] && [ "$(rrd_last "$pcap_rrd" dropped)" != U ]; }

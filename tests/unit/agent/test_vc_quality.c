@@ -33,7 +33,8 @@ static struct {
     int fd;
     uint32_t seq;
     rn_value_t rtp[8][RN_RTP_N];
-    size_t n_rtp, n_tcphs, n_pcap;
+    rn_value_t rec[8][RN_REC_N]; /* recording mode's "rec" samples */
+    size_t n_rtp, n_tcphs, n_pcap, n_rec;
     double pcap_received, pcap_dropped; /* the capture's own counters, summed */
 } T;
 
@@ -41,6 +42,14 @@ static void on_sample(void *ctx, const char *source, const char *device, const c
                       int64_t time_ms, const rn_value_t *v, size_t n, uint64_t speed)
 {
     (void)ctx, (void)device, (void)time_ms, (void)speed;
+    if (strcmp(source, "rec") == 0) { /* recording mode: the capture is named after a station */
+        assert_string_equal(object, "ps-test");
+        assert_int_equal(n, RN_REC_N);
+        if (T.n_rec < 8)
+            memcpy(T.rec[T.n_rec], v, sizeof T.rec[0]);
+        T.n_rec++;
+        return;
+    }
     assert_string_equal(object, "vc");
     if (strcmp(source, "rtp") == 0 && T.n_rtp < 8) {
         assert_int_equal(n, RN_RTP_N);
@@ -149,6 +158,51 @@ static void test_live_capture_reports_loss_of_a_stream(void **state)
     assert_float_equal(T.pcap_dropped, 0, 0);
 }
 
+/* Recording mode (a police station's stream to its NVR): the same stream gives "rec" samples
+ * named after the station (streams, packets, loss, jitter) and nothing else: no "rtp", "tcphs"
+ * or "pcap", which the VC views and the VC-quality alarm read. */
+static void test_recording_mode_emits_rec_only(void **state)
+{
+    (void)state;
+    if (!T.live)
+        skip();
+    size_t rtp0 = T.n_rtp, tcphs0 = T.n_tcphs, pcap0 = T.n_pcap;
+    T.seq = 0;
+    rn_vc_quality_t *q;
+    assert_int_equal(rn_vc_quality_new_recording(&T.loop, on_sample, NULL, &q), 0);
+    Rn__Capture c = capture("lo", "udp and dst host 127.0.0.1 and (src host 127.0.0.1)"), *cp = &c;
+    c.name = "ps-test";
+    assert_int_equal(rn_vc_quality_set_captures(q, &cp, 1), 0);
+    T.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(T.fd >= 0);
+    uv_timer_init(&T.loop, &T.send_timer);
+    uv_timer_init(&T.loop, &T.stop_timer);
+    uv_timer_start(&T.send_timer, on_send, 20, 20);
+    uv_timer_start(&T.stop_timer, on_stop, 3500, 0);
+    uv_run(&T.loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&T.send_timer, NULL);
+    uv_close((uv_handle_t *)&T.stop_timer, NULL);
+    bool done = false;
+    rn_vc_quality_close(q, closed, &done);
+    uv_run(&T.loop, UV_RUN_DEFAULT);
+    assert_true(done);
+    close(T.fd);
+    assert_true(T.n_rec >= 2);
+    assert_int_equal(T.n_rtp, rtp0);
+    assert_int_equal(T.n_tcphs, tcphs0);
+    assert_int_equal(T.n_pcap, pcap0);
+    double lost = 0, got = 0;
+    for (size_t i = 1; i < T.n_rec && i < 8; i++) { /* the first interval holds the probation */
+        assert_int_equal(T.rec[i][RN_REC_STREAMS].gauge, 1);
+        assert_true(T.rec[i][RN_REC_JITTER_MS].kind == RN_VALUE_GAUGE);
+        double p = T.rec[i][RN_REC_PACKETS].gauge, l = T.rec[i][RN_REC_LOSS_PCT].gauge;
+        lost += p * l / (100 - l);
+        got += p;
+    }
+    assert_true(got > 0);
+    assert_float_equal(100 * lost / (lost + got), 5.0, 2.5);
+}
+
 static void test_bad_filter_and_interface_are_errors(void **state)
 {
     (void)state;
@@ -176,6 +230,7 @@ int main(void)
     uv_loop_init(&T.loop);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_capture_reports_loss_of_a_stream),
+        cmocka_unit_test(test_recording_mode_emits_rec_only),
         cmocka_unit_test(test_bad_filter_and_interface_are_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ static void test_the_api_spellings_are_the_names(void **state)
         "link_down", "link_degraded", "link_flapping", "node_silent", "node_isolated",
         "redundancy_lost", "service_unreachable", "path_lost", "vc_quality", "agent_down",
         "service_down", "cert_expiring", "device_replaced", "contract_expiring", "camera_offline",
+        "recording_degraded",
     };
     for (int t = 0; t < RN_ALARM_TYPE_COUNT; t++)
         assert_string_equal(rn_alarm_type_name((rn_alarm_type_t)t), api[t]);

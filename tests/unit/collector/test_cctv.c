@@ -26,6 +26,8 @@ typedef struct {
     uint64_t last_id;
     char text[512], entity[80], node[80];
     int64_t since, until;
+    int severity;
+    rn_cctv_kind_t kind;
 } events_t;
 
 static void on_alarm(void *ctx, bool raised, rn_cctv_alarm_t *a, int64_t at_ms)
@@ -41,6 +43,8 @@ static void on_alarm(void *ctx, bool raised, rn_cctv_alarm_t *a, int64_t at_ms)
     }
     ev->last_id = a->id;
     ev->since = a->since_ms;
+    ev->severity = a->severity;
+    ev->kind = a->kind;
     snprintf(ev->text, sizeof ev->text, "%s", a->text);
     snprintf(ev->entity, sizeof ev->entity, "%s", a->entity);
     snprintf(ev->node, sizeof ev->node, "%s", a->node);
@@ -228,6 +232,93 @@ static void test_nvr_down_is_recording_lost(void **state)
     rn_cctv_free(c);
 }
 
+/* One recording interval at t (ps-sanganer's stream to its NVR, topology `recording:`), the
+ * cameras and the NVR up (or the cameras as given), then a tick. */
+static void rec_at(rn_cctv_t *c, int64_t t, double streams, double loss, int cams_up)
+{
+    rn_cctv_observe(c, NODE, "ps-sanganer", "nvr", t, 1, 2.0);
+    rn_cctv_observe(c, NODE, "ps-sanganer", "gate", t, cams_up, cams_up ? 3.5 : NAN);
+    rn_cctv_observe(c, NODE, "ps-sanganer", "lockup", t, cams_up, cams_up ? 4.0 : NAN);
+    rn_cctv_observe_rec(c, "ps-sanganer", t, streams, loss, streams > 0 ? 1.5 : NAN);
+    rn_cctv_tick(c, t + 500);
+}
+
+/* The recording stream: no stream for 2 intervals with everything up raises an S2 "recording
+ * degraded" alarm of its own (entity cctv:<station>:rec); one good interval does not clear it,
+ * two do; loss above max_loss_pct (2 % by default) raises an S3 one; a stream that is missing
+ * while the cameras are down raises nothing (their alarm says why); a station without a
+ * recording interface ignores "rec" samples; stale figures are unknown; a reload carries the
+ * alarm, a topology without the station clears it. */
+static void test_recording_stream(void **state)
+{
+    (void)state;
+    events_t ev = { 0 };
+    rn_cctv_t *c;
+    rn_cctv_recording_t r;
+    assert_int_equal(rn_cctv_new(topo, 2, on_alarm, &ev, &c), 0);
+    int64_t t = 30000000, step = 5000;
+    rec_at(c, t, 2, 0, 1);
+    assert_int_equal(rn_cctv_recording(c, "ps-sanganer", &r), 0);
+    assert_true(r.watched);
+    assert_false(r.degraded);
+    assert_true(r.streams == 2 && r.loss_pct == 0 && r.jitter_ms == 1.5);
+    assert_int_equal(r.last_ms, t);
+    rec_at(c, t += step, 0, NAN, 1); /* one bad interval: nothing yet */
+    assert_int_equal(ev.raised, 0);
+    rec_at(c, t += step, 0, NAN, 1);
+    assert_int_equal(ev.raised, 1);
+    assert_int_equal(ev.kind, RN_CCTV_ALARM_RECORDING);
+    assert_int_equal(ev.severity, 2);
+    assert_string_equal(ev.entity, "cctv:ps-sanganer:rec");
+    assert_string_equal(ev.text, "recording degraded at ps-sanganer (jaipur/sanganer): no stream "
+                                 "from its 2 cameras reaches NVR 10.77.11.60 (watched on cctv0)");
+    assert_int_equal(ev.since, t - step);
+    assert_int_equal(rn_cctv_recording(c, "ps-sanganer", &r), 0);
+    assert_true(r.degraded);
+    assert_int_equal(r.alarm_id, 100);
+    assert_true(isnan(r.loss_pct)); /* no stream: no loss to speak of */
+    rec_at(c, t += step, 2, 0, 1);
+    assert_int_equal(ev.cleared, 0); /* one good interval is not enough */
+    rec_at(c, t += step, 2, 0, 1);
+    assert_int_equal(ev.cleared, 1);
+    assert_int_equal(ev.until, t);
+    /* loss: S3 */
+    rec_at(c, t += step, 2, 10, 1);
+    rec_at(c, t += step, 2, 12.5, 1);
+    assert_int_equal(ev.raised, 2);
+    assert_int_equal(ev.severity, 3);
+    assert_string_equal(ev.text, "recording degraded at ps-sanganer (jaipur/sanganer): 12.5% loss "
+                                 "on the stream to NVR 10.77.11.60 (limit 2%, watched on cctv0)");
+    /* a reload carries it; a topology without the station clears it */
+    assert_int_equal(rn_cctv_set_topology(c, topo, 2, t + 600), 0);
+    assert_int_equal(rn_cctv_recording(c, "ps-sanganer", &r), 0);
+    assert_int_equal(r.alarm_id, 101);
+    rn_topology_t empty = { .n_nodes = 0 };
+    assert_int_equal(rn_cctv_set_topology(c, &empty, 2, t + 800), 0);
+    assert_int_equal(ev.cleared, 2);
+    assert_int_equal(ev.last_id, 101);
+    rn_cctv_free(c);
+
+    /* cameras down: a missing stream is theirs to explain; no recording alarm */
+    memset(&ev, 0, sizeof ev);
+    assert_int_equal(rn_cctv_new(topo, 2, on_alarm, &ev, &c), 0);
+    for (int i = 0; i < 3; i++)
+        rec_at(c, t += step, 0, NAN, 0);
+    assert_int_equal(ev.raised, 1);
+    assert_int_equal(ev.kind, RN_CCTV_ALARM_CAMERAS);
+    /* stale: unknown figures */
+    rn_cctv_tick(c, t + RN_CCTV_REC_STALE_MS + 1000);
+    assert_int_equal(rn_cctv_recording(c, "ps-sanganer", &r), 0);
+    assert_true(isnan(r.streams));
+    /* a station without `recording:` ignores "rec" samples */
+    rn_cctv_observe_rec(c, "ps-kishangarh", t, 0, NAN, NAN);
+    assert_int_equal(rn_cctv_recording(c, "ps-kishangarh", &r), 0);
+    assert_false(r.watched);
+    assert_int_equal(r.last_ms, 0);
+    assert_int_equal(rn_cctv_recording(c, "nosuch", &r), -ENOENT);
+    rn_cctv_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_stale_camera_is_unknown_but_holds_alarm),
         cmocka_unit_test(test_reload_keeps_state_and_clears_gone_station),
         cmocka_unit_test(test_nvr_down_is_recording_lost),
+        cmocka_unit_test(test_recording_stream),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

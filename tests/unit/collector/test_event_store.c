@@ -552,7 +552,8 @@ static void test_migrates_a_v4_file_to_one_vocabulary(void **state)
     sqlite3_finalize(st);
     sqlite3_close(db);
     assert_int_equal(n, sizeof want / sizeof want[0]);
-    for (int t = 0; t < RN_ALARM_TYPE_COUNT; t++) /* every type had an old row */
+    /* every type a v4 collector could store had an old row (types added since have none) */
+    for (int t = 0; t <= RN_ALARM_CAMERA_OFFLINE; t++)
         assert_true(seen[t]);
     assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alarm_events WHERE alarm_id = 1"
                                        " AND kind = 'raised' AND severity = 'S1'"), 1);

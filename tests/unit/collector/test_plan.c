@@ -394,9 +394,20 @@ static void test_station_cameras_in_the_agents_plan(void **state)
     assert_non_null(ping);
     assert_string_equal(ping->addr, "10.77.11.60");
     assert_string_equal(f->plan->icmp[0]->name, "jaipur"); /* the parent still first */
+    /* its recording stream (topology `recording: { ifname: cctv0 }`): a capture of its own
+     * field, not a VC capture, filtering the cameras' UDP to the NVR */
+    assert_int_equal(f->plan->n_recordings, 1);
+    assert_string_equal(f->plan->recordings[0]->name, "ps-sanganer");
+    assert_string_equal(f->plan->recordings[0]->ifname, "cctv0");
+    assert_string_equal(f->plan->recordings[0]->filter, "udp and dst host 10.77.11.60 and (src "
+                        "host 10.77.11.61 or src host 10.77.11.62)");
+    assert_int_equal(f->plan->recordings[0]->interval_s, 5);
+    for (size_t i = 0; i < f->plan->n_captures; i++)
+        assert_string_not_equal(f->plan->captures[i]->name, "ps-sanganer");
     rn_wire_free(f);
     f = plan_of(t, "jaipur");
     assert_int_equal(f->plan->n_cameras, 0);
+    assert_int_equal(f->plan->n_recordings, 0);
     rn_wire_free(f);
     rn_plan_series_t *s;
     assert_int_equal(rn_plan_series_new(t, "jaipur/sanganer", &s), 0);
@@ -404,6 +415,9 @@ static void test_station_cameras_in_the_agents_plan(void **state)
     assert_true(rn_plan_series_allows(s, NULL, "rtsp", "ps-sanganer", "nvr"));
     assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-kishangarh", "nvr")); /* has none */
     assert_false(rn_plan_series_allows(s, NULL, "rtsp", "ps-kishangarh", "gate"));
+    assert_true(rn_plan_series_allows(s, NULL, "rec", "", "ps-sanganer"));
+    assert_false(rn_plan_series_allows(s, NULL, "rtp", "", "ps-sanganer")); /* never VC */
+    assert_false(rn_plan_series_allows(s, NULL, "rec", "", "ps-kishangarh")); /* has none */
     rn_plan_series_free(s);
     rn_topology_free(t);
 }

@@ -452,10 +452,13 @@ static void test_stations_load(void **state)
     assert_string_equal(st->cameras[0].name, "gate");
     assert_string_equal(st->cameras[1].addr, "10.77.11.62");
     assert_int_equal(st->line, sim_line("name: ps-sanganer"));
+    assert_string_equal(st->rec_ifname, "cctv0"); /* recording: { ifname: cctv0 } */
+    assert_true(st->rec_max_loss_pct == RN_TOPOLOGY_REC_MAX_LOSS);
     st = rn_topology_station(t, "ps-kishangarh", &n);
     assert_non_null(st);
     assert_string_equal(n->id, "ajmer/kishangarh");
     assert_null(st->nvr);
+    assert_null(st->rec_ifname);
     assert_null(rn_topology_station(t, "ps-nowhere", NULL));
     rn_topology_free(t);
 }
@@ -497,6 +500,29 @@ static void test_station_camera_may_not_be_nvr(void **state)
     const char *err = load_error("name: lockup", "name: nvr", RN_ESCHEMA);
     assert_has_line(err, sim_line("name: ps-sanganer"), "nodes.jaipur/sanganer.stations[0]."
                     "cameras[1]: name 'nvr' is the station's NVR's; name the camera otherwise");
+}
+
+/* `recording:`: the stream is told by its NVR, so a station needs one; the interface is a Linux
+ * name; max_loss_pct is a percentage. */
+static void test_station_recording_checks(void **state)
+{
+    (void)state;
+    int line = sim_line("recording: { ifname: cctv0 }");
+    const char *err = load_error("nvr: 10.77.11.60, ", "", RN_ESCHEMA);
+    assert_has_line(err, line, "nodes.jaipur/sanganer.stations[0].recording: a recording stream "
+                    "goes to the station's NVR: give the station an nvr address");
+    err = load_error("ifname: cctv0", "ifname: cctv/0", RN_ESCHEMA);
+    assert_has_line(err, line, "nodes.jaipur/sanganer.stations[0].recording: ifname 'cctv/0' is "
+                    "not an interface name (1-15 bytes, no '/', ':' or space)");
+    err = load_error("ifname: cctv0", "ifname: station-lan-port0", RN_ESCHEMA);
+    assert_non_null(strstr(err, "ifname 'station-lan-port0' is not an interface name"));
+    err = load_error("ifname: cctv0 }", "ifname: cctv0, max_loss_pct: 150 }", RN_ESCHEMA);
+    assert_non_null(strstr(err, "max_loss_pct"));
+    err = load_error("ifname: cctv0 }", "ifnam: cctv0 }", RN_ESCHEMA);
+    assert_non_null(strstr(err, "recording"));
+    rn_topology_t *t = load_ok("ifname: cctv0 }", "ifname: cctv0, max_loss_pct: 0.5 }");
+    assert_true(rn_topology_station(t, "ps-sanganer", NULL)->rec_max_loss_pct == 0.5);
+    rn_topology_free(t);
 }
 
 /* A station at an agentless village: its parent's agent probes it (collector/ingest/plan.c). */
@@ -563,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_station_name_unique_in_topology),
         cmocka_unit_test(test_station_needs_cameras),
         cmocka_unit_test(test_station_camera_may_not_be_nvr),
+        cmocka_unit_test(test_station_recording_checks),
         cmocka_unit_test(test_station_at_agentless_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1252,6 +1252,40 @@ static void test_bad_vc_captures_are_refused(void **state)
     assert_frame_rejected(f, RN_EFRAME, "plan.captures[1].codec_bpl");
 }
 
+/* Police stations' recording streams (Plan.recordings): the same checks as a VC capture, under
+ * their own field's name, and a round trip that keeps them apart from the VC captures. */
+static void test_plan_recordings_checked_apart(void **state)
+{
+    fx_t fx;
+    Rn__Capture cap[2], *capp[2];
+    (void)state;
+    Rn__Frame *f = fx_plan_capture(&fx, cap, capp);
+    cap[1].name = "ps-sanganer";
+    cap[1].ifname = "cctv0";
+    cap[1].filter = "udp and dst host 10.77.11.60";
+    fx.plan.n_captures = 1;
+    fx.plan.recordings = &capp[1];
+    fx.plan.n_recordings = 1;
+    f = round_trip(f);
+    assert_int_equal(f->plan->n_captures, 1);
+    assert_int_equal(f->plan->n_recordings, 1);
+    assert_string_equal(f->plan->recordings[0]->name, "ps-sanganer");
+    assert_string_equal(f->plan->recordings[0]->ifname, "cctv0");
+    rn_wire_free(f);
+    f = fx_plan_capture(&fx, cap, capp);
+    fx.plan.n_captures = 1;
+    fx.plan.recordings = &capp[1];
+    fx.plan.n_recordings = 1;
+    cap[1].ifname = "cctv/0";
+    assert_frame_rejected(f, RN_EFRAME, "plan.recordings[0].ifname");
+    f = fx_plan_capture(&fx, cap, capp);
+    fx.plan.n_captures = 0; /* both named "vc": twice in one field */
+    fx.plan.recordings = capp;
+    fx.plan.n_recordings = 2;
+    cap[1].name = "vc";
+    assert_frame_rejected(f, RN_EFRAME, "plan.recordings[1].name: \"vc\" used twice");
+}
+
 static void test_icmp_target_needs_a_numeric_address(void **state)
 {
     fx_t fx;
@@ -1638,6 +1672,7 @@ int main(void)
         cmocka_unit_test(test_plan_round_trips_service_targets_and_sla_limits),
         cmocka_unit_test(test_plan_round_trips_vc_captures), /* VC capture */
         cmocka_unit_test(test_bad_vc_captures_are_refused),
+        cmocka_unit_test(test_plan_recordings_checked_apart),
         cmocka_unit_test(test_bad_service_targets_and_limits_are_refused),
         cmocka_unit_test(test_device_timeout_and_retries_are_bounded),
         cmocka_unit_test(test_too_many_samples_are_refused),
