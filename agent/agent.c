@@ -494,27 +494,38 @@ static void reopen_delivery(rn_agent_t *a)
     rn_delivery_close(d, on_spool_closed_for_reload, a);
 }
 
+/* Tries again the captures of set vq (the VC captures or the recording streams) that are not
+ * running, while the agent still holds CAP_NET_RAW; without it only says so. */
+static void retry_captures(rn_agent_t *a, rn_vc_quality_t *vq, Rn__Capture *const *caps, size_t n,
+                           const char *what)
+{
+    size_t running = vq ? rn_vc_quality_running(vq) : 0;
+    if (!vq || running >= n)
+        return;
+    if (!a->net_raw_dropped)
+        rn_vc_quality_set_captures(vq, caps, n); /* logs failures */
+    else
+        rn_warn("reload: %zu of %zu %s are not running (see the log at the plan); opening them "
+                "needs CAP_NET_RAW: restart the agent", n - running, n, what);
+}
+
 /* Re-applies the cached plan: a plan not yet running is applied; when the cache holds the
- * running plan, its captures that are not running are tried again while the agent still holds
- * CAP_NET_RAW. Without it a retry could not tell a missing interface from the missing
- * capability, and a restart on every reload would not help a missing interface: it is only
- * logged. A cache older than the running plan (its save still under way) is left alone. */
+ * running plan, its captures and recording streams that are not running are tried again while
+ * the agent still holds CAP_NET_RAW. Without it a retry could not tell a missing interface from
+ * the missing capability, and a restart on every reload would not help a missing interface: it
+ * is only logged. A cache older than the running plan (its save still under way) is left
+ * alone. */
 static void reapply_cached_plan(rn_agent_t *a)
 {
     Rn__Frame *f;
     if (!a->plan_cache || rn_plan_cache_load(a->plan_cache, &f) != 0)
         return;
     const Rn__Plan *p = f->plan;
-    size_t running = a->vc ? rn_vc_quality_running(a->vc) : 0;
     if (!a->plan_digest[0]) {
         on_plan(a, p, true);
-    } else if (strcmp(p->digest, a->plan_digest) == 0 && a->vc && running < p->n_captures) {
-        if (!a->net_raw_dropped)
-            rn_vc_quality_set_captures(a->vc, p->captures, p->n_captures); /* logs failures */
-        else
-            rn_warn("reload: %zu of %zu VC captures are not running (see the log at the plan); "
-                    "opening them needs CAP_NET_RAW: restart the agent",
-                    p->n_captures - running, p->n_captures);
+    } else if (strcmp(p->digest, a->plan_digest) == 0) {
+        retry_captures(a, a->vc, p->captures, p->n_captures, "VC captures");
+        retry_captures(a, a->recordings, p->recordings, p->n_recordings, "recording captures");
     }
     rn_wire_free(f);
 }
