@@ -5,6 +5,8 @@ usage: api_check.py KIND < answer.json    (KIND: status, nodes, node, links, ser
                                            outages, maintenance, series, error, alarm)
 Exits 0 when the shape matches, else 1 with the first mismatch on stderr."""
 import json
+import os
+import re
 import sys
 
 NODE = {"id", "tier", "parent", "district", "status", "connected", "last_seen_ms", "uplinks", "reaches"}
@@ -14,10 +16,20 @@ ALARM = {"id", "type", "severity", "node", "entity", "vendor", "circuit", "root_
          "acked_ms", "ack_comment"}
 OUTAGE = {"id", "alarm_id", "entity", "kind", "vendor", "circuit", "root_cause", "start_ms", "end_ms", "planned"}
 MAINT = {"id", "entity", "start_ms", "end_ms", "reason", "created_by"}
-# the alarm types of docs/api.md (collector/http/api.c type_names)
-TYPES = {"link_down", "link_degraded", "link_flapping", "node_silent", "node_isolated",
-         "redundancy_lost", "service_unreachable", "path_lost", "vc_quality", "agent_down",
-         "service_down", "cert_expiring"}
+
+
+def doc_alarm_types():
+    """The alarm types of docs/api.md's Vocabulary table (its "alarm type" row, up to the ';'),
+    so that a type added to the collector and its docs is known here without a second list."""
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "api.md")
+    with open(doc, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("| alarm type |"):
+                return set(re.findall(r"`([a-z_]+)`", line.split("|")[2].split(";")[0]))
+    raise SystemExit("api_check.py: no alarm type row in docs/api.md")
+
+
+TYPES = doc_alarm_types()
 
 
 def need(obj, keys, what):
