@@ -4,8 +4,9 @@
 #   - the cmocka unit tests of both builds (each test case counts),
 #   - every fuzz harness over its committed corpus, then a short libFuzzer run of each,
 #   - the integration tests (real snmpd, network namespaces, rrdtool), each "ok"/"not ok" line;
-#     the unit tests, the fuzzing and the tests without the simulated RajNet run beside the
-#     tests on it.
+#     the ASan build, the unit tests, the fuzzing and the tests without the simulated RajNet run
+#     beside the tests on it (the simulation's tests, one at a time, are the longest lane: they
+#     start as soon as the plain build is there).
 # Prints one line per result and ends with "N passed, N failed[, N skipped]".
 #   FUZZ_SECONDS   seconds per harness for the libFuzzer run (default 15; 0 skips it)
 set -uo pipefail
@@ -19,7 +20,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 "$repo/deploy/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
 "$repo/deploy/build.sh" || { echo "0 passed, 1 failed"; exit 1; }
-BUILD_DIR=$repo/build-asan "$repo/deploy/build.sh" --enable-sanitizers || { echo "0 passed, 1 failed"; exit 1; }
 rm -rf "$out" && mkdir -p "$out"
 
 result() { # result ok|fail|skip NAME [DETAIL]
@@ -97,7 +97,12 @@ run_integration() { # run_integration SCRIPT: its output into $out/NAME.log, its
 }
 (
     renice -n 10 -p "$BASHPID" >/dev/null 2>&1 # what it starts inherits the niceness
-    unit_and_corpora >"$out/unit.results" 2>&1
+    {
+        BUILD_DIR=$repo/build-asan "$repo/deploy/build.sh" --enable-sanitizers \
+            >"$out/build-asan.log" 2>&1 ||
+            echo "FAIL - the ASan+UBSan build: $(tail -3 "$out/build-asan.log" | tr '\n' ' ')"
+        unit_and_corpora
+    } >"$out/unit.results" 2>&1
     if [ "$fuzz_seconds" -gt 0 ]; then
         "$repo/tests/fuzz/run-fuzz.sh" "$fuzz_seconds" >"$out/fuzz.log" 2>&1
         echo $? >"$out/fuzz.rc"
