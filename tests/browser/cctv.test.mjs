@@ -59,7 +59,7 @@ try {
   if (match) ok(`#/cctv?district=${district}: ${station} shows ${want.join(' ')} after ${Date.now() - t0} ms`);
   else notOk(`#/cctv?district=${district}: ${station} shows ${want.join(' ')}`, `shows "${shown}"`);
   const flagged = await page.$eval(rowSel, (tr) => tr.classList.contains('bad') && !!tr.querySelector('[data-alarm]')).catch(() => null);
-  if (flagged === anyDown) ok(`${station}'s row is ${anyDown ? '' : 'not '}flagged with a camera-offline alarm`);
+  if (flagged === anyDown) ok(`${station}'s row is ${anyDown ? '' : 'not '}flagged with its open alarm`);
   else notOk(`${station}'s row flagged = ${anyDown}`, `flagged = ${flagged}`);
   const stations = await page.$$eval('.cctv-page tr[data-station]', (els) => els.map((e) => e.dataset.station));
   // the district's stations (RAJNET_CCTV_STATIONS, comma-separated; default: the station alone)
